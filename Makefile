@@ -1,0 +1,51 @@
+# Two commands matter: `make run` and `make test`. Both set up everything they need first.
+SHELL := /bin/bash
+PYTHON ?= $(shell pyenv which python3.12 2>/dev/null || command -v python3.12 || echo python3.12)
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+CHROMIUM := /usr/bin/chromium
+export UV_LINK_MODE := copy
+
+.PHONY: setup run test test-fast lint format bench browser demo clean
+
+$(BIN)/uv:
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 12), "Python 3.12 is required (see .python-version)"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+## Install the locked dependencies into .venv (fast when nothing changed).
+setup: $(BIN)/uv
+	$(BIN)/uv sync --frozen --quiet --python $(BIN)/python
+
+## Debian's Chromium for the browser tests (nothing is downloaded at test time).
+browser:
+	@test -x $(CHROMIUM) || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+## Serve the console at http://127.0.0.1:8000 on an embedded SQLite database with demo data.
+run: setup
+	@mkdir -p var
+	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --noinput
+	DJANGO_DEBUG=1 $(BIN)/python manage.py load_scope_catalog
+	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_demo
+	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+## Every test. With DATABASE_URL set they run on that database; without it, on SQLite.
+test: setup browser
+	DJANGO_TESTING=1 $(BIN)/pytest
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	DJANGO_TESTING=1 $(BIN)/python manage.py makemigrations --check --dry-run
+
+format: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## Benchmarks print ratios measured in one run.
+bench: setup
+	DJANGO_TESTING=1 $(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) var staticfiles .pytest_cache test-results

@@ -1,0 +1,19 @@
+"""Root URL configuration; the paths are the stable contract in DESIGN.md."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from console.views import health, home
+
+urlpatterns = [
+    path("", home.LandingView.as_view(), name="home"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("accounts/", include("allauth.urls")),
+    path("scopes/", include("console.urls.catalog")),
+    path("console/", include("console.urls.partner")),
+    path("seller/", include("console.urls.seller")),
+    path("", include("console.urls.oauth")),
+    path("api/", include("console.urls.api")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,3 @@
+"""api URLs."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""catalog URLs."""
+
+urlpatterns: list = []

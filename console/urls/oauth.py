@@ -1,0 +1,3 @@
+"""oauth URLs."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""partner URLs."""
+
+urlpatterns: list = []

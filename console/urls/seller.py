@@ -1,0 +1,3 @@
+"""seller URLs."""
+
+urlpatterns: list = []
