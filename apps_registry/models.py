@@ -56,6 +56,43 @@ class Membership(models.Model):
         return f"{self.user} @ {self.partner} ({self.role})"
 
 
+class Invitation(models.Model):
+    """An owner's invitation for someone to join the partner organisation, accepted by e-mail link.
+
+    Only a keyed hash of the invitation token is stored; the link is e-mailed once.
+    """
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(
+        max_length=10, choices=Membership.Role.choices, default=Membership.Role.DEVELOPER
+    )
+    token_hash = models.CharField(max_length=128, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "email"],
+                condition=Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="invitation_one_pending_per_email",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Invitation of {self.email} to {self.partner}"
+
+
 class PartnerApp(AbstractApplication):
     """A partner's app: DOT's OAuth client, swapped in so the console's fields live on one row.
 

@@ -1,0 +1,3 @@
+"""catalog API (/api/v1/…)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""oauth API (/api/v1/…)."""
+
+urlpatterns: list = []

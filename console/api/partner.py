@@ -1,0 +1,3 @@
+"""partner API (/api/v1/…)."""
+
+urlpatterns: list = []
