@@ -39,8 +39,11 @@ class CredentialHasher(BasePasswordHasher):
 
     def safe_summary(self, encoded: str) -> dict[str, str]:
         decoded = self.decode(encoded)
-        return {"algorithm": decoded["algorithm"], "salt": mask_hash(decoded["salt"], show=2),
-                "hash": mask_hash(decoded["hash"])}
+        return {
+            "algorithm": decoded["algorithm"],
+            "salt": mask_hash(decoded["salt"], show=2),
+            "hash": mask_hash(decoded["hash"]),
+        }
 
     def harden_runtime(self, password: str, encoded: str) -> None:
         """Nothing to equalise: every verification costs the same single HMAC."""

@@ -134,7 +134,7 @@ class PartnerApp(AbstractApplication):
     secret_rotated_at = models.DateTimeField(null=True, blank=True)
     can_introspect = models.BooleanField(
         default=False,
-        help_text="Resource servers (the platform's gateway) may introspect tokens; partner apps may not.",
+        help_text="Resource servers (the gateway) may introspect tokens; partner apps never.",
     )
 
     class Meta(AbstractApplication.Meta):
@@ -185,6 +185,7 @@ class AccessRequest(models.Model):
     # An app holds at most one request per scope that is open or approved; a closed one
     # (rejected, withdrawn, revoked, expired) leaves room for a new application.
     ACTIVE_STATUSES = (*OPEN_STATUSES, Status.APPROVED)
+    ANSWER_FIELDS = ("data_usage", "justification", "endpoints_used", "data_protection", "demo_url")
 
     app = models.ForeignKey(PartnerApp, on_delete=models.CASCADE, related_name="access_requests")
     scope = models.ForeignKey(Scope, on_delete=models.PROTECT, related_name="access_requests")
@@ -193,7 +194,9 @@ class AccessRequest(models.Model):
     )
     # The questionnaire.
     data_usage = models.TextField(help_text="What the app does with the data this scope exposes.")
-    justification = models.TextField(help_text="Why this scope, and why a narrower one will not do.")
+    justification = models.TextField(
+        help_text="Why this scope, and why a narrower one will not do."
+    )
     endpoints_used = models.TextField(help_text="Which endpoints the app will call.")
     data_protection = models.TextField(help_text="How the data is stored, protected and deleted.")
     demo_url = models.URLField(blank=True, help_text="A demo video or test instructions.")
@@ -281,7 +284,9 @@ class ReviewEvent(models.Model):
     to_status = models.CharField(max_length=20, blank=True)
     comment = models.TextField(blank=True)
     details = models.JSONField(
-        default=dict, blank=True, help_text="Structured extras, e.g. changed answers on resubmission."
+        default=dict,
+        blank=True,
+        help_text="Structured extras, e.g. changed answers on resubmission.",
     )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
@@ -300,10 +305,14 @@ def generate_shop_cipher() -> str:
 class Shop(models.Model):
     """A seller's shop, provisioned by the platform."""
 
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="shops")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="shops"
+    )
     name = models.CharField(max_length=120)
     region = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2 market code, e.g. GB.")
-    cipher = models.CharField(max_length=64, unique=True, default=generate_shop_cipher, editable=False)
+    cipher = models.CharField(
+        max_length=64, unique=True, default=generate_shop_cipher, editable=False
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -319,7 +328,9 @@ class ShopAuthorization(models.Model):
     DOT's tokens carry the granted scopes, but this row is the truth the gate checks.
     """
 
-    app = models.ForeignKey(PartnerApp, on_delete=models.CASCADE, related_name="shop_authorizations")
+    app = models.ForeignKey(
+        PartnerApp, on_delete=models.CASCADE, related_name="shop_authorizations"
+    )
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="authorizations")
     granted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

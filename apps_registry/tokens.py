@@ -29,8 +29,12 @@ def strip_scope_from_tokens(
     changed = 0
     tokens = (
         _live_access_tokens(app=app, user=user)
-        .filter(Q(scope=scope_key) | Q(scope__startswith=f"{scope_key} ")
-                | Q(scope__endswith=f" {scope_key}") | Q(scope__contains=f" {scope_key} "))
+        .filter(
+            Q(scope=scope_key)
+            | Q(scope__startswith=f"{scope_key} ")
+            | Q(scope__endswith=f" {scope_key}")
+            | Q(scope__contains=f" {scope_key} ")
+        )
         .select_for_update()
     )
     for token in tokens:

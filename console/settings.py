@@ -108,7 +108,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -154,7 +156,7 @@ MFA_TOTP_ISSUER = "Partner Console"
 
 # --- E-mail -------------------------------------------------------------------------------------
 
-# EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.com:587; development prints mail to the console.
+# EMAIL_URL, e.g. smtp+tls://user:pw@smtp.example.com:587; development prints to the console.
 _email = env.email_url("EMAIL_URL", default="consolemail://")
 _smtp_options = {
     "host": _email.get("EMAIL_HOST"),
@@ -172,7 +174,9 @@ MAILERS = {
         else {},
     }
 }
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Partner Console <no-reply@console.test>")
+DEFAULT_FROM_EMAIL = env.str(
+    "DEFAULT_FROM_EMAIL", default="Partner Console <no-reply@console.test>"
+)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- OAuth 2.0 (django-oauth-toolkit) -----------------------------------------------------------
@@ -277,7 +281,7 @@ if not (DEBUG or TESTING):
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
-# --- Product settings -------------------------------------------------------------------------------
+# --- Product settings ---------------------------------------------------------------------------
 
 # The review target partners see as "expected decision by", in business days.
 REVIEW_TARGET_BUSINESS_DAYS = env.int("REVIEW_TARGET_BUSINESS_DAYS", default=5)

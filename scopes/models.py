@@ -21,7 +21,9 @@ class Scope(models.Model):
     name = models.CharField(max_length=120)
     group = models.CharField(max_length=60, db_index=True)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PUBLIC)
-    token_type = models.CharField(max_length=10, choices=TokenType.choices, default=TokenType.SELLER)
+    token_type = models.CharField(
+        max_length=10, choices=TokenType.choices, default=TokenType.SELLER
+    )
     description = models.TextField(help_text="Partner-facing: what the app can do with this scope.")
     consent_text = models.TextField(
         help_text="Seller-facing, shown on the consent page: what the app will be able to do."
@@ -30,7 +32,8 @@ class Scope(models.Model):
         default=False, help_text="Applications for this scope need two different reviewers."
     )
     is_active = models.BooleanField(
-        default=True, help_text="Inactive scopes are hidden from the catalog and cannot be requested."
+        default=True,
+        help_text="Inactive scopes are hidden from the catalog and cannot be requested.",
     )
     position = models.PositiveIntegerField(default=0)
 
@@ -56,7 +59,9 @@ class Endpoint(models.Model):
         DELETE = "DELETE"
 
     method = models.CharField(max_length=7, choices=Method.choices)
-    path = models.CharField(max_length=300, help_text="Template, e.g. /product/202309/products/{product_id}")
+    path = models.CharField(
+        max_length=300, help_text="Template, e.g. /product/202309/products/{product_id}"
+    )
     title = models.CharField(max_length=200)
     module = models.CharField(max_length=60, blank=True)
     needs_shop = models.BooleanField(

@@ -7,7 +7,9 @@ import os
 import pytest
 from django.db import connection
 
-POSTGRES_SKIP_REASON = "needs PostgreSQL (set DATABASE_URL); row locks and triggers are not real on SQLite"
+POSTGRES_SKIP_REASON = (
+    "needs PostgreSQL (set DATABASE_URL); row locks and triggers are not real on SQLite"
+)
 
 
 def pytest_collection_modifyitems(config, items):

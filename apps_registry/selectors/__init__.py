@@ -1,0 +1,1 @@
+"""Reads that views need, owner-scoped; one module per area, mirroring services/."""

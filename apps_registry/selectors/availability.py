@@ -1,0 +1,28 @@
+"""Which scopes an app may use at all: the second clause of the access rule in DESIGN.md."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import Q
+from django.utils import timezone
+
+from apps_registry.models import AccessRequest, PartnerApp
+from scopes.models import Scope
+
+
+def available_scope_keys(*, app: PartnerApp, now: datetime | None = None) -> set[str]:
+    """Active Public scopes, and active Custom scopes with a live (approved, unexpired) approval."""
+
+    now = now or timezone.now()
+    live_approvals = AccessRequest.objects.filter(
+        app=app, status=AccessRequest.Status.APPROVED
+    ).filter(Q(approval_expires_at__isnull=True) | Q(approval_expires_at__gt=now))
+    return set(
+        Scope.objects.filter(is_active=True)
+        .filter(
+            Q(kind=Scope.Kind.PUBLIC)
+            | Q(kind=Scope.Kind.CUSTOM, pk__in=live_approvals.values("scope_id"))
+        )
+        .values_list("key", flat=True)
+    )
