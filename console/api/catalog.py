@@ -1,3 +1,196 @@
-"""catalog API (/api/v1/…)."""
+"""Catalog API (/api/v1/…): scopes, their endpoints, and which endpoint a concrete call hits.
 
-urlpatterns: list = []
+Read-only and public: the catalog is the same for everyone.
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django.urls import path
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import generics, serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from scopes.matching import methods_for_path, resolve_endpoint
+from scopes.models import Endpoint, Scope
+from scopes.selectors import scope_text_filter, scopes_active
+
+SEARCH_MAX_LENGTH = 200
+
+
+class ScopeFilter(django_filters.FilterSet):
+    group = django_filters.CharFilter(help_text="Exact group name, e.g. Product.")
+    kind = django_filters.ChoiceFilter(choices=Scope.Kind.choices, help_text="public or custom.")
+    q = django_filters.CharFilter(
+        method="filter_text",
+        max_length=SEARCH_MAX_LENGTH,
+        help_text="Scope name or key, endpoint title or path, or a concrete call path.",
+    )
+    search = django_filters.CharFilter(
+        method="filter_text", max_length=SEARCH_MAX_LENGTH, help_text="Same as q."
+    )
+
+    class Meta:
+        model = Scope
+        fields = ["group", "kind", "q", "search"]
+
+    def filter_text(self, queryset, name, value):
+        return queryset.filter(scope_text_filter(value.strip())) if value.strip() else queryset
+
+
+class EndpointOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Endpoint
+        fields = ["method", "path", "title", "module", "needs_shop"]
+
+
+class ScopeOutputSerializer(serializers.ModelSerializer):
+    endpoint_count = serializers.IntegerField(read_only=True)
+    url = serializers.HyperlinkedIdentityField(
+        view_name="api-scope-detail", lookup_field="key", read_only=True
+    )
+
+    class Meta:
+        model = Scope
+        fields = [
+            "key",
+            "name",
+            "group",
+            "kind",
+            "token_type",
+            "description",
+            "consent_text",
+            "requires_dual_approval",
+            "endpoint_count",
+            "url",
+        ]
+
+
+class ScopeDetailOutputSerializer(ScopeOutputSerializer):
+    endpoints = EndpointOutputSerializer(many=True, read_only=True)
+
+    class Meta(ScopeOutputSerializer.Meta):
+        fields = [*ScopeOutputSerializer.Meta.fields, "endpoints"]
+
+
+@extend_schema(tags=["catalog"])
+class ScopeListApi(generics.ListAPIView):
+    """Active scopes in catalog order; filter by group, type, or text."""
+
+    permission_classes = [AllowAny]
+    serializer_class = ScopeOutputSerializer
+    filterset_class = ScopeFilter
+
+    def get_queryset(self):
+        return scopes_active()
+
+
+@extend_schema(tags=["catalog"])
+class ScopeDetailApi(generics.RetrieveAPIView):
+    """One active scope and every endpoint it unlocks."""
+
+    permission_classes = [AllowAny]
+    serializer_class = ScopeDetailOutputSerializer
+    lookup_field = "key"
+    lookup_url_kwarg = "key"
+
+    def get_queryset(self):
+        return scopes_active().prefetch_related("endpoints")
+
+
+class EndpointResolveInputSerializer(serializers.Serializer):
+    method = serializers.CharField(
+        max_length=10, help_text="HTTP method of the call, e.g. GET (any case)."
+    )
+    path = serializers.CharField(
+        max_length=2000,
+        help_text="The concrete path called, e.g. /product/202309/products/1729382256910270483; "
+        "a query string is ignored.",
+    )
+
+    def validate_method(self, value: str) -> str:
+        method = value.strip().upper()
+        if method not in Endpoint.Method.values:
+            raise serializers.ValidationError(
+                f"Unknown method {value!r}; use one of {', '.join(Endpoint.Method.values)}."
+            )
+        return method
+
+    def validate_path(self, value: str) -> str:
+        if not value.startswith("/"):
+            raise serializers.ValidationError(
+                "The path must start with '/', e.g. /product/202309/products/123."
+            )
+        return value
+
+
+class EndpointMatchOutputSerializer(serializers.Serializer):
+    method = serializers.CharField()
+    path = serializers.CharField(help_text="The endpoint's path template.")
+    title = serializers.CharField()
+    needs_shop = serializers.BooleanField()
+    path_params = serializers.DictField(child=serializers.CharField())
+    scopes = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Keys of the scopes that unlock the endpoint (any one suffices); empty means "
+        "no scope does, so calls are denied.",
+    )
+
+
+class EndpointResolveApi(APIView):
+    """Which catalog endpoint `METHOD path` hits, and the scopes that unlock it."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        tags=["catalog"],
+        parameters=[EndpointResolveInputSerializer],
+        responses={
+            200: EndpointMatchOutputSerializer,
+            400: OpenApiTypes.OBJECT,
+            404: inline_serializer(
+                "EndpointNotFound",
+                fields={
+                    "detail": serializers.CharField(),
+                    "allowed_methods": serializers.ListField(child=serializers.CharField()),
+                },
+            ),
+        },
+    )
+    def get(self, request):
+        params = EndpointResolveInputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        method, call_path = params.validated_data["method"], params.validated_data["path"]
+        match = resolve_endpoint(method, call_path)
+        if match is None:
+            allowed = methods_for_path(call_path)
+            detail = (
+                f"{call_path} has no {method} endpoint; it accepts {', '.join(allowed)}."
+                if allowed
+                else f"No endpoint in the catalog matches {method} {call_path}."
+            )
+            return Response(
+                {"detail": detail, "allowed_methods": list(allowed)},
+                status=status.HTTP_404_NOT_FOUND,
+            )
+        output = EndpointMatchOutputSerializer(
+            {
+                "method": match.method,
+                "path": match.path,
+                "title": match.title,
+                "needs_shop": match.needs_shop,
+                "path_params": match.path_params,
+                "scopes": sorted(match.scope_keys),
+            }
+        )
+        return Response(output.data)
+
+
+urlpatterns = [
+    path("scopes/", ScopeListApi.as_view(), name="api-scope-list"),
+    path("scopes/<str:key>/", ScopeDetailApi.as_view(), name="api-scope-detail"),
+    path("endpoints/", EndpointResolveApi.as_view(), name="api-endpoint-resolve"),
+]

@@ -1,0 +1,75 @@
+"""`manage.py load_scope_catalog [file]`: make the database's scope catalog match a JSON file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from scopes.services import CatalogError, CatalogLoadReport, catalog_load
+
+DEFAULT_CATALOG = Path(__file__).resolve().parents[2] / "catalog" / "catalog.json"
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the scope catalog from a JSON file (default: scopes/catalog/catalog.json). "
+        "Idempotent: creates and updates scopes and endpoints, deactivates scopes missing from "
+        "the file (never deletes them), removes endpoints missing from it. A malformed file "
+        "changes nothing."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", nargs="?", default=str(DEFAULT_CATALOG))
+
+    def handle(self, *args, file: str, verbosity: int, **options):
+        try:
+            text = Path(file).read_text(encoding="utf-8")
+        except OSError as error:
+            raise CommandError(f"Cannot read {file}: {error.strerror}") from error
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise CommandError(
+                f"{file} is not valid JSON: {error.msg} at line {error.lineno}, "
+                f"column {error.colno}. Nothing was changed."
+            ) from error
+        try:
+            report = catalog_load(data=data)
+        except CatalogError as error:
+            raise CommandError(f"{file}: {error}") from error
+        self._print(report, verbosity)
+
+    def _print(self, report: CatalogLoadReport, verbosity: int) -> None:
+        write = self.stdout.write
+        write(
+            f"Scopes: {len(report.scopes_created)} created, {len(report.scopes_updated)} updated, "
+            f"{len(report.scopes_deactivated)} deactivated, "
+            f"{len(report.scopes_unchanged)} unchanged."
+        )
+        write(
+            f"Endpoints: {len(report.endpoints_created)} created, "
+            f"{len(report.endpoints_updated)} updated, {len(report.endpoints_removed)} removed, "
+            f"{len(report.endpoints_unchanged)} unchanged."
+        )
+        if verbosity < 1:
+            return
+        details = [
+            ("created scope", report.scopes_created),
+            ("updated scope", [f"{k} ({', '.join(v)})" for k, v in report.scopes_updated.items()]),
+            ("deactivated scope", report.scopes_deactivated),
+            ("created endpoint", report.endpoints_created),
+            (
+                "updated endpoint",
+                [f"{k} ({', '.join(v)})" for k, v in report.endpoints_updated.items()],
+            ),
+            ("removed endpoint", report.endpoints_removed),
+        ]
+        for label, items in details:
+            for item in items:
+                write(f"  {label}: {item}")
+        if not report.has_changes:
+            write(self.style.SUCCESS("The catalog was already up to date."))
+        else:
+            write(self.style.SUCCESS("Catalog loaded."))

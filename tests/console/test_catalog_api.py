@@ -1,0 +1,225 @@
+"""The catalog API: /api/v1/scopes/, /api/v1/scopes/<key>/, /api/v1/endpoints/, schema and docs."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from scopes.models import Scope
+from tests.factories import EndpointFactory, ScopeFactory
+from tests.scopes.catalog_data import SCOPE_COUNT, forget_catalog_version, load_real_catalog
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_catalog_version():
+    forget_catalog_version()
+
+
+@pytest.fixture
+def catalog():
+    return load_real_catalog()
+
+
+def _keys(response) -> list[str]:
+    return [scope["key"] for scope in response.json()["results"]]
+
+
+def test_scope_list_returns_active_scopes_in_catalog_order(client, catalog):
+    Scope.objects.filter(key="seller.shop.info").update(is_active=False)
+
+    response = client.get("/api/v1/scopes/")
+
+    body = response.json()
+    assert response.status_code == 200
+    assert body["count"] == SCOPE_COUNT - 1
+    assert body["results"][0] == {
+        "key": "seller.authorization.info",
+        "name": "Shop Authorized Information",
+        "group": "Shop",
+        "kind": "public",
+        "token_type": "seller",
+        "description": "The Partner will have access to the seller's TikTok Shop shop ID(s).",
+        "consent_text": (
+            "See which of your shops have authorized the app, and view, update and delete the "
+            "webhook notifications your shop sends to the app."
+        ),
+        "requires_dual_approval": False,
+        "endpoint_count": 4,
+        "url": "http://testserver/api/v1/scopes/seller.authorization.info/",
+    }
+    assert "seller.shop.info" not in _keys(response)
+
+
+@pytest.mark.parametrize("parameter", ["q", "search"])
+def test_scope_list_text_search_covers_endpoint_titles(client, catalog, parameter):
+    response = client.get("/api/v1/scopes/", {parameter: "inventory"})
+
+    assert _keys(response) == [
+        "seller.product.basic",
+        "seller.product.write",
+        "seller.fbt.info",
+        "seller.global_product.write",
+    ]
+
+
+def test_scope_list_search_resolves_a_pasted_call(client, catalog):
+    response = client.get("/api/v1/scopes/", {"q": "/product/202309/products/123/prices/update"})
+
+    assert _keys(response) == ["seller.product.write"]
+
+
+def test_scope_list_filters_by_group_and_kind(client, catalog):
+    product = client.get("/api/v1/scopes/", {"group": "Product"})
+    product_custom = client.get("/api/v1/scopes/", {"group": "Product", "kind": "custom"})
+    custom = client.get("/api/v1/scopes/", {"kind": "custom"})
+
+    assert _keys(product) == [
+        "seller.product.basic",
+        "seller.product.write",
+        "seller.product.delete",
+        "serller.product.optimize",  # sic: the key as the platform spells it
+    ]
+    assert _keys(product_custom) == []
+    assert custom.json()["count"] == 18
+    assert {scope["kind"] for scope in custom.json()["results"]} == {"custom"}
+
+
+def test_scope_list_rejects_an_unknown_kind_with_400(client, catalog):
+    response = client.get("/api/v1/scopes/", {"kind": "secret"})
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "kind": ["Select a valid choice. secret is not one of the available choices."]
+    }
+
+
+def test_scope_list_query_count_does_not_grow(client):
+    ScopeFactory.create_batch(2)
+    with CaptureQueriesContext(connection) as few:
+        client.get("/api/v1/scopes/", {"q": "test"})
+    EndpointFactory.create_batch(5, scopes=ScopeFactory.create_batch(20))
+
+    with CaptureQueriesContext(connection) as many:
+        response = client.get("/api/v1/scopes/", {"q": "test"})
+
+    assert response.json()["count"] == 22
+    assert len(many) == len(few)
+
+
+def test_scope_detail_lists_its_endpoints(client, catalog):
+    response = client.get("/api/v1/scopes/seller.product.write/")
+
+    body = response.json()
+    assert response.status_code == 200
+    assert body["name"] == "Product Modify"
+    assert body["endpoint_count"] == 6
+    assert {
+        "method": "POST",
+        "path": "/product/202309/products/{product_id}/inventory/update",
+        "title": "Update Inventory",
+        "module": "products",
+        "needs_shop": True,
+    } in body["endpoints"]
+    assert len(body["endpoints"]) == 6
+
+
+@pytest.mark.parametrize("key", ["seller.nowhere.read", "seller.product.write"])
+def test_scope_detail_of_unknown_or_inactive_scope_is_404(client, catalog, key):
+    Scope.objects.filter(key="seller.product.write").update(is_active=False)
+
+    response = client.get(f"/api/v1/scopes/{key}/")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "No Scope matches the given query."}
+
+
+def test_endpoint_resolve_returns_endpoint_and_scopes(client, catalog):
+    response = client.get(
+        "/api/v1/endpoints/",
+        {"method": "post", "path": "/product/202309/products/1729/inventory/update?x=1"},
+    )
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "method": "POST",
+        "path": "/product/202309/products/{product_id}/inventory/update",
+        "title": "Update Inventory",
+        "needs_shop": True,
+        "path_params": {"product_id": "1729"},
+        "scopes": ["seller.product.write"],
+    }
+
+
+def test_endpoint_resolve_with_wrong_method_is_404_naming_the_allowed_methods(client, catalog):
+    response = client.get(
+        "/api/v1/endpoints/",
+        {"method": "GET", "path": "/product/202309/products/1729/inventory/update"},
+    )
+
+    assert response.status_code == 404
+    assert response.json() == {
+        "detail": "/product/202309/products/1729/inventory/update has no GET endpoint; "
+        "it accepts POST.",
+        "allowed_methods": ["POST"],
+    }
+
+
+def test_endpoint_resolve_of_unknown_path_is_404(client, catalog):
+    response = client.get("/api/v1/endpoints/", {"method": "GET", "path": "/nothing/here"})
+
+    assert response.status_code == 404
+    assert response.json() == {
+        "detail": "No endpoint in the catalog matches GET /nothing/here.",
+        "allowed_methods": [],
+    }
+
+
+@pytest.mark.parametrize(
+    ("params", "errors"),
+    [
+        ({}, {"method": ["This field is required."], "path": ["This field is required."]}),
+        ({"method": "GET"}, {"path": ["This field is required."]}),
+        (
+            {"method": "BREW", "path": "/order/202309/orders"},
+            {"method": ["Unknown method 'BREW'; use one of GET, POST, PUT, PATCH, DELETE."]},
+        ),
+        (
+            {"method": "GET", "path": "order/202309/orders"},
+            {"path": ["The path must start with '/', e.g. /product/202309/products/123."]},
+        ),
+    ],
+)
+def test_endpoint_resolve_rejects_missing_or_malformed_input_with_400(
+    client, catalog, params, errors
+):
+    response = client.get("/api/v1/endpoints/", params)
+
+    assert response.status_code == 400
+    assert response.json() == errors
+
+
+def test_schema_is_served_and_lists_the_catalog_paths(client):
+    response = client.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    assert {"/api/v1/scopes/", "/api/v1/scopes/{key}/", "/api/v1/endpoints/"} <= set(paths)
+    resolve_parameters = {p["name"] for p in paths["/api/v1/endpoints/"]["get"]["parameters"]}
+    assert resolve_parameters == {"method", "path"}
+    list_parameters = {p["name"] for p in paths["/api/v1/scopes/"]["get"]["parameters"]}
+    assert {"group", "kind", "q", "search"} <= list_parameters
+
+
+def test_api_docs_page_uses_only_local_assets(client):
+    response = client.get("/api/docs/")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert assets
+    assert all(asset.startswith("/static/") for asset in assets), assets

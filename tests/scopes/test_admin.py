@@ -1,0 +1,191 @@
+"""The catalog in the reviewers' admin: constant-query changelists, the key guard, no deletes."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from scopes.matching import CATALOG_VERSION_CACHE_KEY
+from scopes.models import Endpoint, Scope
+from scopes.services import ScopeKeyInUseError, scope_update
+from tests.factories import (
+    AccessRequestFactory,
+    AppScopeFactory,
+    EndpointFactory,
+    ScopeFactory,
+    ShopAuthorizationFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def _query_count(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries)
+
+
+def test_scope_changelist_queries_do_not_grow_with_scopes(admin_client):
+    url = reverse("admin:scopes_scope_changelist")
+    scopes = ScopeFactory.create_batch(2)
+    EndpointFactory(scopes=scopes)
+    few = _query_count(admin_client, url)
+    more_scopes = ScopeFactory.create_batch(20)
+    EndpointFactory.create_batch(5, scopes=more_scopes)
+
+    many = _query_count(admin_client, url)
+
+    assert many == few
+
+
+def test_endpoint_changelist_queries_do_not_grow_with_endpoints(admin_client):
+    url = reverse("admin:scopes_endpoint_changelist")
+    scope = ScopeFactory()
+    EndpointFactory.create_batch(2, scopes=[scope])
+    few = _query_count(admin_client, url)
+    EndpointFactory.create_batch(30, scopes=[scope, ScopeFactory()])
+
+    many = _query_count(admin_client, url)
+
+    assert many == few
+
+
+def test_scope_changelist_search_and_filters_answer(admin_client, loaded_catalog):
+    url = reverse("admin:scopes_scope_changelist")
+
+    response = admin_client.get(url, {"q": "seller.product.write"})
+    filtered = admin_client.get(url, {"kind__exact": "custom", "group": "Customer Service"})
+
+    assert [scope.key for scope in response.context["cl"].result_list] == ["seller.product.write"]
+    assert {scope.kind for scope in filtered.context["cl"].result_list} == {"custom"}
+    assert (
+        filtered.context["cl"].result_count
+        == Scope.objects.filter(kind="custom", group="Customer Service").count()
+    )
+
+
+def _change_form_post_data(client, scope: Scope, **changes) -> dict:
+    """The change form's own data (fields and inline management form), with `changes` applied."""
+    response = client.get(reverse("admin:scopes_scope_change", args=[scope.pk]))
+    form = response.context["adminform"].form
+    data = {name: form[name].value() for name in form.fields}
+    data = {name: value for name, value in data.items() if value is not None}
+    for formset in response.context["inline_admin_formsets"]:
+        management = formset.formset.management_form
+        for name in management.fields:
+            data[f"{management.prefix}-{name}"] = management[name].value()
+        for position, inline_form in enumerate(formset.formset.forms):
+            for name in inline_form.fields:
+                value = inline_form[name].value()
+                if value is not None:
+                    data[f"{formset.formset.prefix}-{position}-{name}"] = value
+    data.update(changes)
+    return data
+
+
+@pytest.mark.parametrize(
+    "make_reference",
+    [
+        lambda scope: AppScopeFactory(scope=scope),
+        lambda scope: AccessRequestFactory(scope=scope),
+        lambda scope: ShopAuthorizationFactory(scopes=[scope]),
+    ],
+    ids=["app-asks-for-it", "access-request", "seller-consent"],
+)
+def test_key_of_a_scope_in_use_is_read_only_and_cannot_change(admin_client, make_reference):
+    scope = ScopeFactory(key="seller.widgets.read", kind=Scope.Kind.CUSTOM)
+    make_reference(scope)
+    url = reverse("admin:scopes_scope_change", args=[scope.pk])
+
+    page = admin_client.get(url)
+    data = _change_form_post_data(admin_client, scope, key="seller.gadgets.read", name="Gadgets")
+    response = admin_client.post(url, data)
+
+    assert "key" not in page.context["adminform"].form.fields
+    assert response.status_code == 302
+    scope.refresh_from_db()
+    assert (scope.key, scope.name) == ("seller.widgets.read", "Gadgets")
+
+
+def test_key_of_an_unused_scope_can_change(admin_client):
+    scope = ScopeFactory(key="seller.widgets.read")
+    url = reverse("admin:scopes_scope_change", args=[scope.pk])
+
+    response = admin_client.post(
+        url, _change_form_post_data(admin_client, scope, key="seller.gadgets.read")
+    )
+
+    assert response.status_code == 302
+    scope.refresh_from_db()
+    assert scope.key == "seller.gadgets.read"
+
+
+def test_service_refuses_to_change_the_key_of_a_scope_in_use():
+    scope = ScopeFactory(key="seller.widgets.read", name="Widgets")
+    AppScopeFactory(scope=scope)
+
+    with pytest.raises(ScopeKeyInUseError) as raised:
+        scope_update(scope_id=scope.pk, changes={"key": "seller.gadgets.read", "name": "Gadgets"})
+
+    assert str(raised.value) == (
+        "The key of seller.widgets.read cannot change: apps, access requests or seller consents "
+        "refer to it. Create a new scope and deactivate this one instead."
+    )
+    scope.refresh_from_db()
+    assert (scope.key, scope.name) == ("seller.widgets.read", "Widgets")
+
+
+def test_reviewer_edit_of_texts_and_type_is_saved_and_bumps_the_catalog_version(
+    admin_client, django_capture_on_commit_callbacks
+):
+    from django.core.cache import cache
+
+    scope = ScopeFactory(kind=Scope.Kind.PUBLIC)
+    url = reverse("admin:scopes_scope_change", args=[scope.pk])
+    data = _change_form_post_data(
+        admin_client,
+        scope,
+        kind="custom",
+        requires_dual_approval="on",
+        consent_text="Read your widgets.",
+    )
+    version_before = cache.get(CATALOG_VERSION_CACHE_KEY)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(url, data)
+
+    assert response.status_code == 302
+    scope.refresh_from_db()
+    assert (scope.kind, scope.requires_dual_approval, scope.consent_text) == (
+        "custom",
+        True,
+        "Read your widgets.",
+    )
+    assert cache.get(CATALOG_VERSION_CACHE_KEY) not in {None, version_before}
+
+
+def test_scopes_cannot_be_deleted_in_the_admin(admin_client):
+    scope = ScopeFactory()
+    url = reverse("admin:scopes_scope_delete", args=[scope.pk])
+
+    response = admin_client.post(url, {"post": "yes"})
+
+    assert response.status_code == 403
+    assert Scope.objects.filter(pk=scope.pk).exists()
+
+
+def test_endpoint_change_form_and_inline_render(admin_client):
+    scope = ScopeFactory()
+    endpoint = EndpointFactory(scopes=[scope])
+
+    endpoint_page = admin_client.get(reverse("admin:scopes_endpoint_change", args=[endpoint.pk]))
+    scope_page = admin_client.get(reverse("admin:scopes_scope_change", args=[scope.pk]))
+
+    assert endpoint_page.status_code == 200
+    assert scope_page.status_code == 200
+    assert scope_page.context["inline_admin_formsets"][0].formset.queryset.get().endpoint == (
+        Endpoint.objects.get(pk=endpoint.pk)
+    )

@@ -1,0 +1,45 @@
+"""Two catalog loads at once run one after the other (PostgreSQL row locks, real threads)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection
+
+from scopes.models import Endpoint
+from scopes.services import catalog_load
+from tests.scopes.catalog_data import ENDPOINT_COUNT, real_catalog_data
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_loads_of_the_same_change_apply_it_once():
+    catalog_load(data=real_catalog_data())
+    data = real_catalog_data()
+    next(s for s in data["scopes"] if s["key"] == "seller.shop.info")["name"] = "Global Shops"
+    data["endpoints"].append(
+        {**data["endpoints"][0], "path": "/product/202601/brand_new", "scopes": []}
+    )
+    start = threading.Barrier(2)
+    reports, errors = [], []
+
+    def load():
+        try:
+            start.wait()
+            reports.append(catalog_load(data=data))
+        except Exception as error:  # collected: the test asserts there were none
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=load) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert errors == []
+    assert sorted(len(report.scopes_updated) for report in reports) == [0, 1]
+    assert sorted(len(report.endpoints_created) for report in reports) == [0, 1]
+    assert Endpoint.objects.count() == ENDPOINT_COUNT + 1
