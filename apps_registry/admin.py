@@ -1,0 +1,756 @@
+"""The reviewers' workspace. Every model here is read-only in the admin: reviewers and staff act
+only through explicit actions and decision pages, which call the same services as every path."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+from allauth.account.authentication import get_authentication_records
+from allauth.core.exceptions import ReauthenticationRequired
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, re_path, reverse
+from django.utils import timezone
+
+from apps_registry import notifications
+from apps_registry.errors import DomainError, InvalidTransitionError, PermissionRefusedError
+from apps_registry.models import (
+    AccessRequest,
+    AppScope,
+    Membership,
+    Partner,
+    PartnerApp,
+    ReviewEvent,
+    Shop,
+    ShopAuthorization,
+)
+from apps_registry.selectors import access_requests as queue
+from apps_registry.services import access_requests as workflow
+from apps_registry.services import app_status
+
+Status = AccessRequest.Status
+
+
+def require_recent_authentication(request) -> None:
+    """Sensitive decisions need a sign-in (or re-authentication) within
+    ACCOUNT_REAUTHENTICATION_TIMEOUT; otherwise allauth's middleware stashes the POST, sends the
+    reviewer to re-authenticate and replays it afterwards."""
+    records = get_authentication_records(request, request.user)
+    if not records or time.time() - records[-1]["at"] > settings.ACCOUNT_REAUTHENTICATION_TIMEOUT:
+        raise ReauthenticationRequired()
+
+
+def _error_status(error: DomainError) -> int:
+    if isinstance(error, PermissionRefusedError):
+        return 403
+    if isinstance(error, InvalidTransitionError):
+        return 409
+    return 400
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Nothing is added, edited or deleted through these pages."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# --- Decision forms -----------------------------------------------------------------------------
+
+
+class VersionedForm(forms.Form):
+    """Carries the version the reviewer saw, so a stale page cannot decide (optimistic locking)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class ApproveForm(VersionedForm):
+    expires_on = forms.DateField(
+        required=False,
+        label="Approval ends on",
+        help_text=f"Empty means {settings.APPROVAL_DEFAULT_DAYS} days from today.",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    comment = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 3}), label="Note to the partner"
+    )
+
+    def clean_expires_on(self):
+        expires_on = self.cleaned_data["expires_on"]
+        if expires_on is not None and expires_on <= timezone.localdate():
+            raise forms.ValidationError("Pick a date after today.")
+        return expires_on
+
+    def service_kwargs(self) -> dict:
+        expires_on = self.cleaned_data["expires_on"]
+        expires_at = (
+            timezone.make_aware(datetime.combine(expires_on, datetime.max.time()))
+            if expires_on
+            else None
+        )
+        return {"expires_at": expires_at, "comment": self.cleaned_data["comment"]}
+
+
+class ReasonForm(VersionedForm):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        label="Reason (the partner sees it)",
+        error_messages={"required": "Write a reason: the partner sees it and needs it to act."},
+    )
+
+    def service_kwargs(self) -> dict:
+        return {"reason": self.cleaned_data["reason"]}
+
+
+class RequestChangesForm(VersionedForm):
+    comment = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        label="What should change (the partner sees it)",
+        error_messages={"required": "Say what the partner should change."},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in AccessRequest.ANSWER_FIELDS:
+            label = queue.answer_label(field)
+            self.fields[f"comment_{field}"] = forms.CharField(
+                required=False,
+                label=f"Comment on “{label}”",
+                widget=forms.Textarea(attrs={"rows": 2}),
+            )
+
+    def service_kwargs(self) -> dict:
+        return {
+            "comment": self.cleaned_data["comment"],
+            "field_comments": {
+                field: self.cleaned_data[f"comment_{field}"]
+                for field in AccessRequest.ANSWER_FIELDS
+                if self.cleaned_data[f"comment_{field}"].strip()
+            },
+        }
+
+
+class Decision:
+    """One decision page: its form, the service it calls and the words around it."""
+
+    def __init__(self, *, title: str, button: str, form, service: Callable, done: str):
+        self.title, self.button, self.form, self.service, self.done = (
+            title,
+            button,
+            form,
+            service,
+            done,
+        )
+
+
+DECISIONS = {
+    "approve": Decision(
+        title="Approve",
+        button="Approve",
+        form=ApproveForm,
+        service=workflow.access_request_approve,
+        done="Approved",
+    ),
+    "reject": Decision(
+        title="Reject",
+        button="Reject",
+        form=ReasonForm,
+        service=workflow.access_request_reject,
+        done="Rejected",
+    ),
+    "request-changes": Decision(
+        title="Request changes",
+        button="Send to the partner",
+        form=RequestChangesForm,
+        service=workflow.access_request_request_changes,
+        done="Changes requested",
+    ),
+    "revoke": Decision(
+        title="Revoke the approval",
+        button="Revoke",
+        form=ReasonForm,
+        service=workflow.access_request_revoke,
+        done="Revoked",
+    ),
+}
+
+
+# --- The queue ----------------------------------------------------------------------------------
+
+
+class ReviewAgeFilter(admin.SimpleListFilter):
+    title = "review age"
+    parameter_name = "age"
+
+    def lookups(self, request, model_admin):
+        target = settings.REVIEW_TARGET_BUSINESS_DAYS
+        return [
+            ("on_target", f"Within {target} business days"),
+            ("overdue", f"Over {target} business days"),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() not in ("on_target", "overdue"):
+            return queryset
+        waiting = queryset.filter(status__in=queue.WAITING_ON_REVIEWER_STATUSES)
+        cutoff = queue.overdue_cutoff()
+        if self.value() == "overdue":
+            return waiting.filter(submitted_at__lt=cutoff)
+        return waiting.filter(submitted_at__gte=cutoff)
+
+
+class ScopeGroupFilter(admin.SimpleListFilter):
+    title = "scope group"
+    parameter_name = "scope_group"
+
+    def lookups(self, request, model_admin):
+        groups = (
+            AccessRequest.objects.values_list("scope__group", flat=True)
+            .distinct()
+            .order_by("scope__group")
+        )
+        return [(group, group) for group in groups]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(scope__group=self.value()) if self.value() else queryset
+
+
+@admin.register(AccessRequest)
+class AccessRequestAdmin(ReadOnlyAdmin):
+    change_form_template = "admin/apps_registry/accessrequest/change_form.html"
+    decision_template = "admin/apps_registry/accessrequest/decision.html"
+    list_display = (
+        "id",
+        "app_name",
+        "partner_name",
+        "scope_key",
+        "status",
+        "assigned_to",
+        "review_age",
+        "submitted_at",
+    )
+    list_display_links = ("id", "app_name")
+    list_select_related = ("app__partner", "scope", "assigned_to")
+    list_filter = (
+        "status",
+        ReviewAgeFilter,
+        ("scope", admin.RelatedOnlyFieldListFilter),
+        ScopeGroupFilter,
+        ("app__partner", admin.RelatedOnlyFieldListFilter),
+    )
+    search_fields = ("app__name", "app__partner__name", "=app__client_id", "scope__key")
+    ordering = ("submitted_at",)
+    actions = ("assign_to_me", "approve_selected")
+    fieldsets = (
+        (
+            "Application",
+            {"fields": ("app", "partner_name", "scope", "status", "submitted_by", "submitted_at")},
+        ),
+        ("Answers", {"fields": AccessRequest.ANSWER_FIELDS}),
+        (
+            "Review",
+            {
+                "fields": (
+                    "assigned_to",
+                    "first_approved_by",
+                    "decided_by",
+                    "decided_at",
+                    "decision_reason",
+                    "approval_expires_at",
+                    "version",
+                    "updated_at",
+                )
+            },
+        ),
+    )
+
+    @admin.display(description="App", ordering="app__name")
+    def app_name(self, obj):
+        return obj.app.name
+
+    @admin.display(description="Partner", ordering="app__partner__name")
+    def partner_name(self, obj):
+        return obj.app.partner.name if obj.app.partner else "—"
+
+    @admin.display(description="Scope", ordering="scope__key")
+    def scope_key(self, obj):
+        return obj.scope.key
+
+    @admin.display(description="Age (review target)")
+    def review_age(self, obj):
+        if obj.status == Status.CHANGES_REQUESTED:
+            return "waiting on the partner"
+        if obj.status not in queue.WAITING_ON_REVIEWER_STATUSES:
+            return "—"
+        days = queue.review_age_business_days(obj)
+        unit = "business day" if days == 1 else "business days"
+        verdict = "overdue" if queue.is_overdue(obj) else "on target"
+        return f"{days} {unit} — {verdict}"
+
+    def has_review_permission(self, request):
+        return workflow.is_reviewer(request.user)
+
+    # --- detail page ---
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        access_request = self.get_object(request, unquote(object_id))
+        if access_request is not None and self.has_view_permission(request, access_request):
+            extra_context = {
+                **(extra_context or {}),
+                **self._review_context(request, access_request),
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _review_context(self, request, access_request: AccessRequest) -> dict:
+        user = request.user
+        can_review = self.has_review_permission(request)
+        status = access_request.status
+        mine = access_request.assigned_to_id == user.pk
+        return {
+            "access_request": access_request,
+            "other_requests": AccessRequest.objects.filter(app_id=access_request.app_id)
+            .exclude(pk=access_request.pk)
+            .select_related("scope")
+            .order_by("-submitted_at"),
+            "app_scopes": AppScope.objects.filter(app_id=access_request.app_id)
+            .select_related("scope")
+            .order_by("scope__key"),
+            "timeline": [
+                _timeline_entry(event) for event in access_request.events.select_related("actor")
+            ],
+            "can_assign": can_review
+            and (status == Status.SUBMITTED or (status == Status.IN_REVIEW and not mine)),
+            "can_decide": can_review and status == Status.IN_REVIEW and mine,
+            "can_revoke": can_review and status == Status.APPROVED,
+            "needs_second_approval": access_request.scope.requires_dual_approval
+            and access_request.first_approved_by_id is not None,
+        }
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        urls = [
+            path(
+                "<path:object_id>/assign/",
+                self.admin_site.admin_view(self.assign_view),
+                name=f"{info[0]}_{info[1]}_assign",
+            ),
+            re_path(
+                rf"^(?P<object_id>.+)/(?P<decision>{'|'.join(DECISIONS)})/$",
+                self.admin_site.admin_view(self.decision_view),
+                name=f"{info[0]}_{info[1]}_decide",
+            ),
+        ]
+        return urls + super().get_urls()
+
+    def _get_reviewable(self, request, object_id) -> AccessRequest:
+        if not self.has_review_permission(request):
+            raise PermissionDenied
+        access_request = self.get_object(request, unquote(object_id))
+        if access_request is None:
+            raise Http404("No such application.")
+        return access_request
+
+    def _change_url(self, access_request: AccessRequest) -> str:
+        info = self.opts.app_label, self.opts.model_name
+        return reverse(f"admin:{info[0]}_{info[1]}_change", args=[access_request.pk])
+
+    def assign_view(self, request, object_id):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        access_request = self._get_reviewable(request, object_id)
+        form = VersionedForm(request.POST)
+        if not form.is_valid():
+            self.message_user(request, "Reload the page and try again.", messages.ERROR)
+            return HttpResponseRedirect(self._change_url(access_request))
+        try:
+            workflow.access_request_assign(
+                request_id=access_request.pk,
+                reviewer=request.user,
+                expected_version=form.cleaned_data["version"],
+            )
+        except DomainError as error:
+            self.message_user(request, str(error), messages.ERROR)
+        else:
+            self.log_change(request, access_request, "Assigned to me.")
+            self.message_user(request, "The application is assigned to you.", messages.SUCCESS)
+        return HttpResponseRedirect(self._change_url(access_request))
+
+    def decision_view(self, request, object_id, decision):
+        spec = DECISIONS[decision]
+        access_request = self._get_reviewable(request, object_id)
+        status = 200
+        if request.method == "POST":
+            require_recent_authentication(request)
+            form = spec.form(request.POST)
+            if form.is_valid():
+                try:
+                    spec.service(
+                        request_id=access_request.pk,
+                        reviewer=request.user,
+                        expected_version=form.cleaned_data["version"],
+                        **form.service_kwargs(),
+                    )
+                except DomainError as error:
+                    form.add_error(None, str(error))
+                    status = _error_status(error)
+                else:
+                    self.log_change(request, access_request, f"{spec.done}.")
+                    self.message_user(request, f"{spec.done}: {access_request}.", messages.SUCCESS)
+                    return HttpResponseRedirect(self._change_url(access_request))
+            else:
+                status = 400
+        else:
+            form = spec.form(initial={"version": access_request.version})
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"{spec.title}: {access_request.app.name} → {access_request.scope.key}",
+            "decision": spec,
+            "form": form,
+            "access_request": access_request,
+            "change_url": self._change_url(access_request),
+        }
+        return TemplateResponse(request, self.decision_template, context, status=status)
+
+    # --- bulk actions ---
+
+    @admin.action(description="Assign to me", permissions=["review"])
+    def assign_to_me(self, request, queryset):
+        self._act_on_each(
+            request,
+            queryset,
+            lambda obj: workflow.access_request_assign(request_id=obj.pk, reviewer=request.user),
+            done="Assigned to you",
+        )
+
+    @admin.action(
+        description=f"Approve ({settings.APPROVAL_DEFAULT_DAYS} days) the ones assigned to me",
+        permissions=["review"],
+    )
+    def approve_selected(self, request, queryset):
+        require_recent_authentication(request)
+        self._act_on_each(
+            request,
+            queryset,
+            lambda obj: workflow.access_request_approve(request_id=obj.pk, reviewer=request.user),
+            done="Approved",
+        )
+
+    def _act_on_each(self, request, queryset, act, *, done: str) -> None:
+        """Run the service per application; report what worked and, one by one, what did not."""
+        succeeded = []
+        for access_request in queryset.select_related("app", "scope").order_by("pk"):
+            try:
+                act(access_request)
+            except DomainError as error:
+                self.message_user(
+                    request, f"#{access_request.pk} {access_request}: {error}", messages.WARNING
+                )
+            else:
+                self.log_change(request, access_request, f"{done} (bulk action).")
+                succeeded.append(f"#{access_request.pk}")
+        if succeeded:
+            self.message_user(request, f"{done}: {', '.join(succeeded)}.", messages.SUCCESS)
+
+
+def _timeline_entry(event: ReviewEvent) -> dict:
+    """An event as the detail page shows it: labelled answer diffs and answer comments."""
+    details = event.details or {}
+    return {
+        "event": event,
+        "changes": [
+            {
+                "label": queue.answer_label(field),
+                "old": change.get("old", ""),
+                "new": change.get("new", ""),
+            }
+            for field, change in details.get("changed", {}).items()
+            if field in AccessRequest.ANSWER_FIELDS
+        ],
+        "field_comments": notifications.answer_comments(event),
+        "stripped": {
+            key: details[key]
+            for key in ("app_scopes_removed", "authorizations_changed", "tokens_changed")
+            if key in details
+        },
+    }
+
+
+@admin.register(ReviewEvent)
+class ReviewEventAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "request", "action", "actor", "from_status", "to_status")
+    list_select_related = ("request__app", "request__scope", "actor")
+    list_filter = ("action",)
+    search_fields = ("request__app__name", "comment")
+    date_hierarchy = "created_at"
+
+
+# --- Partners and apps --------------------------------------------------------------------------
+
+
+class MembershipInline(ReadOnlyInline):
+    model = Membership
+    fields = ("user", "role", "created_at")
+    readonly_fields = fields
+    show_change_link = False
+
+
+@admin.register(Partner)
+class PartnerAdmin(ReadOnlyAdmin):
+    list_display = ("name", "is_verified", "member_count", "created_at")
+    list_filter = ("is_verified",)
+    search_fields = ("name",)
+    inlines = (MembershipInline,)
+    actions = ("verify", "unverify")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(member_count=Count("memberships"))
+
+    @admin.display(description="Members", ordering="member_count")
+    def member_count(self, obj):
+        return obj.member_count
+
+    def has_verify_permission(self, request):
+        return request.user.has_perm("apps_registry.change_partner")
+
+    @admin.action(description="Mark as verified", permissions=["verify"])
+    def verify(self, request, queryset):
+        self._set_verified(request, queryset, verified=True)
+
+    @admin.action(description="Mark as not verified", permissions=["verify"])
+    def unverify(self, request, queryset):
+        self._set_verified(request, queryset, verified=False)
+
+    def _set_verified(self, request, queryset, *, verified: bool) -> None:
+        for partner in queryset:
+            try:
+                app_status.partner_set_verified(
+                    partner_id=partner.pk, acting_user=request.user, verified=verified
+                )
+            except DomainError as error:
+                self.message_user(request, str(error), messages.WARNING)
+            else:
+                self.log_change(request, partner, "Verified." if verified else "Unverified.")
+                state = "verified" if verified else "not verified"
+                self.message_user(request, f"{partner.name} is {state}.", messages.SUCCESS)
+
+
+class AppScopeInline(ReadOnlyInline):
+    model = AppScope
+    fields = ("scope", "is_required", "created_at")
+    readonly_fields = fields
+    show_change_link = False
+
+
+class AppAccessRequestInline(ReadOnlyInline):
+    model = AccessRequest
+    fields = ("scope", "status", "submitted_at", "approval_expires_at")
+    readonly_fields = fields
+    verbose_name_plural = "Custom-scope applications"
+
+
+class SuspendForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        label="Why is the app suspended?",
+        error_messages={"required": "Write why the app is suspended."},
+    )
+
+
+# DOT registers its own admin for the (swapped) application model; ours replaces it.
+if admin.site.is_registered(PartnerApp):
+    admin.site.unregister(PartnerApp)
+
+
+@admin.register(PartnerApp)
+class PartnerAppAdmin(ReadOnlyAdmin):
+    """Credentials are shown but never editable here; the client secret is never shown at all."""
+
+    change_form_template = "admin/apps_registry/partnerapp/change_form.html"
+    suspend_template = "admin/apps_registry/partnerapp/suspend.html"
+    list_display = ("name", "partner", "status", "client_id", "created")
+    list_select_related = ("partner",)
+    list_filter = ("status", "category", "partner__is_verified")
+    search_fields = ("name", "=client_id", "partner__name")
+    inlines = (AppScopeInline, AppAccessRequestInline)
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "name",
+                    "partner",
+                    "status",
+                    "description",
+                    "category",
+                    "homepage_url",
+                    "privacy_policy_url",
+                )
+            },
+        ),
+        (
+            "OAuth client",
+            {
+                "fields": (
+                    "client_id",
+                    "secret_hint",
+                    "secret_rotated_at",
+                    "client_type",
+                    "authorization_grant_type",
+                    "skip_authorization",
+                    "redirect_uris",
+                    "can_introspect",
+                    "created",
+                    "updated",
+                )
+            },
+        ),
+    )
+
+    def has_suspend_permission(self, request):
+        return request.user.has_perm("apps_registry.change_partnerapp")
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "can_suspend": self.has_suspend_permission(request),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        urls = [
+            path(
+                "<path:object_id>/suspend/",
+                self.admin_site.admin_view(self.suspend_view),
+                name=f"{info[0]}_{info[1]}_suspend",
+            ),
+            path(
+                "<path:object_id>/unsuspend/",
+                self.admin_site.admin_view(self.unsuspend_view),
+                name=f"{info[0]}_{info[1]}_unsuspend",
+            ),
+        ]
+        return urls + super().get_urls()
+
+    def _get_app(self, request, object_id) -> PartnerApp:
+        if not self.has_suspend_permission(request):
+            raise PermissionDenied
+        app = self.get_object(request, unquote(object_id))
+        if app is None:
+            raise Http404("No such app.")
+        return app
+
+    def _change_url(self, app: PartnerApp) -> str:
+        return reverse("admin:apps_registry_partnerapp_change", args=[app.pk])
+
+    def suspend_view(self, request, object_id):
+        app = self._get_app(request, object_id)
+        status = 200
+        if request.method == "POST":
+            require_recent_authentication(request)
+            form = SuspendForm(request.POST)
+            if form.is_valid():
+                try:
+                    app_status.app_suspend(
+                        app_id=app.pk, acting_user=request.user, reason=form.cleaned_data["reason"]
+                    )
+                except DomainError as error:
+                    form.add_error(None, str(error))
+                    status = _error_status(error)
+                else:
+                    self.log_change(request, app, f"Suspended: {form.cleaned_data['reason']}")
+                    self.message_user(
+                        request,
+                        f"{app.name} is suspended and its tokens are revoked.",
+                        messages.SUCCESS,
+                    )
+                    return HttpResponseRedirect(self._change_url(app))
+            else:
+                status = 400
+        else:
+            form = SuspendForm()
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"Suspend {app.name}",
+            "form": form,
+            "app": app,
+            "change_url": self._change_url(app),
+        }
+        return TemplateResponse(request, self.suspend_template, context, status=status)
+
+    def unsuspend_view(self, request, object_id):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        app = self._get_app(request, object_id)
+        try:
+            app_status.app_unsuspend(app_id=app.pk, acting_user=request.user)
+        except DomainError as error:
+            self.message_user(request, str(error), messages.ERROR)
+        else:
+            self.log_change(request, app, "Reinstated (back to draft).")
+            self.message_user(
+                request,
+                f"{app.name} is reinstated as a draft; the partner publishes it again.",
+                messages.SUCCESS,
+            )
+        return HttpResponseRedirect(self._change_url(app))
+
+
+# --- Sellers ------------------------------------------------------------------------------------
+
+
+@admin.register(Shop)
+class ShopAdmin(ReadOnlyAdmin):
+    list_display = ("name", "region", "owner", "cipher", "created_at")
+    list_select_related = ("owner",)
+    list_filter = ("region",)
+    search_fields = ("name", "=cipher", "owner__email")
+
+
+@admin.register(ShopAuthorization)
+class ShopAuthorizationAdmin(ReadOnlyAdmin):
+    list_display = ("shop", "app", "granted_at", "expires_at", "revoked_at")
+    list_select_related = ("shop", "app")
+    list_filter = ("revoked_at",)
+    search_fields = ("shop__name", "app__name", "=app__client_id")
+    fields = (
+        "app",
+        "shop",
+        "granted_by",
+        "scopes",
+        "granted_at",
+        "expires_at",
+        "revoked_at",
+        "last_used_at",
+    )

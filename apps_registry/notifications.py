@@ -1,0 +1,158 @@
+"""E-mails of the review workflow. Services call these through `transaction.on_commit`, so a rolled
+back transition never mails anyone; each message goes to one recipient (no shared To: lists)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from apps_registry.models import AccessRequest, Membership
+from apps_registry.selectors.access_requests import answer_label, reviewers
+
+Status = AccessRequest.Status
+
+PARTNER_SUBJECTS = {
+    Status.APPROVED: "Approved: {scope} for {app}",
+    Status.REJECTED: "Not approved: {scope} for {app}",
+    Status.CHANGES_REQUESTED: "Changes requested: {scope} for {app}",
+    Status.REVOKED: "Access revoked: {scope} for {app}",
+    Status.EXPIRED: "Approval expired: {scope} for {app}",
+}
+
+
+def notify_reviewers_of_submission(*, request_id: int) -> int:
+    """A new or resubmitted application: to its assigned reviewer, else to every eligible one."""
+    access_request = _load(request_id)
+    recipients = (
+        [access_request.assigned_to]
+        if access_request.assigned_to is not None
+        else reviewers(excluding_partner_id=access_request.app.partner_id)
+    )
+    return _send(
+        recipients,
+        subject=f"Application to review: {access_request.scope.key} for {access_request.app.name}",
+        template="email/access_request_submitted.txt",
+        context=_context(access_request),
+    )
+
+
+def notify_reviewers_second_approval_needed(*, request_id: int) -> int:
+    """A dual-approval scope got its first approval: every other eligible reviewer may finish it."""
+    access_request = _load(request_id)
+    recipients = reviewers(excluding_partner_id=access_request.app.partner_id).exclude(
+        pk=access_request.first_approved_by_id
+    )
+    return _send(
+        recipients,
+        subject=f"Second approval needed: {access_request.scope.key} for {access_request.app.name}",
+        template="email/access_request_second_approval.txt",
+        context=_context(access_request),
+    )
+
+
+def notify_partner_of_decision(*, request_id: int) -> int:
+    """The application's current state (approved, rejected, changes requested, revoked, expired),
+    with the reviewer's words, to every member of the partner."""
+    access_request = _load(request_id)
+    latest_event = access_request.events.order_by("-created_at", "-pk").first()
+    subject = PARTNER_SUBJECTS[access_request.status].format(
+        scope=access_request.scope.key, app=access_request.app.name
+    )
+    return _send(
+        _partner_members(access_request),
+        subject=subject,
+        template=f"email/access_request_{access_request.status}.txt",
+        context={
+            **_context(access_request),
+            "event": latest_event,
+            "field_comments": answer_comments(latest_event),
+        },
+    )
+
+
+def answer_comments(event) -> list[tuple[str, str]]:
+    """A changes request's per-answer comments as (question label, comment), in form order."""
+    comments = (event.details or {}).get("field_comments", {}) if event else {}
+    return [
+        (answer_label(field), comments[field])
+        for field in AccessRequest.ANSWER_FIELDS
+        if field in comments
+    ]
+
+
+def notify_reviewers_of_overdue(*, access_requests: Iterable[AccessRequest]) -> int:
+    """Daily digest of applications past the review target, to every reviewer."""
+    access_requests = list(access_requests)
+    if not access_requests:
+        return 0
+    return _send(
+        reviewers(),
+        subject=f"{len(access_requests)} application(s) past the review target",
+        template="email/review_reminder.txt",
+        context={
+            "access_requests": [
+                {"request": access_request, "admin_url": _admin_url(access_request)}
+                for access_request in access_requests
+            ],
+            "target_days": settings.REVIEW_TARGET_BUSINESS_DAYS,
+        },
+    )
+
+
+def notify_partner_of_expiring_approval(*, access_request: AccessRequest) -> int:
+    """An approval ends soon: the partner should apply again before it does."""
+    return _send(
+        _partner_members(access_request),
+        subject=f"Approval ending soon: {access_request.scope.key} for {access_request.app.name}",
+        template="email/approval_expiring.txt",
+        context=_context(access_request),
+    )
+
+
+def _load(request_id: int) -> AccessRequest:
+    return AccessRequest.objects.select_related(
+        "app__partner", "scope", "assigned_to", "decided_by"
+    ).get(pk=request_id)
+
+
+def _partner_members(access_request: AccessRequest):
+    return [
+        membership.user
+        for membership in Membership.objects.filter(partner_id=access_request.app.partner_id)
+        .select_related("user")
+        .order_by("pk")
+    ]
+
+
+def _admin_url(access_request: AccessRequest) -> str:
+    path = reverse("admin:apps_registry_accessrequest_change", args=[access_request.pk])
+    return settings.OAUTH_ISSUER.rstrip("/") + path
+
+
+def _context(access_request: AccessRequest) -> dict:
+    base = settings.OAUTH_ISSUER.rstrip("/")
+    return {
+        "request": access_request,
+        "console_url": f"{base}/console/requests/{access_request.pk}/",
+        "admin_url": _admin_url(access_request),
+    }
+
+
+def _send(recipients, *, subject: str, template: str, context: dict) -> int:
+    messages = [
+        EmailMessage(
+            subject=subject,
+            body=render_to_string(template, {**context, "recipient": user}),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[user.email],
+        )
+        for user in recipients
+        if user.email
+    ]
+    if not messages:
+        return 0
+    return get_connection().send_messages(messages)

@@ -1,0 +1,113 @@
+"""Reads for the reviewers' queue: who reviews, how old an application is against the target."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from apps_registry.models import AccessRequest, Membership
+
+# Changes requested waits on the partner, so it does not count against the review target.
+WAITING_ON_REVIEWER_STATUSES = (AccessRequest.Status.SUBMITTED, AccessRequest.Status.IN_REVIEW)
+
+
+def answer_label(field: str) -> str:
+    """The questionnaire field's label as people read it, e.g. "Data protection"."""
+    return AccessRequest._meta.get_field(field).verbose_name.capitalize()
+
+
+def reviewers(*, excluding_partner_id: int | None = None) -> QuerySet:
+    """Active staff who may review (by group, direct permission or superuser), optionally without
+    the members of one partner (they may not review its applications)."""
+    permission = Permission.objects.filter(
+        content_type__app_label="apps_registry", codename="review_accessrequest"
+    )
+    users = (
+        get_user_model()
+        .objects.filter(is_active=True, is_staff=True)
+        .filter(
+            Q(is_superuser=True)
+            | Q(groups__permissions__in=permission)
+            | Q(user_permissions__in=permission)
+        )
+    )
+    if excluding_partner_id is not None:
+        users = users.exclude(
+            pk__in=Membership.objects.filter(partner_id=excluding_partner_id).values("user_id")
+        )
+    return users.distinct().order_by("pk")
+
+
+def business_days_between(start: date, end: date) -> int:
+    """Whole business days (Mon–Fri) after `start` up to and including `end`; 0 if end ≤ start."""
+    days, day = 0, start
+    while day < end:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            days += 1
+    return days
+
+
+def subtract_business_days(end: date, count: int) -> date:
+    """The date `count` business days before `end`."""
+    day = end
+    while count > 0:
+        day -= timedelta(days=1)
+        if day.weekday() < 5:
+            count -= 1
+    return day
+
+
+def review_age_business_days(access_request: AccessRequest, *, now: datetime | None = None) -> int:
+    """Business days since the latest submission, in the server's time zone."""
+    now = now or timezone.now()
+    return business_days_between(
+        timezone.localdate(access_request.submitted_at), timezone.localdate(now)
+    )
+
+
+def is_overdue(access_request: AccessRequest, *, now: datetime | None = None) -> bool:
+    """An application waiting on reviewers for longer than REVIEW_TARGET_BUSINESS_DAYS."""
+    return (
+        access_request.status in WAITING_ON_REVIEWER_STATUSES
+        and review_age_business_days(access_request, now=now) > settings.REVIEW_TARGET_BUSINESS_DAYS
+    )
+
+
+def overdue_cutoff(*, now: datetime | None = None) -> datetime:
+    """Applications last submitted before this moment are past the review target."""
+    today = timezone.localdate(now or timezone.now())
+    last_on_target_day = subtract_business_days(today, settings.REVIEW_TARGET_BUSINESS_DAYS)
+    return timezone.make_aware(datetime.combine(last_on_target_day, datetime.min.time()))
+
+
+def overdue_access_requests(*, now: datetime | None = None) -> QuerySet:
+    """Applications waiting on reviewers past the review target, oldest first."""
+    return (
+        AccessRequest.objects.filter(
+            status__in=WAITING_ON_REVIEWER_STATUSES,
+            submitted_at__lt=overdue_cutoff(now=now),
+        )
+        .select_related("app__partner", "scope", "assigned_to")
+        .order_by("submitted_at")
+    )
+
+
+def approvals_ending_in(*, days: Iterable[int], now: datetime | None = None) -> QuerySet:
+    """Live approvals whose expiry falls exactly `days` calendar days from today (e.g. 30, 7, 1),
+    so a daily reminder mails each partner a few times rather than every day."""
+    today = timezone.localdate(now or timezone.now())
+    return (
+        AccessRequest.objects.filter(
+            status=AccessRequest.Status.APPROVED,
+            approval_expires_at__date__in=[today + timedelta(days=n) for n in days],
+        )
+        .select_related("app__partner", "scope")
+        .order_by("approval_expires_at")
+    )

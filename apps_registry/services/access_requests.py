@@ -1,0 +1,509 @@
+"""The Custom-scope review workflow (DESIGN.md): partners submit, resubmit and withdraw; reviewers
+assign, approve, reject, request changes and revoke. Every transition locks the row, checks the
+status, bumps `version`, writes one ReviewEvent and sends its e-mails after commit."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from apps_registry import notifications
+from apps_registry.errors import DomainError, InvalidTransitionError, PermissionRefusedError
+from apps_registry.models import (
+    AccessRequest,
+    AppScope,
+    Membership,
+    PartnerApp,
+    ReviewEvent,
+    ShopAuthorization,
+)
+from apps_registry.selectors.access_requests import answer_label
+from apps_registry.tokens import strip_scope_from_tokens
+from scopes.models import Scope
+
+audit_log = logging.getLogger("apps_registry.audit")
+
+REVIEW_PERMISSION = "apps_registry.review_accessrequest"
+ANSWER_MAX_LENGTH = 5000
+REQUIRED_ANSWERS = tuple(field for field in AccessRequest.ANSWER_FIELDS if field != "demo_url")
+
+Status = AccessRequest.Status
+Action = ReviewEvent.Action
+
+
+class AccessRequestNotFoundError(DomainError):
+    """No access request has this id."""
+
+
+class StaleAccessRequestError(InvalidTransitionError):
+    """The request changed after the reviewer opened it (optimistic locking)."""
+
+
+class InvalidAnswersError(DomainError):
+    """The questionnaire is incomplete or malformed; `field_errors` says where."""
+
+    def __init__(self, field_errors: dict[str, str]):
+        self.field_errors = field_errors
+        super().__init__("Please correct the answers: " + " ".join(field_errors.values()))
+
+
+# --- Partner actions ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def access_request_submit(
+    *, app: PartnerApp, scope: Scope, answers: dict[str, str], acting_user: AbstractBaseUser
+) -> AccessRequest:
+    """Apply for a Custom scope for `app` (submitted). The actor must belong to the app's partner,
+    the app must not be suspended, the scope must be active and Custom, and the app must hold no
+    other open application or approval for it. E-mails the reviewers after commit."""
+    app = PartnerApp.objects.select_for_update().get(pk=app.pk)
+    _require_member(acting_user, partner_id=app.partner_id)
+    if app.status == PartnerApp.Status.SUSPENDED:
+        raise InvalidTransitionError("This app is suspended, so it cannot apply for scopes.")
+    scope = Scope.objects.get(pk=scope.pk)
+    if not scope.is_active:
+        raise InvalidTransitionError(f"The scope {scope.key} is no longer offered.")
+    if not scope.is_custom:
+        raise InvalidTransitionError(
+            f"{scope.key} is a Public scope: every app may use it without applying. "
+            "Add it on the app's Manage API page instead."
+        )
+    cleaned = _clean_answers(answers, partial=False)
+    if AccessRequest.objects.filter(
+        app=app, scope=scope, status__in=AccessRequest.ACTIVE_STATUSES
+    ).exists():
+        raise InvalidTransitionError(_ALREADY_ACTIVE.format(scope=scope.key))
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            access_request = AccessRequest.objects.create(
+                app=app,
+                scope=scope,
+                submitted_by=acting_user,
+                submitted_at=now,
+                updated_at=now,
+                **cleaned,
+            )
+    except IntegrityError as error:  # a concurrent submission won the partial unique index
+        raise InvalidTransitionError(_ALREADY_ACTIVE.format(scope=scope.key)) from error
+    ReviewEvent.objects.create(
+        request=access_request,
+        actor=acting_user,
+        action=Action.SUBMIT,
+        to_status=Status.SUBMITTED,
+        created_at=now,
+    )
+    _after_commit(notifications.notify_reviewers_of_submission, access_request.pk)
+    return access_request
+
+
+_ALREADY_ACTIVE = (
+    "This app already has an open application or an approval for {scope}. "
+    "Follow that one on the Requests page."
+)
+
+
+@transaction.atomic
+def access_request_resubmit(
+    *, request_id: int, answers: dict[str, str], acting_user: AbstractBaseUser
+) -> AccessRequest:
+    """changes_requested → submitted with edited answers (answers not given stay as they were).
+    Records what changed so the reviewer sees the diff; the review clock restarts. E-mails the
+    reviewers after commit."""
+    access_request = _lock(request_id)
+    _require_member(acting_user, partner_id=access_request.app.partner_id)
+    _require_status(access_request, Status.CHANGES_REQUESTED, action="resubmit")
+    cleaned = _clean_answers(answers, partial=True)
+    changed = {
+        field: {"old": getattr(access_request, field), "new": value}
+        for field, value in cleaned.items()
+        if getattr(access_request, field) != value
+    }
+    if not changed:
+        raise InvalidTransitionError(
+            "Nothing changed: edit the answers the reviewer asked about, then resubmit."
+        )
+    for field, change in changed.items():
+        setattr(access_request, field, change["new"])
+    access_request.submitted_at = timezone.now()
+    _transition(
+        access_request,
+        to_status=Status.SUBMITTED,
+        action=Action.RESUBMIT,
+        actor=acting_user,
+        details={"changed": changed},
+        fields=[*changed, "submitted_at"],
+    )
+    _after_commit(notifications.notify_reviewers_of_submission, access_request.pk)
+    return access_request
+
+
+@transaction.atomic
+def access_request_withdraw(*, request_id: int, acting_user: AbstractBaseUser) -> AccessRequest:
+    """open (submitted, in review, changes requested) → withdrawn, by a member of the partner."""
+    access_request = _lock(request_id)
+    _require_member(acting_user, partner_id=access_request.app.partner_id)
+    _require_status(access_request, *AccessRequest.OPEN_STATUSES, action="withdraw")
+    _transition(
+        access_request, to_status=Status.WITHDRAWN, action=Action.WITHDRAW, actor=acting_user
+    )
+    return access_request
+
+
+# --- Reviewer actions ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def access_request_assign(
+    *, request_id: int, reviewer: AbstractBaseUser, expected_version: int | None = None
+) -> AccessRequest:
+    """submitted → in_review, assigned to `reviewer`; on an in-review request held by someone else
+    (or by nobody, after a first approval) it reassigns. Separation of duties applies."""
+    access_request = _lock(request_id, expected_version=expected_version)
+    _require_reviewer(reviewer, access_request)
+    _require_status(access_request, Status.SUBMITTED, Status.IN_REVIEW, action="assign")
+    if access_request.assigned_to_id == reviewer.pk and access_request.status == Status.IN_REVIEW:
+        raise InvalidTransitionError("This application is already assigned to you.")
+    previous_reviewer = access_request.assigned_to
+    access_request.assigned_to = reviewer
+    _transition(
+        access_request,
+        to_status=Status.IN_REVIEW,
+        action=Action.ASSIGN,
+        actor=reviewer,
+        details={"previous_reviewer": str(previous_reviewer)} if previous_reviewer else {},
+        fields=["assigned_to"],
+    )
+    return access_request
+
+
+@transaction.atomic
+def access_request_approve(
+    *,
+    request_id: int,
+    reviewer: AbstractBaseUser,
+    expires_at: datetime | None = None,
+    comment: str = "",
+    expected_version: int | None = None,
+) -> AccessRequest:
+    """in_review → approved (until `expires_at`, by default APPROVAL_DEFAULT_DAYS from now), by the
+    assigned reviewer. A dual-approval scope takes two distinct reviewers: the first approval is
+    recorded and the request goes back to the pool. E-mails the partner after the final approval."""
+    access_request = _lock(request_id, expected_version=expected_version)
+    _require_decider(reviewer, access_request, action="approve")
+    now = timezone.now()
+    if expires_at is None:
+        expires_at = now + timedelta(days=settings.APPROVAL_DEFAULT_DAYS)
+    if expires_at <= now:
+        raise DomainError("The approval's expiry must be in the future.")
+    if not access_request.scope.is_active:
+        raise InvalidTransitionError(
+            f"The scope {access_request.scope.key} is no longer offered; reject the application."
+        )
+    if access_request.app.status == PartnerApp.Status.SUSPENDED:
+        raise InvalidTransitionError("The app is suspended; it cannot be granted scopes.")
+    comment = comment.strip()
+
+    if access_request.scope.requires_dual_approval and access_request.first_approved_by is None:
+        access_request.first_approved_by = reviewer
+        access_request.assigned_to = None
+        _transition(
+            access_request,
+            to_status=Status.IN_REVIEW,
+            action=Action.FIRST_APPROVAL,
+            actor=reviewer,
+            comment=comment,
+            fields=["first_approved_by", "assigned_to"],
+        )
+        _after_commit(notifications.notify_reviewers_second_approval_needed, access_request.pk)
+        return access_request
+    if access_request.first_approved_by_id == reviewer.pk:
+        _refuse_separation_of_duties(
+            reviewer,
+            access_request,
+            "This scope needs a second approval from a different reviewer.",
+        )
+
+    access_request.decided_by = reviewer
+    access_request.decided_at = now
+    access_request.decision_reason = comment
+    access_request.approval_expires_at = expires_at
+    _transition(
+        access_request,
+        to_status=Status.APPROVED,
+        action=Action.APPROVE,
+        actor=reviewer,
+        comment=comment,
+        details={"expires_at": expires_at.isoformat()},
+        fields=["decided_by", "decided_at", "decision_reason", "approval_expires_at"],
+        now=now,
+    )
+    _after_commit(notifications.notify_partner_of_decision, access_request.pk)
+    return access_request
+
+
+@transaction.atomic
+def access_request_reject(
+    *, request_id: int, reviewer: AbstractBaseUser, reason: str, expected_version: int | None = None
+) -> AccessRequest:
+    """in_review → rejected with a written reason the partner sees, by the assigned reviewer."""
+    reason = _require_text(reason, what="a reason for the rejection")
+    access_request = _lock(request_id, expected_version=expected_version)
+    _require_decider(reviewer, access_request, action="reject")
+    _decide(access_request, reviewer=reviewer, reason=reason)
+    _transition(
+        access_request,
+        to_status=Status.REJECTED,
+        action=Action.REJECT,
+        actor=reviewer,
+        comment=reason,
+        fields=["decided_by", "decided_at", "decision_reason"],
+    )
+    _after_commit(notifications.notify_partner_of_decision, access_request.pk)
+    return access_request
+
+
+@transaction.atomic
+def access_request_request_changes(
+    *,
+    request_id: int,
+    reviewer: AbstractBaseUser,
+    comment: str,
+    field_comments: dict[str, str] | None = None,
+    expected_version: int | None = None,
+) -> AccessRequest:
+    """in_review → changes_requested with a comment (and optional per-answer comments) the
+    partner sees; any first approval is void because the answers will change."""
+    comment = _require_text(comment, what="a comment saying what to change")
+    unknown = set(field_comments or {}) - set(AccessRequest.ANSWER_FIELDS)
+    if unknown:
+        raise DomainError(f"Unknown answer fields: {', '.join(sorted(unknown))}.")
+    cleaned_field_comments = {
+        field: text.strip() for field, text in (field_comments or {}).items() if text.strip()
+    }
+    access_request = _lock(request_id, expected_version=expected_version)
+    _require_decider(reviewer, access_request, action="request changes on")
+    access_request.first_approved_by = None
+    _transition(
+        access_request,
+        to_status=Status.CHANGES_REQUESTED,
+        action=Action.REQUEST_CHANGES,
+        actor=reviewer,
+        comment=comment,
+        details={"field_comments": cleaned_field_comments},
+        fields=["first_approved_by"],
+    )
+    _after_commit(notifications.notify_partner_of_decision, access_request.pk)
+    return access_request
+
+
+@transaction.atomic
+def access_request_revoke(
+    *, request_id: int, reviewer: AbstractBaseUser, reason: str, expected_version: int | None = None
+) -> AccessRequest:
+    """approved → revoked with a written reason. In the same transaction the scope leaves the
+    app's scope selection, every seller authorization of the app and the app's tokens."""
+    reason = _require_text(reason, what="a reason for the revocation")
+    access_request = _lock(request_id, expected_version=expected_version)
+    _require_reviewer(reviewer, access_request)
+    _require_status(access_request, Status.APPROVED, action="revoke")
+    _decide(access_request, reviewer=reviewer, reason=reason)
+    stripped = _withdraw_scope_from_app(access_request)
+    _transition(
+        access_request,
+        to_status=Status.REVOKED,
+        action=Action.REVOKE,
+        actor=reviewer,
+        comment=reason,
+        details=stripped,
+        fields=["decided_by", "decided_at", "decision_reason"],
+    )
+    _after_commit(notifications.notify_partner_of_decision, access_request.pk)
+    return access_request
+
+
+def access_requests_expire_due(*, now: datetime | None = None) -> int:
+    """approved → expired for every approval past `approval_expires_at`, one transaction each,
+    stripping the scope like a revocation. Returns how many expired."""
+    now = now or timezone.now()
+    due_ids = AccessRequest.objects.filter(
+        status=Status.APPROVED, approval_expires_at__lte=now
+    ).values_list("pk", flat=True)
+    return sum(_expire_one(request_id=request_id, now=now) for request_id in list(due_ids))
+
+
+@transaction.atomic
+def _expire_one(*, request_id: int, now: datetime) -> bool:
+    access_request = _lock(request_id)
+    if access_request.status != Status.APPROVED or access_request.is_live_approval(now=now):
+        return False  # revoked or extended since the sweep listed it
+    stripped = _withdraw_scope_from_app(access_request)
+    _transition(
+        access_request, to_status=Status.EXPIRED, action=Action.EXPIRE, actor=None, details=stripped
+    )
+    _after_commit(notifications.notify_partner_of_decision, access_request.pk)
+    return True
+
+
+# --- Shared steps -------------------------------------------------------------------------------
+
+
+def is_reviewer(user: AbstractBaseUser) -> bool:
+    """Active staff holding the review permission (directly, by group, or as superuser)."""
+    return bool(user.is_active and user.is_staff and user.has_perm(REVIEW_PERMISSION))
+
+
+def _lock(request_id: int, *, expected_version: int | None = None) -> AccessRequest:
+    try:
+        access_request = (
+            AccessRequest.objects.select_for_update(of=("self",))
+            .select_related("app", "scope")
+            .get(pk=request_id)
+        )
+    except AccessRequest.DoesNotExist as error:
+        raise AccessRequestNotFoundError("No such application.") from error
+    if expected_version is not None and access_request.version != expected_version:
+        raise StaleAccessRequestError(
+            "This application changed since you opened it (it is now "
+            f"“{access_request.get_status_display()}”). Reload it and check before acting."
+        )
+    return access_request
+
+
+def _require_member(user: AbstractBaseUser, *, partner_id: int | None) -> None:
+    if not (
+        user.is_authenticated
+        and partner_id is not None
+        and Membership.objects.filter(partner_id=partner_id, user=user).exists()
+    ):
+        raise PermissionRefusedError("Only members of the app's partner can do this.")
+
+
+def _require_reviewer(reviewer: AbstractBaseUser, access_request: AccessRequest) -> None:
+    if not is_reviewer(reviewer):
+        raise PermissionRefusedError("Only reviewers can act on applications.")
+    if (
+        access_request.submitted_by_id == reviewer.pk
+        or Membership.objects.filter(
+            partner_id=access_request.app.partner_id, user=reviewer
+        ).exists()
+    ):
+        _refuse_separation_of_duties(
+            reviewer,
+            access_request,
+            "You belong to the partner that applied, so another reviewer must handle this.",
+        )
+
+
+def _require_decider(reviewer: AbstractBaseUser, access_request: AccessRequest, *, action: str):
+    _require_reviewer(reviewer, access_request)
+    _require_status(access_request, Status.IN_REVIEW, action=action)
+    if access_request.assigned_to_id != reviewer.pk:
+        raise PermissionRefusedError(f"Assign the application to yourself before you {action} it.")
+
+
+def _refuse_separation_of_duties(reviewer, access_request: AccessRequest, message: str):
+    # The refusal rolls back with the transaction, so the audit trail of a denial is the log.
+    audit_log.warning(
+        "SoD denied: user %s on access request %s: %s", reviewer.pk, access_request.pk, message
+    )
+    raise PermissionRefusedError(message)
+
+
+def _require_status(access_request: AccessRequest, *allowed: str, action: str) -> None:
+    if access_request.status not in allowed:
+        raise InvalidTransitionError(
+            f"You cannot {action} an application that is “{access_request.get_status_display()}”."
+        )
+
+
+def _require_text(text: str, *, what: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise DomainError(f"Please write {what}; the partner will see it.")
+    return text
+
+
+def _clean_answers(answers: dict[str, str], *, partial: bool) -> dict[str, str]:
+    unknown = set(answers) - set(AccessRequest.ANSWER_FIELDS)
+    if unknown:
+        raise InvalidAnswersError(dict.fromkeys(sorted(unknown), "Unknown question."))
+    fields = [f for f in AccessRequest.ANSWER_FIELDS if not partial or f in answers]
+    cleaned = {field: str(answers.get(field) or "").strip() for field in fields}
+    errors = {}
+    for field, value in cleaned.items():
+        label = answer_label(field)
+        if field in REQUIRED_ANSWERS and not value:
+            errors[field] = f"{label}: this answer is required."
+        elif len(value) > ANSWER_MAX_LENGTH:
+            errors[field] = f"{label}: keep it under {ANSWER_MAX_LENGTH} characters."
+    if cleaned.get("demo_url") and "demo_url" not in errors:
+        try:
+            URLValidator(schemes=["https", "http"])(cleaned["demo_url"])
+        except ValidationError:
+            errors["demo_url"] = "Demo url: enter a full web address, e.g. https://…"
+    if errors:
+        raise InvalidAnswersError(errors)
+    return cleaned
+
+
+def _decide(access_request: AccessRequest, *, reviewer: AbstractBaseUser, reason: str) -> None:
+    access_request.decided_by = reviewer
+    access_request.decided_at = timezone.now()
+    access_request.decision_reason = reason
+
+
+def _withdraw_scope_from_app(access_request: AccessRequest) -> dict[str, int]:
+    """The scope leaves the app's selection, its sellers' authorizations and its tokens."""
+    app, scope = access_request.app, access_request.scope
+    app_scopes_removed, _ = AppScope.objects.filter(app=app, scope=scope).delete()
+    authorizations_changed, _ = ShopAuthorization.scopes.through.objects.filter(
+        shopauthorization__app=app, scope=scope
+    ).delete()
+    tokens_changed = strip_scope_from_tokens(app=app, scope_key=scope.key)
+    return {
+        "app_scopes_removed": app_scopes_removed,
+        "authorizations_changed": authorizations_changed,
+        "tokens_changed": tokens_changed,
+    }
+
+
+def _transition(
+    access_request: AccessRequest,
+    *,
+    to_status: str,
+    action: str,
+    actor: AbstractBaseUser | None,
+    comment: str = "",
+    details: dict | None = None,
+    fields: list[str] | tuple[str, ...] = (),
+    now: datetime | None = None,
+) -> ReviewEvent:
+    now = now or timezone.now()
+    from_status = access_request.status
+    access_request.status = to_status
+    access_request.version += 1
+    access_request.updated_at = now
+    access_request.save(update_fields=["status", "version", "updated_at", *fields])
+    return ReviewEvent.objects.create(
+        request=access_request,
+        actor=actor,
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        comment=comment,
+        details=details or {},
+        created_at=now,
+    )
+
+
+def _after_commit(notify, request_id: int) -> None:
+    transaction.on_commit(lambda: notify(request_id=request_id))

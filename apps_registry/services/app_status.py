@@ -1,0 +1,77 @@
+"""Platform staff's actions on apps and partners (from the admin): suspend and reinstate an app,
+verify a partner organisation. Partners' own changes live in apps.py and partners.py."""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import transaction
+
+from apps_registry.errors import DomainError, InvalidTransitionError, PermissionRefusedError
+from apps_registry.models import Partner, PartnerApp
+from apps_registry.tokens import revoke_tokens
+
+audit_log = logging.getLogger("apps_registry.audit")
+
+
+@transaction.atomic
+def app_suspend(*, app_id: int, acting_user: AbstractBaseUser, reason: str) -> PartnerApp:
+    """draft/live → suspended with a written reason; every token of the app is revoked in the same
+    transaction, so it stops working on the very next request (`is_usable()` is false too)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("Please write why the app is suspended.")
+    app = _lock_app(app_id=app_id, acting_user=acting_user)
+    if app.status == PartnerApp.Status.SUSPENDED:
+        raise InvalidTransitionError("This app is already suspended.")
+    app.status = PartnerApp.Status.SUSPENDED
+    app.save(update_fields=["status", "updated"])
+    revoked = revoke_tokens(app=app)
+    audit_log.info(
+        "app %s suspended by user %s (%s tokens revoked): %s",
+        app.pk,
+        acting_user.pk,
+        revoked,
+        reason,
+    )
+    return app
+
+
+@transaction.atomic
+def app_unsuspend(*, app_id: int, acting_user: AbstractBaseUser) -> PartnerApp:
+    """suspended → draft: the partner checks the app and publishes it again. Revoked tokens stay
+    revoked; sellers authorize anew."""
+    app = _lock_app(app_id=app_id, acting_user=acting_user)
+    if app.status != PartnerApp.Status.SUSPENDED:
+        raise InvalidTransitionError("Only a suspended app can be reinstated.")
+    app.status = PartnerApp.Status.DRAFT
+    app.save(update_fields=["status", "updated"])
+    audit_log.info("app %s reinstated by user %s", app.pk, acting_user.pk)
+    return app
+
+
+@transaction.atomic
+def partner_set_verified(
+    *, partner_id: int, acting_user: AbstractBaseUser, verified: bool
+) -> Partner:
+    """Mark a partner organisation's identity as checked (or no longer checked), by staff."""
+    _require_staff(acting_user, "apps_registry.change_partner")
+    partner = Partner.objects.select_for_update().get(pk=partner_id)
+    if partner.is_verified == verified:
+        state = "verified" if verified else "unverified"
+        raise InvalidTransitionError(f"{partner.name} is already {state}.")
+    partner.is_verified = verified
+    partner.save(update_fields=["is_verified"])
+    audit_log.info("partner %s verified=%s by user %s", partner.pk, verified, acting_user.pk)
+    return partner
+
+
+def _lock_app(*, app_id: int, acting_user: AbstractBaseUser) -> PartnerApp:
+    _require_staff(acting_user, "apps_registry.change_partnerapp")
+    return PartnerApp.objects.select_for_update().get(pk=app_id)
+
+
+def _require_staff(user: AbstractBaseUser, permission: str) -> None:
+    if not (user.is_active and user.is_staff and user.has_perm(permission)):
+        raise PermissionRefusedError("Only platform staff with the right permission can do this.")

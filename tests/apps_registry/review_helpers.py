@@ -1,0 +1,93 @@
+"""Arrangement helpers for the review-workflow tests (services, admin, browser)."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.core import mail
+from django.utils import timezone
+from oauth2_provider.models import AccessToken, RefreshToken, set_token_value
+
+from apps_registry.models import AccessRequest, Membership, ReviewEvent
+from apps_registry.services.reviewers import reviewers_group
+from tests import factories
+
+ANSWERS = {
+    "data_usage": "We answer buyer messages from our help desk.",
+    "justification": "Only this scope exposes the conversations.",
+    "endpoints_used": "GET /customer_service/202309/conversations",
+    "data_protection": "Encrypted at rest, deleted after 90 days.",
+    "demo_url": "https://app.example.com/demo",
+}
+
+
+def make_reviewer(**kwargs):
+    """Staff in the Reviewers group (the review permission comes from the group)."""
+    user = factories.UserFactory(is_staff=True, **kwargs)
+    user.groups.add(reviewers_group())
+    return user
+
+
+def make_member(partner):
+    return factories.MembershipFactory(partner=partner).user
+
+
+def make_request(*, status=AccessRequest.Status.SUBMITTED, **kwargs) -> AccessRequest:
+    """An application in any status, with its partner's member as the submitter."""
+    app = kwargs.pop("app", None) or factories.PartnerAppFactory()
+    kwargs.setdefault("submitted_by", make_member(app.partner))
+    if status in (AccessRequest.Status.APPROVED, AccessRequest.Status.REVOKED):
+        kwargs.setdefault("decided_at", timezone.now())
+        kwargs.setdefault("approval_expires_at", timezone.now() + timedelta(days=365))
+    return factories.AccessRequestFactory(app=app, status=status, **kwargs)
+
+
+def snapshot(access_request: AccessRequest) -> dict:
+    """What a refused action must leave untouched."""
+    access_request.refresh_from_db()
+    return {
+        "status": access_request.status,
+        "version": access_request.version,
+        "assigned_to": access_request.assigned_to_id,
+        "first_approved_by": access_request.first_approved_by_id,
+        "decided_by": access_request.decided_by_id,
+        "events": ReviewEvent.objects.filter(request=access_request).count(),
+        "outbox": len(mail.outbox),
+    }
+
+
+def make_access_token(*, app, user, scope: str, raw: str) -> AccessToken:
+    """A DOT access token (+ refresh token) stored the way DOT stores them (hashed at rest)."""
+    token = AccessToken(
+        user=user, application=app, scope=scope, expires=timezone.now() + timedelta(hours=1)
+    )
+    set_token_value(token, raw)
+    token.save()
+    refresh = RefreshToken(user=user, application=app, access_token=token)
+    set_token_value(refresh, f"refresh-{raw}")
+    refresh.save()
+    return token
+
+
+def member_emails(partner) -> list[str]:
+    return sorted(Membership.objects.filter(partner=partner).values_list("user__email", flat=True))
+
+
+def sign_in_with_mfa(client, user, *, authenticated_at: float | None = None) -> None:
+    """Log `user` in as allauth would after password + TOTP: a TOTP authenticator exists and the
+    session records both steps (at `authenticated_at`, default now)."""
+    if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        TOTP.activate(user, generate_totp_secret())
+    client.force_login(user)
+    at = time.time() if authenticated_at is None else authenticated_at
+    session = client.session
+    session[AUTHENTICATION_METHODS_SESSION_KEY] = [
+        {"method": "password", "at": at, "email": user.email},
+        {"method": "mfa", "at": at, "type": "totp"},
+    ]
+    session["account_authentication_methods_user"] = str(user.pk)
+    session.save()

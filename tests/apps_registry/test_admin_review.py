@@ -1,0 +1,480 @@
+"""The reviewers' queue and decision pages in the admin: what they show, that they call the
+workflow services (separation of duties, locking, reasons), and that nothing else can change."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+from django.contrib.admin.models import LogEntry
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from apps_registry.models import AccessRequest, ReviewEvent
+from apps_registry.services import access_requests as workflow
+from tests import factories
+from tests.apps_registry.review_helpers import (
+    make_member,
+    make_request,
+    make_reviewer,
+    sign_in_with_mfa,
+    snapshot,
+)
+
+pytestmark = pytest.mark.django_db
+
+Status = AccessRequest.Status
+QUEUE_URL = reverse("admin:apps_registry_accessrequest_changelist")
+
+
+def change_url(access_request) -> str:
+    return reverse("admin:apps_registry_accessrequest_change", args=[access_request.pk])
+
+
+def decide_url(access_request, decision: str) -> str:
+    return reverse("admin:apps_registry_accessrequest_decide", args=[access_request.pk, decision])
+
+
+def assign_url(access_request) -> str:
+    return reverse("admin:apps_registry_accessrequest_assign", args=[access_request.pk])
+
+
+@pytest.fixture
+def reviewer(client):
+    user = make_reviewer()
+    sign_in_with_mfa(client, user)
+    return user
+
+
+@pytest.fixture
+def in_review(reviewer):
+    return make_request(status=Status.IN_REVIEW, assigned_to=reviewer)
+
+
+# --- The queue ----------------------------------------------------------------------------------
+
+
+def test_queue_runs_a_constant_number_of_queries(client, reviewer, django_assert_num_queries):
+    make_request(assigned_to=reviewer, status=Status.IN_REVIEW)
+    with CaptureQueriesContext(connection) as one_row:
+        assert client.get(QUEUE_URL).status_code == 200
+
+    for _ in range(19):
+        make_request(assigned_to=reviewer, status=Status.IN_REVIEW)
+    with django_assert_num_queries(len(one_row.captured_queries)):
+        response = client.get(QUEUE_URL)
+
+    assert response.status_code == 200
+    assert response.content.decode().count('class="field-review_age"') == 20
+
+
+def test_queue_shows_age_against_the_target_and_the_assignee(client, reviewer, settings):
+    settings.REVIEW_TARGET_BUSINESS_DAYS = 5
+    fresh = make_request(app=factories.PartnerAppFactory(name="Fresh App"))
+    old = make_request(
+        app=factories.PartnerAppFactory(name="Old App"),
+        status=Status.IN_REVIEW,
+        assigned_to=reviewer,
+        submitted_at=timezone.now() - timedelta(days=30),
+    )
+
+    page = client.get(QUEUE_URL).content.decode()
+
+    assert "0 business days — on target" in page
+    assert "business days — overdue" in page
+    assert str(reviewer) in page
+    overdue = client.get(QUEUE_URL, {"age": "overdue"}).content.decode()
+    assert old.app.name in overdue
+    assert fresh.app.name not in overdue
+
+
+def test_queue_filters_and_searches(client, reviewer):
+    wanted = make_request(
+        app=factories.PartnerAppFactory(name="Helpdesk Pro"),
+        scope=factories.CustomScopeFactory(group="Finance"),
+    )
+    other = make_request(app=factories.PartnerAppFactory(name="Other Thing"))
+
+    def names(params):
+        page = client.get(QUEUE_URL, params).content.decode()
+        return {name for name in (wanted.app.name, other.app.name) if name in page}
+
+    assert names({"q": wanted.app.client_id}) == {wanted.app.name}
+    assert names({"q": wanted.app.partner.name}) == {wanted.app.name}
+    assert names({"q": "Helpdesk"}) == {wanted.app.name}
+    assert names({"scope_group": "Finance"}) == {wanted.app.name}
+    assert names({"status__exact": "submitted"}) == {wanted.app.name, other.app.name}
+    assert names({"status__exact": "approved"}) == set()
+    assert names({"app__partner__id__exact": other.app.partner_id}) == {other.app.name}
+
+
+# --- The detail page ----------------------------------------------------------------------------
+
+
+def test_detail_shows_answers_other_grants_and_the_timeline_with_diffs(client, reviewer):
+    app = factories.PartnerAppFactory()
+    member = make_member(app.partner)
+    factories.AppScopeFactory(app=app, scope=factories.ScopeFactory(key="seller.shop.info"))
+    make_request(
+        app=app, status=Status.APPROVED, scope=factories.CustomScopeFactory(key="seller.finance")
+    )
+    access_request = make_request(
+        app=app, submitted_by=member, status=Status.IN_REVIEW, assigned_to=reviewer
+    )
+    workflow.access_request_request_changes(
+        request_id=access_request.pk,
+        reviewer=reviewer,
+        comment="Say how long you keep data.",
+        field_comments={"data_protection": "Retention period?"},
+    )
+    workflow.access_request_resubmit(
+        request_id=access_request.pk,
+        answers={"data_protection": "Deleted after <b>30</b> days."},
+        acting_user=member,
+    )
+
+    page = client.get(change_url(access_request)).content.decode()
+
+    assert access_request.data_usage in page
+    assert "seller.shop.info" in page  # the app's scope selection
+    assert "seller.finance" in page  # its other application
+    assert "Say how long you keep data." in page
+    assert "On “Data protection”: Retention period?" in page
+    assert "<del>Encrypted at rest, deleted after 90 days.</del>" in page
+    assert "<ins>Deleted after &lt;b&gt;30&lt;/b&gt; days.</ins>" in page  # escaped
+    assert "Assign to me" in page  # resubmitted, so back to "submitted"
+    assert 'name="status"' not in page  # no editable workflow field
+
+
+def test_detail_offers_decisions_only_to_the_assigned_reviewer(client, reviewer, in_review):
+    page = client.get(change_url(in_review)).content.decode()
+    assert decide_url(in_review, "approve") in page
+    assert decide_url(in_review, "reject") in page
+    assert decide_url(in_review, "request-changes") in page
+
+    other = make_reviewer()
+    sign_in_with_mfa(client, other)
+    page = client.get(change_url(in_review)).content.decode()
+    assert decide_url(in_review, "approve") not in page
+    assert "Assign to me" in page
+
+
+# --- Acting through the decision pages ----------------------------------------------------------
+
+
+def test_assign_to_me_from_the_detail_page(client, reviewer):
+    access_request = make_request()
+
+    response = client.post(assign_url(access_request), {"version": access_request.version})
+
+    assert response.status_code == 302
+    assert response.url == change_url(access_request)
+    access_request.refresh_from_db()
+    assert (access_request.status, access_request.assigned_to) == (Status.IN_REVIEW, reviewer)
+    assert LogEntry.objects.filter(object_id=str(access_request.pk), user=reviewer).count() == 1
+
+
+def test_approve_page_approves_with_the_chosen_expiry(client, reviewer, in_review, mailoutbox):
+    assert client.get(decide_url(in_review, "approve")).status_code == 200
+    expires_on = timezone.localdate() + timedelta(days=90)
+
+    response = client.post(
+        decide_url(in_review, "approve"),
+        {"version": in_review.version, "expires_on": expires_on.isoformat(), "comment": "Fine."},
+    )
+
+    assert response.status_code == 302
+    in_review.refresh_from_db()
+    assert in_review.status == Status.APPROVED
+    assert timezone.localdate(in_review.approval_expires_at) == expires_on
+    assert in_review.decision_reason == "Fine."
+    assert LogEntry.objects.get(object_id=str(in_review.pk)).get_change_message() == "Approved."
+
+
+def test_approve_page_defaults_to_twelve_months(client, reviewer, in_review, settings):
+    settings.APPROVAL_DEFAULT_DAYS = 365
+
+    client.post(decide_url(in_review, "approve"), {"version": in_review.version})
+
+    in_review.refresh_from_db()
+    assert timezone.localdate(in_review.approval_expires_at) == timezone.localdate() + timedelta(
+        days=365
+    )
+
+
+def test_reject_page_needs_a_reason(client, reviewer, in_review):
+    before = snapshot(in_review)
+
+    response = client.post(
+        decide_url(in_review, "reject"), {"version": in_review.version, "reason": "  "}
+    )
+
+    assert response.status_code == 400
+    assert "Write a reason: the partner sees it" in response.content.decode()
+    assert snapshot(in_review) == before
+
+    client.post(
+        decide_url(in_review, "reject"), {"version": in_review.version, "reason": "No policy."}
+    )
+    in_review.refresh_from_db()
+    assert (in_review.status, in_review.decision_reason) == (Status.REJECTED, "No policy.")
+
+
+def test_request_changes_page_sends_per_answer_comments(client, reviewer, in_review):
+    response = client.post(
+        decide_url(in_review, "request-changes"),
+        {
+            "version": in_review.version,
+            "comment": "Please clarify.",
+            "comment_demo_url": "The link is broken.",
+            "comment_justification": "",
+        },
+    )
+
+    assert response.status_code == 302
+    event = ReviewEvent.objects.get(request=in_review)
+    assert (event.action, event.comment, event.details) == (
+        ReviewEvent.Action.REQUEST_CHANGES,
+        "Please clarify.",
+        {"field_comments": {"demo_url": "The link is broken."}},
+    )
+
+
+def test_revoke_page_revokes_an_approval(client, reviewer):
+    approved = make_request(status=Status.APPROVED)
+
+    response = client.post(
+        decide_url(approved, "revoke"), {"version": approved.version, "reason": "Misuse."}
+    )
+
+    assert response.status_code == 302
+    approved.refresh_from_db()
+    assert approved.status == Status.REVOKED
+
+
+def test_a_stale_page_is_refused_with_a_conflict(client, reviewer, in_review):
+    seen_version = in_review.version
+    workflow.access_request_withdraw(request_id=in_review.pk, acting_user=in_review.submitted_by)
+    before = snapshot(in_review)
+
+    response = client.post(decide_url(in_review, "approve"), {"version": seen_version})
+
+    assert response.status_code == 409
+    assert "changed since you opened it" in response.content.decode()
+    assert snapshot(in_review) == before
+
+
+def test_an_illegal_decision_is_refused_with_a_conflict(client, reviewer):
+    rejected = make_request(status=Status.REJECTED, assigned_to=reviewer)
+    before = snapshot(rejected)
+
+    response = client.post(decide_url(rejected, "approve"), {"version": rejected.version})
+
+    assert response.status_code == 409
+    assert "You cannot approve an application that is “Rejected”." in response.content.decode()
+    assert snapshot(rejected) == before
+
+
+def test_decisions_need_a_recent_sign_in(client, in_review):
+    reviewer = in_review.assigned_to
+    sign_in_with_mfa(client, reviewer, authenticated_at=time.time() - 3600)
+    before = snapshot(in_review)
+
+    response = client.post(
+        decide_url(in_review, "reject"), {"version": in_review.version, "reason": "No."}
+    )
+
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("account_reauthenticate"))
+    assert snapshot(in_review) == before
+
+
+# --- Separation of duties on every admin path ---------------------------------------------------
+
+
+@pytest.fixture
+def own_partners_request(reviewer):
+    """An application from a partner the reviewer belongs to, assigned to them by mistake."""
+    access_request = make_request(status=Status.IN_REVIEW, assigned_to=reviewer)
+    factories.MembershipFactory(partner=access_request.app.partner, user=reviewer)
+    return access_request
+
+
+@pytest.mark.parametrize(
+    ("decision", "data"),
+    [("approve", {}), ("reject", {"reason": "No."}), ("request-changes", {"comment": "More."})],
+)
+def test_decision_pages_refuse_a_reviewer_from_the_requesting_partner(
+    client, own_partners_request, decision, data
+):
+    before = snapshot(own_partners_request)
+
+    response = client.post(
+        decide_url(own_partners_request, decision),
+        {"version": own_partners_request.version, **data},
+    )
+
+    assert response.status_code == 403
+    assert "You belong to the partner that applied" in response.content.decode()
+    assert snapshot(own_partners_request) == before
+
+
+def test_assign_view_refuses_a_reviewer_from_the_requesting_partner(client, reviewer):
+    access_request = make_request()
+    factories.MembershipFactory(partner=access_request.app.partner, user=reviewer)
+    before = snapshot(access_request)
+
+    response = client.post(
+        assign_url(access_request), {"version": access_request.version}, follow=True
+    )
+
+    assert "You belong to the partner that applied" in response.content.decode()
+    assert snapshot(access_request) == before
+
+
+def test_bulk_assign_reports_each_refusal_and_assigns_the_rest(client, reviewer):
+    first, second = make_request(), make_request()
+    own = make_request()
+    factories.MembershipFactory(partner=own.app.partner, user=reviewer)
+    own_before = snapshot(own)
+
+    response = client.post(
+        QUEUE_URL,
+        {"action": "assign_to_me", "_selected_action": [first.pk, second.pk, own.pk]},
+        follow=True,
+    )
+
+    page = response.content.decode()
+    assert f"Assigned to you: #{first.pk}, #{second.pk}." in page
+    assert f"#{own.pk} {own}: You belong to the partner that applied" in page
+    assert set(AccessRequest.objects.filter(assigned_to=reviewer).values_list("pk", flat=True)) == {
+        first.pk,
+        second.pk,
+    }
+    assert snapshot(own) == own_before
+
+
+def test_bulk_approve_approves_only_what_the_reviewer_may_decide(
+    client, reviewer, own_partners_request
+):
+    mine = make_request(status=Status.IN_REVIEW, assigned_to=reviewer)
+    someone_elses = make_request(status=Status.IN_REVIEW, assigned_to=make_reviewer())
+    unassigned_before = snapshot(someone_elses)
+    own_before = snapshot(own_partners_request)
+
+    response = client.post(
+        QUEUE_URL,
+        {
+            "action": "approve_selected",
+            "_selected_action": [mine.pk, someone_elses.pk, own_partners_request.pk],
+        },
+        follow=True,
+    )
+
+    page = response.content.decode()
+    assert f"Approved: #{mine.pk}." in page
+    assert "Assign the application to yourself before you approve it." in page
+    assert "You belong to the partner that applied" in page
+    mine.refresh_from_db()
+    assert mine.status == Status.APPROVED
+    assert snapshot(someone_elses) == unassigned_before
+    assert snapshot(own_partners_request) == own_before
+
+
+# --- Nobody else gets in, nothing else changes --------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_partners_cannot_reach_the_queue_or_decisions(client, method):
+    access_request = make_request(status=Status.IN_REVIEW)
+    partner_user = access_request.submitted_by
+    client.force_login(partner_user)
+    before = snapshot(access_request)
+
+    for url in (
+        QUEUE_URL,
+        change_url(access_request),
+        decide_url(access_request, "approve"),
+        assign_url(access_request),
+    ):
+        response = getattr(client, method)(url, {"version": access_request.version})
+        assert response.status_code == 302
+        assert response.url.startswith(reverse("admin:login"))
+        assert client.get(response.url).status_code == 403  # allauth's secure_admin_login
+
+    assert snapshot(access_request) == before
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(client):
+    access_request = make_request(status=Status.IN_REVIEW)
+
+    response = client.post(decide_url(access_request, "approve"), {"version": 1})
+
+    assert response.status_code == 302
+    assert client.get(response.url).url.startswith(reverse("account_login"))
+
+
+def test_staff_without_the_review_permission_cannot_decide(client):
+    staff = factories.UserFactory(is_staff=True)
+    sign_in_with_mfa(client, staff)
+    access_request = make_request(status=Status.IN_REVIEW, assigned_to=staff)
+    before = snapshot(access_request)
+
+    assert (
+        client.post(
+            decide_url(access_request, "approve"), {"version": access_request.version}
+        ).status_code
+        == 403
+    )
+    assert (
+        client.post(assign_url(access_request), {"version": access_request.version}).status_code
+        == 403
+    )
+    assert snapshot(access_request) == before
+
+
+def test_workflow_fields_cannot_be_tampered_with_through_the_change_form(client, in_review):
+    superuser = factories.UserFactory(is_staff=True, is_superuser=True)
+    sign_in_with_mfa(client, superuser)
+    before = snapshot(in_review)
+
+    response = client.post(
+        change_url(in_review),
+        {"status": "approved", "decided_by": superuser.pk, "version": 99, "justification": "x"},
+    )
+
+    assert response.status_code == 403
+    assert snapshot(in_review) == before
+    assert AccessRequest.objects.get(pk=in_review.pk).justification != "x"
+    add = client.post(reverse("admin:apps_registry_accessrequest_add"), {"status": "approved"})
+    assert add.status_code == 403
+    delete = client.post(
+        reverse("admin:apps_registry_accessrequest_delete", args=[in_review.pk]), {"post": "yes"}
+    )
+    assert delete.status_code == 403
+    assert AccessRequest.objects.count() == 1
+
+
+def test_history_cannot_be_added_changed_or_deleted_in_the_admin(client, in_review, reviewer):
+    workflow.access_request_reject(request_id=in_review.pk, reviewer=reviewer, reason="Original.")
+    event = ReviewEvent.objects.get()
+    superuser = factories.UserFactory(is_staff=True, is_superuser=True)
+    sign_in_with_mfa(client, superuser)
+
+    assert client.get(reverse("admin:apps_registry_reviewevent_changelist")).status_code == 200
+    assert (
+        client.post(reverse("admin:apps_registry_reviewevent_add"), {"comment": "x"}).status_code
+        == 403
+    )
+    changed = client.post(
+        reverse("admin:apps_registry_reviewevent_change", args=[event.pk]), {"comment": "x"}
+    )
+    assert changed.status_code == 403
+    deleted = client.post(
+        reverse("admin:apps_registry_reviewevent_delete", args=[event.pk]), {"post": "yes"}
+    )
+    assert deleted.status_code == 403
+    assert list(ReviewEvent.objects.values_list("comment", flat=True)) == ["Original."]

@@ -1,0 +1,109 @@
+"""Races on one application, with real threads and connections (PostgreSQL row locks)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.core import mail
+from django.db import connection
+
+from apps_registry.errors import DomainError, InvalidTransitionError
+from apps_registry.models import AccessRequest, ReviewEvent
+from apps_registry.services import access_requests as workflow
+from tests.apps_registry.review_helpers import make_request, make_reviewer
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+Status = AccessRequest.Status
+ROUNDS = 5
+
+
+def race(*calls) -> list[object]:
+    """Start every call at the same moment, each on its own connection; return each outcome."""
+    barrier = threading.Barrier(len(calls))
+    outcomes: list[object] = [None] * len(calls)
+
+    def run(index, call):
+        try:
+            barrier.wait()
+            outcomes[index] = call()
+        except DomainError as error:
+            outcomes[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return outcomes
+
+
+def test_racing_approve_and_reject_make_exactly_one_decision():
+    reviewer = make_reviewer()
+    for _ in range(ROUNDS):
+        access_request = make_request(status=Status.IN_REVIEW, assigned_to=reviewer)
+        mail.outbox.clear()
+
+        outcomes = race(
+            lambda r=access_request: workflow.access_request_approve(
+                request_id=r.pk, reviewer=reviewer
+            ),
+            lambda r=access_request: workflow.access_request_reject(
+                request_id=r.pk, reviewer=reviewer, reason="No."
+            ),
+        )
+
+        won = [outcome for outcome in outcomes if isinstance(outcome, AccessRequest)]
+        lost = [outcome for outcome in outcomes if isinstance(outcome, InvalidTransitionError)]
+        assert (len(won), len(lost)) == (1, 1)
+        access_request.refresh_from_db()
+        assert access_request.status == won[0].status
+        assert access_request.version == 2
+        assert ReviewEvent.objects.filter(request=access_request).count() == 1
+        assert len(mail.outbox) == 1
+
+
+def test_a_double_submitted_approval_makes_one_event_and_one_mail():
+    reviewer = make_reviewer()
+    access_request = make_request(status=Status.IN_REVIEW, assigned_to=reviewer)
+
+    def approve():
+        return workflow.access_request_approve(
+            request_id=access_request.pk, reviewer=reviewer, expected_version=access_request.version
+        )
+
+    outcomes = race(approve, approve)
+
+    assert sorted(type(outcome).__name__ for outcome in outcomes) == [
+        "AccessRequest",
+        "StaleAccessRequestError",
+    ]
+    access_request.refresh_from_db()
+    assert access_request.status == Status.APPROVED
+    assert list(
+        ReviewEvent.objects.filter(request=access_request).values_list("action", flat=True)
+    ) == [ReviewEvent.Action.APPROVE]
+    assert len(mail.outbox) == 1
+
+
+def test_racing_submissions_for_one_scope_create_one_request():
+    first = make_request(status=Status.WITHDRAWN)
+    app, scope = first.app, first.scope
+    member = first.submitted_by
+    answers = {field: getattr(first, field) for field in AccessRequest.ANSWER_FIELDS}
+
+    def submit():
+        return workflow.access_request_submit(
+            app=app, scope=scope, answers=answers, acting_user=member
+        )
+
+    outcomes = race(submit, submit)
+
+    assert sorted(type(outcome).__name__ for outcome in outcomes) == [
+        "AccessRequest",
+        "InvalidTransitionError",
+    ]
+    assert AccessRequest.objects.filter(app=app, scope=scope, status=Status.SUBMITTED).count() == 1

@@ -1,0 +1,86 @@
+"""Who gets which e-mail, and what it says."""
+
+from __future__ import annotations
+
+import pytest
+
+from apps_registry import notifications
+from apps_registry.models import AccessRequest
+from apps_registry.services import access_requests as workflow
+from tests import factories
+from tests.apps_registry.review_helpers import make_member, make_request, make_reviewer
+
+pytestmark = pytest.mark.django_db
+
+Status = AccessRequest.Status
+
+
+def test_submission_mail_goes_to_each_eligible_reviewer_separately(mailoutbox):
+    access_request = make_request()
+    reviewers = [make_reviewer(), make_reviewer()]
+    superuser = factories.UserFactory(is_staff=True, is_superuser=True)
+    factories.UserFactory(is_staff=True)  # staff without the permission
+    make_reviewer(is_active=False)
+    member_reviewer = make_reviewer()
+    factories.MembershipFactory(partner=access_request.app.partner, user=member_reviewer)
+
+    assert notifications.notify_reviewers_of_submission(request_id=access_request.pk) == 3
+
+    assert sorted(message.to[0] for message in mailoutbox) == sorted(
+        [reviewers[0].email, reviewers[1].email, superuser.email]
+    )
+    assert all(len(message.to) == 1 for message in mailoutbox)
+
+
+def test_decision_mail_goes_to_every_member_with_the_reviewers_words(mailoutbox):
+    reviewer = make_reviewer()
+    access_request = make_request(status=Status.IN_REVIEW, assigned_to=reviewer)
+    second_member = make_member(access_request.app.partner)
+    workflow.access_request_reject(
+        request_id=access_request.pk, reviewer=reviewer, reason="Your <b>policy</b> & terms."
+    )
+
+    assert notifications.notify_partner_of_decision(request_id=access_request.pk) == 2
+
+    assert sorted(m.to[0] for m in mailoutbox) == sorted(
+        [access_request.submitted_by.email, second_member.email]
+    )
+    message = mailoutbox[0]
+    assert (
+        message.subject == f"Not approved: {access_request.scope.key} for {access_request.app.name}"
+    )
+    assert "Your <b>policy</b> & terms." in message.body  # plain text: not HTML-escaped
+    assert f"/console/requests/{access_request.pk}/" in message.body
+
+
+@pytest.mark.parametrize(
+    ("status", "subject"),
+    [
+        (Status.APPROVED, "Approved"),
+        (Status.CHANGES_REQUESTED, "Changes requested"),
+        (Status.REVOKED, "Access revoked"),
+        (Status.EXPIRED, "Approval expired"),
+    ],
+)
+def test_every_partner_facing_state_has_its_mail(status, subject, mailoutbox):
+    access_request = make_request(status=status)
+
+    notifications.notify_partner_of_decision(request_id=access_request.pk)
+
+    assert [m.subject.split(":")[0] for m in mailoutbox] == [subject]
+    assert access_request.scope.key in mailoutbox[0].body
+
+
+def test_approve_twice_mails_once(django_capture_on_commit_callbacks, mailoutbox):
+    reviewer = make_reviewer()
+    access_request = make_request(status=Status.IN_REVIEW, assigned_to=reviewer)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.access_request_approve(request_id=access_request.pk, reviewer=reviewer)
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(workflow.InvalidTransitionError),
+    ):
+        workflow.access_request_approve(request_id=access_request.pk, reviewer=reviewer)
+
+    assert len(mailoutbox) == 1

@@ -1,0 +1,128 @@
+"""Reviewers' journeys in a real browser: sign in to /admin/ through allauth with password + TOTP,
+work an application from the queue, and the partner sees the outcome on their request page."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+from django.conf import settings
+from django.test import Client
+from playwright.sync_api import Page, expect
+
+from apps_registry.models import AccessRequest, ReviewEvent
+from apps_registry.services import access_requests as workflow
+from apps_registry.services.reviewers import reviewer_create
+from tests import factories
+from tests.apps_registry.review_helpers import make_request
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PASSWORD = "review-pass-phrase-42"
+Status = AccessRequest.Status
+
+
+def current_totp(secret: str) -> str:
+    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+
+
+def sign_in_as_reviewer(page: Page, base_url: str, email: str) -> None:
+    _, secret = reviewer_create(email=email, password=PASSWORD)
+    page.goto(f"{base_url}/admin/")
+    expect(page).to_have_url(re.compile(r"/accounts/login/"))
+    page.fill('input[name="login"]', email)
+    page.fill('input[name="password"]', PASSWORD)
+    page.locator('form button[type="submit"]').first.click()
+    expect(page).to_have_url(re.compile(r"/accounts/2fa/authenticate/"))
+    page.fill('input[name="code"]', current_totp(secret))
+    page.locator('form button[type="submit"]').first.click()
+    expect(page).to_have_url(f"{base_url}/admin/")
+    expect(page.locator("#site-name")).to_have_text("Partner Console review")
+
+
+def open_from_queue(page: Page, base_url: str, access_request: AccessRequest) -> None:
+    page.goto(f"{base_url}/admin/apps_registry/accessrequest/")
+    row = page.locator("#result_list tbody tr", has_text=access_request.app.name)
+    expect(row).to_contain_text("0 business days — on target")
+    row.get_by_role("link", name=access_request.app.name).click()
+    expect(page.locator("#content h2").first).to_be_visible()
+
+
+def test_reviewer_requests_changes_then_approves_the_resubmission(live_server, page: Page):
+    base = live_server.url
+    access_request = make_request(app=factories.PartnerAppFactory(name="Helpdesk Pro"))
+    sign_in_as_reviewer(page, base, "rita.reviewer@example.com")
+
+    open_from_queue(page, base, access_request)
+    expect(page.get_by_text(access_request.data_protection)).to_be_visible()
+    page.get_by_role("button", name="Assign to me").click()
+    expect(page.locator(".messagelist")).to_contain_text("assigned to you")
+
+    page.get_by_role("link", name="Request changes").click()
+    page.fill('textarea[name="comment"]', "Say how long you keep messages.")
+    page.fill('textarea[name="comment_data_protection"]', "Retention period?")
+    page.get_by_role("button", name="Send to the partner").click()
+    expect(page.locator(".messagelist")).to_contain_text("Changes requested")
+    expect(page.locator("#timeline")).to_contain_text("On “Data protection”: Retention period?")
+
+    workflow.access_request_resubmit(
+        request_id=access_request.pk,
+        answers={"data_protection": "Messages are deleted after 30 days."},
+        acting_user=access_request.submitted_by,
+    )
+    page.reload()
+    expect(page.locator("#timeline ins")).to_have_text("Messages are deleted after 30 days.")
+    page.get_by_role("button", name="Assign to me").click()
+    page.get_by_role("link", name="Approve").click()
+    page.fill('textarea[name="comment"]', "Thanks for the details.")
+    page.get_by_role("button", name="Approve").click()
+    expect(page.locator(".messagelist")).to_contain_text("Approved")
+
+    access_request.refresh_from_db()
+    assert access_request.status == Status.APPROVED
+    assert access_request.decided_by.email == "rita.reviewer@example.com"
+    assert list(
+        ReviewEvent.objects.filter(request=access_request).values_list("action", flat=True)
+    ) == [
+        "assign",
+        "request_changes",
+        "resubmit",
+        "assign",
+        "approve",
+    ]
+
+
+def test_reviewer_rejects_and_the_partner_reads_the_reason(live_server, browser, page: Page):
+    base = live_server.url
+    access_request = make_request(app=factories.PartnerAppFactory(name="Promo Blaster"))
+    sign_in_as_reviewer(page, base, "sam.reviewer@example.com")
+
+    open_from_queue(page, base, access_request)
+    page.get_by_role("button", name="Assign to me").click()
+    page.get_by_role("link", name="Reject").click()
+    page.get_by_role("button", name="Reject").click()
+    expect(page.locator(".errorlist")).to_contain_text("Write a reason")
+    page.fill('textarea[name="reason"]', "Bulk messaging buyers is not allowed.")
+    page.get_by_role("button", name="Reject").click()
+    expect(page.locator(".messagelist")).to_contain_text("Rejected")
+
+    access_request.refresh_from_db()
+    assert access_request.status == Status.REJECTED
+    partner_session = Client()
+    partner_session.force_login(access_request.submitted_by)
+    partner_context = browser.new_context()
+    partner_context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": partner_session.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": base,
+            }
+        ]
+    )
+    partner_page = partner_context.new_page()
+    partner_page.goto(f"{base}/console/requests/{access_request.pk}/")
+    expect(partner_page.get_by_text("Bulk messaging buyers is not allowed.").first).to_be_visible()
+    partner_context.close()
