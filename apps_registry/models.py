@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from oauth2_provider.models import AbstractApplication
 
+from apps_registry.errors import PermissionRefusedError
 from scopes.models import Scope
 
 
@@ -259,8 +260,30 @@ class AccessRequest(models.Model):
         )
 
 
+REVIEW_HISTORY_IS_APPEND_ONLY = (
+    "The review history is append-only: events cannot be changed or deleted."
+)
+
+
+class ReviewEventQuerySet(models.QuerySet):
+    """Bulk writes would bypass `ReviewEvent.save`/`delete`, so they are refused here too."""
+
+    def update(self, **kwargs):
+        raise PermissionRefusedError(REVIEW_HISTORY_IS_APPEND_ONLY)
+
+    def delete(self):
+        raise PermissionRefusedError(REVIEW_HISTORY_IS_APPEND_ONLY)
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise PermissionRefusedError(REVIEW_HISTORY_IS_APPEND_ONLY)
+
+
 class ReviewEvent(models.Model):
-    """Append-only history of an access request; written only by services, never edited."""
+    """Append-only history of an access request; written only by services, never edited.
+
+    The ORM refuses updates and deletes here; on PostgreSQL a trigger (migration 0002) refuses
+    them for raw SQL as well.
+    """
 
     class Action(models.TextChoices):
         SUBMIT = "submit", "Submitted"
@@ -290,11 +313,21 @@ class ReviewEvent(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
+    objects = ReviewEventQuerySet.as_manager()
+
     class Meta:
         ordering = ["created_at", "pk"]
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} on request #{self.request_id}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionRefusedError(REVIEW_HISTORY_IS_APPEND_ONLY)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionRefusedError(REVIEW_HISTORY_IS_APPEND_ONLY)
 
 
 def generate_shop_cipher() -> str:
@@ -357,3 +390,45 @@ class ShopAuthorization(models.Model):
     def is_active(self, *, now=None) -> bool:
         now = now or timezone.now()
         return self.revoked_at is None and self.expires_at > now
+
+
+class AuthorizationEvent(models.Model):
+    """Append-only history of a seller's consents and revocations, written by the services in
+    `services/authorizations.py` in the same transaction as the change."""
+
+    class Action(models.TextChoices):
+        GRANT = "grant", "Authorized"
+        REVOKE_SHOP = "revoke_shop", "Shop disconnected"
+        REVOKE_SCOPE = "revoke_scope", "Scope withdrawn"
+        REVOKE_APP = "revoke_app", "App disconnected"
+
+    seller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    app = models.ForeignKey(
+        PartnerApp, on_delete=models.CASCADE, related_name="authorization_events"
+    )
+    shop = models.ForeignKey(
+        Shop, on_delete=models.CASCADE, related_name="+", null=True, blank=True
+    )
+    action = models.CharField(max_length=20, choices=Action.choices)
+    scope_keys = models.JSONField(default=list, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()}: {self.app} by {self.seller}"
+
+
+class RedeemedAuthorizationCode(models.Model):
+    """The token family an authorization code produced, kept after DOT deletes the code's Grant,
+    so that a replayed code revokes what it issued (RFC 6749 §4.1.2, ADR 0007)."""
+
+    code_checksum = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the code.")
+    app = models.ForeignKey(PartnerApp, on_delete=models.CASCADE, related_name="+")
+    token_family = models.UUIDField()
+    redeemed_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Code redeemed by {self.app} at {self.redeemed_at:%Y-%m-%d %H:%M}"

@@ -8,10 +8,12 @@ leaves DJANGO_DEBUG unset; `manage.py check --deploy` then passes.
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 from django.utils.csp import CSP
 
@@ -24,14 +26,16 @@ TESTING = env.bool("DJANGO_TESTING", default=False)
 
 # No key lives in the repository. Development and tests get a random one per process, which only
 # costs them their sessions on restart; production must provide its own.
-if DEBUG or TESTING:
-    SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=get_random_secret_key())
-else:
-    SECRET_KEY = env.str("DJANGO_SECRET_KEY")
+# Keys are read without django-environ, which would take a value starting with "$" for a reference.
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+if not SECRET_KEY:
+    if not (DEBUG or TESTING):
+        raise ImproperlyConfigured("Set DJANGO_SECRET_KEY (or DJANGO_DEBUG=1 for development).")
+    SECRET_KEY = get_random_secret_key()
 
 # Client secrets and other long random credentials are hashed with HMAC-SHA256 under this key
 # (ADR 0003). It defaults to SECRET_KEY; set it separately so SECRET_KEY can rotate on its own.
-CREDENTIAL_HASH_KEY = env.str("CREDENTIAL_HASH_KEY", default=SECRET_KEY)
+CREDENTIAL_HASH_KEY = os.environ.get("CREDENTIAL_HASH_KEY") or SECRET_KEY
 
 ALLOWED_HOSTS = env.list(
     "DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG or TESTING else []
@@ -74,6 +78,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "console.middleware.StaffMFAMiddleware",
 ]
 
 ROOT_URLCONF = "console.urls"
@@ -198,7 +203,13 @@ OAUTH2_PROVIDER = {
     "CLIENT_SECRET_HASHER": "hmac_sha256",
     "DEFAULT_SCOPES": [],
     "SCOPES": {},
-    "OAUTH2_VALIDATOR_CLASS": "oauth2_provider.oauth2_validators.OAuth2Validator",
+    "SCOPES_BACKEND_CLASS": "apps_registry.oauth_scopes.CatalogScopes",
+    "OAUTH2_VALIDATOR_CLASS": "apps_registry.oauth_validators.ConsoleOAuth2Validator",
+    # The issuer in metadata and in every authorization response's `iss` (RFC 8414, RFC 9207).
+    "OIDC_ISS_ENDPOINT": OAUTH_ISSUER,
+    # Discovery advertises only what partner apps can use (security.md F3).
+    "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OAUTH2_GRANT_TYPES_SUPPORTED": ["authorization_code", "refresh_token"],
     "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
     "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
     "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
@@ -210,6 +221,13 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
     "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
 }
+
+# Failed client authentications at the token, revocation and introspection endpoints, per
+# client_id, before that client gets 429 with Retry-After until the window ends.
+OAUTH_CLIENT_AUTH_FAILURE_LIMIT = env.int("OAUTH_CLIENT_AUTH_FAILURE_LIMIT", default=10)
+OAUTH_CLIENT_AUTH_FAILURE_WINDOW_SECONDS = env.int(
+    "OAUTH_CLIENT_AUTH_FAILURE_WINDOW_SECONDS", default=300
+)
 
 # --- REST API -----------------------------------------------------------------------------------
 
@@ -230,6 +248,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a "status"; name each choice set after its model in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "PartnerAppStatusEnum": "apps_registry.models.PartnerApp.Status",
+        "AccessRequestStatusEnum": "apps_registry.models.AccessRequest.Status",
+    },
 }
 
 # --- Internationalisation and static files ------------------------------------------------------

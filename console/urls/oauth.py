@@ -1,3 +1,22 @@
-"""oauth URLs."""
+"""OAuth 2.0 endpoints (DESIGN.md URL contract), in DOT's `oauth2_provider` namespace so DOT's own
+reverse() calls (metadata document, issuer) find them. Only these endpoints exist: no application
+management, device flow, OIDC or dynamic registration views."""
 
-urlpatterns: list = []
+from django.urls import include, path
+from oauth2_provider.views import OAuthServerMetadataView
+
+from console.views import oauth
+
+oauth2_provider_patterns = [
+    path("oauth/authorize/", oauth.ConsentView.as_view(), name="authorize"),
+    path("oauth/token/", oauth.TokenView.as_view(), name="token"),
+    path("oauth/revoke/", oauth.RevokeTokenView.as_view(), name="revoke-token"),
+    path("oauth/introspect/", oauth.IntrospectView.as_view(), name="introspect"),
+    path(
+        ".well-known/oauth-authorization-server",
+        OAuthServerMetadataView.as_view(),
+        name="oauth-server-metadata",
+    ),
+]
+
+urlpatterns = [path("", include((oauth2_provider_patterns, "oauth2_provider")))]

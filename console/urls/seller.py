@@ -1,3 +1,22 @@
-"""seller URLs."""
+"""Seller center: /seller/, /seller/shops/, /seller/apps/ (connected apps and revocation)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from console.views import seller
+
+urlpatterns = [
+    path("", seller.SellerHomeView.as_view(), name="seller-home"),
+    path("shops/", seller.ShopListView.as_view(), name="seller-shops"),
+    path("apps/", seller.ConnectedAppListView.as_view(), name="seller-apps"),
+    path("apps/<int:app_id>/revoke/", seller.RevokeAppView.as_view(), name="seller-app-revoke"),
+    path(
+        "apps/<int:app_id>/shops/<int:shop_id>/revoke/",
+        seller.RevokeShopView.as_view(),
+        name="seller-app-revoke-shop",
+    ),
+    path(
+        "apps/<int:app_id>/scopes/<str:scope_key>/revoke/",
+        seller.RevokeScopeView.as_view(),
+        name="seller-app-revoke-scope",
+    ),
+]

@@ -1,0 +1,141 @@
+"""DOT's request validator (OAUTH2_VALIDATOR_CLASS), extended where DOT's defaults fall short.
+
+- invalid_scope names the scope and why it cannot be asked for;
+- a replayed authorization code revokes the tokens it issued (RFC 6749 §4.1.2, security.md B1);
+- a refresh carries only scopes that are still available to the app *and* still granted by the
+  seller, and dies with the seller's consent (security.md §0.3, D4, D5);
+- a deactivated seller's codes, refresh tokens and access tokens stop working (security.md D6).
+See ADR 0007.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from oauth2_provider.models import get_refresh_token_model
+from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauthlib.oauth2.rfc6749 import errors
+
+from apps_registry.models import RedeemedAuthorizationCode
+from apps_registry.oauth_scopes import chosen_scope_keys
+from apps_registry.selectors.authorizations import active_authorizations, granted_scope_keys
+from apps_registry.selectors.availability import available_scope_keys
+from apps_registry.services.authorizations import authorization_record_use
+from scopes.models import Scope
+
+
+def _checksum(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
+class ConsoleOAuth2Validator(OAuth2Validator):
+    def validate_scopes(self, client_id, scopes, client, request, *args, **kwargs):
+        """Refuse with `invalid_scope`, naming each scope the app may not ask for and why."""
+        # oauthlib calls this right after settling the PKCE method (a missing one means "plain"),
+        # so "plain" is refused here, before the consent page, and not only when the code is saved.
+        if getattr(request, "code_challenge_method", None) == "plain":
+            raise errors.InvalidRequestError(
+                description='Unsupported "plain" code_challenge_method; use "S256".',
+                request=request,
+            )
+        requested = set(scopes)
+        if not requested:
+            raise errors.InvalidScopeError(
+                description="This app has not chosen any scopes to ask sellers for.",
+                request=request,
+            )
+        available = available_scope_keys(app=client)
+        chosen = chosen_scope_keys(app=client)
+        if requested <= available & chosen:
+            return True
+        known = set(
+            Scope.objects.filter(key__in=requested, is_active=True).values_list("key", flat=True)
+        )
+        problems = []
+        for key in sorted(requested - (available & chosen)):
+            if key not in known:
+                problems.append(f"'{key}' is not a known scope")
+            elif key not in available:
+                problems.append(f"'{key}' is a Custom scope this app has no live approval for")
+            else:
+                problems.append(f"'{key}' is not chosen on this app's Manage API page")
+        raise errors.InvalidScopeError(description="; ".join(problems) + ".", request=request)
+
+    def confirm_redirect_uri(self, client_id, code, redirect_uri, client, request, *args, **kwargs):
+        # RFC 6749 §4.1.3 requires redirect_uri at the token endpoint when the authorization
+        # request had one; oauthlib would quietly fill in the registered default instead.
+        if getattr(request, "using_default_redirect_uri", False):
+            return False
+        return super().confirm_redirect_uri(
+            client_id, code, redirect_uri, client, request, *args, **kwargs
+        )
+
+    def validate_code(self, client_id, code, client, request, *args, **kwargs):
+        if not super().validate_code(client_id, code, client, request, *args, **kwargs):
+            self._revoke_tokens_of_replayed_code(code=code, client=client)
+            return False
+        if not request.user.is_active:
+            return False
+        # Approvals can be revoked between consent and redemption; the code carries no more.
+        request.scopes = [key for key in request.scopes if key in available_scope_keys(app=client)]
+        return bool(request.scopes)
+
+    def _revoke_tokens_of_replayed_code(self, *, code: str, client) -> None:
+        redeemed = RedeemedAuthorizationCode.objects.filter(
+            code_checksum=_checksum(code), app=client
+        ).first()
+        if redeemed is not None:
+            get_refresh_token_model().revoke_family(redeemed.token_family)
+
+    def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs):
+        # Lock the token's rows first (the token view runs in one transaction): two concurrent
+        # refreshes then serialize, and the second one sees the first one's rotation as reuse.
+        list(
+            get_refresh_token_model()
+            .objects.select_for_update()
+            .filter(token_checksum=_checksum(refresh_token))
+        )
+        if not super().validate_refresh_token(refresh_token, client, request, *args, **kwargs):
+            return False
+        seller = request.user
+        if not seller.is_active:
+            return False
+        # The refresh token never outlives the seller's consent (its chosen duration).
+        if not active_authorizations(seller=seller, app=client).exists():
+            return False
+        original = super().get_original_scopes(refresh_token, request)
+        original = set(original.split() if isinstance(original, str) else original)
+        request.still_granted_scopes = sorted(
+            original
+            & available_scope_keys(app=client)
+            & granted_scope_keys(seller=seller, app=client)
+        )
+        return bool(request.still_granted_scopes)
+
+    def get_original_scopes(self, refresh_token, request, *args, **kwargs):
+        return request.still_granted_scopes
+
+    def save_bearer_token(self, token, request, *args, **kwargs):
+        super().save_bearer_token(token, request, *args, **kwargs)
+        if request.grant_type == "authorization_code" and token.get("refresh_token"):
+            refresh = get_refresh_token_model().objects.get(
+                token_checksum=_checksum(token["refresh_token"]), revoked__isnull=True
+            )
+            RedeemedAuthorizationCode.objects.create(
+                code_checksum=_checksum(request.code),
+                app=request.client,
+                token_family=refresh.token_family,
+            )
+        if request.user is not None:
+            authorization_record_use(seller=request.user, app=request.client)
+
+    def validate_bearer_token(self, token, scopes, request):
+        if not super().validate_bearer_token(token, scopes, request):
+            return False
+        if request.user is not None and not request.user.is_active:
+            request.oauth2_error = {
+                "error": "invalid_token",
+                "error_description": "The access token is invalid.",
+            }
+            return False
+        return True

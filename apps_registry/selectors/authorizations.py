@@ -1,0 +1,157 @@
+"""Reads about sellers' shops and consents; every function is scoped to one seller."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from apps_registry.models import AppScope, PartnerApp, Shop, ShopAuthorization
+from scopes.models import Scope
+
+
+def shops_for_seller(*, seller: AbstractBaseUser) -> QuerySet[Shop]:
+    return Shop.objects.filter(owner=seller).order_by("name", "pk")
+
+
+def active_authorizations(
+    *, seller: AbstractBaseUser, app: PartnerApp, now: datetime | None = None
+) -> QuerySet[ShopAuthorization]:
+    """The seller's live consents for the app: not revoked, not expired."""
+    now = now or timezone.now()
+    return ShopAuthorization.objects.filter(
+        app=app, shop__owner=seller, revoked_at__isnull=True, expires_at__gt=now
+    )
+
+
+def granted_scope_keys(*, seller: AbstractBaseUser, app: PartnerApp) -> set[str]:
+    """Scopes the seller currently grants the app on at least one shop."""
+    return set(
+        Scope.objects.filter(
+            pk__in=active_authorizations(seller=seller, app=app).values("scopes")
+        ).values_list("key", flat=True)
+    )
+
+
+def authorized_shops(*, seller: AbstractBaseUser, app: PartnerApp) -> list[ShopAuthorization]:
+    """The seller's live consents for the app with their shop and scopes, in shop-name order."""
+    return list(
+        active_authorizations(seller=seller, app=app)
+        .select_related("shop")
+        .prefetch_related(Prefetch("scopes", queryset=Scope.objects.order_by("position", "key")))
+        .order_by("shop__name", "shop__pk")
+    )
+
+
+@dataclass
+class ConnectedApp:
+    """One app on the seller's Connected apps page."""
+
+    app: PartnerApp
+    authorizations: list[ShopAuthorization] = field(default_factory=list)
+    required_scope_keys: set[str] = field(default_factory=set)
+
+    @property
+    def scopes(self) -> list[Scope]:
+        """Every scope granted on at least one shop, in catalog order."""
+        by_key = {scope.key: scope for auth in self.authorizations for scope in auth.scopes.all()}
+        return sorted(by_key.values(), key=lambda scope: (scope.position, scope.key))
+
+    @property
+    def last_used_at(self) -> datetime | None:
+        used = [auth.last_used_at for auth in self.authorizations if auth.last_used_at]
+        return max(used, default=None)
+
+
+def connected_apps_for_seller(
+    *, seller: AbstractBaseUser, app_id: int | None = None
+) -> list[ConnectedApp]:
+    """Apps holding a live consent on one of the seller's shops (only `app_id` when given)."""
+    authorizations = (
+        ShopAuthorization.objects.filter(
+            shop__owner=seller, revoked_at__isnull=True, expires_at__gt=timezone.now()
+        )
+        .select_related("shop", "app__partner")
+        .prefetch_related(Prefetch("scopes", queryset=Scope.objects.order_by("position", "key")))
+        .order_by("app__name", "app__pk", "shop__name", "shop__pk")
+    )
+    if app_id is not None:
+        authorizations = authorizations.filter(app_id=app_id)
+    connected: dict[int, ConnectedApp] = {}
+    for authorization in authorizations:
+        entry = connected.setdefault(authorization.app_id, ConnectedApp(app=authorization.app))
+        entry.authorizations.append(authorization)
+    required = AppScope.objects.filter(app_id__in=connected, is_required=True).values_list(
+        "app_id", "scope__key"
+    )
+    for connected_app_id, key in required:
+        connected[connected_app_id].required_scope_keys.add(key)
+    return list(connected.values())
+
+
+def connected_app_for_seller(*, seller: AbstractBaseUser, app_id: int) -> ConnectedApp:
+    """One connected app of this seller; another seller's (or an unknown) app is a 404."""
+    found = connected_apps_for_seller(seller=seller, app_id=app_id)
+    if not found:
+        raise Http404("No connected app with this id.")
+    return found[0]
+
+
+@dataclass(frozen=True)
+class ConsentScope:
+    """One requested scope as the consent page shows it."""
+
+    scope: Scope
+    is_required: bool
+    already_granted: bool
+
+
+@dataclass(frozen=True)
+class ConsentShop:
+    shop: Shop
+    authorization: ShopAuthorization | None
+
+
+def consent_scopes(
+    *, seller: AbstractBaseUser, app: PartnerApp, scope_keys: list[str]
+) -> list[tuple[str, list[ConsentScope]]]:
+    """The requested scopes grouped as in the catalog, each marked required or optional (the app's
+    choice) and already granted or new (incremental consent)."""
+    required = dict(
+        AppScope.objects.filter(app=app, scope__key__in=scope_keys).values_list(
+            "scope__key", "is_required"
+        )
+    )
+    already = granted_scope_keys(seller=seller, app=app)
+    groups: dict[str, list[ConsentScope]] = {}
+    for scope in (
+        Scope.objects.filter(key__in=scope_keys)
+        .prefetch_related("endpoints")
+        .order_by("position", "key")
+    ):
+        groups.setdefault(scope.group, []).append(
+            ConsentScope(
+                scope=scope,
+                # A scope that lost its AppScope row since the request was made stays mandatory:
+                # only the app's explicit "optional" lets a seller untick it.
+                is_required=required.get(scope.key, True),
+                already_granted=scope.key in already,
+            )
+        )
+    return list(groups.items())
+
+
+def consent_shops(*, seller: AbstractBaseUser, app: PartnerApp) -> list[ConsentShop]:
+    """The seller's shops, each with its live authorization for the app if it has one."""
+    live = {
+        authorization.shop_id: authorization
+        for authorization in active_authorizations(seller=seller, app=app)
+    }
+    return [
+        ConsentShop(shop=shop, authorization=live.get(shop.pk))
+        for shop in shops_for_seller(seller=seller)
+    ]

@@ -1,0 +1,235 @@
+"""Seller consent: granting an app access to shops, and taking it back.
+
+A ShopAuthorization row is the truth the gate checks; DOT's tokens only carry scopes. Every
+narrowing here also narrows the seller's tokens in the same transaction (apps_registry.tokens), so
+a revocation takes effect on the very next request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+
+from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from apps_registry.errors import DomainError, InvalidTransitionError, PermissionRefusedError
+from apps_registry.models import (
+    AppScope,
+    AuthorizationEvent,
+    PartnerApp,
+    Shop,
+    ShopAuthorization,
+)
+from apps_registry.selectors.authorizations import granted_scope_keys
+from apps_registry.tokens import revoke_tokens, strip_scope_from_tokens
+from scopes.models import Scope
+
+AUTHORIZATION_DURATION_DAYS = (30, 90, 180, 365)
+DEFAULT_AUTHORIZATION_DURATION_DAYS = 90
+# last_used_at is a hint for the seller, not an audit trail: one write a minute per app is plenty.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+@transaction.atomic
+def shop_create(
+    *, owner_email: str, name: str, region: str, password: str | None = None
+) -> tuple[Shop, bool]:
+    """Provision a shop for the seller with this e-mail, creating the seller when missing (with a
+    verified e-mail address when `password` is given, so they can sign in). Returns (shop, created
+    seller?)."""
+    owner_email = owner_email.strip().lower()
+    name = name.strip()
+    region = region.strip().upper()
+    if not name:
+        raise DomainError("A shop needs a name.")
+    if len(region) != 2 or not region.isalpha():
+        raise DomainError("The region is a two-letter market code, e.g. GB.")
+    user_model = get_user_model()
+    seller = user_model.objects.select_for_update().filter(email__iexact=owner_email).first()
+    created = seller is None
+    if created:
+        seller = user_model.objects.create_user(
+            username=owner_email[:150], email=owner_email, password=password
+        )
+        if password:
+            EmailAddress.objects.create(user=seller, email=owner_email, verified=True, primary=True)
+    return Shop.objects.create(owner=seller, name=name, region=region), created
+
+
+@transaction.atomic
+def authorization_grant(
+    *,
+    seller: AbstractBaseUser,
+    app: PartnerApp,
+    shops: Iterable[Shop],
+    scope_keys: Iterable[str],
+    duration_days: int,
+    withdrawn_keys: Iterable[str] = (),
+) -> list[ShopAuthorization]:
+    """Record consent: `app` may use `scope_keys` on the seller's `shops` for `duration_days`.
+
+    Creates or renews one live authorization per shop; earlier grants stay unless listed in
+    `withdrawn_keys` (optional scopes the seller unticked), which are also stripped from tokens.
+    """
+    scope_keys, withdrawn_keys = set(scope_keys), set(withdrawn_keys) - set(scope_keys)
+    shop_ids = {shop.pk for shop in shops}
+    if duration_days not in AUTHORIZATION_DURATION_DAYS:
+        raise DomainError("Choose how long the app may access your shops: 30, 90, 180 or 365 days.")
+    if not shop_ids:
+        raise DomainError("Choose at least one shop to authorize.")
+    if not scope_keys:
+        raise DomainError("There is nothing to authorize: the app asked for no scope.")
+    if not app.is_usable(None):
+        raise InvalidTransitionError("This app is suspended and cannot be authorized.")
+    owned = list(Shop.objects.select_for_update().filter(pk__in=shop_ids, owner=seller))
+    if len(owned) != len(shop_ids):
+        raise PermissionRefusedError("You can only authorize your own shops.")
+    scopes = list(Scope.objects.filter(key__in=scope_keys, is_active=True))
+    if len(scopes) != len(scope_keys):
+        unknown = sorted(scope_keys - {scope.key for scope in scopes})
+        raise DomainError(f"Unknown scope: {', '.join(unknown)}.")
+
+    now = timezone.now()
+    expires_at = now + timedelta(days=duration_days)
+    authorizations = []
+    for shop in owned:
+        authorization = (
+            ShopAuthorization.objects.select_for_update()
+            .filter(app=app, shop=shop, revoked_at__isnull=True)
+            .first()
+        )
+        if authorization is None:
+            authorization = ShopAuthorization.objects.create(
+                app=app, shop=shop, granted_by=seller, granted_at=now, expires_at=expires_at
+            )
+            kept: set[str] = set()
+        else:
+            # An expired consent carries nothing over: the seller is asked afresh.
+            kept = (
+                set(authorization.scopes.values_list("key", flat=True)) - withdrawn_keys
+                if authorization.is_active(now=now)
+                else set()
+            )
+            authorization.granted_by = seller
+            authorization.granted_at = now
+            authorization.expires_at = expires_at
+            authorization.save(update_fields=["granted_by", "granted_at", "expires_at"])
+        authorization.scopes.set(scopes + list(Scope.objects.filter(key__in=kept - scope_keys)))
+        AuthorizationEvent.objects.create(
+            seller=seller,
+            app=app,
+            shop=shop,
+            action=AuthorizationEvent.Action.GRANT,
+            scope_keys=sorted(scope_keys | kept),
+            details={"duration_days": duration_days, "withdrawn": sorted(withdrawn_keys)},
+            created_at=now,
+        )
+        authorizations.append(authorization)
+    _narrow_tokens(seller=seller, app=app, candidate_keys=withdrawn_keys)
+    return authorizations
+
+
+@transaction.atomic
+def authorization_revoke_shop(*, seller: AbstractBaseUser, app: PartnerApp, shop: Shop) -> None:
+    """Disconnect one shop from the app. Tokens lose the scopes no other shop still grants; with no
+    shop left, every token of the seller for the app is revoked."""
+    authorization = (
+        ShopAuthorization.objects.select_for_update()
+        .filter(app=app, shop=shop, shop__owner=seller, revoked_at__isnull=True)
+        .first()
+    )
+    if authorization is None:
+        raise InvalidTransitionError("This shop is not connected to the app.")
+    keys = set(authorization.scopes.values_list("key", flat=True))
+    authorization.revoked_at = timezone.now()
+    authorization.save(update_fields=["revoked_at"])
+    AuthorizationEvent.objects.create(
+        seller=seller,
+        app=app,
+        shop=shop,
+        action=AuthorizationEvent.Action.REVOKE_SHOP,
+        scope_keys=sorted(keys),
+        created_at=authorization.revoked_at,
+    )
+    _narrow_tokens(seller=seller, app=app, candidate_keys=keys)
+
+
+@transaction.atomic
+def authorization_revoke_scope(
+    *, seller: AbstractBaseUser, app: PartnerApp, scope_key: str
+) -> None:
+    """Withdraw one optional scope from every shop the seller connected to the app, and from the
+    seller's tokens. Required scopes cannot be withdrawn alone: disconnect the app instead."""
+    if AppScope.objects.filter(app=app, scope__key=scope_key, is_required=True).exists():
+        raise PermissionRefusedError(
+            "The app needs this permission to work; to stop it, disconnect the app instead."
+        )
+    authorizations = list(
+        ShopAuthorization.objects.select_for_update().filter(
+            app=app, shop__owner=seller, revoked_at__isnull=True, scopes__key=scope_key
+        )
+    )
+    if not authorizations:
+        raise InvalidTransitionError("The app does not hold this permission on your shops.")
+    now = timezone.now()
+    for authorization in authorizations:
+        authorization.scopes.remove(*authorization.scopes.filter(key=scope_key))
+        if not authorization.scopes.exists():
+            authorization.revoked_at = now
+            authorization.save(update_fields=["revoked_at"])
+    AuthorizationEvent.objects.create(
+        seller=seller,
+        app=app,
+        action=AuthorizationEvent.Action.REVOKE_SCOPE,
+        scope_keys=[scope_key],
+        details={"shops": sorted(authorization.shop_id for authorization in authorizations)},
+        created_at=now,
+    )
+    _narrow_tokens(seller=seller, app=app, candidate_keys={scope_key})
+
+
+@transaction.atomic
+def authorization_revoke_app(*, seller: AbstractBaseUser, app: PartnerApp) -> None:
+    """Disconnect the app from all the seller's shops and revoke all its tokens for the seller."""
+    authorizations = list(
+        ShopAuthorization.objects.select_for_update().filter(
+            app=app, shop__owner=seller, revoked_at__isnull=True
+        )
+    )
+    if not authorizations:
+        raise InvalidTransitionError("This app is not connected to your shops.")
+    now = timezone.now()
+    for authorization in authorizations:
+        authorization.revoked_at = now
+        authorization.save(update_fields=["revoked_at"])
+    AuthorizationEvent.objects.create(
+        seller=seller,
+        app=app,
+        action=AuthorizationEvent.Action.REVOKE_APP,
+        details={"shops": sorted(authorization.shop_id for authorization in authorizations)},
+        created_at=now,
+    )
+    revoke_tokens(app=app, user=seller)
+
+
+def authorization_record_use(*, seller: AbstractBaseUser, app: PartnerApp) -> None:
+    """Stamp `last_used_at` on the seller's live authorizations for the app: one UPDATE, no read,
+    skipped for rows stamped less than a minute ago."""
+    now = timezone.now()
+    ShopAuthorization.objects.filter(
+        app=app, shop__owner=seller, revoked_at__isnull=True, expires_at__gt=now
+    ).exclude(last_used_at__gt=now - LAST_USED_RESOLUTION).update(last_used_at=now)
+
+
+def _narrow_tokens(*, seller: AbstractBaseUser, app: PartnerApp, candidate_keys: set[str]) -> None:
+    """Make the seller's tokens for the app carry nothing the seller no longer grants."""
+    still_granted = granted_scope_keys(seller=seller, app=app)
+    if not still_granted:
+        revoke_tokens(app=app, user=seller)
+        return
+    for key in sorted(candidate_keys - still_granted):
+        strip_scope_from_tokens(app=app, scope_key=key, user=seller)

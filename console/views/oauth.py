@@ -1,0 +1,388 @@
+"""The authorization server's web endpoints: DOT's views, extended through their hooks (ADR 0007).
+
+- ConsentView: DOT's AuthorizationView with the seller's consent page (shops, duration, optional
+  scopes), a signed copy of the request so hidden fields cannot be tampered with, no consent
+  skipping unless the seller's live authorizations already cover the request, and `iss` on error
+  redirects too (RFC 9207);
+- TokenView, RevokeTokenView: one transaction per request (refresh-token rotation serializes) and
+  failed client authentication throttled per client;
+- IntrospectView: RFC 7662 for resource servers (PartnerApp.can_introspect) only.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from urllib.parse import parse_qs, parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
+
+from django import forms
+from django.conf import settings
+from django.core import signing
+from django.core.cache import cache
+from django.db import transaction
+from django.http import JsonResponse
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_exempt
+from django.views.generic import View
+from oauth2_provider.forms import AllowForm
+from oauth2_provider.oauth2_backends import get_oauthlib_core
+from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauth2_provider.settings import oauth2_settings
+from oauth2_provider.views import (
+    AuthorizationView,
+    IntrospectTokenView,
+)
+from oauth2_provider.views import RevokeTokenView as DOTRevokeTokenView
+from oauth2_provider.views import TokenView as DOTTokenView
+from oauthlib.common import Request as OauthlibRequest
+
+from apps_registry.errors import DomainError
+from apps_registry.models import PartnerApp
+from apps_registry.selectors.authorizations import (
+    active_authorizations,
+    consent_scopes,
+    consent_shops,
+    shops_for_seller,
+)
+from apps_registry.services.authorizations import (
+    AUTHORIZATION_DURATION_DAYS,
+    DEFAULT_AUTHORIZATION_DURATION_DAYS,
+    authorization_grant,
+)
+
+CONSENT_SIGNING_SALT = "console.oauth.consent-request"
+# A consent page left open longer than this must be reloaded (the request is re-validated).
+CONSENT_REQUEST_MAX_AGE_SECONDS = 3600
+SIGNED_FIELDS = (
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "state",
+    "response_type",
+    "code_challenge",
+    "code_challenge_method",
+    "nonce",
+    "claims",
+    "resource",
+)
+TAMPERED = "tampered"
+
+
+class ConsentForm(AllowForm):
+    """DOT's hidden request fields, plus the seller's choices; the hidden fields must match the
+    signed copy made when the page was rendered."""
+
+    request_token = forms.CharField(widget=forms.HiddenInput())
+    shops = forms.ModelMultipleChoiceField(
+        queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    duration_days = forms.TypedChoiceField(
+        choices=[(days, f"{days} days") for days in AUTHORIZATION_DURATION_DAYS],
+        coerce=int,
+        required=False,
+        empty_value=DEFAULT_AUTHORIZATION_DURATION_DAYS,
+        initial=DEFAULT_AUTHORIZATION_DURATION_DAYS,
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args, seller, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.seller = seller
+        self.fields["shops"].queryset = shops_for_seller(seller=seller)
+
+    @staticmethod
+    def sign(*, seller, values: dict) -> str:
+        payload = {name: str(values.get(name) or "").strip() for name in SIGNED_FIELDS}
+        payload["seller"] = seller.pk
+        return signing.dumps(payload, salt=CONSENT_SIGNING_SALT)
+
+    def clean(self):
+        cleaned = super().clean()
+        try:
+            payload = signing.loads(
+                cleaned.get("request_token", ""),
+                salt=CONSENT_SIGNING_SALT,
+                max_age=CONSENT_REQUEST_MAX_AGE_SECONDS,
+            )
+        except signing.SignatureExpired as error:
+            raise forms.ValidationError(
+                "This authorization page is too old. Go back to the app and start again.",
+                code=TAMPERED,
+            ) from error
+        except signing.BadSignature as error:
+            raise forms.ValidationError(
+                "This authorization request is not valid. Go back to the app and start again.",
+                code=TAMPERED,
+            ) from error
+        posted = {name: str(cleaned.get(name) or "").strip() for name in SIGNED_FIELDS}
+        if payload.pop("seller") != self.seller.pk or payload != posted:
+            raise forms.ValidationError(
+                "This authorization request was changed after it was shown, so it was refused. "
+                "Go back to the app and start again.",
+                code=TAMPERED,
+            )
+        if not cleaned.get("allow"):
+            return cleaned
+        app = PartnerApp.objects.filter(client_id=payload["client_id"]).first()
+        if app is None:
+            raise forms.ValidationError("This app no longer exists.", code=TAMPERED)
+        requested = payload["scope"].split()
+        groups = consent_scopes(seller=self.seller, app=app, scope_keys=requested)
+        optional = {item.scope.key for _, items in groups for item in items if not item.is_required}
+        ticked = set(self.data.getlist("optional_scopes"))
+        if not ticked <= optional:
+            raise forms.ValidationError(
+                "The permissions you submitted differ from the ones the app asked for, so the "
+                "request was refused. Go back to the app and start again.",
+                code=TAMPERED,
+            )
+        if not cleaned.get("shops"):
+            self.add_error("shops", "Choose at least one shop to authorize.")
+        cleaned["app"] = app
+        cleaned["requested_scopes"] = requested
+        cleaned["withdrawn_scopes"] = sorted(optional - ticked)
+        # What DOT puts on the authorization code: the request minus what the seller unticked.
+        cleaned["scope"] = " ".join(key for key in requested if key not in optional - ticked)
+        return cleaned
+
+    @property
+    def is_tampered(self) -> bool:
+        return any(error.code == TAMPERED for error in self.non_field_errors().as_data())
+
+
+class _ConsentRequiredError(Exception):
+    """DOT tried to approve without showing the page (skip_authorization or approval_prompt)."""
+
+
+def with_issuer(url: str, request) -> str:
+    """Add RFC 9207's `iss` to an authorization response URL (DOT adds it to successes only)."""
+    parts = urlsplit(url)
+    query = [
+        (key, value)
+        for key, value in parse_qsl(parts.query, keep_blank_values=True)
+        if key != "iss"
+    ]
+    query.append(("iss", oauth2_settings.oauth2_authorization_server_issuer(request)))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def issued_code(url: str) -> bool:
+    query = parse_qs(urlsplit(url).query)
+    return "code" in query and "error" not in query
+
+
+class ConsentView(AuthorizationView):
+    """`/oauth/authorize/`: DOT's authorization endpoint with the seller's consent page."""
+
+    form_class = ConsentForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "seller": self.request.user}
+
+    def get_initial(self):
+        initial = super().get_initial()
+        initial["request_token"] = ConsentForm.sign(seller=self.request.user, values=initial)
+        return initial
+
+    def get(self, request, *args, **kwargs):
+        try:
+            return super().get(request, *args, **kwargs)
+        except _ConsentRequiredError:
+            return self.render_to_response(self.get_context_data(**self.oauth2_data))
+
+    def create_authorization_response(self, request, scopes, credentials, allow):
+        # DOT's GET approves silently for skip_authorization apps and for approval_prompt=auto
+        # with a live token. Partner apps never skip consent: only a live authorization that
+        # already covers every requested scope on each of the seller's connected shops does.
+        if request.method != "POST" and not self._existing_consent_covers(scopes.split()):
+            raise _ConsentRequiredError
+        return super().create_authorization_response(request, scopes, credentials, allow)
+
+    def _existing_consent_covers(self, scope_keys: list[str]) -> bool:
+        application = self.oauth2_data["application"]
+        authorizations = list(
+            active_authorizations(seller=self.request.user, app=application).prefetch_related(
+                "scopes"
+            )
+        )
+        return bool(authorizations) and all(
+            set(scope_keys) <= {scope.key for scope in authorization.scopes.all()}
+            for authorization in authorizations
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        application = kwargs.get("application")
+        if application is not None:
+            context.update(
+                consent_context(
+                    seller=self.request.user,
+                    application=application,
+                    scope_keys=kwargs.get("scopes", []),
+                    redirect_uri=kwargs.get("redirect_uri", ""),
+                )
+            )
+        return context
+
+    def form_valid(self, form):
+        if not form.cleaned_data.get("allow"):
+            return super().form_valid(form)  # DOT answers error=access_denied.
+        try:
+            with transaction.atomic():
+                response = super().form_valid(form)
+                if issued_code(response.get("Location", "")):
+                    authorization_grant(
+                        seller=self.request.user,
+                        app=form.cleaned_data["app"],
+                        shops=form.cleaned_data["shops"],
+                        scope_keys=form.cleaned_data["scope"].split(),
+                        duration_days=form.cleaned_data["duration_days"],
+                        withdrawn_keys=form.cleaned_data["withdrawn_scopes"],
+                    )
+        except DomainError as error:
+            return self.render_to_response(
+                {"error": {"error": "access_denied", "description": str(error)}}, status=400
+            )
+        return response
+
+    def form_invalid(self, form):
+        if form.is_tampered or "app" not in form.cleaned_data:
+            description = " ".join(form.non_field_errors()) or "The form was incomplete."
+            return self.render_to_response(
+                {"error": {"error": "invalid_request", "description": description}}, status=400
+            )
+        application = form.cleaned_data["app"]
+        context = self.get_context_data(
+            form=form,
+            application=application,
+            scopes=form.cleaned_data["requested_scopes"],
+            redirect_uri=form.cleaned_data["redirect_uri"],
+        )
+        context["ticked_optional"] = set(form.data.getlist("optional_scopes"))
+        return self.render_to_response(context, status=400)
+
+    def error_response(self, error, application, **kwargs):
+        client_id = getattr(error.oauthlib_error, "client_id", None)
+        if application is None and client_id:
+            # A non-fatal error redirects to the (already validated) redirect URI, whose scheme
+            # check needs the app: loopback apps may use http.
+            application = PartnerApp.objects.filter(client_id=client_id).first()
+        response = super().error_response(error, application, **kwargs)
+        if response.has_header("Location"):
+            response["Location"] = with_issuer(response["Location"], self.request)
+        return response
+
+
+def consent_context(*, seller, application: PartnerApp, scope_keys, redirect_uri: str) -> dict:
+    shops = consent_shops(seller=seller, app=application)
+    scope_groups = consent_scopes(seller=seller, app=application, scope_keys=scope_keys)
+    return {
+        "partner": application.partner,
+        "redirect_host": urlsplit(redirect_uri).netloc,
+        "scope_groups": scope_groups,
+        # "New" only means something when the seller granted this app something before.
+        "has_prior_consent": any(entry.authorization for entry in shops),
+        "consent_shops": shops,
+        "preselect_single_shop": len(shops) == 1,
+        "durations": AUTHORIZATION_DURATION_DAYS,
+        "default_duration": DEFAULT_AUTHORIZATION_DURATION_DAYS,
+        "ticked_optional": None,  # None: every optional scope starts ticked
+    }
+
+
+def _client_id_of(request) -> str:
+    """The client_id a token-endpoint request claims, from Basic auth or the body."""
+    scheme, _, credentials = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+    if scheme.lower() == "basic" and credentials:
+        try:
+            decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return ""
+        return unquote_plus(decoded.partition(":")[0])
+    return request.POST.get("client_id", "")
+
+
+class ClientAuthThrottleMixin:
+    """After too many failed client authentications for one client_id, answer 429 with
+    Retry-After until the window ends (RFC 6749 §2.3.1: protect against brute force)."""
+
+    def dispatch(self, request, *args, **kwargs):
+        client_id = _client_id_of(request)
+        key = "oauth:client-auth-failures:" + hashlib.sha256(client_id.encode()).hexdigest()
+        window = settings.OAUTH_CLIENT_AUTH_FAILURE_WINDOW_SECONDS
+        if client_id and cache.get(key, 0) >= settings.OAUTH_CLIENT_AUTH_FAILURE_LIMIT:
+            response = JsonResponse(
+                {
+                    "error": "invalid_client",
+                    "error_description": "Too many failed client authentications for this "
+                    f"client; try again in {window} seconds.",
+                },
+                status=429,
+            )
+            response["Retry-After"] = str(window)
+            response["Cache-Control"] = "no-store"
+            return response
+        response = super().dispatch(request, *args, **kwargs)
+        if client_id and response.status_code == 401:
+            cache.add(key, 0, timeout=window)
+            try:
+                cache.incr(key)
+            except ValueError:  # expired between add and incr
+                cache.set(key, 1, timeout=window)
+        return response
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class TokenView(ClientAuthThrottleMixin, DOTTokenView):
+    def post(self, request, *args, **kwargs):
+        # One transaction: the refresh token row locked in validation stays locked until the
+        # rotated pair is saved, and a replayed code's revocation commits with the refusal.
+        with transaction.atomic():
+            return super().post(request, *args, **kwargs)
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class RevokeTokenView(ClientAuthThrottleMixin, DOTRevokeTokenView):
+    pass
+
+
+class _ResourceServerIntrospection(IntrospectTokenView):
+    """RFC 7662 for resource servers only: the caller authenticates as a client with
+    `can_introspect`; bearer tokens and partner apps are refused (security.md §0.4, F2)."""
+
+    http_method_names = ["post", "options"]
+
+    def dispatch(self, request, *args, **kwargs):
+        client = self._authenticated_client(request)
+        if client is None:
+            response = JsonResponse(
+                {"error": "invalid_client", "error_description": "Client authentication failed."},
+                status=401,
+            )
+            response["WWW-Authenticate"] = 'Basic realm="introspection"'
+            return response
+        if not client.can_introspect:
+            return JsonResponse(
+                {
+                    "error": "unauthorized_client",
+                    "error_description": "Only resource servers may introspect tokens.",
+                },
+                status=403,
+            )
+        response = View.dispatch(self, request, *args, **kwargs)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    def _authenticated_client(self, request) -> PartnerApp | None:
+        core = get_oauthlib_core()
+        oauthlib_request = OauthlibRequest(*core._extract_params(request))
+        validator: OAuth2Validator = core.server.request_validator
+        if not validator.authenticate_client(oauthlib_request):
+            return None
+        return oauthlib_request.client
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class IntrospectView(ClientAuthThrottleMixin, _ResourceServerIntrospection):
+    pass

@@ -1,0 +1,49 @@
+"""Races on the token endpoint, with real threads on PostgreSQL (security.md D2)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection
+from django.test import Client
+from oauth2_provider.models import get_access_token_model, get_refresh_token_model
+
+from tests.oauth.flow import issue_tokens, refresh
+
+AccessToken = get_access_token_model()
+RefreshToken = get_refresh_token_model()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_refreshes_yield_one_pair_and_the_reuse_revokes_the_family(
+    app, seller, shop
+):
+    tokens = issue_tokens(Client(), app, seller, [shop])
+    start = threading.Barrier(2)
+    responses = []
+
+    def refresh_once():
+        try:
+            start.wait(timeout=10)
+            responses.append(refresh(Client(), app, tokens["refresh_token"]))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=refresh_once) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(response.status_code for response in responses) == [200, 400]
+    winner = next(response for response in responses if response.status_code == 200).json()
+    loser = next(response for response in responses if response.status_code == 400).json()
+    assert loser["error"] == "invalid_grant"
+    # The second use of the same refresh token is reuse: the whole family is revoked, including
+    # the pair the first request just minted.
+    assert refresh(Client(), app, winner["refresh_token"]).json()["error"] == "invalid_grant"
+    assert AccessToken.objects.count() == 0
+    assert RefreshToken.objects.filter(revoked__isnull=True).count() == 0
+    assert RefreshToken.objects.count() == 2  # the original and the one rotation, both revoked

@@ -1,0 +1,339 @@
+"""Token endpoint, refresh, revocation, introspection and metadata (security.md B–F)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+from oauth2_provider.models import get_access_token_model, get_refresh_token_model
+
+from apps_registry.models import (
+    AccessRequest,
+    PartnerApp,
+    RedeemedAuthorizationCode,
+    ShopAuthorization,
+)
+from tests import factories
+from tests.factories import PASSWORD
+from tests.oauth.flow import (
+    Flow,
+    app_with_scopes,
+    authorize,
+    basic_auth,
+    exchange,
+    issue_tokens,
+    refresh,
+)
+
+AccessToken = get_access_token_model()
+RefreshToken = get_refresh_token_model()
+
+pytestmark = pytest.mark.django_db
+
+
+def _api(client, access_token: str):
+    return client.get("/api/v1/authorization/shops", HTTP_AUTHORIZATION=f"Bearer {access_token}")
+
+
+def _live_token_count():
+    return AccessToken.objects.count(), RefreshToken.objects.filter(revoked__isnull=True).count()
+
+
+def test_code_exchange_returns_tokens_with_granted_scope_and_no_store(client, app, seller, shop):
+    client.force_login(seller)
+    flow = Flow.start(app)
+    code = authorize(client, flow, shops=[shop])
+
+    response = exchange(client, flow, code)
+
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"access_token", "refresh_token", "token_type", "expires_in", "scope"}
+    assert body["scope"] == "seller.order.info seller.product.basic"
+    assert body["expires_in"] == settings.OAUTH2_PROVIDER["ACCESS_TOKEN_EXPIRE_SECONDS"]
+    assert response["Cache-Control"] == "no-store"
+    # Hashed at rest: the raw token is not stored.
+    stored = AccessToken.objects.get()
+    assert body["access_token"] not in (stored.token, stored.token_checksum)
+
+
+def test_replayed_code_is_refused_and_revokes_the_tokens_it_issued(client, app, seller, shop):
+    client.force_login(seller)
+    flow = Flow.start(app)
+    code = authorize(client, flow, shops=[shop])
+    first = exchange(client, flow, code).json()
+    assert _api(client, first["access_token"]).status_code == 200
+
+    replay = exchange(client, flow, code)
+
+    assert replay.status_code == 400
+    assert replay.json()["error"] == "invalid_grant"
+    assert _api(client, first["access_token"]).status_code == 401
+    assert refresh(client, app, first["refresh_token"]).json()["error"] == "invalid_grant"
+    assert _live_token_count() == (0, 0)
+
+
+def test_replayed_code_later_still_revokes(client, app, seller, shop):
+    client.force_login(seller)
+    flow = Flow.start(app)
+    code = authorize(client, flow, shops=[shop])
+    exchange(client, flow, code)
+    RedeemedAuthorizationCode.objects.update(redeemed_at=timezone.now() - timedelta(seconds=30))
+
+    assert exchange(client, flow, code).json()["error"] == "invalid_grant"
+    assert _live_token_count() == (0, 0)
+
+
+def test_code_of_another_client_is_refused_and_stays_redeemable(client, app, seller, shop):
+    other = app_with_scopes(required=[factories.ScopeFactory()])
+    client.force_login(seller)
+    flow = Flow.start(app)
+    code = authorize(client, flow, shops=[shop])
+
+    response = exchange(client, flow, code, app=other)
+
+    assert response.json()["error"] == "invalid_grant"
+    assert _live_token_count() == (0, 0)
+    assert exchange(client, flow, code).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"code_verifier": None},
+        {"code_verifier": ""},
+        {"code_verifier": "x" * 43},
+        {"redirect_uri": "https://app.example.com/other"},
+        {"redirect_uri": None},
+    ],
+)
+def test_bad_verifier_or_redirect_uri_is_refused(client, app, seller, shop, overrides):
+    client.force_login(seller)
+    flow = Flow.start(app)
+    code = authorize(client, flow, shops=[shop])
+
+    response = exchange(client, flow, code, **overrides)
+
+    assert response.status_code in (400, 401)
+    assert response.json()["error"] in ("invalid_grant", "invalid_request")
+    assert "app.example.com/callback" not in response.content.decode()
+    assert _live_token_count() == (0, 0)
+
+
+def test_code_expires(client, app, seller, shop, time_machine):
+    client.force_login(seller)
+    flow = Flow.start(app)
+    code = authorize(client, flow, shops=[shop])
+    lifetime = settings.OAUTH2_PROVIDER["AUTHORIZATION_CODE_EXPIRE_SECONDS"]
+
+    time_machine.move_to(timezone.now() + timedelta(seconds=lifetime + 1))
+
+    assert exchange(client, flow, code).json()["error"] == "invalid_grant"
+
+
+def test_refresh_rotates_and_reuse_revokes_the_family(client, app, seller, shop):
+    first = issue_tokens(client, app, seller, [shop])
+
+    second = refresh(client, app, first["refresh_token"])
+    assert second.status_code == 200
+    second = second.json()
+    assert second["refresh_token"] != first["refresh_token"]
+    assert second["scope"] == first["scope"]
+
+    reuse = refresh(client, app, first["refresh_token"])
+
+    assert reuse.json()["error"] == "invalid_grant"
+    assert refresh(client, app, second["refresh_token"]).json()["error"] == "invalid_grant"
+    assert _api(client, second["access_token"]).status_code == 401
+
+
+def test_refresh_token_of_another_client_is_refused(client, app, seller, shop):
+    tokens = issue_tokens(client, app, seller, [shop])
+    other = app_with_scopes(required=[factories.ScopeFactory()])
+
+    response = refresh(client, other, tokens["refresh_token"])
+
+    assert response.json()["error"] == "invalid_grant"
+
+
+def test_refresh_cannot_broaden_but_can_narrow_scope(client, app, seller, shop):
+    tokens = issue_tokens(client, app, seller, [shop], optional=[])
+
+    broader = refresh(
+        client, app, tokens["refresh_token"], scope="seller.product.basic seller.order.info"
+    )
+    assert broader.json()["error"] == "invalid_scope"
+
+
+def test_refresh_drops_a_custom_scope_whose_approval_was_revoked(
+    client, app, seller, shop, custom_scope
+):
+    factories.AppScopeFactory(app=app, scope=custom_scope, is_required=False)
+    factories.ApprovedAccessRequestFactory(app=app, scope=custom_scope)
+    tokens = issue_tokens(client, app, seller, [shop])
+    assert "seller.customer_service" in tokens["scope"].split()
+    # The approval ends without anyone narrowing the tokens: the validator must not bring it back.
+    AccessRequest.objects.update(status=AccessRequest.Status.REVOKED)
+
+    response = refresh(client, app, tokens["refresh_token"])
+
+    assert response.status_code == 200
+    assert response.json()["scope"] == "seller.order.info seller.product.basic"
+
+
+def test_refresh_drops_a_scope_the_seller_no_longer_grants(client, app, seller, shop, order_scope):
+    tokens = issue_tokens(client, app, seller, [shop])
+    ShopAuthorization.objects.get().scopes.remove(order_scope)
+
+    response = refresh(client, app, tokens["refresh_token"])
+
+    assert response.json()["scope"] == "seller.product.basic"
+
+
+def test_refresh_never_outlives_the_sellers_chosen_duration(
+    client, app, seller, shop, time_machine
+):
+    tokens = issue_tokens(client, app, seller, [shop], duration_days=30)
+
+    time_machine.move_to(timezone.now() + timedelta(days=29))
+    tokens = refresh(client, app, tokens["refresh_token"]).json()
+    assert "access_token" in tokens
+    time_machine.move_to(timezone.now() + timedelta(days=2))
+
+    assert refresh(client, app, tokens["refresh_token"]).json()["error"] == "invalid_grant"
+
+
+def test_suspended_app_cannot_refresh_and_its_tokens_stop_working(client, app, seller, shop):
+    tokens = issue_tokens(client, app, seller, [shop])
+    PartnerApp.objects.filter(pk=app.pk).update(status=PartnerApp.Status.SUSPENDED)
+
+    assert _api(client, tokens["access_token"]).status_code == 401
+    response = refresh(client, app, tokens["refresh_token"])
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"
+
+
+def test_deactivated_seller_tokens_stop_working(client, app, seller, shop):
+    tokens = issue_tokens(client, app, seller, [shop])
+    seller.is_active = False
+    seller.save(update_fields=["is_active"])
+
+    assert _api(client, tokens["access_token"]).status_code == 401
+    assert refresh(client, app, tokens["refresh_token"]).json()["error"] == "invalid_grant"
+
+
+def test_grant_types_other_than_code_and_refresh_are_refused(client, app, seller):
+    # Even with the seller's real password, the password grant is not available.
+    for grant_type in ("client_credentials", "password"):
+        response = client.post(
+            "/oauth/token/",
+            {"grant_type": grant_type, "username": seller.username, "password": PASSWORD},
+            **basic_auth(app),
+        )
+        assert response.json()["error"] == "unauthorized_client", grant_type
+    assert _live_token_count() == (0, 0)
+
+
+def test_failed_client_authentication_is_throttled_per_client(client, app, settings):
+    settings.OAUTH_CLIENT_AUTH_FAILURE_LIMIT = 3
+    other = app_with_scopes(required=[factories.ScopeFactory()])
+    wrong = {"grant_type": "refresh_token", "refresh_token": "nope"}
+    for _ in range(3):
+        response = client.post("/oauth/token/", wrong, **basic_auth(app, "wrong-secret"))
+        assert response.status_code == 401
+        assert response.json()["error"] == "invalid_client"
+
+    blocked = client.post("/oauth/token/", wrong, **basic_auth(app))  # even the right secret
+
+    assert blocked.status_code == 429
+    assert blocked.json()["error"] == "invalid_client"
+    assert blocked["Retry-After"] == str(settings.OAUTH_CLIENT_AUTH_FAILURE_WINDOW_SECONDS)
+    # Another client is not affected: no global lockout.
+    other_response = client.post("/oauth/token/", wrong, **basic_auth(other))
+    assert other_response.status_code == 400
+    assert other_response.json()["error"] == "invalid_grant"
+
+
+def test_revoking_the_refresh_token_also_kills_the_access_token(client, app, seller, shop):
+    tokens = issue_tokens(client, app, seller, [shop])
+
+    response = client.post(
+        "/oauth/revoke/",
+        {"token": tokens["refresh_token"], "token_type_hint": "refresh_token"},
+        **basic_auth(app),
+    )
+
+    assert response.status_code == 200
+    assert _api(client, tokens["access_token"]).status_code == 401
+    assert _live_token_count() == (0, 0)
+
+
+def test_a_client_cannot_revoke_another_clients_token(client, app, seller, shop):
+    tokens = issue_tokens(client, app, seller, [shop])
+    other = app_with_scopes(required=[factories.ScopeFactory()])
+
+    response = client.post("/oauth/revoke/", {"token": tokens["access_token"]}, **basic_auth(other))
+
+    assert response.status_code == 200
+    assert _api(client, tokens["access_token"]).status_code == 200
+
+
+def test_metadata_is_truthful_and_minimal(client, app, custom_scope, product_scope):
+    response = client.get("/.well-known/oauth-authorization-server")
+
+    assert response.status_code == 200
+    issuer = settings.OAUTH2_PROVIDER["OIDC_ISS_ENDPOINT"]
+    body = response.json()
+    assert body["issuer"] == issuer
+    assert body["authorization_endpoint"] == f"{issuer}/oauth/authorize/"
+    assert body["token_endpoint"] == f"{issuer}/oauth/token/"
+    assert body["revocation_endpoint"] == f"{issuer}/oauth/revoke/"
+    assert body["introspection_endpoint"] == f"{issuer}/oauth/introspect/"
+    assert body["response_types_supported"] == ["code"]
+    assert body["grant_types_supported"] == ["authorization_code", "refresh_token"]
+    assert body["code_challenge_methods_supported"] == ["S256"]
+    assert body["authorization_response_iss_parameter_supported"] is True
+    assert body["scopes_supported"] == ["seller.order.info", "seller.product.basic"]  # no Custom
+
+
+def test_introspection_is_refused_to_partner_apps_and_anonymous_callers(client, app, seller, shop):
+    tokens = issue_tokens(client, app, seller, [shop])
+
+    as_partner = client.post(
+        "/oauth/introspect/", {"token": tokens["access_token"]}, **basic_auth(app)
+    )
+    anonymous = client.post("/oauth/introspect/", {"token": tokens["access_token"]})
+    with_bearer = client.post(
+        "/oauth/introspect/",
+        {"token": tokens["access_token"]},
+        HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}",
+    )
+
+    assert (as_partner.status_code, as_partner.json()["error"]) == (403, "unauthorized_client")
+    assert (anonymous.status_code, anonymous.json()["error"]) == (401, "invalid_client")
+    assert with_bearer.status_code == 401
+    assert "active" not in as_partner.json()
+
+
+def test_resource_server_can_introspect(client, app, seller, shop):
+    tokens = issue_tokens(client, app, seller, [shop])
+    gateway = factories.PartnerAppFactory(partner=None, can_introspect=True, name="Gateway")
+
+    active = client.post(
+        "/oauth/introspect/", {"token": tokens["access_token"]}, **basic_auth(gateway)
+    )
+    unknown = client.post("/oauth/introspect/", {"token": "garbage"}, **basic_auth(gateway))
+    as_get = client.get(
+        "/oauth/introspect/", {"token": tokens["access_token"]}, **basic_auth(gateway)
+    )
+
+    assert active.status_code == 200
+    body = active.json()
+    assert body["active"] is True
+    assert body["client_id"] == app.client_id
+    assert body["scope"] == "seller.order.info seller.product.basic"
+    assert active["Cache-Control"] == "no-store"
+    assert unknown.json() == {"active": False}
+    assert as_get.status_code == 405

@@ -1,0 +1,199 @@
+"""Seller center pages: shops, connected apps, and revocation (security.md E4)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.core.management import call_command
+from oauth2_provider.models import get_access_token_model, get_refresh_token_model
+
+from apps_registry.models import AuthorizationEvent, ShopAuthorization
+from tests import factories
+from tests.oauth.flow import issue_tokens
+
+AccessToken = get_access_token_model()
+RefreshToken = get_refresh_token_model()
+
+pytestmark = pytest.mark.django_db
+
+
+def _state():
+    """Everything a revocation could change."""
+    return (
+        list(ShopAuthorization.objects.order_by("pk").values_list("pk", "revoked_at")),
+        sorted(
+            (auth.pk, key)
+            for auth in ShopAuthorization.objects.all()
+            for key in auth.scopes.values_list("key", flat=True)
+        ),
+        list(AccessToken.objects.order_by("pk").values_list("pk", "scope")),
+        RefreshToken.objects.filter(revoked__isnull=True).count(),
+        AuthorizationEvent.objects.count(),
+    )
+
+
+def test_pages_need_a_signed_in_seller(client):
+    for url in ("/seller/", "/seller/shops/", "/seller/apps/"):
+        assert client.get(url)["Location"].startswith("/accounts/login/")
+
+
+def test_shops_page_lists_only_the_sellers_shops(client, seller, shop):
+    factories.ShopFactory(name="Someone else's shop")
+    client.force_login(seller)
+
+    html = client.get("/seller/shops/").content.decode()
+
+    assert "Northwind Goods" in html
+    assert shop.cipher in html
+    assert "Someone else" not in html
+
+
+def test_seller_home_counts_shops_and_apps(client, app, seller, shop):
+    issue_tokens(client, app, seller, [shop])
+
+    html = client.get("/seller/").content.decode()
+
+    assert "You have 1 shop." in html
+    assert "1 app can access your shops." in html
+
+
+def test_connected_apps_page_shows_shops_scopes_and_dates(client, app, seller, shop):
+    issue_tokens(client, app, seller, [shop])
+    factories.ShopAuthorizationFactory(app=factories.PartnerAppFactory(name="Not mine"))
+
+    response = client.get("/seller/apps/")
+
+    html = response.content.decode()
+    assert "Acme Sync" in html
+    assert "Northwind Goods" in html
+    assert "See and edit your product listings." in html
+    assert "See your orders." in html
+    assert "Not mine" not in html
+    assert [connected.app for connected in response.context["connected_apps"]] == [app]
+    # The required scope has no withdraw button; the optional one has.
+    assert f"/seller/apps/{app.pk}/scopes/seller.order.info/revoke/" in html
+    assert f"/seller/apps/{app.pk}/scopes/seller.product.basic/revoke/" not in html
+
+
+def test_revoke_app_ends_every_token_at_once(client, app, seller, shop):
+    tokens = issue_tokens(client, app, seller, [shop])
+
+    response = client.post(f"/seller/apps/{app.pk}/revoke/")
+
+    assert response.status_code == 302
+    assert ShopAuthorization.objects.get().revoked_at is not None
+    assert AccessToken.objects.count() == 0
+    assert RefreshToken.objects.filter(revoked__isnull=True).count() == 0
+    assert AuthorizationEvent.objects.latest("pk").action == "revoke_app"
+    api = client.get(
+        "/api/v1/authorization/shops", HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}"
+    )
+    assert api.status_code == 401
+
+
+def test_revoke_one_shop_keeps_the_other(client, app, seller, shop):
+    second = factories.ShopFactory(owner=seller, name="Second shop")
+    tokens = issue_tokens(client, app, seller, [shop, second])
+
+    client.post(f"/seller/apps/{app.pk}/shops/{second.pk}/revoke/")
+
+    assert ShopAuthorization.objects.get(shop=second).revoked_at is not None
+    assert ShopAuthorization.objects.get(shop=shop).revoked_at is None
+    api = client.get(
+        "/api/v1/authorization/shops", HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}"
+    )
+    assert [entry["id"] for entry in api.json()["shops"]] == [shop.pk]
+
+
+def test_revoking_the_last_shop_revokes_the_tokens(client, app, seller, shop):
+    issue_tokens(client, app, seller, [shop])
+
+    client.post(f"/seller/apps/{app.pk}/shops/{shop.pk}/revoke/")
+
+    assert AccessToken.objects.count() == 0
+    assert RefreshToken.objects.filter(revoked__isnull=True).count() == 0
+
+
+def test_withdrawing_an_optional_scope_strips_it_from_tokens(client, app, seller, shop):
+    issue_tokens(client, app, seller, [shop])
+
+    client.post(f"/seller/apps/{app.pk}/scopes/seller.order.info/revoke/")
+
+    assert list(ShopAuthorization.objects.get().scopes.values_list("key", flat=True)) == [
+        "seller.product.basic"
+    ]
+    assert AccessToken.objects.get().scope == "seller.product.basic"
+    assert AuthorizationEvent.objects.latest("pk").scope_keys == ["seller.order.info"]
+
+
+def test_a_required_scope_cannot_be_withdrawn_alone(client, app, seller, shop):
+    issue_tokens(client, app, seller, [shop])
+    before = _state()
+
+    response = client.post(
+        f"/seller/apps/{app.pk}/scopes/seller.product.basic/revoke/", follow=True
+    )
+
+    assert "disconnect the app instead" in response.content.decode()
+    assert _state() == before
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/seller/apps/{app}/revoke/",
+        "/seller/apps/{app}/shops/{shop}/revoke/",
+        "/seller/apps/{app}/scopes/seller.order.info/revoke/",
+    ],
+)
+def test_another_seller_gets_404_and_nothing_changes(client, app, seller, shop, path):
+    issue_tokens(client, app, seller, [shop])
+    before = _state()
+    client.force_login(factories.UserFactory())
+
+    response = client.post(path.format(app=app.pk, shop=shop.pk))
+
+    assert response.status_code == 404
+    assert _state() == before
+
+
+def test_a_shop_of_another_seller_under_my_app_is_404(client, app, seller, shop):
+    issue_tokens(client, app, seller, [shop])
+    foreign = factories.ShopAuthorizationFactory(app=app)
+    before = _state()
+
+    response = client.post(f"/seller/apps/{app.pk}/shops/{foreign.shop.pk}/revoke/")
+
+    assert response.status_code == 404
+    assert _state() == before
+
+
+def test_revoke_is_post_only(client, app, seller, shop):
+    issue_tokens(client, app, seller, [shop])
+    before = _state()
+
+    assert client.get(f"/seller/apps/{app.pk}/revoke/").status_code == 405
+    assert _state() == before
+
+
+def test_create_shop_command_creates_a_seller_who_can_sign_in(capsys):
+    call_command(
+        "create_shop",
+        owner_email="Ada@Example.com",
+        name="Ada's Atelier",
+        region="gb",
+        password="a-long-password-123",
+    )
+
+    output = json.loads(capsys.readouterr().out)
+    shop = ShopAuthorization._meta.get_field("shop").related_model.objects.get(pk=output["id"])
+    assert (shop.name, shop.region, shop.cipher) == ("Ada's Atelier", "GB", output["cipher"])
+    assert shop.owner.email == "ada@example.com"
+    assert shop.owner.check_password("a-long-password-123")
+    assert shop.owner.emailaddress_set.get().verified is True
+    assert output["owner_created"] is True
+
+    call_command("create_shop", owner_email="ada@example.com", name="Second", region="FR")
+    assert json.loads(capsys.readouterr().out)["owner_created"] is False
+    assert shop.owner.shops.count() == 2
