@@ -1,0 +1,130 @@
+"""`manage.py seed_demo`: the demo data `make run` serves, built with the operator commands.
+
+Creates a partner with a live app and a pending Custom-scope application, a reviewer with TOTP, and
+a seller with two shops, then prints every login. Safe to run again: existing rows are kept and
+reported. It publishes a fixed demo password, so it refuses to run unless DJANGO_DEBUG is on.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+from allauth.mfa.adapter import get_adapter as get_mfa_adapter
+from allauth.mfa.models import Authenticator
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from apps_registry.models import AccessRequest, PartnerApp, Shop
+from apps_registry.services.access_requests import access_request_submit
+from scopes.models import Scope
+
+DEMO_PASSWORD = "demo-console-2026"
+PARTNER_EMAIL = "partner@demo.test"
+REVIEWER_EMAIL = "reviewer@demo.test"
+SELLER_EMAIL = "seller@demo.test"
+APP_NAME = "Acme Inventory Sync"
+APP_SCOPES = ["seller.product.basic", "seller.product.write", "seller.order.info:optional"]
+APPLIED_SCOPE = "seller.customer_service"
+SHOPS = [("Acme Outdoor UK", "GB"), ("Acme Outdoor US", "US")]
+
+
+def run_json(command: str, *args: str) -> dict:
+    out = io.StringIO()
+    call_command(command, *args, stdout=out)
+    return json.loads(out.getvalue())
+
+
+class Command(BaseCommand):
+    help = "Create (or report) the demo partner, app, reviewer and seller for local development."
+
+    def handle(self, *args, **options):
+        if not settings.DEBUG:
+            raise CommandError("seed_demo publishes a demo password; run it with DJANGO_DEBUG=1.")
+        if not Scope.objects.filter(key=APPLIED_SCOPE).exists():
+            raise CommandError("Load the scope catalog first: manage.py load_scope_catalog")
+        users = get_user_model().objects
+
+        partner = run_json(
+            "create_partner", "--name", "Acme Commerce Tools",
+            "--owner-email", PARTNER_EMAIL, "--password", DEMO_PASSWORD,
+        )  # fmt: skip
+        app = run_json(
+            "create_app", "--partner-id", str(partner["partner_id"]), "--name", APP_NAME,
+            "--description", "Keeps stock levels in sync between Acme's ERP and the shop.",
+            "--category", "erp", "--homepage-url", "https://acme.example/",
+            "--privacy-policy-url", "https://acme.example/privacy",
+            "--redirect-uri", "https://acme.example/oauth/callback",
+            "--redirect-uri", "http://127.0.0.1:8765/callback",
+            *[arg for scope in APP_SCOPES for arg in ("--scope", scope)], "--live",
+        )  # fmt: skip
+        partner_app = PartnerApp.objects.get(pk=app["app_id"])
+        if not AccessRequest.objects.filter(app=partner_app, scope__key=APPLIED_SCOPE).exists():
+            access_request_submit(
+                app=partner_app,
+                scope=Scope.objects.get(key=APPLIED_SCOPE),
+                answers={
+                    "data_usage": "Our help desk shows buyer conversations next to the order.",
+                    "justification": "Only Customer Service exposes the conversations; Order "
+                    "Information has no messages.",
+                    "endpoints_used": "Get Conversations, Get Conversation Messages, Send Message",
+                    "data_protection": "Encrypted at rest (AES-256), access logged, messages "
+                    "deleted 90 days after the conversation closes.",
+                    "demo_url": "https://acme.example/demo",
+                },
+                acting_user=users.get(email=PARTNER_EMAIL),
+            )
+
+        if users.filter(email=REVIEWER_EMAIL).exists():
+            reviewer = {"email": REVIEWER_EMAIL, "totp_secret": self.totp_secret(REVIEWER_EMAIL)}
+        else:
+            reviewer = run_json(
+                "create_reviewer", "--email", REVIEWER_EMAIL, "--password", DEMO_PASSWORD
+            )
+
+        shops = []
+        for name, region in SHOPS:
+            existing = Shop.objects.filter(owner__email=SELLER_EMAIL, name=name).first()
+            shops.append(
+                {"name": existing.name, "cipher": existing.cipher}
+                if existing
+                else run_json(
+                    "create_shop",
+                    "--owner-email",
+                    SELLER_EMAIL,
+                    "--name",
+                    name,
+                    "--region",
+                    region,
+                    "--password",
+                    DEMO_PASSWORD,
+                )  # fmt: skip
+            )
+
+        secret = (
+            app.get("client_secret") or "(shown once, at the first run; rotate it in the console)"
+        )
+        self.stdout.write(
+            "\n".join(
+                [
+                    "",
+                    "Demo data is ready at http://127.0.0.1:8000 (password for every login below: "
+                    f"{DEMO_PASSWORD})",
+                    f"  Partner  {PARTNER_EMAIL}  → /console/",
+                    f"           app “{APP_NAME}”: client id {app['client_id']}",
+                    f"           client secret {secret}",
+                    f"  Reviewer {REVIEWER_EMAIL}  → /admin/  TOTP secret {reviewer['totp_secret']}"
+                    " (add it to an authenticator app)",
+                    f"  Seller   {SELLER_EMAIL}  → /seller/  shops: "
+                    + ", ".join(f"{shop['name']} ({shop['cipher']})" for shop in shops),
+                    "",
+                ]
+            )
+        )
+
+    @staticmethod
+    def totp_secret(email: str) -> str:
+        authenticator = Authenticator.objects.get(user__email=email, type=Authenticator.Type.TOTP)
+        return get_mfa_adapter().decrypt(authenticator.data["secret"])

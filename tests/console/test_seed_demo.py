@@ -1,0 +1,64 @@
+"""`manage.py seed_demo`: the demo data behind `make run`, safe to run twice."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+
+from apps_registry.models import AccessRequest, Membership, Partner, PartnerApp, Shop
+from tests.scopes.catalog_data import load_real_catalog
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_creates_every_role_and_prints_their_logins(settings, capsys):
+    settings.DEBUG = True
+    load_real_catalog()
+
+    call_command("seed_demo")
+
+    output = capsys.readouterr().out
+    app = PartnerApp.objects.get(name="Acme Inventory Sync")
+    assert app.status == PartnerApp.Status.LIVE
+    assert {(s.scope.key, s.is_required) for s in app.requested_scopes.all()} == {
+        ("seller.product.basic", True),
+        ("seller.product.write", True),
+        ("seller.order.info", False),
+    }
+    assert AccessRequest.objects.get(app=app).scope.key == "seller.customer_service"
+    assert Membership.objects.get(user__email="partner@demo.test").role == "owner"
+    reviewer = get_user_model().objects.get(email="reviewer@demo.test")
+    assert reviewer.is_staff
+    assert sorted(
+        Shop.objects.filter(owner__email="seller@demo.test").values_list("name", flat=True)
+    ) == [
+        "Acme Outdoor UK",
+        "Acme Outdoor US",
+    ]
+    for expected in ("partner@demo.test", "reviewer@demo.test", "seller@demo.test", app.client_id):
+        assert expected in output
+    assert "TOTP secret " in output
+
+
+def test_seed_demo_twice_changes_nothing_and_prints_the_same_totp_secret(settings, capsys):
+    settings.DEBUG = True
+    load_real_catalog()
+    call_command("seed_demo")
+    first = capsys.readouterr().out
+    counts = [model.objects.count() for model in (Partner, PartnerApp, AccessRequest, Shop)]
+
+    call_command("seed_demo")
+
+    second = capsys.readouterr().out
+    assert [model.objects.count() for model in (Partner, PartnerApp, AccessRequest, Shop)] == counts
+    totp_line = next(line for line in first.splitlines() if "TOTP secret" in line)
+    assert totp_line in second
+
+
+def test_seed_demo_refuses_without_debug(settings):
+    settings.DEBUG = False
+    load_real_catalog()
+
+    with pytest.raises(CommandError, match="DJANGO_DEBUG=1"):
+        call_command("seed_demo")
+
+    assert get_user_model().objects.count() == 0
