@@ -1,3 +1,330 @@
-"""partner API (/api/v1/…)."""
+"""Partner API (/api/v1/…): the partner console's pages as JSON.
 
-urlpatterns: list = []
+Session-authenticated (so writes need the CSRF token, as on the pages) and owner-scoped through
+the same selectors: another partner's app or request is a 404. Writes call the same services.
+"""
+
+from __future__ import annotations
+
+from django.urls import path
+from django.views.decorators.debug import sensitive_variables
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps_registry.errors import DomainError, InvalidTransitionError
+from apps_registry.models import AccessRequest, AppScope, PartnerApp, ReviewEvent
+from apps_registry.selectors import partners as selectors
+from apps_registry.services import access_requests as access_request_services
+from apps_registry.services import apps as app_services
+from apps_registry.validators import MAX_REDIRECT_URIS
+
+# --- Serializers --------------------------------------------------------------------------------
+
+
+class RequestedScopeOutputSerializer(serializers.ModelSerializer):
+    scope = serializers.CharField(source="scope.key")
+
+    class Meta:
+        model = AppScope
+        fields = ["scope", "is_required"]
+
+
+class AppOutputSerializer(serializers.ModelSerializer):
+    redirect_uris = serializers.SerializerMethodField()
+    requested_scopes = RequestedScopeOutputSerializer(many=True, read_only=True)
+    secret_hint = serializers.CharField(help_text="Last four characters of the client secret.")
+
+    class Meta:
+        model = PartnerApp
+        fields = [
+            "id",
+            "name",
+            "description",
+            "category",
+            "homepage_url",
+            "privacy_policy_url",
+            "status",
+            "client_id",
+            "secret_hint",
+            "secret_rotated_at",
+            "redirect_uris",
+            "requested_scopes",
+            "created",
+            "updated",
+        ]
+
+    def get_redirect_uris(self, app: PartnerApp) -> list[str]:
+        return app.redirect_uris.split()
+
+
+class AppCreatedOutputSerializer(AppOutputSerializer):
+    """The app as just created, with the one-time plaintext secret (documentation only)."""
+
+    client_secret = serializers.CharField(
+        help_text="Shown only in this response; only a hash of it is stored."
+    )
+
+    class Meta(AppOutputSerializer.Meta):
+        fields = [*AppOutputSerializer.Meta.fields, "client_secret"]
+
+
+class AppCreateInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=PartnerApp._meta.get_field("name").max_length)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    category = serializers.ChoiceField(
+        choices=PartnerApp.Category.choices, default=PartnerApp.Category.OTHER
+    )
+    homepage_url = serializers.URLField(required=False, allow_blank=True, max_length=200)
+    privacy_policy_url = serializers.URLField(required=False, allow_blank=True, max_length=200)
+    redirect_uris = serializers.ListField(
+        child=serializers.CharField(max_length=2000),
+        min_length=1,
+        max_length=MAX_REDIRECT_URIS,
+        help_text="Exact https URIs (http only for 127.0.0.1, [::1], localhost).",
+    )
+
+
+class ScopeStatusOutputSerializer(serializers.Serializer):
+    key = serializers.CharField(source="scope.key")
+    name = serializers.CharField(source="scope.name")
+    group = serializers.CharField(source="scope.group")
+    kind = serializers.CharField(source="scope.kind")
+    status = serializers.CharField(
+        help_text="available (Public), not_applied, submitted, in_review, changes_requested, "
+        "approved, rejected, withdrawn, revoked or expired."
+    )
+    label = serializers.CharField()
+    endpoint_count = serializers.IntegerField()
+    approval_expires_at = serializers.DateTimeField(allow_null=True)
+    reason = serializers.CharField(help_text="The reviewer's reason when rejected or revoked.")
+    request_id = serializers.SerializerMethodField()
+    requested = serializers.SerializerMethodField(
+        help_text="required or optional when the app asks sellers for it, else null."
+    )
+
+    def get_request_id(self, row) -> int | None:
+        return row.latest_request.pk if row.latest_request else None
+
+    def get_requested(self, row) -> str | None:
+        if row.requested is None:
+            return None
+        return "required" if row.requested.is_required else "optional"
+
+
+class ReviewEventOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ReviewEvent
+        fields = ["action", "from_status", "to_status", "comment", "details", "created_at"]
+
+
+class AccessRequestOutputSerializer(serializers.ModelSerializer):
+    app_id = serializers.IntegerField()
+    scope = serializers.CharField(source="scope.key")
+
+    class Meta:
+        model = AccessRequest
+        fields = [
+            "id",
+            "app_id",
+            "scope",
+            "status",
+            *AccessRequest.ANSWER_FIELDS,
+            "submitted_at",
+            "decided_at",
+            "decision_reason",
+            "approval_expires_at",
+            "updated_at",
+        ]
+
+
+class AccessRequestDetailOutputSerializer(AccessRequestOutputSerializer):
+    events = ReviewEventOutputSerializer(many=True, read_only=True)
+    expected_decision_date = serializers.SerializerMethodField()
+
+    class Meta(AccessRequestOutputSerializer.Meta):
+        fields = [*AccessRequestOutputSerializer.Meta.fields, "expected_decision_date", "events"]
+
+    def get_expected_decision_date(self, access_request) -> str | None:
+        expected = selectors.expected_decision_date(access_request)
+        return expected.isoformat() if expected else None
+
+
+class AccessRequestCreateInputSerializer(serializers.Serializer):
+    app_id = serializers.IntegerField()
+    scope = serializers.CharField(max_length=100, help_text="The Custom scope's key.")
+    data_usage = serializers.CharField(max_length=5000)
+    justification = serializers.CharField(max_length=5000)
+    endpoints_used = serializers.CharField(max_length=5000)
+    data_protection = serializers.CharField(max_length=5000)
+    demo_url = serializers.URLField(required=False, allow_blank=True, max_length=200)
+
+
+ErrorSerializer = inline_serializer(
+    "PartnerError",
+    fields={
+        "detail": serializers.CharField(),
+        "field_errors": serializers.DictField(child=serializers.CharField(), required=False),
+    },
+)
+
+
+def _domain_error_response(error: DomainError) -> Response:
+    body = {"detail": str(error)}
+    field_errors = getattr(error, "field_errors", None)
+    if field_errors:
+        body["field_errors"] = field_errors
+    code = (
+        status.HTTP_409_CONFLICT
+        if isinstance(error, InvalidTransitionError)
+        else status.HTTP_400_BAD_REQUEST
+    )
+    return Response(body, status=code)
+
+
+# --- Views --------------------------------------------------------------------------------------
+
+
+class PartnerApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+
+class AppListCreateApi(PartnerApi):
+    @extend_schema(
+        operation_id="apps_list",
+        responses=AppOutputSerializer(many=True),
+        tags=["partner"],
+        summary="Your organisation's apps",
+    )
+    def get(self, request):
+        apps = selectors.apps_for_user(user=request.user).prefetch_related(
+            "requested_scopes__scope"
+        )
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(apps, request, view=self)
+        return paginator.get_paginated_response(AppOutputSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="apps_create",
+        request=AppCreateInputSerializer,
+        responses={201: AppCreatedOutputSerializer, 400: ErrorSerializer},
+        tags=["partner"],
+        summary="Create a draft app; the client secret is in this response only",
+    )
+    @sensitive_variables("raw_secret")
+    def post(self, request):
+        partner = selectors.partner_for_user(user=request.user)
+        if partner is None:
+            return Response(
+                {"detail": "Create your organisation in the console first."},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        serializer = AppCreateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            app, raw_secret = app_services.app_create(
+                partner=partner, acting_user=request.user, **serializer.validated_data
+            )
+        except DomainError as error:
+            return _domain_error_response(error)
+        return Response(
+            {**AppOutputSerializer(app).data, "client_secret": raw_secret},
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class AppDetailApi(PartnerApi):
+    @extend_schema(operation_id="apps_retrieve", responses=AppOutputSerializer, tags=["partner"])
+    def get(self, request, app_id: int):
+        app = selectors.app_get_for_user(user=request.user, app_id=app_id)
+        return Response(AppOutputSerializer(app).data)
+
+
+class AppScopesApi(PartnerApi):
+    @extend_schema(
+        operation_id="apps_scopes_list",
+        responses=ScopeStatusOutputSerializer(many=True),
+        tags=["partner"],
+        summary="Every catalog scope with its status for this app (the Manage API page)",
+    )
+    def get(self, request, app_id: int):
+        app = selectors.app_get_for_user(user=request.user, app_id=app_id)
+        rows = [
+            row
+            for group in selectors.app_scope_statuses(
+                app=app, query=request.query_params.get("q", "")[:100]
+            )
+            for row in group.rows
+        ]
+        return Response(ScopeStatusOutputSerializer(rows, many=True).data)
+
+
+class AccessRequestListCreateApi(PartnerApi):
+    @extend_schema(
+        operation_id="requests_list",
+        responses=AccessRequestOutputSerializer(many=True),
+        tags=["partner"],
+        summary="Your organisation's Custom-scope applications",
+    )
+    def get(self, request):
+        access_requests = selectors.access_requests_for_user(user=request.user)
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(access_requests, request, view=self)
+        return paginator.get_paginated_response(AccessRequestOutputSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="requests_create",
+        request=AccessRequestCreateInputSerializer,
+        responses={201: AccessRequestDetailOutputSerializer, 400: ErrorSerializer},
+        tags=["partner"],
+        summary="Apply for a Custom scope for one of your apps",
+    )
+    def post(self, request):
+        serializer = AccessRequestCreateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        app = selectors.app_get_for_user(user=request.user, app_id=data.pop("app_id"))
+        scope = selectors.scope_get_for_application(key=data.pop("scope"))
+        try:
+            access_request = access_request_services.access_request_submit(
+                app=app, scope=scope, answers=data, acting_user=request.user
+            )
+        except DomainError as error:
+            return _domain_error_response(error)
+        access_request = selectors.access_request_get_for_user(
+            user=request.user, request_id=access_request.pk
+        )
+        return Response(
+            AccessRequestDetailOutputSerializer(access_request).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class AccessRequestDetailApi(PartnerApi):
+    @extend_schema(
+        operation_id="requests_retrieve",
+        responses=AccessRequestDetailOutputSerializer,
+        tags=["partner"],
+        summary="One application with its full history",
+    )
+    def get(self, request, request_id: int):
+        access_request = selectors.access_request_get_for_user(
+            user=request.user, request_id=request_id
+        )
+        return Response(AccessRequestDetailOutputSerializer(access_request).data)
+
+
+urlpatterns = [
+    path("apps/", AppListCreateApi.as_view(), name="api-app-list"),
+    path("apps/<int:app_id>/", AppDetailApi.as_view(), name="api-app-detail"),
+    path("apps/<int:app_id>/scopes/", AppScopesApi.as_view(), name="api-app-scopes"),
+    path("requests/", AccessRequestListCreateApi.as_view(), name="api-request-list"),
+    path(
+        "requests/<int:request_id>/",
+        AccessRequestDetailApi.as_view(),
+        name="api-request-detail",
+    ),
+]

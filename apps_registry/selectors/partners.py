@@ -1,0 +1,316 @@
+"""Owner-scoped reads for the partner console and its API.
+
+Everything a partner can reach is found through the user's membership: another organisation's
+app, request, member or invitation is indistinguishable from one that does not exist (Http404).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from apps_registry.models import (
+    AccessRequest,
+    AppScope,
+    Invitation,
+    Membership,
+    Partner,
+    PartnerApp,
+    ReviewEvent,
+)
+from apps_registry.services.partners import invitation_token_hash
+from scopes.models import Scope
+
+# --- Organisation -------------------------------------------------------------------------------
+
+
+def membership_for_user(*, user: AbstractBaseUser) -> Membership | None:
+    """The user's membership (a user belongs to at most one organisation), or None."""
+    if not user.is_authenticated:
+        return None
+    return Membership.objects.select_related("partner").filter(user_id=user.pk).first()
+
+
+def partner_for_user(*, user: AbstractBaseUser) -> Partner | None:
+    membership = membership_for_user(user=user)
+    return membership.partner if membership else None
+
+
+def members_for_partner(*, partner: Partner) -> QuerySet[Membership]:
+    return (
+        Membership.objects.filter(partner=partner)
+        .select_related("user")
+        .order_by("created_at", "pk")
+    )
+
+
+def membership_get_for_user(*, user: AbstractBaseUser, membership_id: int) -> Membership:
+    """A membership of the user's own organisation, else Http404."""
+    return get_object_or_404(
+        Membership.objects.filter(partner__memberships__user_id=user.pk), pk=membership_id
+    )
+
+
+def pending_invitations_for_partner(*, partner: Partner) -> QuerySet[Invitation]:
+    return Invitation.objects.filter(
+        partner=partner, accepted_at__isnull=True, revoked_at__isnull=True
+    ).select_related("invited_by")
+
+
+def invitation_get_for_user(*, user: AbstractBaseUser, invitation_id: int) -> Invitation:
+    """An invitation of the user's own organisation, else Http404."""
+    return get_object_or_404(
+        Invitation.objects.filter(partner__memberships__user_id=user.pk), pk=invitation_id
+    )
+
+
+def invitation_get_by_token(*, raw_token: str) -> Invitation | None:
+    """The invitation a link's token belongs to (whatever its state), or None."""
+    return (
+        Invitation.objects.select_related("partner", "invited_by")
+        .filter(token_hash=invitation_token_hash(raw_token))
+        .first()
+    )
+
+
+# --- Apps ---------------------------------------------------------------------------------------
+
+
+def apps_for_user(*, user: AbstractBaseUser) -> QuerySet[PartnerApp]:
+    """The apps of the user's organisation, newest first."""
+    if not user.is_authenticated:
+        return PartnerApp.objects.none()
+    return (
+        PartnerApp.objects.filter(partner__memberships__user_id=user.pk)
+        .select_related("partner")
+        .order_by("-created", "-pk")
+    )
+
+
+def app_get_for_user(*, user: AbstractBaseUser, app_id: int) -> PartnerApp:
+    """One app of the user's organisation, else Http404."""
+    return get_object_or_404(apps_for_user(user=user), pk=app_id)
+
+
+def requested_scopes_for_app(*, app: PartnerApp) -> QuerySet[AppScope]:
+    return app.requested_scopes.select_related("scope").order_by("scope__position", "scope__key")
+
+
+# --- Access requests ----------------------------------------------------------------------------
+
+
+def access_requests_for_user(*, user: AbstractBaseUser) -> QuerySet[AccessRequest]:
+    """Every Custom-scope application of the user's organisation, newest first."""
+    if not user.is_authenticated:
+        return AccessRequest.objects.none()
+    return AccessRequest.objects.filter(app__partner__memberships__user_id=user.pk).select_related(
+        "app", "scope"
+    )
+
+
+def access_requests_for_app(*, app: PartnerApp) -> QuerySet[AccessRequest]:
+    return AccessRequest.objects.filter(app=app).select_related("scope")
+
+
+def access_request_get_for_user(*, user: AbstractBaseUser, request_id: int) -> AccessRequest:
+    """One application of the user's organisation with its timeline prefetched, else Http404."""
+    events = ReviewEvent.objects.select_related("actor").order_by("created_at", "pk")
+    return get_object_or_404(
+        access_requests_for_user(user=user).prefetch_related(
+            Prefetch("events", queryset=events), "scope__endpoints"
+        ),
+        pk=request_id,
+    )
+
+
+def add_business_days(start: date, days: int) -> date:
+    """The date `days` working days (Monday to Friday) after `start`."""
+    current = start
+    remaining = days
+    while remaining > 0:
+        current += timedelta(days=1)
+        if current.weekday() < 5:
+            remaining -= 1
+    return current
+
+
+def expected_decision_date(access_request: AccessRequest) -> date | None:
+    """When an open application should be decided: the review target after its last submission.
+
+    A resubmission restarts the clock; closed applications have no expected date.
+    """
+    if not access_request.is_open:
+        return None
+    last_submission = access_request.submitted_at
+    for event in access_request.events.all():
+        if event.action == ReviewEvent.Action.RESUBMIT and event.created_at > last_submission:
+            last_submission = event.created_at
+    return add_business_days(
+        timezone.localdate(last_submission), settings.REVIEW_TARGET_BUSINESS_DAYS
+    )
+
+
+def reviewer_field_comments(access_request: AccessRequest) -> dict[str, str]:
+    """The reviewer's per-answer comments from the latest request for changes, while it is open."""
+    if access_request.status != AccessRequest.Status.CHANGES_REQUESTED:
+        return {}
+    latest = None
+    for event in access_request.events.all():
+        if event.action == ReviewEvent.Action.REQUEST_CHANGES:
+            latest = event
+    if latest is None:
+        return {}
+    comments = (latest.details or {}).get("field_comments") or {}
+    return {
+        name: str(comment)
+        for name, comment in comments.items()
+        if name in AccessRequest.ANSWER_FIELDS and comment
+    }
+
+
+# --- Manage API: every scope and its status for one app ----------------------------------------
+
+
+@dataclass(frozen=True)
+class ScopeStatus:
+    """One row of the Manage API page: a catalog scope as it stands for one app."""
+
+    scope: Scope
+    status: str
+    label: str
+    badge: str
+    endpoint_count: int
+    latest_request: AccessRequest | None = None
+    requested: AppScope | None = None
+
+    @property
+    def is_available(self) -> bool:
+        return self.status in ("available", "approved")
+
+    @property
+    def can_apply(self) -> bool:
+        return self.scope.is_custom and self.status in (
+            "not_applied",
+            "rejected",
+            "revoked",
+            "expired",
+            "withdrawn",
+        )
+
+    @property
+    def approval_expires_at(self) -> datetime | None:
+        return self.latest_request.approval_expires_at if self.status == "approved" else None
+
+    @property
+    def reason(self) -> str:
+        """The reviewer's written reason, for rejected and revoked applications."""
+        if self.latest_request and self.status in ("rejected", "revoked"):
+            return self.latest_request.decision_reason
+        return ""
+
+
+@dataclass
+class ScopeGroup:
+    name: str
+    rows: list[ScopeStatus] = field(default_factory=list)
+
+
+_STATUS_BADGES = {
+    "available": ("Available", "badge-public"),
+    "not_applied": ("Apply to use", "badge-neutral"),
+    AccessRequest.Status.SUBMITTED: ("Submitted", "badge-custom"),
+    AccessRequest.Status.IN_REVIEW: ("In review", "badge-custom"),
+    AccessRequest.Status.CHANGES_REQUESTED: ("Changes requested", "badge-danger"),
+    AccessRequest.Status.APPROVED: ("Approved", "badge-ok"),
+    AccessRequest.Status.REJECTED: ("Rejected", "badge-danger"),
+    AccessRequest.Status.WITHDRAWN: ("Withdrawn", "badge-neutral"),
+    AccessRequest.Status.REVOKED: ("Revoked", "badge-danger"),
+    AccessRequest.Status.EXPIRED: ("Expired", "badge-neutral"),
+}
+
+
+def scope_status_for_app(
+    *, scope: Scope, latest_request: AccessRequest | None, now: datetime
+) -> str:
+    """The status key of one scope for an app (see _STATUS_BADGES)."""
+    if not scope.is_custom:
+        return "available"
+    if latest_request is None:
+        return "not_applied"
+    if latest_request.status == AccessRequest.Status.APPROVED and not (
+        latest_request.is_live_approval(now=now)
+    ):
+        # The expiry job has not run yet; the approval is over all the same.
+        return AccessRequest.Status.EXPIRED
+    return latest_request.status
+
+
+def app_scope_statuses(
+    *, app: PartnerApp, query: str = "", group: str = "", status: str = ""
+) -> list[ScopeGroup]:
+    """Every active catalog scope with its status for the app, grouped in catalog order.
+
+    `query` matches a scope's key or name or the path or title of an endpoint it unlocks.
+    """
+    scopes = Scope.objects.filter(is_active=True).annotate(
+        endpoint_count=Count("endpoints", distinct=True)
+    )
+    query = query.strip()
+    if query:
+        matching = Scope.objects.filter(
+            Q(key__icontains=query)
+            | Q(name__icontains=query)
+            | Q(endpoints__path__icontains=query)
+            | Q(endpoints__title__icontains=query)
+        ).values("pk")
+        scopes = scopes.filter(pk__in=matching)
+    if group:
+        scopes = scopes.filter(group=group)
+    latest_requests: dict[int, AccessRequest] = {}
+    for access_request in AccessRequest.objects.filter(app=app).order_by(
+        "scope_id", "-submitted_at", "-pk"
+    ):
+        latest_requests.setdefault(access_request.scope_id, access_request)
+    requested = {row.scope_id: row for row in app.requested_scopes.all()}
+    now = timezone.now()
+    groups: dict[str, ScopeGroup] = {}
+    for scope in scopes.order_by("position", "key"):
+        latest = latest_requests.get(scope.pk)
+        key = scope_status_for_app(scope=scope, latest_request=latest, now=now)
+        if status and key != status:
+            continue
+        label, badge = _STATUS_BADGES[key]
+        groups.setdefault(scope.group, ScopeGroup(name=scope.group)).rows.append(
+            ScopeStatus(
+                scope=scope,
+                status=str(key),
+                label=label,
+                badge=badge,
+                endpoint_count=scope.endpoint_count,
+                latest_request=latest,
+                requested=requested.get(scope.pk),
+            )
+        )
+    return list(groups.values())
+
+
+def scope_groups() -> list[str]:
+    """Names of the catalog's groups, in catalog order (for the group filter)."""
+    seen: dict[str, None] = {}
+    active = Scope.objects.filter(is_active=True).order_by("position", "key")
+    for name in active.values_list("group", flat=True):
+        seen.setdefault(name, None)
+    return list(seen)
+
+
+def scope_get_for_application(*, key: str) -> Scope:
+    """An active Custom scope a partner may apply for, else Http404."""
+    return get_object_or_404(
+        Scope.objects.prefetch_related("endpoints"), key=key, kind=Scope.Kind.CUSTOM, is_active=True
+    )

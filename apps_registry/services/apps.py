@@ -1,0 +1,254 @@
+"""Partner apps: creation, credentials, redirect URIs, publishing and the scopes they ask for.
+
+Partners never choose the OAuth grant type, client type or `skip_authorization`; these services
+fix them. Client secrets are returned once, in plaintext, to the caller and stored only as a keyed
+hash (ADR 0003, ADR 0005). Credential and redirect-URI changes are logged on logger
+`apps_registry.apps` (never the secret itself) and stamped on the app.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.utils import timezone
+from oauth2_provider.generators import generate_client_secret
+
+from apps_registry.errors import DomainError, InvalidTransitionError
+from apps_registry.models import AppScope, Partner, PartnerApp
+from apps_registry.selectors.availability import available_scope_keys
+from apps_registry.services.partners import membership_require
+from apps_registry.validators import validate_redirect_uris
+from scopes.models import Scope
+
+logger = logging.getLogger("apps_registry.apps")
+
+SECRET_HINT_LENGTH = 4
+HTTPS_URL = URLValidator(schemes=["https"])
+URL_FIELD_LABELS = {"homepage_url": "homepage URL", "privacy_policy_url": "privacy policy URL"}
+
+
+def _validated_redirect_uris(redirect_uris: list[str]) -> str:
+    try:
+        validate_redirect_uris(redirect_uris)
+    except ValidationError as error:
+        raise DomainError(" ".join(error.messages)) from None
+    return " ".join(redirect_uris)
+
+
+def _validated_details(
+    *, name: str, description: str, category: str, homepage_url: str, privacy_policy_url: str
+) -> dict[str, str]:
+    details = {
+        "name": " ".join(name.split()),
+        "description": description.strip(),
+        "category": category,
+        "homepage_url": homepage_url.strip(),
+        "privacy_policy_url": privacy_policy_url.strip(),
+    }
+    if not details["name"]:
+        raise DomainError("Give the app a name.")
+    name_max_length = PartnerApp._meta.get_field("name").max_length
+    if len(details["name"]) > name_max_length:
+        raise DomainError(f"The app name can be at most {name_max_length} characters.")
+    if category not in PartnerApp.Category.values:
+        raise DomainError("Choose one of the listed categories.")
+    for field, label in URL_FIELD_LABELS.items():
+        if details[field]:
+            try:
+                HTTPS_URL(details[field])
+            except ValidationError:
+                raise DomainError(
+                    f"The {label} must be a full https:// address, e.g. https://example.com/."
+                ) from None
+    return details
+
+
+def _lock_app(*, app_id: int, acting_user: AbstractBaseUser) -> PartnerApp:
+    """Re-read the app under a row lock and check the acting user belongs to its partner."""
+    app = PartnerApp.objects.select_for_update().get(pk=app_id)
+    if app.partner_id is None:
+        raise DomainError("Platform-owned clients are managed by staff.")
+    membership_require(partner_id=app.partner_id, user=acting_user)
+    return app
+
+
+def _refuse_if_suspended(app: PartnerApp) -> None:
+    if app.status == PartnerApp.Status.SUSPENDED:
+        raise InvalidTransitionError(
+            "This app is suspended by the platform; contact partner support before changing it."
+        )
+
+
+def _new_secret(app: PartnerApp) -> str:
+    """Set a fresh secret on the (unsaved) app; DOT hashes it on save. Returns the plaintext."""
+    raw_secret = generate_client_secret()
+    app.client_secret = raw_secret
+    app.hash_client_secret = True
+    app.secret_hint = raw_secret[-SECRET_HINT_LENGTH:]
+    return raw_secret
+
+
+@transaction.atomic
+def app_create(
+    *,
+    partner: Partner,
+    acting_user: AbstractBaseUser,
+    name: str,
+    redirect_uris: list[str],
+    description: str = "",
+    category: str = PartnerApp.Category.OTHER,
+    homepage_url: str = "",
+    privacy_policy_url: str = "",
+) -> tuple[PartnerApp, str]:
+    """Create a draft app for the partner; returns it and its client secret (shown only once).
+
+    Confidential, authorization-code, consent always asked; secret stored as a keyed hash.
+    """
+    membership_require(partner_id=partner.pk, user=acting_user)
+    details = _validated_details(
+        name=name,
+        description=description,
+        category=category,
+        homepage_url=homepage_url,
+        privacy_policy_url=privacy_policy_url,
+    )
+    app = PartnerApp(
+        partner=partner,
+        user=acting_user,
+        client_type=PartnerApp.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=PartnerApp.GRANT_AUTHORIZATION_CODE,
+        skip_authorization=False,
+        redirect_uris=_validated_redirect_uris(redirect_uris),
+        status=PartnerApp.Status.DRAFT,
+        **details,
+    )
+    raw_secret = _new_secret(app)
+    app.save()
+    logger.info("app %s created for partner %s by user %s", app.pk, partner.pk, acting_user.pk)
+    return app, raw_secret
+
+
+@transaction.atomic
+def app_update_details(
+    *,
+    app_id: int,
+    acting_user: AbstractBaseUser,
+    name: str,
+    description: str,
+    category: str,
+    homepage_url: str,
+    privacy_policy_url: str,
+) -> PartnerApp:
+    """Change what sellers see about the app (name, description, links)."""
+    app = _lock_app(app_id=app_id, acting_user=acting_user)
+    _refuse_if_suspended(app)
+    details = _validated_details(
+        name=name,
+        description=description,
+        category=category,
+        homepage_url=homepage_url,
+        privacy_policy_url=privacy_policy_url,
+    )
+    for field, value in details.items():
+        setattr(app, field, value)
+    app.save(update_fields=[*details, "updated"])
+    return app
+
+
+@transaction.atomic
+def app_set_redirect_uris(
+    *, app_id: int, redirect_uris: list[str], acting_user: AbstractBaseUser
+) -> PartnerApp:
+    """Replace the app's redirect URIs (exact-match rules in validators.py); logged."""
+    app = _lock_app(app_id=app_id, acting_user=acting_user)
+    _refuse_if_suspended(app)
+    old = app.redirect_uris
+    app.redirect_uris = _validated_redirect_uris(redirect_uris)
+    app.save(update_fields=["redirect_uris", "updated"])
+    logger.info(
+        "app %s redirect URIs changed by user %s: %r -> %r",
+        app.pk,
+        acting_user.pk,
+        old,
+        app.redirect_uris,
+    )
+    return app
+
+
+@transaction.atomic
+def app_rotate_secret(*, app_id: int, acting_user: AbstractBaseUser) -> tuple[PartnerApp, str]:
+    """Replace the client secret; the old one stops working at once. Returns the new plaintext.
+
+    Allowed even while suspended, so a leaked secret can always be replaced.
+    """
+    app = _lock_app(app_id=app_id, acting_user=acting_user)
+    raw_secret = _new_secret(app)
+    app.secret_rotated_at = timezone.now()
+    app.save(
+        update_fields=[
+            "client_secret",
+            "hash_client_secret",
+            "secret_hint",
+            "secret_rotated_at",
+            "updated",
+        ]
+    )
+    logger.info("app %s client secret rotated by user %s", app.pk, acting_user.pk)
+    return app, raw_secret
+
+
+@transaction.atomic
+def app_publish(*, app_id: int, acting_user: AbstractBaseUser) -> PartnerApp:
+    """Draft → live: sellers may now authorize the app. Needs a privacy policy URL."""
+    app = _lock_app(app_id=app_id, acting_user=acting_user)
+    _refuse_if_suspended(app)
+    if app.status != PartnerApp.Status.DRAFT:
+        raise InvalidTransitionError("Only a draft app can be published; this one is live.")
+    if not app.privacy_policy_url:
+        raise DomainError("Add a privacy policy URL before publishing: sellers are shown it.")
+    if not app.redirect_uris.split():
+        raise DomainError("Add a redirect URI before publishing.")
+    app.status = PartnerApp.Status.LIVE
+    app.save(update_fields=["status", "updated"])
+    logger.info("app %s published by user %s", app.pk, acting_user.pk)
+    return app
+
+
+@transaction.atomic
+def app_set_requested_scopes(
+    *, app: PartnerApp, selections: dict[str, bool], acting_user: AbstractBaseUser
+) -> list[AppScope]:
+    """Replace the scopes the app asks sellers for: {scope key: is_required}.
+
+    Every key must be available to the app (Public, or Custom with a live approval).
+    """
+    app = _lock_app(app_id=app.pk, acting_user=acting_user)
+    _refuse_if_suspended(app)
+    unavailable = sorted(set(selections) - available_scope_keys(app=app))
+    if unavailable:
+        raise DomainError(
+            "These scopes are not available to this app: "
+            + ", ".join(unavailable)
+            + ". Custom scopes need an approved application first."
+        )
+    scopes_by_key = {scope.key: scope for scope in Scope.objects.filter(key__in=selections)}
+    current = {row.scope.key: row for row in app.requested_scopes.select_related("scope")}
+    for key, row in current.items():
+        if key not in selections:
+            row.delete()
+        elif row.is_required != selections[key]:
+            row.is_required = selections[key]
+            row.save(update_fields=["is_required"])
+    AppScope.objects.bulk_create(
+        AppScope(app=app, scope=scopes_by_key[key], is_required=is_required)
+        for key, is_required in selections.items()
+        if key not in current
+    )
+    logger.info(
+        "app %s requested scopes set by user %s: %s", app.pk, acting_user.pk, sorted(selections)
+    )
+    return list(app.requested_scopes.select_related("scope").order_by("scope__position"))

@@ -1,0 +1,191 @@
+"""Partner console forms: they parse and label input; the services decide what is allowed."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from apps_registry.models import AccessRequest, Membership, Partner, PartnerApp
+from apps_registry.validators import (
+    MAX_REDIRECT_URIS,
+    parse_redirect_uris,
+    validate_redirect_uris,
+)
+
+REDIRECT_URIS_HELP = (
+    f"One per line, at most {MAX_REDIRECT_URIS}. Each must match exactly what your app sends: "
+    "https only (http is allowed for 127.0.0.1, [::1] and localhost), no wildcards, no fragments."
+)
+
+
+class OnboardingForm(forms.Form):
+    name = forms.CharField(
+        label="Organisation name",
+        max_length=Partner._meta.get_field("name").max_length,
+        help_text="Your company or team, as sellers and reviewers will see it.",
+        widget=forms.TextInput(attrs={"autocomplete": "organization"}),
+    )
+
+
+class RedirectUrisField(forms.CharField):
+    """A textarea of redirect URIs, one per line, cleaned into a list."""
+
+    widget = forms.Textarea(attrs={"rows": 3, "spellcheck": "false", "autocapitalize": "off"})
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", "Redirect URIs")
+        kwargs.setdefault("help_text", REDIRECT_URIS_HELP)
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        if isinstance(value, list | tuple):
+            return "\n".join(value)
+        return value
+
+    def clean(self, value):
+        uris = parse_redirect_uris(super().clean(value) or "")
+        validate_redirect_uris(uris)
+        return uris
+
+
+class AppDetailsForm(forms.Form):
+    name = forms.CharField(
+        max_length=PartnerApp._meta.get_field("name").max_length,
+        help_text="Sellers see it on the consent page.",
+    )
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=2000,
+        help_text="What the app does for sellers, in a sentence or two.",
+    )
+    category = forms.ChoiceField(choices=PartnerApp.Category.choices)
+    homepage_url = forms.URLField(
+        label="Homepage URL", required=False, assume_scheme="https", max_length=200
+    )
+    privacy_policy_url = forms.URLField(
+        label="Privacy policy URL",
+        required=False,
+        assume_scheme="https",
+        max_length=200,
+        help_text="Needed before the app can go live.",
+    )
+
+
+class AppCreateForm(AppDetailsForm):
+    redirect_uris = RedirectUrisField()
+
+
+class RedirectUrisForm(forms.Form):
+    redirect_uris = RedirectUrisField()
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(label="E-mail address")
+    role = forms.ChoiceField(
+        choices=Membership.Role.choices,
+        initial=Membership.Role.DEVELOPER,
+        help_text="Owners can also invite and remove members.",
+    )
+
+
+class AccessRequestForm(forms.Form):
+    """The questionnaire for a Custom scope; its fields are AccessRequest.ANSWER_FIELDS."""
+
+    data_usage = forms.CharField(
+        label="What does your app do with this data?",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=5000,
+        help_text="Describe the feature sellers use and the data it reads or changes.",
+    )
+    justification = forms.CharField(
+        label="Why this scope, and why will a narrower one not do?",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=5000,
+    )
+    endpoints_used = forms.CharField(
+        label="Which endpoints will the app call?",
+        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
+        max_length=5000,
+        help_text="One per line, e.g. GET /customer_service/202309/conversations.",
+    )
+    data_protection = forms.CharField(
+        label="How is the data stored, protected and deleted?",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=5000,
+        help_text="Where it is kept, who can read it, encryption, and when it is deleted.",
+    )
+    demo_url = forms.URLField(
+        label="Link to a demo or test instructions",
+        required=False,
+        assume_scheme="https",
+        max_length=200,
+        help_text="A video or page that shows reviewers the feature (optional; it speeds review).",
+    )
+
+    def __init__(self, *args, endpoints=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.endpoints = list(endpoints)
+        assert tuple(self.fields) == AccessRequest.ANSWER_FIELDS  # noqa: S101 - contract
+
+    @classmethod
+    def initial_from(cls, access_request: AccessRequest) -> dict[str, str]:
+        return {name: getattr(access_request, name) for name in AccessRequest.ANSWER_FIELDS}
+
+    def answers(self) -> dict[str, str]:
+        return {name: self.cleaned_data[name] or "" for name in AccessRequest.ANSWER_FIELDS}
+
+
+REQUIREMENT_CHOICES = (("", "Not requested"), ("required", "Required"), ("optional", "Optional"))
+
+
+class RequestedScopesForm(forms.Form):
+    """One choice per scope available to the app: not requested, required or optional."""
+
+    FIELD_PREFIX = "scope:"
+
+    def __init__(self, *args, scope_keys=(), current=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        current = current or {}
+        self.current = current
+        for key in scope_keys:
+            initial = ""
+            if key in current:
+                initial = "required" if current[key] else "optional"
+            self.fields[self.FIELD_PREFIX + key] = forms.ChoiceField(
+                choices=REQUIREMENT_CHOICES, required=False, initial=initial, label=key
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        unknown = [
+            name[len(self.FIELD_PREFIX) :]
+            for name in self.data
+            if name.startswith(self.FIELD_PREFIX) and name not in self.fields
+        ]
+        if unknown:
+            raise ValidationError(
+                "These scopes are not available to this app: %(keys)s. Custom scopes need an "
+                "approved application first.",
+                params={"keys": ", ".join(sorted(unknown))},
+            )
+        return cleaned
+
+    def selections(self) -> dict[str, bool]:
+        """{scope key: is_required} for every scope set to required or optional.
+
+        A filtered page posts only the scopes it shows; the others keep their current choice.
+        """
+        selections = dict(self.current)
+        for name, value in self.cleaned_data.items():
+            key = name[len(self.FIELD_PREFIX) :]
+            if name not in self.data:
+                continue
+            if value:
+                selections[key] = value == "required"
+            else:
+                selections.pop(key, None)
+        return selections
+
+    def bound_field_for(self, key: str):
+        return self[self.FIELD_PREFIX + key]

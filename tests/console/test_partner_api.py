@@ -1,0 +1,229 @@
+"""Partner API: owner-scoped (404 for others), session-authenticated with CSRF on writes."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.hashers import check_password
+from rest_framework.test import APIClient
+
+from apps_registry.models import AccessRequest, Membership, PartnerApp, ReviewEvent
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+ANSWERS = {
+    "data_usage": "We show buyer conversations in our help desk.",
+    "justification": "Only this scope exposes conversations.",
+    "endpoints_used": "GET /customer_service/202309/conversations",
+    "data_protection": "Encrypted at rest, deleted after 90 days.",
+}
+NEW_APP = {
+    "name": "Helpdesk Sync",
+    "category": "customer_service",
+    "privacy_policy_url": "https://app.example.com/privacy",
+    "redirect_uris": ["https://app.example.com/callback"],
+}
+
+
+@pytest.fixture
+def member():
+    return factories.MembershipFactory(role=Membership.Role.OWNER)
+
+
+@pytest.fixture
+def api(member):
+    client = APIClient()
+    client.force_login(member.user)
+    return client
+
+
+@pytest.fixture
+def csrf_api(member):
+    """A browser-like session client: writes need the CSRF token."""
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(member.user)
+    return client
+
+
+def test_anonymous_requests_are_refused():
+    client = APIClient()
+
+    assert client.get("/api/v1/apps/").status_code == 403
+    assert client.post("/api/v1/apps/", NEW_APP, format="json").status_code == 403
+    assert client.get("/api/v1/requests/").status_code == 403
+    assert not PartnerApp.objects.exists()
+
+
+def test_apps_list_and_detail_are_owner_scoped(api, member):
+    mine = factories.PartnerAppFactory(partner=member.partner)
+    theirs = factories.PartnerAppFactory()
+    factories.AppScopeFactory(app=mine, scope=factories.ScopeFactory(key="seller.a"))
+
+    listing = api.get("/api/v1/apps/").json()
+
+    assert [app["id"] for app in listing["results"]] == [mine.pk]
+    detail = api.get(f"/api/v1/apps/{mine.pk}/").json()
+    assert detail["client_id"] == mine.client_id
+    assert detail["redirect_uris"] == ["https://app.example.com/callback"]
+    assert detail["requested_scopes"] == [{"scope": "seller.a", "is_required": True}]
+    assert "client_secret" not in detail
+    assert api.get(f"/api/v1/apps/{theirs.pk}/").status_code == 404
+    assert api.get(f"/api/v1/apps/{theirs.pk}/scopes/").status_code == 404
+
+
+def test_create_app_returns_the_secret_once(api, member):
+    response = api.post("/api/v1/apps/", NEW_APP, format="json")
+
+    assert response.status_code == 201
+    body = response.json()
+    app = PartnerApp.objects.get(pk=body["id"])
+    assert app.partner == member.partner
+    assert app.status == "draft"
+    assert check_password(body["client_secret"], app.client_secret)
+    assert body["secret_hint"] == body["client_secret"][-4:]
+    assert "client_secret" not in api.get(f"/api/v1/apps/{app.pk}/").json()
+
+
+def test_partners_cannot_set_oauth_internals_through_the_api(api):
+    response = api.post(
+        "/api/v1/apps/",
+        {
+            **NEW_APP,
+            "skip_authorization": True,
+            "client_type": "public",
+            "authorization_grant_type": "client-credentials",
+            "status": "live",
+            "partner": 999,
+        },
+        format="json",
+    )
+
+    app = PartnerApp.objects.get(pk=response.json()["id"])
+    assert (app.skip_authorization, app.client_type, app.authorization_grant_type, app.status) == (
+        False,
+        "confidential",
+        "authorization-code",
+        "draft",
+    )
+
+
+def test_create_app_with_a_bad_redirect_uri_is_a_400_with_the_reason(api):
+    response = api.post(
+        "/api/v1/apps/", {**NEW_APP, "redirect_uris": ["https://*.example.com/cb"]}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "wildcard" in response.json()["detail"]
+    assert not PartnerApp.objects.exists()
+
+
+def test_create_app_without_an_organisation_is_a_400():
+    client = APIClient()
+    client.force_login(factories.UserFactory())
+
+    response = client.post("/api/v1/apps/", NEW_APP, format="json")
+
+    assert response.status_code == 400
+    assert "organisation" in response.json()["detail"]
+    assert not PartnerApp.objects.exists()
+
+
+def test_session_writes_need_the_csrf_token(csrf_api):
+    refused = csrf_api.post("/api/v1/apps/", NEW_APP, format="json")
+
+    assert refused.status_code == 403
+    assert "CSRF" in refused.json()["detail"]
+    assert not PartnerApp.objects.exists()
+
+    csrf_api.get("/console/")  # a console page with a form sets the CSRF cookie
+    token = csrf_api.cookies["csrftoken"].value
+    accepted = csrf_api.post("/api/v1/apps/", NEW_APP, format="json", HTTP_X_CSRFTOKEN=token)
+    assert accepted.status_code == 201
+
+
+def test_scopes_of_an_app_with_statuses(api, member):
+    app = factories.PartnerAppFactory(partner=member.partner)
+    factories.ScopeFactory(key="seller.product.basic", group="Product")
+    custom = factories.CustomScopeFactory(key="seller.customer_service")
+    factories.AccessRequestFactory(
+        app=app, scope=custom, status="rejected", decision_reason="Too broad."
+    )
+
+    rows = {row["key"]: row for row in api.get(f"/api/v1/apps/{app.pk}/scopes/").json()}
+
+    assert rows["seller.product.basic"]["status"] == "available"
+    assert rows["seller.customer_service"]["status"] == "rejected"
+    assert rows["seller.customer_service"]["reason"] == "Too broad."
+    assert rows["seller.customer_service"]["requested"] is None
+
+
+def test_submit_an_application_and_read_it_with_its_events(api, member):
+    app = factories.PartnerAppFactory(partner=member.partner)
+    factories.CustomScopeFactory(key="seller.customer_service")
+
+    response = api.post(
+        "/api/v1/requests/",
+        {"app_id": app.pk, "scope": "seller.customer_service", **ANSWERS},
+        format="json",
+    )
+
+    assert response.status_code == 201
+    body = response.json()
+    assert body["status"] == "submitted"
+    assert [event["action"] for event in body["events"]] == ["submit"]
+    assert body["expected_decision_date"] is not None
+    detail = api.get(f"/api/v1/requests/{body['id']}/").json()
+    assert detail["events"][0]["to_status"] == "submitted"
+    listing = api.get("/api/v1/requests/").json()
+    assert [row["id"] for row in listing["results"]] == [body["id"]]
+
+
+def test_submitting_for_another_partners_app_is_404_and_creates_nothing(api):
+    theirs = factories.PartnerAppFactory()
+    factories.CustomScopeFactory(key="seller.customer_service")
+
+    response = api.post(
+        "/api/v1/requests/",
+        {"app_id": theirs.pk, "scope": "seller.customer_service", **ANSWERS},
+        format="json",
+    )
+
+    assert response.status_code == 404
+    assert not AccessRequest.objects.exists()
+
+
+def test_a_duplicate_application_is_a_409_with_the_reason(api, member):
+    app = factories.PartnerAppFactory(partner=member.partner)
+    scope = factories.CustomScopeFactory(key="seller.customer_service")
+    factories.AccessRequestFactory(app=app, scope=scope)
+
+    response = api.post(
+        "/api/v1/requests/",
+        {"app_id": app.pk, "scope": scope.key, **ANSWERS},
+        format="json",
+    )
+
+    assert response.status_code == 409
+    assert "already has an open application" in response.json()["detail"]
+    assert AccessRequest.objects.count() == 1
+    assert not ReviewEvent.objects.exists()
+
+
+def test_another_partners_request_is_404(api):
+    theirs = factories.AccessRequestFactory()
+
+    assert api.get(f"/api/v1/requests/{theirs.pk}/").status_code == 404
+    assert api.get("/api/v1/requests/").json()["results"] == []
+
+
+def test_the_partner_api_is_in_the_openapi_document(api):
+    schema = api.get("/api/v1/schema/", HTTP_ACCEPT="application/json").content.decode()
+
+    for path in (
+        "/api/v1/apps/",
+        "/api/v1/apps/{app_id}/",
+        "/api/v1/apps/{app_id}/scopes/",
+        "/api/v1/requests/",
+        "/api/v1/requests/{request_id}/",
+    ):
+        assert path in schema

@@ -1,0 +1,226 @@
+"""Partner journeys in a real browser: sign up and verify by e-mail, create the organisation and
+an app (the secret is shown once), open Manage API, apply for a Custom scope, and choose the
+scopes the app asks sellers for."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.core import mail
+from django.core.cache import cache
+from playwright.sync_api import Page, expect
+
+from apps_registry.models import AccessRequest, AppScope, Membership, PartnerApp
+from tests import factories
+from tests.scopes.catalog_data import load_real_catalog
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results"
+PASSWORD = "a-Long-and-unusual-passphrase-42"
+
+
+@pytest.fixture
+def catalog(transactional_db):
+    cache.clear()  # allauth's rate-limit counters live in the (local-memory) cache
+    return load_real_catalog()
+
+
+def shot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"partner-{name}.png", full_page=True)
+
+
+def sign_in(page: Page, live_server, user) -> None:
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Email").fill(user.email)
+    page.get_by_label("Password").fill(factories.PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+
+
+def partner_with_app(live_server, page: Page):
+    """A signed-in owner with one live app; returns the app."""
+    membership = factories.MembershipFactory(role=Membership.Role.OWNER, partner__name="Acme")
+    user = membership.user
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    app = factories.PartnerAppFactory(partner=membership.partner, name="Helpdesk Sync")
+    sign_in(page, live_server, user)
+    expect(page).to_have_url(f"{live_server.url}/console/")
+    return app
+
+
+def test_a_new_partner_signs_up_creates_an_app_and_sees_its_secret_once(
+    live_server, page: Page, catalog
+):
+    page.goto(f"{live_server.url}/")
+    page.get_by_role("link", name="Sign up").click()
+    page.get_by_label("Email").fill("dev@acme.test")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Password (again)").fill(PASSWORD)
+    shot(page, "signup")
+    page.get_by_role("button", name="Sign Up").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Verify Your Email Address")
+
+    link = re.search(r"https?://[^/\s]+(/accounts/confirm-email/\S+/)", mail.outbox[-1].body)[1]
+    page.goto(f"{live_server.url}{link}")
+    page.get_by_role("button", name="Confirm").click()
+
+    page.goto(f"{live_server.url}/console/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Create your organisation")
+    page.get_by_label("Organisation name").fill("Acme Tools")
+    shot(page, "onboarding")
+    page.get_by_role("button", name="Create organisation").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Create an app")
+    page.get_by_label("Name").fill("Helpdesk Sync")
+    page.get_by_label("Description").fill("Answers buyer messages from one inbox.")
+    page.get_by_label("Category").select_option("customer_service")
+    page.get_by_label("Homepage URL").fill("https://helpdesk.example.com")
+    page.get_by_label("Privacy policy URL").fill("https://helpdesk.example.com/privacy")
+    page.get_by_label("Redirect URIs").fill(
+        "https://helpdesk.example.com/oauth/callback\nhttp://127.0.0.1:8765/callback"
+    )
+    shot(page, "app-create")
+    page.get_by_role("button", name="Create app").click()
+
+    app = PartnerApp.objects.get(name="Helpdesk Sync")
+    expect(page).to_have_url(f"{live_server.url}/console/apps/{app.pk}/")
+    secret = page.get_by_test_id("client-secret")
+    expect(secret).to_be_visible()
+    raw_secret = secret.inner_text().strip()
+    assert raw_secret.endswith(app.secret_hint)
+    expect(page.get_by_text(app.client_id)).to_be_visible()
+    shot(page, "app-secret-once")
+
+    page.reload()
+    expect(page.get_by_test_id("client-secret")).to_have_count(0)
+    expect(page.get_by_test_id("secret-hint")).to_have_text(f"••••••••{raw_secret[-4:]}")
+    assert raw_secret not in page.content()
+    shot(page, "app-detail")
+
+    page.get_by_role("link", name="Manage API").first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Manage API")
+    customer_service = page.locator("li[data-scope='seller.customer_service']")
+    expect(customer_service.get_by_test_id("scope-status")).to_have_text("Apply to use")
+    expect(customer_service.get_by_role("link", name="Apply for Customer Service")).to_be_visible()
+    shot(page, "manage-api")
+
+
+def test_a_partner_applies_for_customer_service_and_chooses_public_scopes(
+    live_server, page: Page, catalog
+):
+    app = partner_with_app(live_server, page)
+    page.get_by_role("link", name="Helpdesk Sync").first.click()
+    page.get_by_role("link", name="Manage API").first.click()
+
+    page.get_by_label("Search by scope or API").fill("conversations")
+    page.get_by_role("button", name="Search").click()
+    customer_service = page.locator("li[data-scope='seller.customer_service']")
+    expect(customer_service).to_be_visible()
+    customer_service.get_by_role("link", name="Apply for Customer Service").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Apply for Customer Service")
+    expect(page.locator(".endpoint-list")).to_contain_text("/customer_service/202309/conversations")
+    page.get_by_label("What does your app do with this data?").fill(
+        "Shows buyer conversations in a shared help-desk inbox so agents can answer them."
+    )
+    page.get_by_label("Why this scope, and why will a narrower one not do?").fill(
+        "Only Customer Service exposes conversations and messages; no Public scope does."
+    )
+    page.get_by_label("Which endpoints will the app call?").fill(
+        "GET /customer_service/202309/conversations\n"
+        "POST /customer_service/202309/conversations/{conversation_id}/messages"
+    )
+    page.get_by_label("How is the data stored, protected and deleted?").fill(
+        "Encrypted at rest in the EU; agents see only their shops; deleted 90 days after "
+        "the shop disconnects."
+    )
+    page.get_by_label("Link to a demo or test instructions").fill(
+        "https://helpdesk.example.com/demo"
+    )
+    shot(page, "apply")
+    page.get_by_role("button", name="Submit application").click()
+
+    access_request = AccessRequest.objects.get(app=app, scope__key="seller.customer_service")
+    expect(page).to_have_url(f"{live_server.url}/console/requests/{access_request.pk}/")
+    expect(page.get_by_test_id("request-status")).to_have_text("Submitted")
+    expect(page.get_by_test_id("expected-decision")).to_contain_text("by ")
+    expect(page.locator(".timeline")).to_contain_text("Submitted")
+    shot(page, "request")
+
+    page.get_by_role("navigation", name="Partner console").get_by_role(
+        "link", name="Overview"
+    ).click()
+    expect(page.get_by_role("row").filter(has_text="Customer Service")).to_contain_text("Submitted")
+    shot(page, "dashboard")
+
+    page.goto(f"{live_server.url}/console/apps/{app.pk}/api/")
+    page.get_by_label("Ask sellers for Product Basic").select_option("required")
+    page.get_by_label("Ask sellers for Order Information").select_option("optional")
+    page.get_by_role("button", name="Save scope selection").click()
+
+    expect(page.get_by_role("status").filter(has_text="were saved")).to_be_visible()
+    assert dict(AppScope.objects.filter(app=app).values_list("scope__key", "is_required")) == {
+        "seller.product.basic": True,
+        "seller.order.info": False,
+    }
+    customer_service = page.locator("li[data-scope='seller.customer_service']")
+    expect(customer_service.get_by_test_id("scope-status")).to_have_text("Submitted")
+    shot(page, "manage-api-saved")
+
+
+def test_rotating_the_secret_asks_for_the_password_then_shows_the_new_secret(
+    live_server, page: Page, catalog
+):
+    app = partner_with_app(live_server, page)
+    page.goto(f"{live_server.url}/console/apps/{app.pk}/")
+    page.get_by_text("Rotate the client secret").click()
+    page.get_by_role("button", name="Generate a new secret").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Confirm Access")
+    shot(page, "reauthenticate")
+    page.get_by_label("Password").fill(factories.PASSWORD)
+    page.get_by_role("button", name="Confirm").click()
+
+    expect(page).to_have_url(f"{live_server.url}/console/apps/{app.pk}/")
+    expect(page.get_by_test_id("client-secret")).to_be_visible()
+    app.refresh_from_db()
+    assert app.secret_rotated_at is not None
+    assert page.get_by_test_id("client-secret").inner_text().strip().endswith(app.secret_hint)
+
+
+def test_an_owner_invites_a_colleague_who_signs_up_from_the_link_and_joins(
+    live_server, page: Page, browser, catalog
+):
+    app = partner_with_app(live_server, page)
+    page.get_by_role("navigation", name="Partner console").get_by_role("link", name="Apps").click()
+    expect(page.get_by_role("row").filter(has_text="Helpdesk Sync")).to_contain_text("Live")
+    page.get_by_role("navigation", name="Partner console").get_by_role("link", name="Team").click()
+    page.get_by_label("E-mail address").fill("colleague@acme.test")
+    page.get_by_label("Role").select_option("developer")
+    page.get_by_role("button", name="Send invitation").click()
+    expect(page.get_by_role("status").filter(has_text="Invitation sent")).to_be_visible()
+    expect(page.get_by_role("row").filter(has_text="colleague@acme.test")).to_contain_text(
+        "Developer"
+    )
+    shot(page, "team")
+
+    link = re.search(r"https?://[^/\s]+(/console/invitations/\S+/)", mail.outbox[-1].body)[1]
+    colleague = browser.new_page()
+    colleague.goto(f"{live_server.url}{link}")
+    expect(colleague.get_by_role("heading", level=1)).to_have_text("Join Acme")
+    colleague.get_by_role("link", name="Create an account").click()
+    colleague.get_by_label("Email").fill("colleague@acme.test")
+    colleague.get_by_label("Password", exact=True).fill(PASSWORD)
+    colleague.get_by_label("Password (again)").fill(PASSWORD)
+    colleague.get_by_role("button", name="Sign Up").click()
+
+    # The link proved the address, so no verification e-mail: straight back to the invitation.
+    expect(colleague).to_have_url(f"{live_server.url}{link}")
+    shot(colleague, "invitation")
+    colleague.get_by_role("button", name="Accept and join").click()
+    expect(colleague.get_by_role("heading", level=1)).to_have_text("Acme")
+    expect(colleague.get_by_text("Helpdesk Sync")).to_be_visible()
+    assert Membership.objects.get(user__email="colleague@acme.test").partner == app.partner
+    colleague.close()
