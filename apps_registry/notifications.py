@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMessage, mailers
 from django.template.loader import render_to_string
 from django.urls import reverse
 
@@ -155,4 +155,4 @@ def _send(recipients, *, subject: str, template: str, context: dict) -> int:
     ]
     if not messages:
         return 0
-    return get_connection().send_messages(messages)
+    return mailers.default.send_messages(messages)
