@@ -21,7 +21,7 @@ from apps_registry.models import AccessRequest, PartnerApp, Shop
 from apps_registry.services.access_requests import access_request_submit
 from scopes.models import Scope
 
-DEMO_PASSWORD = "demo-console-2026"
+DEMO_PASSWORD = "demo-console-2026"  # noqa: S105 - published on purpose; DEBUG-only command
 PARTNER_EMAIL = "partner@demo.test"
 REVIEWER_EMAIL = "reviewer@demo.test"
 SELLER_EMAIL = "seller@demo.test"
@@ -86,22 +86,12 @@ class Command(BaseCommand):
 
         shops = []
         for name, region in SHOPS:
-            existing = Shop.objects.filter(owner__email=SELLER_EMAIL, name=name).first()
-            shops.append(
-                {"name": existing.name, "cipher": existing.cipher}
-                if existing
-                else run_json(
-                    "create_shop",
-                    "--owner-email",
-                    SELLER_EMAIL,
-                    "--name",
-                    name,
-                    "--region",
-                    region,
-                    "--password",
-                    DEMO_PASSWORD,
+            if not Shop.objects.filter(owner__email=SELLER_EMAIL, name=name).exists():
+                run_json(
+                    "create_shop", "--owner-email", SELLER_EMAIL, "--name", name,
+                    "--region", region, "--password", DEMO_PASSWORD,
                 )  # fmt: skip
-            )
+            shops.append(Shop.objects.get(owner__email=SELLER_EMAIL, name=name))
 
         secret = (
             app.get("client_secret") or "(shown once, at the first run; rotate it in the console)"
@@ -118,7 +108,7 @@ class Command(BaseCommand):
                     f"  Reviewer {REVIEWER_EMAIL}  → /admin/  TOTP secret {reviewer['totp_secret']}"
                     " (add it to an authenticator app)",
                     f"  Seller   {SELLER_EMAIL}  → /seller/  shops: "
-                    + ", ".join(f"{shop['name']} ({shop['cipher']})" for shop in shops),
+                    + ", ".join(f"{shop.name} ({shop.cipher})" for shop in shops),
                     "",
                 ]
             )
