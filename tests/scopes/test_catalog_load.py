@@ -332,7 +332,20 @@ def test_command_loads_the_default_file_and_reports_counts():
     assert lines[0] == f"Scopes: {SCOPE_COUNT} created, 0 updated, 0 deactivated, 0 unchanged."
     assert lines[1] == f"Endpoints: {ENDPOINT_COUNT} created, 0 updated, 0 removed, 0 unchanged."
     assert "  created scope: seller.product.write" in lines
+    assert not [line for line in lines if "endpoint:" in line]
     assert Scope.objects.count() == SCOPE_COUNT
+
+
+def test_command_lists_each_endpoint_at_verbosity_two():
+    out = StringIO()
+
+    call_command("load_scope_catalog", verbosity=2, stdout=out)
+
+    lines = out.getvalue().splitlines()
+    assert "  created endpoint: GET /seller/202309/shops" in lines
+    assert (
+        len([line for line in lines if line.startswith("  created endpoint: ")]) == ENDPOINT_COUNT
+    )
 
 
 def test_command_second_run_says_up_to_date():

@@ -59,13 +59,17 @@ class Command(BaseCommand):
             ("created scope", report.scopes_created),
             ("updated scope", [f"{k} ({', '.join(v)})" for k, v in report.scopes_updated.items()]),
             ("deactivated scope", report.scopes_deactivated),
-            ("created endpoint", report.endpoints_created),
-            (
-                "updated endpoint",
-                [f"{k} ({', '.join(v)})" for k, v in report.endpoints_updated.items()],
-            ),
-            ("removed endpoint", report.endpoints_removed),
         ]
+        # Endpoints number in the hundreds; list them one by one only when asked (-v 2).
+        if verbosity > 1:
+            details += [
+                ("created endpoint", report.endpoints_created),
+                (
+                    "updated endpoint",
+                    [f"{k} ({', '.join(v)})" for k, v in report.endpoints_updated.items()],
+                ),
+                ("removed endpoint", report.endpoints_removed),
+            ]
         for label, items in details:
             for item in items:
                 write(f"  {label}: {item}")
