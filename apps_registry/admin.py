@@ -28,6 +28,7 @@ from apps_registry.models import (
     Membership,
     Partner,
     PartnerApp,
+    PartnerAuditEvent,
     ReviewEvent,
     Shop,
     ShopAuthorization,
@@ -413,7 +414,7 @@ class AccessRequestAdmin(ReadOnlyAdmin):
             form = spec.form(request.POST)
             if form.is_valid():
                 try:
-                    spec.service(
+                    result = spec.service(
                         request_id=access_request.pk,
                         reviewer=request.user,
                         expected_version=form.cleaned_data["version"],
@@ -423,8 +424,9 @@ class AccessRequestAdmin(ReadOnlyAdmin):
                     form.add_error(None, str(error))
                     status = _error_status(error)
                 else:
-                    self.log_change(request, access_request, f"{spec.done}.")
-                    self.message_user(request, f"{spec.done}: {access_request}.", messages.SUCCESS)
+                    outcome = _outcome(result, done=spec.done)
+                    self.log_change(request, result, f"{outcome}.")
+                    self.message_user(request, f"{outcome}: {result}.", messages.SUCCESS)
                     return HttpResponseRedirect(self._change_url(access_request))
             else:
                 status = 400
@@ -467,19 +469,33 @@ class AccessRequestAdmin(ReadOnlyAdmin):
 
     def _act_on_each(self, request, queryset, act, *, done: str) -> None:
         """Run the service per application; report what worked and, one by one, what did not."""
-        succeeded = []
+        succeeded: dict[str, list[str]] = {}
         for access_request in queryset.select_related("app", "scope").order_by("pk"):
             try:
-                act(access_request)
+                result = act(access_request)
             except DomainError as error:
                 self.message_user(
                     request, f"#{access_request.pk} {access_request}: {error}", messages.WARNING
                 )
             else:
-                self.log_change(request, access_request, f"{done} (bulk action).")
-                succeeded.append(f"#{access_request.pk}")
-        if succeeded:
-            self.message_user(request, f"{done}: {', '.join(succeeded)}.", messages.SUCCESS)
+                outcome = _outcome(result, done=done)
+                self.log_change(request, access_request, f"{outcome} (bulk action).")
+                succeeded.setdefault(outcome, []).append(f"#{access_request.pk}")
+        for outcome, pks in succeeded.items():
+            self.message_user(request, f"{outcome}: {', '.join(pks)}.", messages.SUCCESS)
+
+
+def _outcome(result: AccessRequest, *, done: str) -> str:
+    """What an action achieved: an approval of a dual-approval scope may only be the first one,
+    after which the request waits, unassigned, for a second reviewer."""
+    awaiting_second_approval = (
+        result.status == AccessRequest.Status.IN_REVIEW
+        and result.first_approved_by_id is not None
+        and result.assigned_to_id is None
+    )
+    if awaiting_second_approval:
+        return "First approval recorded; a second reviewer must approve"
+    return done
 
 
 def _timeline_entry(event: ReviewEvent) -> dict:
@@ -517,11 +533,41 @@ class ReviewEventAdmin(ReadOnlyAdmin):
 # --- Partners and apps --------------------------------------------------------------------------
 
 
+@admin.register(PartnerAuditEvent)
+class PartnerAuditEventAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "partner", "app", "action", "actor")
+    list_select_related = ("partner", "app", "actor")
+    list_filter = ("action",)
+    search_fields = ("partner__name", "app__name", "=app__client_id", "actor__email")
+    date_hierarchy = "created_at"
+
+
+class PartnerAuditEventInline(ReadOnlyInline):
+    """The audit trail, newest first, on the partner's and the app's pages."""
+
+    model = PartnerAuditEvent
+    fields = ("created_at", "action", "actor", "app", "details")
+    readonly_fields = fields
+    show_change_link = False
+    verbose_name_plural = "Activity (audit trail)"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor", "app", "partner")
+
+
+class AppAuditEventInline(PartnerAuditEventInline):
+    fields = ("created_at", "action", "actor", "details")
+    readonly_fields = fields
+
+
 class MembershipInline(ReadOnlyInline):
     model = Membership
     fields = ("user", "role", "created_at")
     readonly_fields = fields
     show_change_link = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user", "partner")
 
 
 @admin.register(Partner)
@@ -529,7 +575,7 @@ class PartnerAdmin(ReadOnlyAdmin):
     list_display = ("name", "is_verified", "member_count", "created_at")
     list_filter = ("is_verified",)
     search_fields = ("name",)
-    inlines = (MembershipInline,)
+    inlines = (MembershipInline, PartnerAuditEventInline)
     actions = ("verify", "unverify")
 
     def get_queryset(self, request):
@@ -601,7 +647,7 @@ class PartnerAppAdmin(ReadOnlyAdmin):
     list_select_related = ("partner",)
     list_filter = ("status", "category", "partner__is_verified")
     search_fields = ("name", "=client_id", "partner__name")
-    inlines = (AppScopeInline, AppAccessRequestInline)
+    inlines = (AppScopeInline, AppAccessRequestInline, AppAuditEventInline)
     fieldsets = (
         (
             None,

@@ -20,9 +20,9 @@ from tests.apps_registry.review_helpers import (
     make_member,
     make_request,
     make_reviewer,
-    sign_in_with_mfa,
     snapshot,
 )
+from tests.conftest import sign_in_with_mfa
 
 pytestmark = pytest.mark.django_db
 
@@ -192,6 +192,33 @@ def test_approve_page_approves_with_the_chosen_expiry(client, reviewer, in_revie
     assert timezone.localdate(in_review.approval_expires_at) == expires_on
     assert in_review.decision_reason == "Fine."
     assert LogEntry.objects.get(object_id=str(in_review.pk)).get_change_message() == "Approved."
+
+
+def test_first_of_two_approvals_says_a_second_reviewer_must_approve(client, reviewer):
+    dual = make_request(
+        status=Status.IN_REVIEW,
+        assigned_to=reviewer,
+        scope=factories.CustomScopeFactory(requires_dual_approval=True),
+    )
+
+    response = client.post(
+        decide_url(dual, "approve"),
+        {"version": dual.version, "expires_on": "", "comment": ""},
+        follow=True,
+    )
+
+    page = response.content.decode()
+    assert "First approval recorded; a second reviewer must approve:" in page
+    assert "Approved:" not in page
+    dual.refresh_from_db()
+    assert (dual.status, dual.first_approved_by, dual.assigned_to) == (
+        Status.IN_REVIEW,
+        reviewer,
+        None,
+    )
+    assert LogEntry.objects.get(object_id=str(dual.pk)).get_change_message() == (
+        "First approval recorded; a second reviewer must approve."
+    )
 
 
 def test_approve_page_defaults_to_twelve_months(client, reviewer, in_review, settings):
