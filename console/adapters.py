@@ -6,7 +6,9 @@ from allauth.account.adapter import DefaultAccountAdapter
 from django.http import HttpRequest
 from django.urls import reverse
 
+from apps_registry.selectors.authorizations import shops_for_seller
 from apps_registry.selectors.partners import membership_for_user
+from apps_registry.services.access_requests import REVIEW_PERMISSION
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -18,7 +20,18 @@ class AccountAdapter(DefaultAccountAdapter):
     """
 
     def get_login_redirect_url(self, request: HttpRequest) -> str:
-        """Members of a partner organisation land on their console; everyone else as configured."""
-        if membership_for_user(user=request.user) is not None:
+        """Each person lands where their work is: partners on their console, reviewers on the
+        review queue, sellers in the seller center. Anyone else signed up to build apps, so the
+        console's onboarding takes them from there."""
+        user = request.user
+        if membership_for_user(user=user) is not None:
             return reverse("partner:dashboard")
-        return super().get_login_redirect_url(request)
+        if user.has_perm(REVIEW_PERMISSION):
+            return reverse("admin:apps_registry_accessrequest_changelist")
+        if shops_for_seller(seller=user).exists():
+            return reverse("seller-home")
+        return reverse("partner:dashboard")
+
+    def get_signup_redirect_url(self, request: HttpRequest) -> str:
+        """Sellers and reviewers are provisioned; whoever signs up is a partner to onboard."""
+        return reverse("partner:dashboard")

@@ -82,10 +82,8 @@ def test_a_partner_applies_for_a_dual_approval_scope_and_two_reviewers_approve_i
     link = re.search(r"https?://[^/\s]+(/accounts/confirm-email/\S+/)", mail.outbox[0].body)[1]
     page.goto(f"{base}{link}")
     page.get_by_role("button", name="Confirm").click()
-    expect(page).to_have_url(f"{base}/")
+    expect(page).to_have_url(f"{base}/console/")
     assert EmailAddress.objects.get(email=PARTNER_EMAIL).verified is True
-
-    page.get_by_role("link", name="Open the partner console").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Create your organisation")
     page.get_by_label("Organisation name").fill("Helpdesk Works")
     page.get_by_role("button", name="Create organisation").click()
