@@ -9,12 +9,14 @@ from __future__ import annotations
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from oauth2_provider.models import AbstractApplication
 
 from apps_registry.errors import PermissionRefusedError
+from apps_registry.validators import parse_redirect_uris, validate_redirect_uris
 from scopes.models import Scope
 
 
@@ -149,6 +151,23 @@ class PartnerApp(AbstractApplication):
         """A suspended app can neither obtain nor use tokens."""
         return self.status != self.Status.SUSPENDED
 
+    def clean(self) -> None:
+        """DOT's checks plus our redirect-URI rules, so no ModelForm (the admin's included) can
+        store a URI the services would refuse."""
+        errors: dict[str, list] = {}
+        try:
+            super().clean()
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        redirect_uris = parse_redirect_uris(self.redirect_uris)
+        if redirect_uris:  # DOT already demands one for the authorization-code grant
+            try:
+                validate_redirect_uris(redirect_uris)
+            except ValidationError as error:
+                errors.setdefault("redirect_uris", []).extend(error.error_list)
+        if errors:
+            raise ValidationError(errors)
+
 
 class AppScope(models.Model):
     """A scope the app asks sellers for on the consent page (chosen on its Manage API page)."""
@@ -260,30 +279,43 @@ class AccessRequest(models.Model):
         )
 
 
-REVIEW_HISTORY_IS_APPEND_ONLY = (
-    "The review history is append-only: events cannot be changed or deleted."
-)
-
-
-class ReviewEventQuerySet(models.QuerySet):
-    """Bulk writes would bypass `ReviewEvent.save`/`delete`, so they are refused here too."""
+class AppendOnlyQuerySet(models.QuerySet):
+    """Bulk writes would bypass the model's `save`/`delete`, so they are refused here too."""
 
     def update(self, **kwargs):
-        raise PermissionRefusedError(REVIEW_HISTORY_IS_APPEND_ONLY)
+        raise PermissionRefusedError(self.model.append_only_message)
 
     def delete(self):
-        raise PermissionRefusedError(REVIEW_HISTORY_IS_APPEND_ONLY)
+        raise PermissionRefusedError(self.model.append_only_message)
 
     def bulk_update(self, objs, fields, batch_size=None):
-        raise PermissionRefusedError(REVIEW_HISTORY_IS_APPEND_ONLY)
+        raise PermissionRefusedError(self.model.append_only_message)
 
 
-class ReviewEvent(models.Model):
-    """Append-only history of an access request; written only by services, never edited.
+class AppendOnlyModel(models.Model):
+    """A history table: rows are only ever added. The ORM refuses updates and deletes; on
+    PostgreSQL a trigger per table (migrations 0002 and 0004) refuses them for raw SQL too."""
 
-    The ORM refuses updates and deletes here; on PostgreSQL a trigger (migration 0002) refuses
-    them for raw SQL as well.
-    """
+    append_only_message = "This history is append-only: events cannot be changed or deleted."
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionRefusedError(self.append_only_message)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionRefusedError(self.append_only_message)
+
+
+class ReviewEvent(AppendOnlyModel):
+    """Append-only history of an access request; written only by services, never edited."""
+
+    append_only_message = "The review history is append-only: events cannot be changed or deleted."
 
     class Action(models.TextChoices):
         SUBMIT = "submit", "Submitted"
@@ -313,21 +345,81 @@ class ReviewEvent(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
-    objects = ReviewEventQuerySet.as_manager()
-
     class Meta:
         ordering = ["created_at", "pk"]
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} on request #{self.request_id}"
 
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise PermissionRefusedError(REVIEW_HISTORY_IS_APPEND_ONLY)
-        super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
-        raise PermissionRefusedError(REVIEW_HISTORY_IS_APPEND_ONLY)
+class PartnerAuditEvent(AppendOnlyModel):
+    """Append-only audit trail of a partner organisation and its apps: every change made by the
+    services in `services/apps.py`, `services/partners.py` and `services/app_status.py`, written
+    in the same transaction. `details` says what changed; it never holds a secret or a token."""
+
+    append_only_message = (
+        "The partner audit trail is append-only: events cannot be changed or deleted."
+    )
+
+    class Action(models.TextChoices):
+        PARTNER_CREATED = "partner_created", "Organisation created"
+        PARTNER_VERIFIED = "partner_verified", "Organisation verified"
+        PARTNER_UNVERIFIED = "partner_unverified", "Organisation verification withdrawn"
+        MEMBER_INVITED = "member_invited", "Member invited"
+        INVITATION_REVOKED = "invitation_revoked", "Invitation revoked"
+        MEMBER_JOINED = "member_joined", "Member joined"
+        MEMBER_REMOVED = "member_removed", "Member removed"
+        MEMBER_LEFT = "member_left", "Member left"
+        APP_CREATED = "app_created", "App created"
+        APP_UPDATED = "app_updated", "App details changed"
+        REDIRECT_URIS_CHANGED = "redirect_uris_changed", "Redirect URIs changed"
+        SECRET_ROTATED = "secret_rotated", "Client secret rotated"
+        APP_PUBLISHED = "app_published", "App published"
+        SCOPES_CHOSEN = "scopes_chosen", "Scopes asked of sellers changed"
+        APP_SUSPENDED = "app_suspended", "App suspended by the platform"
+        APP_UNSUSPENDED = "app_unsuspended", "App reinstated by the platform"
+
+    # Platform staff act on these; partners see "the platform", not a staff member's name.
+    STAFF_ACTIONS = (
+        Action.PARTNER_VERIFIED,
+        Action.PARTNER_UNVERIFIED,
+        Action.APP_SUSPENDED,
+        Action.APP_UNSUSPENDED,
+    )
+
+    partner = models.ForeignKey(
+        Partner,
+        on_delete=models.PROTECT,
+        related_name="audit_events",
+        null=True,
+        blank=True,
+        help_text="Empty only for events on platform-owned clients, such as the API gateway.",
+    )
+    app = models.ForeignKey(
+        PartnerApp,
+        on_delete=models.PROTECT,
+        related_name="audit_events",
+        null=True,
+        blank=True,
+        help_text="The app the event is about; empty for organisation and team events.",
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    action = models.CharField(max_length=30, choices=Action.choices)
+    details = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="What changed, e.g. old and new redirect URIs; never a secret or a token.",
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        subject = self.app or self.partner or "platform"
+        return f"{self.get_action_display()}: {subject}"
 
 
 def generate_shop_cipher() -> str:

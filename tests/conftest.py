@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
+from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.core.cache import cache
 from django.db import connection
 
@@ -44,3 +48,27 @@ def _fast_password_hasher(settings):
         "django.contrib.auth.hashers.MD5PasswordHasher",
         "apps_registry.hashers.CredentialHasher",
     ]
+
+
+def sign_in_with_mfa(client, user, *, authenticated_at: float | None = None) -> None:
+    """Log `user` in as allauth would after password + TOTP (staff need MFA for /admin/): a TOTP
+    authenticator exists and the session records both steps (at `authenticated_at`, default now)."""
+    if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        TOTP.activate(user, generate_totp_secret())
+    client.force_login(user)
+    at = time.time() if authenticated_at is None else authenticated_at
+    session = client.session
+    session[AUTHENTICATION_METHODS_SESSION_KEY] = [
+        {"method": "password", "at": at, "email": user.email},
+        {"method": "mfa", "at": at, "type": "totp"},
+    ]
+    # allauth keys the records by the user id as a string.
+    session["account_authentication_methods_user"] = str(user.pk)
+    session.save()
+
+
+@pytest.fixture
+def mfa_admin_client(client, admin_user):
+    """A superuser signed in with password and TOTP, as the staff MFA guard on /admin/ requires."""
+    sign_in_with_mfa(client, admin_user)
+    return client

@@ -22,6 +22,7 @@ from apps_registry.models import (
     Membership,
     Partner,
     PartnerApp,
+    PartnerAuditEvent,
     ReviewEvent,
 )
 from apps_registry.services.partners import invitation_token_hash
@@ -96,6 +97,25 @@ def apps_for_user(*, user: AbstractBaseUser) -> QuerySet[PartnerApp]:
 def app_get_for_user(*, user: AbstractBaseUser, app_id: int) -> PartnerApp:
     """One app of the user's organisation, else Http404."""
     return get_object_or_404(apps_for_user(user=user), pk=app_id)
+
+
+APP_ACTIVITY_LIMIT = 20
+
+
+def app_activity_for_user(
+    *, user: AbstractBaseUser, app_id: int, limit: int = APP_ACTIVITY_LIMIT
+) -> list[PartnerAuditEvent]:
+    """The latest audit events of one app of the user's organisation, newest first, in one query.
+
+    Another organisation's app yields nothing (its page is a 404 before this is asked).
+    """
+    if not user.is_authenticated:
+        return []
+    return list(
+        PartnerAuditEvent.objects.filter(app_id=app_id, app__partner__memberships__user_id=user.pk)
+        .select_related("actor")
+        .order_by("-created_at", "-pk")[:limit]
+    )
 
 
 def requested_scopes_for_app(*, app: PartnerApp) -> QuerySet[AppScope]:

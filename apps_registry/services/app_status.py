@@ -1,5 +1,8 @@
 """Platform staff's actions on apps and partners (from the admin): suspend and reinstate an app,
-verify a partner organisation. Partners' own changes live in apps.py and partners.py."""
+verify a partner organisation. Partners' own changes live in apps.py and partners.py.
+
+Every action writes a PartnerAuditEvent in its transaction; suspensions are logged on logger
+`apps_registry.audit` as well, for security monitoring."""
 
 from __future__ import annotations
 
@@ -9,7 +12,8 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 
 from apps_registry.errors import DomainError, InvalidTransitionError, PermissionRefusedError
-from apps_registry.models import Partner, PartnerApp
+from apps_registry.models import Partner, PartnerApp, PartnerAuditEvent
+from apps_registry.services.audit import record_partner_event
 from apps_registry.tokens import revoke_tokens
 
 audit_log = logging.getLogger("apps_registry.audit")
@@ -25,9 +29,21 @@ def app_suspend(*, app_id: int, acting_user: AbstractBaseUser, reason: str) -> P
     app = _lock_app(app_id=app_id, acting_user=acting_user)
     if app.status == PartnerApp.Status.SUSPENDED:
         raise InvalidTransitionError("This app is already suspended.")
+    from_status = app.status
     app.status = PartnerApp.Status.SUSPENDED
     app.save(update_fields=["status", "updated"])
     revoked = revoke_tokens(app=app)
+    record_partner_event(
+        action=PartnerAuditEvent.Action.APP_SUSPENDED,
+        actor=acting_user,
+        app=app,
+        details={
+            "from_status": from_status,
+            "to_status": app.status,
+            "reason": reason,
+            "tokens_revoked": revoked,
+        },
+    )
     audit_log.info(
         "app %s suspended by user %s (%s tokens revoked): %s",
         app.pk,
@@ -47,7 +63,12 @@ def app_unsuspend(*, app_id: int, acting_user: AbstractBaseUser) -> PartnerApp:
         raise InvalidTransitionError("Only a suspended app can be reinstated.")
     app.status = PartnerApp.Status.DRAFT
     app.save(update_fields=["status", "updated"])
-    audit_log.info("app %s reinstated by user %s", app.pk, acting_user.pk)
+    record_partner_event(
+        action=PartnerAuditEvent.Action.APP_UNSUSPENDED,
+        actor=acting_user,
+        app=app,
+        details={"from_status": PartnerApp.Status.SUSPENDED, "to_status": app.status},
+    )
     return app
 
 
@@ -63,7 +84,13 @@ def partner_set_verified(
         raise InvalidTransitionError(f"{partner.name} is already {state}.")
     partner.is_verified = verified
     partner.save(update_fields=["is_verified"])
-    audit_log.info("partner %s verified=%s by user %s", partner.pk, verified, acting_user.pk)
+    record_partner_event(
+        action=PartnerAuditEvent.Action.PARTNER_VERIFIED
+        if verified
+        else PartnerAuditEvent.Action.PARTNER_UNVERIFIED,
+        actor=acting_user,
+        partner=partner,
+    )
     return partner
 
 

@@ -2,8 +2,10 @@
 
 Partners never choose the OAuth grant type, client type or `skip_authorization`; these services
 fix them. Client secrets are returned once, in plaintext, to the caller and stored only as a keyed
-hash (ADR 0003, ADR 0005). Credential and redirect-URI changes are logged on logger
-`apps_registry.apps` (never the secret itself) and stamped on the app.
+hash (ADR 0003, ADR 0005). Every change writes a PartnerAuditEvent (services/audit.py) in its
+transaction; secret rotations and redirect-URI changes are logged on logger `apps_registry.apps`
+as well, for security monitoring (never the secret itself: the audit row keeps its last four
+characters).
 """
 
 from __future__ import annotations
@@ -18,13 +20,15 @@ from django.utils import timezone
 from oauth2_provider.generators import generate_client_secret
 
 from apps_registry.errors import DomainError, InvalidTransitionError
-from apps_registry.models import AppScope, Partner, PartnerApp
+from apps_registry.models import AppScope, Partner, PartnerApp, PartnerAuditEvent
 from apps_registry.selectors.availability import available_scope_keys
+from apps_registry.services.audit import record_partner_event
 from apps_registry.services.partners import membership_require
 from apps_registry.validators import validate_redirect_uris
 from scopes.models import Scope
 
 logger = logging.getLogger("apps_registry.apps")
+Action = PartnerAuditEvent.Action
 
 SECRET_HINT_LENGTH = 4
 HTTPS_URL = URLValidator(schemes=["https"])
@@ -83,6 +87,10 @@ def _refuse_if_suspended(app: PartnerApp) -> None:
         )
 
 
+def _requirement(is_required: bool) -> str:
+    return "required" if is_required else "optional"
+
+
 def _new_secret(app: PartnerApp) -> str:
     """Set a fresh secret on the (unsaved) app; DOT hashes it on save. Returns the plaintext."""
     raw_secret = generate_client_secret()
@@ -128,7 +136,16 @@ def app_create(
     )
     raw_secret = _new_secret(app)
     app.save()
-    logger.info("app %s created for partner %s by user %s", app.pk, partner.pk, acting_user.pk)
+    record_partner_event(
+        action=Action.APP_CREATED,
+        actor=acting_user,
+        app=app,
+        details={
+            "name": app.name,
+            "redirect_uris": app.redirect_uris.split(),
+            "secret_hint": app.secret_hint,
+        },
+    )
     return app, raw_secret
 
 
@@ -153,9 +170,17 @@ def app_update_details(
         homepage_url=homepage_url,
         privacy_policy_url=privacy_policy_url,
     )
+    changes = {
+        field: {"old": getattr(app, field), "new": value}
+        for field, value in details.items()
+        if getattr(app, field) != value
+    }
     for field, value in details.items():
         setattr(app, field, value)
     app.save(update_fields=[*details, "updated"])
+    record_partner_event(
+        action=Action.APP_UPDATED, actor=acting_user, app=app, details={"changed": changes}
+    )
     return app
 
 
@@ -163,19 +188,19 @@ def app_update_details(
 def app_set_redirect_uris(
     *, app_id: int, redirect_uris: list[str], acting_user: AbstractBaseUser
 ) -> PartnerApp:
-    """Replace the app's redirect URIs (exact-match rules in validators.py); logged."""
+    """Replace the app's redirect URIs (exact-match rules in validators.py); audited."""
     app = _lock_app(app_id=app_id, acting_user=acting_user)
     _refuse_if_suspended(app)
-    old = app.redirect_uris
+    old = app.redirect_uris.split()
     app.redirect_uris = _validated_redirect_uris(redirect_uris)
     app.save(update_fields=["redirect_uris", "updated"])
-    logger.info(
-        "app %s redirect URIs changed by user %s: %r -> %r",
-        app.pk,
-        acting_user.pk,
-        old,
-        app.redirect_uris,
+    record_partner_event(
+        action=Action.REDIRECT_URIS_CHANGED,
+        actor=acting_user,
+        app=app,
+        details={"old": old, "new": app.redirect_uris.split()},
     )
+    logger.info("app %s redirect URIs changed by user %s", app.pk, acting_user.pk)
     return app
 
 
@@ -186,6 +211,7 @@ def app_rotate_secret(*, app_id: int, acting_user: AbstractBaseUser) -> tuple[Pa
     Allowed even while suspended, so a leaked secret can always be replaced.
     """
     app = _lock_app(app_id=app_id, acting_user=acting_user)
+    previous_hint = app.secret_hint
     raw_secret = _new_secret(app)
     app.secret_rotated_at = timezone.now()
     app.save(
@@ -196,6 +222,12 @@ def app_rotate_secret(*, app_id: int, acting_user: AbstractBaseUser) -> tuple[Pa
             "secret_rotated_at",
             "updated",
         ]
+    )
+    record_partner_event(
+        action=Action.SECRET_ROTATED,
+        actor=acting_user,
+        app=app,
+        details={"secret_hint": app.secret_hint, "previous_secret_hint": previous_hint},
     )
     logger.info("app %s client secret rotated by user %s", app.pk, acting_user.pk)
     return app, raw_secret
@@ -214,7 +246,12 @@ def app_publish(*, app_id: int, acting_user: AbstractBaseUser) -> PartnerApp:
         raise DomainError("Add a redirect URI before publishing.")
     app.status = PartnerApp.Status.LIVE
     app.save(update_fields=["status", "updated"])
-    logger.info("app %s published by user %s", app.pk, acting_user.pk)
+    record_partner_event(
+        action=Action.APP_PUBLISHED,
+        actor=acting_user,
+        app=app,
+        details={"from_status": PartnerApp.Status.DRAFT, "to_status": PartnerApp.Status.LIVE},
+    )
     return app
 
 
@@ -237,18 +274,29 @@ def app_set_requested_scopes(
         )
     scopes_by_key = {scope.key: scope for scope in Scope.objects.filter(key__in=selections)}
     current = {row.scope.key: row for row in app.requested_scopes.select_related("scope")}
+    changed: dict[str, str] = {}
     for key, row in current.items():
         if key not in selections:
             row.delete()
         elif row.is_required != selections[key]:
             row.is_required = selections[key]
             row.save(update_fields=["is_required"])
+            changed[key] = _requirement(row.is_required)
     AppScope.objects.bulk_create(
         AppScope(app=app, scope=scopes_by_key[key], is_required=is_required)
         for key, is_required in selections.items()
         if key not in current
     )
-    logger.info(
-        "app %s requested scopes set by user %s: %s", app.pk, acting_user.pk, sorted(selections)
+    record_partner_event(
+        action=Action.SCOPES_CHOSEN,
+        actor=acting_user,
+        app=app,
+        details={
+            "added": {
+                key: _requirement(selections[key]) for key in sorted(set(selections) - set(current))
+            },
+            "removed": sorted(set(current) - set(selections)),
+            "changed": dict(sorted(changed.items())),
+        },
     )
     return list(app.requested_scopes.select_related("scope").order_by("scope__position"))

@@ -1,12 +1,10 @@
 """Partner organisations, their members and invitations.
 
-Partners have no audit table of their own: membership changes are logged (logger
-`apps_registry.partners`) and carry their own timestamps (created, accepted, revoked).
+Every change writes a PartnerAuditEvent (services/audit.py) in its transaction.
 """
 
 from __future__ import annotations
 
-import logging
 import secrets
 from datetime import timedelta
 
@@ -22,9 +20,10 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from apps_registry.errors import DomainError, InvalidTransitionError, PermissionRefusedError
-from apps_registry.models import Invitation, Membership, Partner
+from apps_registry.models import Invitation, Membership, Partner, PartnerAuditEvent
+from apps_registry.services.audit import record_partner_event
 
-logger = logging.getLogger("apps_registry.partners")
+Action = PartnerAuditEvent.Action
 
 INVITATION_LIFETIME = timedelta(days=7)
 INVITATION_TOKEN_SALT = "apps_registry.services.partners.invitation"  # noqa: S105 - a salt name
@@ -67,7 +66,12 @@ def partner_create(*, name: str, acting_user: AbstractBaseUser) -> Partner:
         raise InvalidTransitionError("You already belong to a partner organisation.")
     partner = Partner.objects.create(name=name)
     Membership.objects.create(partner=partner, user=acting_user, role=Membership.Role.OWNER)
-    logger.info("partner %s created by user %s", partner.pk, acting_user.pk)
+    record_partner_event(
+        action=Action.PARTNER_CREATED,
+        actor=acting_user,
+        partner=partner,
+        details={"name": partner.name, "owner_email": acting_user.email},
+    )
     return partner
 
 
@@ -142,7 +146,7 @@ def invitation_create(
             f"{email} already has a pending invitation; revoke it first to send a new one."
         )
     # An expired invitation is dead already; closing it frees the one-pending-per-e-mail slot.
-    pending.update(revoked_at=now)
+    expired_closed = pending.update(revoked_at=now)
     raw_token = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(
         partner=partner,
@@ -159,11 +163,15 @@ def invitation_create(
     transaction.on_commit(
         lambda: _send_invitation_email(invitation=invitation, accept_url=accept_url)
     )
-    logger.info(
-        "invitation %s to partner %s created by user %s",
-        invitation.pk,
-        partner.pk,
-        acting_user.pk,
+    record_partner_event(
+        action=Action.MEMBER_INVITED,
+        actor=acting_user,
+        partner=partner,
+        details={
+            **_invitation_details(invitation),
+            "expires_at": invitation.expires_at.isoformat(),
+            "expired_invitations_closed": expired_closed,
+        },
     )
     return invitation, raw_token
 
@@ -177,7 +185,12 @@ def invitation_revoke(*, invitation_id: int, acting_user: AbstractBaseUser) -> I
         raise InvalidTransitionError("This invitation is no longer pending.")
     invitation.revoked_at = timezone.now()
     invitation.save(update_fields=["revoked_at"])
-    logger.info("invitation %s revoked by user %s", invitation.pk, acting_user.pk)
+    record_partner_event(
+        action=Action.INVITATION_REVOKED,
+        actor=acting_user,
+        partner=invitation.partner,
+        details=_invitation_details(invitation),
+    )
     return invitation
 
 
@@ -210,7 +223,12 @@ def invitation_accept(*, raw_token: str, acting_user: AbstractBaseUser) -> Membe
     membership = Membership.objects.create(
         partner=invitation.partner, user=acting_user, role=invitation.role, created_at=now
     )
-    logger.info("invitation %s accepted by user %s", invitation.pk, acting_user.pk)
+    record_partner_event(
+        action=Action.MEMBER_JOINED,
+        actor=acting_user,
+        partner=invitation.partner,
+        details={**_invitation_details(invitation), "user_id": acting_user.pk},
+    )
     return membership
 
 
@@ -232,7 +250,7 @@ def membership_remove(*, membership_id: int, acting_user: AbstractBaseUser) -> N
     """An owner removes a member (or a member leaves); the last owner cannot go."""
     membership = Membership.objects.select_for_update().get(pk=membership_id)
     # Lock the organisation so two owners cannot remove each other at the same time.
-    Partner.objects.select_for_update().get(pk=membership.partner_id)
+    partner = Partner.objects.select_for_update().get(pk=membership.partner_id)
     if membership.user_id != acting_user.pk:
         membership_require(partner_id=membership.partner_id, user=acting_user, owner=True)
     if (
@@ -247,7 +265,23 @@ def membership_remove(*, membership_id: int, acting_user: AbstractBaseUser) -> N
             "The organisation needs at least one owner; make someone else an owner first."
         )
     membership.delete()
-    logger.info("membership %s removed by user %s", membership_id, acting_user.pk)
+    record_partner_event(
+        action=Action.MEMBER_LEFT
+        if membership.user_id == acting_user.pk
+        else Action.MEMBER_REMOVED,
+        actor=acting_user,
+        partner=partner,
+        details={
+            "user_id": membership.user_id,
+            "email": membership.user.email,
+            "role": membership.role,
+        },
+    )
+
+
+def _invitation_details(invitation: Invitation) -> dict:
+    """What an audit row says about an invitation: never its token or the token's hash."""
+    return {"invitation_id": invitation.pk, "email": invitation.email, "role": invitation.role}
 
 
 def _pending_invitations(partner: Partner):

@@ -21,7 +21,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_variables
 
 from apps_registry.errors import DomainError
-from apps_registry.models import AccessRequest, Membership, PartnerApp, ReviewEvent
+from apps_registry.models import (
+    AccessRequest,
+    Membership,
+    PartnerApp,
+    PartnerAuditEvent,
+    ReviewEvent,
+)
 from apps_registry.selectors import partners as selectors
 from apps_registry.selectors.availability import available_scope_keys
 from apps_registry.services import access_requests as access_request_services
@@ -37,6 +43,7 @@ from console.forms import (
     RequestedScopesForm,
 )
 
+AuditAction = PartnerAuditEvent.Action
 ONE_TIME_SECRET_SESSION_KEY = "console:one-time-secret:{app_id}"  # noqa: S105 - a key name
 
 
@@ -323,9 +330,50 @@ class AppDetailView(PartnerMixin, View):
                 "redirect_uris": app.redirect_uris.split(),
                 "requested_scopes": selectors.requested_scopes_for_app(app=app),
                 "access_requests": selectors.access_requests_for_app(app=app),
+                "activity": [
+                    _activity_entry(event)
+                    for event in selectors.app_activity_for_user(
+                        user=self.request.user, app_id=app.pk
+                    )
+                ],
             },
             status=status,
         )
+
+
+def _activity_entry(event: PartnerAuditEvent) -> dict:
+    """One audit event as the app page shows it: who, and what changed in plain words.
+
+    Staff are named as the platform, as reviewers are named as the review team."""
+    if event.action in PartnerAuditEvent.STAFF_ACTIONS:
+        actor = "the platform"
+    else:
+        actor = event.actor.email if event.actor else ""
+    return {"event": event, "actor": actor, "changes": _activity_changes(event)}
+
+
+def _activity_changes(event: PartnerAuditEvent) -> list[str]:
+    details = event.details or {}
+    if event.action == AuditAction.APP_UPDATED:
+        labels = [
+            app_services.URL_FIELD_LABELS.get(name, name) for name in details.get("changed", {})
+        ]
+        return [f"Changed {', '.join(labels)}"] if labels else []
+    if event.action == AuditAction.REDIRECT_URIS_CHANGED:
+        old, new = details.get("old", []), details.get("new", [])
+        return [f"Added {uri}" for uri in new if uri not in old] + [
+            f"Removed {uri}" for uri in old if uri not in new
+        ]
+    hint = details.get("secret_hint")
+    if event.action in (AuditAction.APP_CREATED, AuditAction.SECRET_ROTATED) and hint:
+        return [f"Secret ends in …{hint}"]
+    if event.action == AuditAction.SCOPES_CHOSEN:
+        return (
+            [f"Added {key} ({need})" for key, need in details.get("added", {}).items()]
+            + [f"Removed {key}" for key in details.get("removed", [])]
+            + [f"{key} is now {need}" for key, need in details.get("changed", {}).items()]
+        )
+    return []
 
 
 @method_decorator(reauthentication_required, name="post")

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
-from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
-from allauth.mfa.models import Authenticator
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.core import mail
 from django.utils import timezone
 from oauth2_provider.models import AccessToken, RefreshToken, set_token_value
@@ -75,19 +71,3 @@ def make_access_token(*, app, user, scope: str, raw: str) -> AccessToken:
 
 def member_emails(partner) -> list[str]:
     return sorted(Membership.objects.filter(partner=partner).values_list("user__email", flat=True))
-
-
-def sign_in_with_mfa(client, user, *, authenticated_at: float | None = None) -> None:
-    """Log `user` in as allauth would after password + TOTP: a TOTP authenticator exists and the
-    session records both steps (at `authenticated_at`, default now)."""
-    if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
-        TOTP.activate(user, generate_totp_secret())
-    client.force_login(user)
-    at = time.time() if authenticated_at is None else authenticated_at
-    session = client.session
-    session[AUTHENTICATION_METHODS_SESSION_KEY] = [
-        {"method": "password", "at": at, "email": user.email},
-        {"method": "mfa", "at": at, "type": "totp"},
-    ]
-    session["account_authentication_methods_user"] = str(user.pk)
-    session.save()

@@ -17,7 +17,8 @@ from oauth2_provider.models import AccessToken
 from apps_registry.models import Partner, PartnerApp
 from apps_registry.services.access_requests import is_reviewer
 from tests import factories
-from tests.apps_registry.review_helpers import make_access_token, make_reviewer, sign_in_with_mfa
+from tests.apps_registry.review_helpers import make_access_token, make_reviewer
+from tests.conftest import sign_in_with_mfa
 
 pytestmark = pytest.mark.django_db
 

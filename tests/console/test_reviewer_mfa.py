@@ -8,7 +8,8 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from tests import factories
-from tests.apps_registry.review_helpers import make_reviewer, sign_in_with_mfa
+from tests.apps_registry.review_helpers import make_reviewer
+from tests.conftest import sign_in_with_mfa
 
 pytestmark = pytest.mark.django_db
 

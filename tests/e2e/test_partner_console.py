@@ -188,6 +188,10 @@ def test_rotating_the_secret_asks_for_the_password_then_shows_the_new_secret(
     app.refresh_from_db()
     assert app.secret_rotated_at is not None
     assert page.get_by_test_id("client-secret").inner_text().strip().endswith(app.secret_hint)
+    activity = page.get_by_test_id("app-activity")
+    expect(activity.get_by_role("listitem").first).to_contain_text("Client secret rotated")
+    expect(activity).to_contain_text(f"Secret ends in …{app.secret_hint}")
+    shot(page, "app-activity")
 
 
 def test_an_owner_invites_a_colleague_who_signs_up_from_the_link_and_joins(

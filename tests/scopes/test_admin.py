@@ -28,36 +28,36 @@ def _query_count(client, url: str) -> int:
     return len(queries)
 
 
-def test_scope_changelist_queries_do_not_grow_with_scopes(admin_client):
+def test_scope_changelist_queries_do_not_grow_with_scopes(mfa_admin_client):
     url = reverse("admin:scopes_scope_changelist")
     scopes = ScopeFactory.create_batch(2)
     EndpointFactory(scopes=scopes)
-    few = _query_count(admin_client, url)
+    few = _query_count(mfa_admin_client, url)
     more_scopes = ScopeFactory.create_batch(20)
     EndpointFactory.create_batch(5, scopes=more_scopes)
 
-    many = _query_count(admin_client, url)
+    many = _query_count(mfa_admin_client, url)
 
     assert many == few
 
 
-def test_endpoint_changelist_queries_do_not_grow_with_endpoints(admin_client):
+def test_endpoint_changelist_queries_do_not_grow_with_endpoints(mfa_admin_client):
     url = reverse("admin:scopes_endpoint_changelist")
     scope = ScopeFactory()
     EndpointFactory.create_batch(2, scopes=[scope])
-    few = _query_count(admin_client, url)
+    few = _query_count(mfa_admin_client, url)
     EndpointFactory.create_batch(30, scopes=[scope, ScopeFactory()])
 
-    many = _query_count(admin_client, url)
+    many = _query_count(mfa_admin_client, url)
 
     assert many == few
 
 
-def test_scope_changelist_search_and_filters_answer(admin_client, loaded_catalog):
+def test_scope_changelist_search_and_filters_answer(mfa_admin_client, loaded_catalog):
     url = reverse("admin:scopes_scope_changelist")
 
-    response = admin_client.get(url, {"q": "seller.product.write"})
-    filtered = admin_client.get(url, {"kind__exact": "custom", "group": "Customer Service"})
+    response = mfa_admin_client.get(url, {"q": "seller.product.write"})
+    filtered = mfa_admin_client.get(url, {"kind__exact": "custom", "group": "Customer Service"})
 
     assert [scope.key for scope in response.context["cl"].result_list] == ["seller.product.write"]
     assert {scope.kind for scope in filtered.context["cl"].result_list} == {"custom"}
@@ -95,14 +95,16 @@ def _change_form_post_data(client, scope: Scope, **changes) -> dict:
     ],
     ids=["app-asks-for-it", "access-request", "seller-consent"],
 )
-def test_key_of_a_scope_in_use_is_read_only_and_cannot_change(admin_client, make_reference):
+def test_key_of_a_scope_in_use_is_read_only_and_cannot_change(mfa_admin_client, make_reference):
     scope = ScopeFactory(key="seller.widgets.read", kind=Scope.Kind.CUSTOM)
     make_reference(scope)
     url = reverse("admin:scopes_scope_change", args=[scope.pk])
 
-    page = admin_client.get(url)
-    data = _change_form_post_data(admin_client, scope, key="seller.gadgets.read", name="Gadgets")
-    response = admin_client.post(url, data)
+    page = mfa_admin_client.get(url)
+    data = _change_form_post_data(
+        mfa_admin_client, scope, key="seller.gadgets.read", name="Gadgets"
+    )
+    response = mfa_admin_client.post(url, data)
 
     assert "key" not in page.context["adminform"].form.fields
     assert response.status_code == 302
@@ -110,12 +112,12 @@ def test_key_of_a_scope_in_use_is_read_only_and_cannot_change(admin_client, make
     assert (scope.key, scope.name) == ("seller.widgets.read", "Gadgets")
 
 
-def test_key_of_an_unused_scope_can_change(admin_client):
+def test_key_of_an_unused_scope_can_change(mfa_admin_client):
     scope = ScopeFactory(key="seller.widgets.read")
     url = reverse("admin:scopes_scope_change", args=[scope.pk])
 
-    response = admin_client.post(
-        url, _change_form_post_data(admin_client, scope, key="seller.gadgets.read")
+    response = mfa_admin_client.post(
+        url, _change_form_post_data(mfa_admin_client, scope, key="seller.gadgets.read")
     )
 
     assert response.status_code == 302
@@ -139,14 +141,14 @@ def test_service_refuses_to_change_the_key_of_a_scope_in_use():
 
 
 def test_reviewer_edit_of_texts_and_type_is_saved_and_bumps_the_catalog_version(
-    admin_client, django_capture_on_commit_callbacks
+    mfa_admin_client, django_capture_on_commit_callbacks
 ):
     from django.core.cache import cache
 
     scope = ScopeFactory(kind=Scope.Kind.PUBLIC)
     url = reverse("admin:scopes_scope_change", args=[scope.pk])
     data = _change_form_post_data(
-        admin_client,
+        mfa_admin_client,
         scope,
         kind="custom",
         requires_dual_approval="on",
@@ -155,7 +157,7 @@ def test_reviewer_edit_of_texts_and_type_is_saved_and_bumps_the_catalog_version(
     version_before = cache.get(CATALOG_VERSION_CACHE_KEY)
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client.post(url, data)
+        response = mfa_admin_client.post(url, data)
 
     assert response.status_code == 302
     scope.refresh_from_db()
@@ -167,22 +169,24 @@ def test_reviewer_edit_of_texts_and_type_is_saved_and_bumps_the_catalog_version(
     assert cache.get(CATALOG_VERSION_CACHE_KEY) not in {None, version_before}
 
 
-def test_scopes_cannot_be_deleted_in_the_admin(admin_client):
+def test_scopes_cannot_be_deleted_in_the_admin(mfa_admin_client):
     scope = ScopeFactory()
     url = reverse("admin:scopes_scope_delete", args=[scope.pk])
 
-    response = admin_client.post(url, {"post": "yes"})
+    response = mfa_admin_client.post(url, {"post": "yes"})
 
     assert response.status_code == 403
     assert Scope.objects.filter(pk=scope.pk).exists()
 
 
-def test_endpoint_change_form_and_inline_render(admin_client):
+def test_endpoint_change_form_and_inline_render(mfa_admin_client):
     scope = ScopeFactory()
     endpoint = EndpointFactory(scopes=[scope])
 
-    endpoint_page = admin_client.get(reverse("admin:scopes_endpoint_change", args=[endpoint.pk]))
-    scope_page = admin_client.get(reverse("admin:scopes_scope_change", args=[scope.pk]))
+    endpoint_page = mfa_admin_client.get(
+        reverse("admin:scopes_endpoint_change", args=[endpoint.pk])
+    )
+    scope_page = mfa_admin_client.get(reverse("admin:scopes_scope_change", args=[scope.pk]))
 
     assert endpoint_page.status_code == 200
     assert scope_page.status_code == 200
