@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
-from apps_registry.models import AccessRequest, Membership, Partner, PartnerApp
+from apps_registry.models import AccessRequest, Invitation, Membership, Partner, PartnerApp
 from apps_registry.validators import (
     MAX_REDIRECT_URIS,
     parse_redirect_uris,
@@ -81,7 +81,9 @@ class RedirectUrisForm(forms.Form):
 
 
 class InvitationForm(forms.Form):
-    email = forms.EmailField(label="E-mail address")
+    email = forms.EmailField(
+        label="E-mail address", max_length=Invitation._meta.get_field("email").max_length
+    )
     role = forms.ChoiceField(
         choices=Membership.Role.choices,
         initial=Membership.Role.DEVELOPER,
@@ -174,9 +176,14 @@ class RequestedScopesForm(forms.Form):
     def selections(self) -> dict[str, bool]:
         """{scope key: is_required} for every scope set to required or optional.
 
-        A filtered page posts only the scopes it shows; the others keep their current choice.
+        A filtered page posts only the scopes it shows; the others keep their current choice
+        while they are still available (one retired or no longer approved is dropped).
         """
-        selections = dict(self.current)
+        selections = {
+            key: is_required
+            for key, is_required in self.current.items()
+            if self.FIELD_PREFIX + key in self.fields
+        }
         for name, value in self.cleaned_data.items():
             key = name[len(self.FIELD_PREFIX) :]
             if name not in self.data:

@@ -36,6 +36,7 @@ URL_FIELD_LABELS = {"homepage_url": "homepage URL", "privacy_policy_url": "priva
 
 
 def _validated_redirect_uris(redirect_uris: list[str]) -> str:
+    redirect_uris = list(dict.fromkeys(redirect_uris))  # a repeat adds nothing but clutter
     try:
         validate_redirect_uris(redirect_uris)
     except ValidationError as error:
@@ -61,6 +62,9 @@ def _validated_details(
     if category not in PartnerApp.Category.values:
         raise DomainError("Choose one of the listed categories.")
     for field, label in URL_FIELD_LABELS.items():
+        max_length = PartnerApp._meta.get_field(field).max_length
+        if len(details[field]) > max_length:
+            raise DomainError(f"The {label} can be at most {max_length} characters.")
         if details[field]:
             try:
                 HTTPS_URL(details[field])
@@ -170,6 +174,8 @@ def app_update_details(
         homepage_url=homepage_url,
         privacy_policy_url=privacy_policy_url,
     )
+    if app.status == PartnerApp.Status.LIVE and not details["privacy_policy_url"]:
+        raise DomainError("A live app needs a privacy policy URL: sellers are shown it.")
     changes = {
         field: {"old": getattr(app, field), "new": value}
         for field, value in details.items()

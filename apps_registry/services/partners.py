@@ -262,7 +262,7 @@ def membership_remove(*, membership_id: int, acting_user: AbstractBaseUser) -> N
         .exists()
     ):
         raise InvalidTransitionError(
-            "The organisation needs at least one owner; make someone else an owner first."
+            "The organisation needs at least one owner; invite a colleague as an owner first."
         )
     membership.delete()
     record_partner_event(

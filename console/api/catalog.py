@@ -14,6 +14,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from console.urls import converters  # noqa: F401 - registers <scope_key:…>
 from scopes.matching import methods_for_path, resolve_endpoint
 from scopes.models import Endpoint, Scope
 from scopes.selectors import scope_text_filter, scopes_active
@@ -191,6 +192,6 @@ class EndpointResolveApi(APIView):
 
 urlpatterns = [
     path("scopes/", ScopeListApi.as_view(), name="api-scope-list"),
-    path("scopes/<str:key>/", ScopeDetailApi.as_view(), name="api-scope-detail"),
+    path("scopes/<scope_key:key>/", ScopeDetailApi.as_view(), name="api-scope-detail"),
     path("endpoints/", EndpointResolveApi.as_view(), name="api-endpoint-resolve"),
 ]

@@ -115,10 +115,21 @@ class ScopeStatusOutputSerializer(serializers.Serializer):
         return "required" if row.requested.is_required else "optional"
 
 
+# What an event's details may show a partner; the rest (who was assigned before, counts of
+# stripped tokens) is for reviewers, as the page names reviewers only as "the review team".
+PARTNER_EVENT_DETAILS = ("field_comments", "changed", "expires_at")
+
+
 class ReviewEventOutputSerializer(serializers.ModelSerializer):
+    details = serializers.SerializerMethodField()
+
     class Meta:
         model = ReviewEvent
         fields = ["action", "from_status", "to_status", "comment", "details", "created_at"]
+
+    def get_details(self, event: ReviewEvent) -> dict:
+        details = event.details or {}
+        return {name: details[name] for name in PARTNER_EVENT_DETAILS if name in details}
 
 
 class AccessRequestOutputSerializer(serializers.ModelSerializer):

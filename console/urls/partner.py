@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from console.urls import converters  # noqa: F401 - registers <scope_key:…>
 from console.views import partner as views
 
 app_name = "partner"
@@ -38,7 +39,7 @@ urlpatterns = [
     path("apps/<int:app_id>/publish/", views.AppPublishView.as_view(), name="app-publish"),
     path("apps/<int:app_id>/api/", views.ManageApiView.as_view(), name="manage-api"),
     path(
-        "apps/<int:app_id>/api/<str:scope_key>/apply/",
+        "apps/<int:app_id>/api/<scope_key:scope_key>/apply/",
         views.AccessRequestApplyView.as_view(),
         name="access-request-apply",
     ),
