@@ -36,6 +36,8 @@ REQUIRED_ANSWERS = tuple(field for field in AccessRequest.ANSWER_FIELDS if field
 
 Status = AccessRequest.Status
 Action = ReviewEvent.Action
+# What members of the applying partner do; whoever did any of it may not review the application.
+PARTNER_ACTIONS = (Action.SUBMIT, Action.RESUBMIT, Action.WITHDRAW)
 
 
 class AccessRequestNotFoundError(DomainError):
@@ -212,7 +214,9 @@ def access_request_approve(
         raise InvalidTransitionError("The app is suspended; it cannot be granted scopes.")
     comment = comment.strip()
 
-    if access_request.scope.requires_dual_approval and access_request.first_approved_by is None:
+    dual = access_request.scope.requires_dual_approval
+    voided_first_approver = _void_ineligible_first_approval(access_request) if dual else None
+    if dual and access_request.first_approved_by is None:
         access_request.first_approved_by = reviewer
         access_request.assigned_to = None
         _transition(
@@ -221,6 +225,9 @@ def access_request_approve(
             action=Action.FIRST_APPROVAL,
             actor=reviewer,
             comment=comment,
+            details={"voided_first_approval_by": voided_first_approver}
+            if voided_first_approver
+            else {},
             fields=["first_approved_by", "assigned_to"],
         )
         _after_commit(notifications.notify_reviewers_second_approval_needed, access_request.pk)
@@ -390,17 +397,33 @@ def _require_member(user: AbstractBaseUser, *, partner_id: int | None) -> None:
 def _require_reviewer(reviewer: AbstractBaseUser, access_request: AccessRequest) -> None:
     if not is_reviewer(reviewer):
         raise PermissionRefusedError("Only reviewers can act on applications.")
-    if (
-        access_request.submitted_by_id == reviewer.pk
-        or Membership.objects.filter(
-            partner_id=access_request.app.partner_id, user=reviewer
-        ).exists()
+    conflict = _conflict_of_interest(reviewer, access_request)
+    if conflict:
+        _refuse_separation_of_duties(reviewer, access_request, conflict)
+
+
+def _conflict_of_interest(user: AbstractBaseUser, access_request: AccessRequest) -> str:
+    """Why `user` may not review this application ("" if they may): they belong to the partner
+    that applied, or acted on the application for it, even if they have left the partner since."""
+    if access_request.submitted_by_id == user.pk or (
+        Membership.objects.filter(partner_id=access_request.app.partner_id, user=user).exists()
     ):
-        _refuse_separation_of_duties(
-            reviewer,
-            access_request,
-            "You belong to the partner that applied, so another reviewer must handle this.",
-        )
+        return "You belong to the partner that applied, so another reviewer must handle this."
+    if access_request.events.filter(actor=user, action__in=PARTNER_ACTIONS).exists():
+        return "You acted on this application for the partner, so another reviewer must handle it."
+    return ""
+
+
+def _void_ineligible_first_approval(access_request: AccessRequest) -> int | None:
+    """A first approval counts only while its reviewer could still give it (not after they joined
+    the partner or lost the review permission); otherwise it is dropped. Returns whose it was."""
+    first_approver = access_request.first_approved_by
+    if first_approver is None or (
+        is_reviewer(first_approver) and not _conflict_of_interest(first_approver, access_request)
+    ):
+        return None
+    access_request.first_approved_by = None
+    return first_approver.pk
 
 
 def _require_decider(reviewer: AbstractBaseUser, access_request: AccessRequest, *, action: str):
@@ -506,4 +529,6 @@ def _transition(
 
 
 def _after_commit(notify, request_id: int) -> None:
-    transaction.on_commit(lambda: notify(request_id=request_id))
+    # Robust: a mail server failure is logged; it must not turn a committed decision into an error
+    # page, nor stop a bulk action or the daily expiry halfway.
+    transaction.on_commit(lambda: notify(request_id=request_id), robust=True)
