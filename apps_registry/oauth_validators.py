@@ -1,7 +1,8 @@
 """DOT's request validator (OAUTH2_VALIDATOR_CLASS), extended where DOT's defaults fall short.
 
 - invalid_scope names the scope and why it cannot be asked for;
-- a replayed authorization code revokes the tokens it issued (RFC 6749 §4.1.2, security.md B1);
+- a replayed authorization code revokes the tokens it issued (RFC 6749 §4.1.2, security.md B1),
+  and a code carries only what the seller still grants when it is redeemed;
 - a refresh carries only scopes that are still available to the app *and* still granted by the
   seller, and dies with the seller's consent (security.md §0.3, D4, D5);
 - a deactivated seller's codes, refresh tokens and access tokens stop working (security.md D6).
@@ -11,8 +12,9 @@ See ADR 0007.
 from __future__ import annotations
 
 import hashlib
+import re
 
-from oauth2_provider.models import get_refresh_token_model
+from oauth2_provider.models import get_grant_model, get_refresh_token_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors
 
@@ -23,6 +25,9 @@ from apps_registry.selectors.availability import available_scope_keys
 from apps_registry.services.authorizations import authorization_record_use
 from scopes.models import Scope
 
+# RFC 7636 §4.2: 43–128 unreserved characters (S256 yields exactly 43); DOT stores up to 128.
+CODE_CHALLENGE = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
+
 
 def _checksum(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8")).hexdigest()
@@ -32,10 +37,18 @@ class ConsoleOAuth2Validator(OAuth2Validator):
     def validate_scopes(self, client_id, scopes, client, request, *args, **kwargs):
         """Refuse with `invalid_scope`, naming each scope the app may not ask for and why."""
         # oauthlib calls this right after settling the PKCE method (a missing one means "plain"),
-        # so "plain" is refused here, before the consent page, and not only when the code is saved.
+        # so "plain" and a malformed challenge are refused here, before the consent page, and not
+        # only when the code is saved (a challenge too long for its column would be a 500 there).
         if getattr(request, "code_challenge_method", None) == "plain":
             raise errors.InvalidRequestError(
                 description='Unsupported "plain" code_challenge_method; use "S256".',
+                request=request,
+            )
+        challenge = getattr(request, "code_challenge", None)
+        if challenge is not None and not CODE_CHALLENGE.fullmatch(challenge):
+            raise errors.InvalidRequestError(
+                description="Malformed code_challenge: send BASE64URL(SHA256(code_verifier)), "
+                "43 characters without padding.",
                 request=request,
             )
         requested = set(scopes)
@@ -71,13 +84,21 @@ class ConsoleOAuth2Validator(OAuth2Validator):
         )
 
     def validate_code(self, client_id, code, client, request, *args, **kwargs):
+        # Lock the code's row (the token view runs in one transaction): a concurrent second
+        # redemption waits, finds the code gone and is treated as the replay it is.
+        list(get_grant_model().objects.select_for_update().filter(code=code, application=client))
         if not super().validate_code(client_id, code, client, request, *args, **kwargs):
             self._revoke_tokens_of_replayed_code(code=code, client=client)
             return False
-        if not request.user.is_active:
+        seller = request.user
+        if not seller.is_active:
             return False
-        # Approvals can be revoked between consent and redemption; the code carries no more.
-        request.scopes = [key for key in request.scopes if key in available_scope_keys(app=client)]
+        # Approvals and the seller's consent can be revoked between consent and redemption; the
+        # code carries no more than what is still available and still granted.
+        still_allowed = available_scope_keys(app=client) & granted_scope_keys(
+            seller=seller, app=client
+        )
+        request.scopes = [key for key in request.scopes if key in still_allowed]
         return bool(request.scopes)
 
     def _revoke_tokens_of_replayed_code(self, *, code: str, client) -> None:

@@ -291,16 +291,18 @@ def consent_context(*, seller, application: PartnerApp, scope_keys, redirect_uri
     }
 
 
-def _client_id_of(request) -> str:
-    """The client_id a token-endpoint request claims, from Basic auth or the body."""
+def _claimed_client_ids(request) -> set[str]:
+    """Every client_id a token-endpoint request claims. DOT falls back to the body credentials
+    when Basic auth fails, so a failure counts against the Basic and the body client_id alike."""
+    claimed = {request.POST.get("client_id", "")}
     scheme, _, credentials = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
     if scheme.lower() == "basic" and credentials:
         try:
             decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError):
-            return ""
-        return unquote_plus(decoded.partition(":")[0])
-    return request.POST.get("client_id", "")
+            decoded = ""
+        claimed.add(unquote_plus(decoded.partition(":")[0]))
+    return claimed - {""}
 
 
 class ClientAuthThrottleMixin:
@@ -308,10 +310,13 @@ class ClientAuthThrottleMixin:
     Retry-After until the window ends (RFC 6749 §2.3.1: protect against brute force)."""
 
     def dispatch(self, request, *args, **kwargs):
-        client_id = _client_id_of(request)
-        key = "oauth:client-auth-failures:" + hashlib.sha256(client_id.encode()).hexdigest()
+        keys = [
+            "oauth:client-auth-failures:" + hashlib.sha256(client_id.encode()).hexdigest()
+            for client_id in _claimed_client_ids(request)
+        ]
         window = settings.OAUTH_CLIENT_AUTH_FAILURE_WINDOW_SECONDS
-        if client_id and cache.get(key, 0) >= settings.OAUTH_CLIENT_AUTH_FAILURE_LIMIT:
+        failures = cache.get_many(keys).values()
+        if any(count >= settings.OAUTH_CLIENT_AUTH_FAILURE_LIMIT for count in failures):
             response = JsonResponse(
                 {
                     "error": "invalid_client",
@@ -324,12 +329,13 @@ class ClientAuthThrottleMixin:
             response["Cache-Control"] = "no-store"
             return response
         response = super().dispatch(request, *args, **kwargs)
-        if client_id and response.status_code == 401:
-            cache.add(key, 0, timeout=window)
-            try:
-                cache.incr(key)
-            except ValueError:  # expired between add and incr
-                cache.set(key, 1, timeout=window)
+        if response.status_code == 401:
+            for key in keys:
+                cache.add(key, 0, timeout=window)
+                try:
+                    cache.incr(key)
+                except ValueError:  # expired between add and incr
+                    cache.set(key, 1, timeout=window)
         return response
 
 
@@ -354,6 +360,16 @@ class _ResourceServerIntrospection(IntrospectTokenView):
     http_method_names = ["post", "options"]
 
     def dispatch(self, request, *args, **kwargs):
+        if request.method == "POST" and request.GET:
+            # As DOT's token and revocation endpoints do: credentials must not travel in URLs.
+            return JsonResponse(
+                {
+                    "error": "invalid_request",
+                    "error_description": "URL query parameters are not allowed; send the "
+                    "client credentials and the token in the POST body.",
+                },
+                status=400,
+            )
         client = self._authenticated_client(request)
         if client is None:
             response = JsonResponse(
