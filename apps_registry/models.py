@@ -248,6 +248,21 @@ class AccessRequest(models.Model):
     approval_expires_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1, help_text="Bumped on every change.")
     updated_at = models.DateTimeField(default=timezone.now)
+    # Which reminders the daily send_review_reminders already sent, so a rerun sends none twice.
+    overdue_reminded_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When reviewers were last reminded that this application is past the target.",
+    )
+    expiry_reminder_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="The most urgent expiry reminder the partner got for this approval "
+        "(30, 7 or 1 days before it ends).",
+    )
+    expiry_reminded_at = models.DateTimeField(
+        null=True, blank=True, help_text="When that expiry reminder was sent."
+    )
 
     class Meta:
         ordering = ["-submitted_at"]

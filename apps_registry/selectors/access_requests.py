@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
@@ -15,6 +14,10 @@ from apps_registry.models import AccessRequest, Membership
 
 # Changes requested waits on the partner, so it does not count against the review target.
 WAITING_ON_REVIEWER_STATUSES = (AccessRequest.Status.SUBMITTED, AccessRequest.Status.IN_REVIEW)
+# Partners hear about an approval's end this many calendar days before it (each reminder once).
+EXPIRY_REMINDER_DAYS = (30, 7, 1)
+# Reviewers hear about an overdue application at most once per this many calendar days.
+OVERDUE_REMINDER_EVERY_DAYS = 1
 
 
 def answer_label(field: str) -> str:
@@ -83,8 +86,7 @@ def is_overdue(access_request: AccessRequest, *, now: datetime | None = None) ->
 def overdue_cutoff(*, now: datetime | None = None) -> datetime:
     """Applications last submitted before this moment are past the review target."""
     today = timezone.localdate(now or timezone.now())
-    last_on_target_day = subtract_business_days(today, settings.REVIEW_TARGET_BUSINESS_DAYS)
-    return timezone.make_aware(datetime.combine(last_on_target_day, datetime.min.time()))
+    return _start_of(subtract_business_days(today, settings.REVIEW_TARGET_BUSINESS_DAYS))
 
 
 def overdue_access_requests(*, now: datetime | None = None) -> QuerySet:
@@ -99,15 +101,52 @@ def overdue_access_requests(*, now: datetime | None = None) -> QuerySet:
     )
 
 
-def approvals_ending_in(*, days: Iterable[int], now: datetime | None = None) -> QuerySet:
-    """Live approvals whose expiry falls exactly `days` calendar days from today (e.g. 30, 7, 1),
-    so a daily reminder mails each partner a few times rather than every day."""
-    today = timezone.localdate(now or timezone.now())
-    return (
+def overdue_reminders_due(*, now: datetime | None = None) -> QuerySet:
+    """Overdue applications whose reviewers have not been reminded of them in the last
+    OVERDUE_REMINDER_EVERY_DAYS calendar days (so at most one digest a day lists each)."""
+    now = now or timezone.now()
+    reminded_since = _start_of(
+        timezone.localdate(now) - timedelta(days=OVERDUE_REMINDER_EVERY_DAYS - 1)
+    )
+    return overdue_access_requests(now=now).filter(
+        Q(overdue_reminded_at__isnull=True) | Q(overdue_reminded_at__lt=reminded_since)
+    )
+
+
+def expiry_reminder_due(access_request: AccessRequest, *, now: datetime) -> int | None:
+    """The most urgent expiry reminder (30, 7 or 1 calendar days before the end) now due for this
+    approval and not sent yet, or None. After a missed day only the most urgent one is due."""
+    days_left = (
+        timezone.localdate(access_request.approval_expires_at) - timezone.localdate(now)
+    ).days
+    due = [days for days in EXPIRY_REMINDER_DAYS if days_left <= days]
+    if not due:
+        return None
+    most_urgent = min(due)
+    already_sent = access_request.expiry_reminder_days
+    return most_urgent if already_sent is None or most_urgent < already_sent else None
+
+
+def expiry_reminders_due(*, now: datetime | None = None) -> list[tuple[AccessRequest, int]]:
+    """Live approvals with an expiry reminder due, as (request, days before the end), soonest
+    ending first."""
+    now = now or timezone.now()
+    horizon = _start_of(timezone.localdate(now) + timedelta(days=max(EXPIRY_REMINDER_DAYS) + 1))
+    approvals = (
         AccessRequest.objects.filter(
             status=AccessRequest.Status.APPROVED,
-            approval_expires_at__date__in=[today + timedelta(days=n) for n in days],
+            approval_expires_at__gt=now,
+            approval_expires_at__lt=horizon,
         )
         .select_related("app__partner", "scope")
-        .order_by("approval_expires_at")
+        .order_by("approval_expires_at", "pk")
     )
+    return [
+        (approval, days)
+        for approval in approvals
+        if (days := expiry_reminder_due(approval, now=now)) is not None
+    ]
+
+
+def _start_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, datetime.min.time()))

@@ -65,7 +65,8 @@ def access_request_submit(
 ) -> AccessRequest:
     """Apply for a Custom scope for `app` (submitted). The actor must belong to the app's partner,
     the app must not be suspended, the scope must be active and Custom, and the app must hold no
-    other open application or approval for it. E-mails the reviewers after commit."""
+    other open application or live approval for it (one past its end is expired first). E-mails
+    the reviewers after commit."""
     app = PartnerApp.objects.select_for_update().get(pk=app.pk)
     _require_member(acting_user, partner_id=app.partner_id)
     if app.status == PartnerApp.Status.SUSPENDED:
@@ -79,11 +80,18 @@ def access_request_submit(
             "Add it on the app's Manage API page instead."
         )
     cleaned = _clean_answers(answers, partial=False)
+    now = timezone.now()
+    # An approval past its end still holds the partial unique index until the daily sweep runs;
+    # expire it here (stripping the scope, with its EXPIRE event) so the partner may reapply now.
+    stale_approval = AccessRequest.objects.filter(
+        app=app, scope=scope, status=Status.APPROVED, approval_expires_at__lte=now
+    ).first()
+    if stale_approval is not None:
+        _expire_one(request_id=stale_approval.pk, now=now)
     if AccessRequest.objects.filter(
         app=app, scope=scope, status__in=AccessRequest.ACTIVE_STATUSES
     ).exists():
         raise InvalidTransitionError(_ALREADY_ACTIVE.format(scope=scope.key))
-    now = timezone.now()
     try:
         with transaction.atomic():
             access_request = AccessRequest.objects.create(
@@ -354,10 +362,49 @@ def _expire_one(*, request_id: int, now: datetime) -> bool:
         return False  # revoked or extended since the sweep listed it
     stripped = _withdraw_scope_from_app(access_request)
     _transition(
-        access_request, to_status=Status.EXPIRED, action=Action.EXPIRE, actor=None, details=stripped
+        access_request,
+        to_status=Status.EXPIRED,
+        action=Action.EXPIRE,
+        actor=None,
+        details=stripped,
+        now=now,
     )
     _after_commit(notifications.notify_partner_of_decision, access_request.pk)
     return True
+
+
+# --- Reminder bookkeeping -----------------------------------------------------------------------
+# send_review_reminders records here which reminders went out, after each mail was sent, so a rerun
+# sends none twice. These are bookkeeping fields, not status transitions: no version bump (a
+# reviewer's open page stays current) and no ReviewEvent (the history is of decisions, not mail).
+
+
+@transaction.atomic
+def access_request_record_expiry_reminder(
+    *, request_id: int, days_before: int, now: datetime
+) -> bool:
+    """Record that the partner got the reminder sent `days_before` days ahead of the approval's
+    end. One no more urgent than what is recorded changes nothing (returns False)."""
+    access_request = _lock(request_id)
+    already_sent = access_request.expiry_reminder_days
+    if already_sent is not None and already_sent <= days_before:
+        return False
+    access_request.expiry_reminder_days = days_before
+    access_request.expiry_reminded_at = now
+    access_request.save(update_fields=["expiry_reminder_days", "expiry_reminded_at"])
+    return True
+
+
+@transaction.atomic
+def access_requests_record_overdue_reminder(*, request_ids: list[int], now: datetime) -> int:
+    """Record that reviewers got a digest listing these applications. Returns how many."""
+    access_requests = AccessRequest.objects.select_for_update().filter(pk__in=request_ids)
+    recorded = 0
+    for access_request in access_requests.order_by("pk"):
+        access_request.overdue_reminded_at = now
+        access_request.save(update_fields=["overdue_reminded_at"])
+        recorded += 1
+    return recorded
 
 
 # --- Shared steps -------------------------------------------------------------------------------

@@ -750,6 +750,61 @@ def test_expire_due_expires_only_past_approvals_and_strips_them(
     assert workflow.access_requests_expire_due() == 0
 
 
+def test_reapplying_after_the_approval_ended_but_before_the_sweep_expires_it_first(
+    granted, reviewer, django_capture_on_commit_callbacks, mailoutbox
+):
+    ended = granted["request"]
+    AccessRequest.objects.filter(pk=ended.pk).update(
+        approval_expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    member = make_member(ended.app.partner)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        reapplied = workflow.access_request_submit(
+            app=ended.app, scope=ended.scope, answers=ANSWERS, acting_user=member
+        )
+
+    ended.refresh_from_db()
+    assert ended.status == Status.EXPIRED
+    assert reapplied.status == Status.SUBMITTED
+    assert_scope_stripped(granted)
+    assert [
+        (event.request_id, event.action, event.from_status, event.to_status, event.actor)
+        for event in ReviewEvent.objects.order_by("created_at", "pk")
+    ] == [
+        (ended.pk, Action.EXPIRE, Status.APPROVED, Status.EXPIRED, None),
+        (reapplied.pk, Action.SUBMIT, "", Status.SUBMITTED, member),
+    ]
+    assert sorted((message.subject.split(":")[0], message.to[0]) for message in mailoutbox) == [
+        ("Application to review", reviewer.email),
+        *(("Approval expired", email) for email in member_emails(ended.app.partner)),
+    ]
+
+
+def test_reapplying_while_the_approval_is_live_is_refused_and_changes_nothing(granted, mailoutbox):
+    live = granted["request"]
+    AccessRequest.objects.filter(pk=live.pk).update(
+        approval_expires_at=timezone.now() + timedelta(minutes=1)
+    )
+    before = snapshot(live)
+
+    with pytest.raises(
+        InvalidTransitionError, match="already has an open application or an approval"
+    ):
+        workflow.access_request_submit(
+            app=live.app,
+            scope=live.scope,
+            answers=ANSWERS,
+            acting_user=make_member(live.app.partner),
+        )
+
+    assert snapshot(live) == before
+    assert AccessRequest.objects.count() == 1
+    assert AppScope.objects.filter(app=live.app, scope=live.scope).count() == 1
+    assert AccessToken.objects.get(pk=granted["only"].pk).scope == live.scope.key
+    assert mailoutbox == []
+
+
 def test_a_failed_transition_sends_no_mail(
     in_review, reviewer, django_capture_on_commit_callbacks, mailoutbox
 ):
