@@ -12,6 +12,9 @@ from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.core.cache import cache
 from django.db import connection
 
+from scopes.services import CatalogLoadReport
+from tests.scopes.catalog_data import load_real_catalog
+
 POSTGRES_SKIP_REASON = (
     "needs PostgreSQL (set DATABASE_URL); row locks and triggers are not real on SQLite"
 )
@@ -26,6 +29,13 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture
+def catalog(db) -> CatalogLoadReport:
+    """The real scope catalog, loaded the way production loads it (transactional under
+    live_server, which pytest-django arranges when a test asks for both)."""
+    return load_real_catalog()
 
 
 @pytest.fixture

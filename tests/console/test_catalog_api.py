@@ -10,19 +10,9 @@ from django.test.utils import CaptureQueriesContext
 
 from scopes.models import Scope
 from tests.factories import EndpointFactory, ScopeFactory
-from tests.scopes.catalog_data import SCOPE_COUNT, forget_catalog_version, load_real_catalog
+from tests.scopes.catalog_data import SCOPE_COUNT
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_catalog_version():
-    forget_catalog_version()
-
-
-@pytest.fixture
-def catalog():
-    return load_real_catalog()
 
 
 def _keys(response) -> list[str]:

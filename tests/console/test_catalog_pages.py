@@ -13,22 +13,11 @@ from tests.factories import EndpointFactory, ScopeFactory
 from tests.scopes.catalog_data import (
     SCOPE_COUNT,
     forget_catalog_version,
-    load_real_catalog,
 )
 
 pytestmark = pytest.mark.django_db
 
 LIST_URL = reverse("scope-list")
-
-
-@pytest.fixture(autouse=True)
-def _fresh_catalog_version():
-    forget_catalog_version()
-
-
-@pytest.fixture
-def catalog():
-    return load_real_catalog()
 
 
 def _listed_keys(response) -> list[str]:

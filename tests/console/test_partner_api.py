@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.hashers import check_password
 from rest_framework.test import APIClient
 
-from apps_registry.models import AccessRequest, Membership, PartnerApp, ReviewEvent
+from apps_registry.models import AccessRequest, PartnerApp, ReviewEvent
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -23,18 +23,6 @@ NEW_APP = {
     "privacy_policy_url": "https://app.example.com/privacy",
     "redirect_uris": ["https://app.example.com/callback"],
 }
-
-
-@pytest.fixture
-def member():
-    return factories.MembershipFactory(role=Membership.Role.OWNER)
-
-
-@pytest.fixture
-def api(member):
-    client = APIClient()
-    client.force_login(member.user)
-    return client
 
 
 @pytest.fixture

@@ -36,19 +36,6 @@ ANSWERS = {
 
 
 @pytest.fixture
-def member(client):
-    """A signed-in owner of a partner organisation."""
-    membership = factories.MembershipFactory(role=Membership.Role.OWNER)
-    client.force_login(membership.user)
-    return membership
-
-
-@pytest.fixture
-def app(member):
-    return factories.PartnerAppFactory(partner=member.partner, status=PartnerApp.Status.DRAFT)
-
-
-@pytest.fixture
 def other_app():
     return factories.PartnerAppFactory()
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from rest_framework.test import APIClient
 
 from apps_registry.models import (
     AccessRequest,
@@ -23,26 +22,6 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 REVIEWER_EMAIL = "alice.reviewer@platform.example"
-
-
-@pytest.fixture
-def member(client):
-    """A signed-in owner of a partner organisation."""
-    membership = factories.MembershipFactory(role=Membership.Role.OWNER)
-    client.force_login(membership.user)
-    return membership
-
-
-@pytest.fixture
-def app(member):
-    return factories.PartnerAppFactory(partner=member.partner, status=PartnerApp.Status.DRAFT)
-
-
-@pytest.fixture
-def api(member):
-    client = APIClient()
-    client.force_login(member.user)
-    return client
 
 
 # --- bad input is a 4xx, never a 500 ------------------------------------------------------------

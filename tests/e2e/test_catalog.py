@@ -7,14 +7,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.scopes.catalog_data import load_real_catalog
-
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results"
-
-
-@pytest.fixture
-def catalog(transactional_db):
-    return load_real_catalog()
 
 
 def test_search_by_api_name_finds_the_scope_and_its_endpoint(live_server, page, catalog):

@@ -22,7 +22,6 @@ from tests import factories
 from tests.apps_registry.review_helpers import ANSWERS
 from tests.e2e.consent_helpers import SCREENSHOTS, log_in, screenshot
 from tests.e2e.test_review_workflow import open_from_queue, sign_in_as_reviewer
-from tests.scopes.catalog_data import load_real_catalog
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -33,11 +32,6 @@ FIRST_REVIEWER = "rita.reviewer@example.com"
 SECOND_REVIEWER = "sam.reviewer@example.com"
 APP_NAME = "Helpdesk Sync"
 SCOPE_KEY = "seller.customer_service"
-
-
-@pytest.fixture
-def catalog(transactional_db):
-    return load_real_catalog()
 
 
 def outbox_since(start: int) -> list[tuple[str, str]]:

@@ -7,24 +7,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
-from django.core.cache import cache
 from playwright.sync_api import Page, expect
 
 from apps_registry.models import AccessRequest, AppScope, Membership, PartnerApp
 from tests import factories
-from tests.scopes.catalog_data import load_real_catalog
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results"
 PASSWORD = "a-Long-and-unusual-passphrase-42"
-
-
-@pytest.fixture
-def catalog(transactional_db):
-    cache.clear()  # allauth's rate-limit counters live in the (local-memory) cache
-    return load_real_catalog()
 
 
 def shot(page: Page, name: str) -> None:

@@ -53,7 +53,7 @@ def test_endpoint_changelist_queries_do_not_grow_with_endpoints(mfa_admin_client
     assert many == few
 
 
-def test_scope_changelist_search_and_filters_answer(mfa_admin_client, loaded_catalog):
+def test_scope_changelist_search_and_filters_answer(mfa_admin_client, catalog):
     url = reverse("admin:scopes_scope_changelist")
 
     response = mfa_admin_client.get(url, {"q": "seller.product.write"})

@@ -149,7 +149,7 @@ def test_same_template_position_with_different_parameter_names_keeps_each_name()
 
 
 @pytest.mark.django_db
-def test_real_catalog_resolves_a_concrete_call(loaded_catalog):
+def test_real_catalog_resolves_a_concrete_call(catalog):
     match = resolve_endpoint("post", "/product/202309/products/17293822569/inventory/update")
 
     assert match.path == "/product/202309/products/{product_id}/inventory/update"
@@ -160,7 +160,7 @@ def test_real_catalog_resolves_a_concrete_call(loaded_catalog):
 
 
 @pytest.mark.django_db
-def test_endpoint_without_scopes_resolves_with_no_scope(loaded_catalog):
+def test_endpoint_without_scopes_resolves_with_no_scope(catalog):
     match = resolve_endpoint("GET", "/affiliate_creator/202512/samples/deeplink?x=1")
 
     assert match.title == "Creator Get Sample Request Deeplink"
@@ -168,7 +168,7 @@ def test_endpoint_without_scopes_resolves_with_no_scope(loaded_catalog):
 
 
 @pytest.mark.django_db
-def test_index_is_reused_while_the_version_is_unchanged(loaded_catalog, django_assert_num_queries):
+def test_index_is_reused_while_the_version_is_unchanged(catalog, django_assert_num_queries):
     resolve_endpoint("GET", "/order/202309/orders")
 
     with django_assert_num_queries(0):
@@ -179,7 +179,7 @@ def test_index_is_reused_while_the_version_is_unchanged(loaded_catalog, django_a
 
 @pytest.mark.django_db
 def test_loading_a_changed_catalog_bumps_the_version_and_rebuilds_the_index(
-    loaded_catalog, django_capture_on_commit_callbacks
+    catalog, django_capture_on_commit_callbacks
 ):
     assert resolve_endpoint("GET", "/product/202309/products/1").title == "Get Product"
     data = real_catalog_data()
@@ -199,9 +199,7 @@ def test_loading_a_changed_catalog_bumps_the_version_and_rebuilds_the_index(
 
 
 @pytest.mark.django_db
-def test_unchanged_load_does_not_bump_the_version(
-    loaded_catalog, django_capture_on_commit_callbacks
-):
+def test_unchanged_load_does_not_bump_the_version(catalog, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         catalog_load(data=real_catalog_data())
 
@@ -210,7 +208,7 @@ def test_unchanged_load_does_not_bump_the_version(
 
 @pytest.mark.django_db
 def test_deactivated_scope_no_longer_unlocks_its_endpoints(
-    loaded_catalog, django_capture_on_commit_callbacks
+    catalog, django_capture_on_commit_callbacks
 ):
     path = "/product/202309/products/1/inventory/update"
     assert resolve_endpoint("POST", path).scope_keys == frozenset({"seller.product.write"})
