@@ -14,8 +14,13 @@ from django.db.models import Q
 from apps_registry.errors import DomainError
 
 REVIEWERS_GROUP = "Reviewers"
-# Reviewers see everything the queue links to (view) and decide through the workflow (review).
+# Reviewers see everything the queue links to (view), decide through the workflow (review) and
+# keep the catalog's texts and types up to date (change scope; the key stays guarded).
 REVIEWER_PERMISSIONS = (
+    ("scopes", "view_scope"),
+    ("scopes", "change_scope"),
+    ("scopes", "view_endpoint"),
+    ("apps_registry", "view_partnerauditevent"),
     ("apps_registry", "review_accessrequest"),
     ("apps_registry", "view_accessrequest"),
     ("apps_registry", "view_reviewevent"),

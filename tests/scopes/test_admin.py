@@ -10,6 +10,8 @@ from django.urls import reverse
 from scopes.matching import CATALOG_VERSION_CACHE_KEY
 from scopes.models import Endpoint, Scope
 from scopes.services import ScopeKeyInUseError, scope_update
+from tests.apps_registry.review_helpers import make_reviewer
+from tests.conftest import sign_in_with_mfa
 from tests.factories import (
     AccessRequestFactory,
     AppScopeFactory,
@@ -140,15 +142,22 @@ def test_service_refuses_to_change_the_key_of_a_scope_in_use():
     assert (scope.key, scope.name) == ("seller.widgets.read", "Widgets")
 
 
+@pytest.fixture
+def reviewer_client(client):
+    """A member of the Reviewers group (not a superuser), signed in with TOTP."""
+    sign_in_with_mfa(client, make_reviewer())
+    return client
+
+
 def test_reviewer_edit_of_texts_and_type_is_saved_and_bumps_the_catalog_version(
-    mfa_admin_client, django_capture_on_commit_callbacks
+    reviewer_client, django_capture_on_commit_callbacks
 ):
     from django.core.cache import cache
 
     scope = ScopeFactory(kind=Scope.Kind.PUBLIC)
     url = reverse("admin:scopes_scope_change", args=[scope.pk])
     data = _change_form_post_data(
-        mfa_admin_client,
+        reviewer_client,
         scope,
         kind="custom",
         requires_dual_approval="on",
@@ -157,7 +166,7 @@ def test_reviewer_edit_of_texts_and_type_is_saved_and_bumps_the_catalog_version(
     version_before = cache.get(CATALOG_VERSION_CACHE_KEY)
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = mfa_admin_client.post(url, data)
+        response = reviewer_client.post(url, data)
 
     assert response.status_code == 302
     scope.refresh_from_db()
