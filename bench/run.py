@@ -28,7 +28,7 @@ def main() -> int:
         for name, ratio, target in module.run():
             verdict = "ok" if ratio <= target else "FAIL"
             failures += verdict == "FAIL"
-            print(f"{verdict:4}  {name}: ratio {ratio:.3f} (target ≤ {target})")
+            print(f"{verdict:4}  {name}: ratio {ratio:.3g} (target ≤ {target})")
     return 1 if failures else 0
 
 
