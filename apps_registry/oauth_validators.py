@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 
+from django.utils import timezone
 from oauth2_provider.models import get_grant_model, get_refresh_token_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors
@@ -137,6 +138,7 @@ class ConsoleOAuth2Validator(OAuth2Validator):
         return request.still_granted_scopes
 
     def save_bearer_token(self, token, request, *args, **kwargs):
+        self._cap_lifetime_at_consent(token, request)
         super().save_bearer_token(token, request, *args, **kwargs)
         if request.grant_type == "authorization_code" and token.get("refresh_token"):
             refresh = get_refresh_token_model().objects.get(
@@ -149,6 +151,23 @@ class ConsoleOAuth2Validator(OAuth2Validator):
             )
         if request.user is not None:
             authorization_record_use(seller=request.user, app=request.client)
+
+    @staticmethod
+    def _cap_lifetime_at_consent(token: dict, request) -> None:
+        """An access token never outlives the seller's chosen authorization duration: its
+        `expires_in` (stored and returned) ends with the last of the seller's live consents."""
+        if request.user is None:
+            return
+        consent_ends = (
+            active_authorizations(seller=request.user, app=request.client)
+            .order_by("-expires_at")
+            .values_list("expires_at", flat=True)
+            .first()
+        )
+        if consent_ends is None:
+            return
+        remaining = int((consent_ends - timezone.now()).total_seconds())
+        token["expires_in"] = max(0, min(token["expires_in"], remaining))
 
     def validate_bearer_token(self, token, scopes, request):
         if not super().validate_bearer_token(token, scopes, request):

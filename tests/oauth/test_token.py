@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 
 import pytest
@@ -203,6 +204,22 @@ def test_refresh_never_outlives_the_sellers_chosen_duration(
     time_machine.move_to(timezone.now() + timedelta(days=2))
 
     assert refresh(client, app, tokens["refresh_token"]).json()["error"] == "invalid_grant"
+
+
+def test_access_token_never_outlives_the_sellers_chosen_duration(
+    client, app, seller, shop, time_machine
+):
+    tokens = issue_tokens(client, app, seller, [shop], duration_days=30)
+    time_machine.move_to(timezone.now() + timedelta(days=30) - timedelta(minutes=30))
+
+    refreshed = refresh(client, app, tokens["refresh_token"]).json()
+
+    assert 1790 <= refreshed["expires_in"] <= 1800
+    stored = AccessToken.objects.get(
+        token_checksum=hashlib.sha256(refreshed["access_token"].encode()).hexdigest()
+    )
+    consent_ends = ShopAuthorization.objects.get(shop=shop).expires_at
+    assert abs((stored.expires - consent_ends).total_seconds()) <= 10
 
 
 def test_suspended_app_cannot_refresh_and_its_tokens_stop_working(client, app, seller, shop):
