@@ -309,7 +309,7 @@ class AppendOnlyQuerySet(models.QuerySet):
 
 class AppendOnlyModel(models.Model):
     """A history table: rows are only ever added. The ORM refuses updates and deletes; on
-    PostgreSQL a trigger per table (migrations 0002 and 0004) refuses them for raw SQL too."""
+    PostgreSQL a trigger per table (migrations 0002, 0004 and 0006) refuses them for raw SQL too."""
 
     append_only_message = "This history is append-only: events cannot be changed or deleted."
 
@@ -499,7 +499,7 @@ class ShopAuthorization(models.Model):
         return self.revoked_at is None and self.expires_at > now
 
 
-class AuthorizationEvent(models.Model):
+class AuthorizationEvent(AppendOnlyModel):
     """Append-only history of a seller's consents and revocations, written by the services in
     `services/authorizations.py` in the same transaction as the change."""
 
@@ -511,10 +511,10 @@ class AuthorizationEvent(models.Model):
 
     seller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     app = models.ForeignKey(
-        PartnerApp, on_delete=models.CASCADE, related_name="authorization_events"
+        PartnerApp, on_delete=models.PROTECT, related_name="authorization_events"
     )
     shop = models.ForeignKey(
-        Shop, on_delete=models.CASCADE, related_name="+", null=True, blank=True
+        Shop, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     action = models.CharField(max_length=20, choices=Action.choices)
     scope_keys = models.JSONField(default=list, blank=True)

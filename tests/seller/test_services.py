@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.db import DatabaseError, connection, transaction
 
 from apps_registry.errors import DomainError, InvalidTransitionError, PermissionRefusedError
 from apps_registry.models import AuthorizationEvent, PartnerApp, ShopAuthorization
@@ -92,3 +93,46 @@ def test_record_use_writes_at_most_once_a_minute(app, seller, shop, django_asser
         authorization_record_use(seller=seller, app=app)
 
     assert ShopAuthorization.objects.get().last_used_at == first
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda e: (setattr(e, "action", "revoke_app"), e.save()),
+        lambda e: e.delete(),
+        lambda e: AuthorizationEvent.objects.filter(pk=e.pk).update(action="revoke_app"),
+        lambda e: AuthorizationEvent.objects.filter(pk=e.pk).delete(),
+    ],
+    ids=["save", "delete", "queryset-update", "queryset-delete"],
+)
+def test_consent_history_cannot_be_changed_through_the_orm(app, seller, shop, tamper):
+    _grant(app, seller, [shop])
+    event = AuthorizationEvent.objects.get()
+
+    with pytest.raises(PermissionRefusedError, match="append-only"):
+        tamper(event)
+
+    assert AuthorizationEvent.objects.get().action == "grant"
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE apps_registry_authorizationevent SET action = 'revoke_app' WHERE id = %s",
+        "DELETE FROM apps_registry_authorizationevent WHERE id = %s",
+    ],
+    ids=["update", "delete"],
+)
+def test_consent_history_cannot_be_changed_with_raw_sql_on_postgresql(app, seller, shop, sql):
+    _grant(app, seller, [shop])
+    event = AuthorizationEvent.objects.get()
+
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(sql, [event.pk])
+
+    assert AuthorizationEvent.objects.get().action == "grant"
