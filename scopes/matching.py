@@ -39,15 +39,9 @@ class EndpointRow:
 
 
 @dataclass(frozen=True, slots=True)
-class EndpointMatch:
-    """The endpoint a call hit, the values of its path parameters, the scopes that unlock it."""
+class EndpointMatch(EndpointRow):
+    """The endpoint a call hit (with the scopes that unlock it) and its path parameters' values."""
 
-    endpoint_id: int
-    method: str
-    path: str
-    title: str
-    needs_shop: bool
-    scope_keys: frozenset[str]
     path_params: dict[str, str] = field(default_factory=dict, compare=False)
 
 
