@@ -202,6 +202,12 @@ def _domain_error_response(error: DomainError) -> Response:
 class PartnerApi(APIView):
     permission_classes = [IsAuthenticated]
 
+    def paginated_response(self, queryset, serializer_class) -> Response:
+        """One page of `queryset` (limit/offset) in DRF's paginated envelope."""
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(queryset, self.request, view=self)
+        return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
 
 class AppListCreateApi(PartnerApi):
     @extend_schema(
@@ -214,9 +220,7 @@ class AppListCreateApi(PartnerApi):
         apps = selectors.apps_for_user(user=request.user).prefetch_related(
             "requested_scopes__scope"
         )
-        paginator = LimitOffsetPagination()
-        page = paginator.paginate_queryset(apps, request, view=self)
-        return paginator.get_paginated_response(AppOutputSerializer(page, many=True).data)
+        return self.paginated_response(apps, AppOutputSerializer)
 
     @extend_schema(
         operation_id="apps_create",
@@ -282,9 +286,7 @@ class AccessRequestListCreateApi(PartnerApi):
     )
     def get(self, request):
         access_requests = selectors.access_requests_for_user(user=request.user)
-        paginator = LimitOffsetPagination()
-        page = paginator.paginate_queryset(access_requests, request, view=self)
-        return paginator.get_paginated_response(AccessRequestOutputSerializer(page, many=True).data)
+        return self.paginated_response(access_requests, AccessRequestOutputSerializer)
 
     @extend_schema(
         operation_id="requests_create",
