@@ -309,7 +309,8 @@ class AppendOnlyQuerySet(models.QuerySet):
 
 class AppendOnlyModel(models.Model):
     """A history table: rows are only ever added. The ORM refuses updates and deletes; on
-    PostgreSQL a trigger per table (migrations 0002, 0004 and 0006) refuses them for raw SQL too."""
+    PostgreSQL a trigger per table (apps_registry.history_triggers) refuses them for raw SQL
+    too."""
 
     append_only_message = "This history is append-only: events cannot be changed or deleted."
 

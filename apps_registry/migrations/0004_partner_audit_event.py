@@ -1,8 +1,7 @@
 """The partner audit trail (PartnerAuditEvent), append-only in the database too.
 
-On PostgreSQL a trigger refuses UPDATE and DELETE, so neither raw SQL nor a bypassed ORM can
-rewrite it. The trigger function is generic (it names the table it guards), so later history
-tables can reuse it; SQLite (development only) relies on the model's refusals.
+On PostgreSQL a trigger (apps_registry.history_triggers) refuses UPDATE and DELETE, so neither
+raw SQL nor a bypassed ORM can rewrite it.
 """
 
 import django.db.models.deletion
@@ -10,35 +9,7 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
-TABLE = "apps_registry_partnerauditevent"
-FUNCTION = "apps_registry_refuse_history_change"
-TRIGGER = "apps_registry_partnerauditevent_append_only"
-
-CREATE_SQL = f"""
-CREATE OR REPLACE FUNCTION {FUNCTION}() RETURNS trigger AS $$
-BEGIN
-    RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP
-        USING ERRCODE = 'insufficient_privilege';
-END;
-$$ LANGUAGE plpgsql;
-
-CREATE TRIGGER {TRIGGER}
-    BEFORE UPDATE OR DELETE ON {TABLE}
-    FOR EACH ROW EXECUTE FUNCTION {FUNCTION}();
-"""
-
-DROP_SQL = f"""
-DROP TRIGGER IF EXISTS {TRIGGER} ON {TABLE};
-DROP FUNCTION IF EXISTS {FUNCTION}();
-"""
-
-
-def _on_postgresql(sql: str):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(sql, params=None)  # the SQL holds a literal %
-
-    return run
+from apps_registry.history_triggers import append_only_trigger
 
 
 class Migration(migrations.Migration):
@@ -130,5 +101,5 @@ class Migration(migrations.Migration):
                 "ordering": ["-created_at", "-pk"],
             },
         ),
-        migrations.RunPython(_on_postgresql(CREATE_SQL), _on_postgresql(DROP_SQL)),
+        append_only_trigger("apps_registry_partnerauditevent"),
     ]

@@ -1,22 +1,11 @@
 """Seller-consent history (AuthorizationEvent) becomes append-only like the other history tables:
-PROTECT instead of CASCADE from apps and shops, and on PostgreSQL the generic trigger function
-from 0004 refuses UPDATE and DELETE."""
+PROTECT instead of CASCADE from apps and shops, and on PostgreSQL the same trigger as the others."""
 
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-TABLE = "apps_registry_authorizationevent"
-TRIGGER = "apps_registry_authorizationevent_append_only"
-FUNCTION = "apps_registry_refuse_history_change"  # created by 0004
-
-
-def _on_postgresql(sql: str):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(sql)
-
-    return run
+from apps_registry.history_triggers import append_only_trigger
 
 
 class Migration(migrations.Migration):
@@ -45,11 +34,5 @@ class Migration(migrations.Migration):
                 to="apps_registry.shop",
             ),
         ),
-        migrations.RunPython(
-            _on_postgresql(
-                f"CREATE TRIGGER {TRIGGER} BEFORE UPDATE OR DELETE ON {TABLE} "
-                f"FOR EACH ROW EXECUTE FUNCTION {FUNCTION}()"
-            ),
-            _on_postgresql(f"DROP TRIGGER IF EXISTS {TRIGGER} ON {TABLE}"),
-        ),
+        append_only_trigger("apps_registry_authorizationevent"),
     ]
