@@ -9,19 +9,8 @@ from __future__ import annotations
 
 from oauth2_provider.scopes import BaseScopes
 
-from apps_registry.models import AppScope, PartnerApp
-from apps_registry.selectors.availability import available_scope_keys
+from apps_registry.selectors.availability import requestable_scope_keys
 from scopes.models import Scope
-
-
-def chosen_scope_keys(*, app: PartnerApp) -> set[str]:
-    """The scopes the partner chose for its app on the Manage API page (AppScope rows)."""
-    return set(AppScope.objects.filter(app=app).values_list("scope__key", flat=True))
-
-
-def requestable_scope_keys(*, app: PartnerApp) -> set[str]:
-    """What the app may put in `scope` right now: available to it and chosen by it."""
-    return available_scope_keys(app=app) & chosen_scope_keys(app=app)
 
 
 class CatalogScopes(BaseScopes):

@@ -20,9 +20,8 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors
 
 from apps_registry.models import RedeemedAuthorizationCode
-from apps_registry.oauth_scopes import chosen_scope_keys
 from apps_registry.selectors.authorizations import active_authorizations, granted_scope_keys
-from apps_registry.selectors.availability import available_scope_keys
+from apps_registry.selectors.availability import available_scope_keys, chosen_scope_keys
 from apps_registry.services.authorizations import authorization_record_use
 from scopes.models import Scope
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from django.db.models import Q
 from django.utils import timezone
 
-from apps_registry.models import AccessRequest, PartnerApp
+from apps_registry.models import AccessRequest, AppScope, PartnerApp
 from scopes.models import Scope
 
 
@@ -26,3 +26,13 @@ def available_scope_keys(*, app: PartnerApp, now: datetime | None = None) -> set
         )
         .values_list("key", flat=True)
     )
+
+
+def chosen_scope_keys(*, app: PartnerApp) -> set[str]:
+    """The scopes the partner chose for its app on the Manage API page (AppScope rows)."""
+    return set(AppScope.objects.filter(app=app).values_list("scope__key", flat=True))
+
+
+def requestable_scope_keys(*, app: PartnerApp) -> set[str]:
+    """What the app may ask sellers for right now: available to it and chosen by it."""
+    return available_scope_keys(app=app) & chosen_scope_keys(app=app)

@@ -25,6 +25,7 @@ from apps_registry.models import (
     ShopAuthorization,
 )
 from apps_registry.selectors.authorizations import granted_scope_keys
+from apps_registry.selectors.availability import requestable_scope_keys
 from apps_registry.tokens import revoke_tokens, strip_scope_from_tokens
 from scopes.models import Scope
 
@@ -92,6 +93,22 @@ def authorization_grant(
     if len(scopes) != len(scope_keys):
         unknown = sorted(scope_keys - {scope.key for scope in scopes})
         raise DomainError(f"Unknown scope: {', '.join(unknown)}.")
+    # The consent page only offers what DOT validated, but the rule belongs here, whoever calls.
+    not_requestable = scope_keys - requestable_scope_keys(app=app)
+    if not_requestable:
+        raise PermissionRefusedError(
+            f"{app.name} may not ask for: {', '.join(sorted(not_requestable))}."
+        )
+    required_withdrawn = set(
+        AppScope.objects.filter(
+            app=app, is_required=True, scope__key__in=withdrawn_keys
+        ).values_list("scope__key", flat=True)
+    )
+    if required_withdrawn:
+        raise DomainError(
+            f"{app.name} cannot work without: {', '.join(sorted(required_withdrawn))}. "
+            "Cancel instead if you do not want to grant it."
+        )
 
     now = timezone.now()
     expires_at = now + timedelta(days=duration_days)

@@ -46,6 +46,35 @@ def test_grant_refusals_change_nothing(app, seller, shop, overrides, error):
     assert AuthorizationEvent.objects.count() == 0
 
 
+def test_grant_refuses_a_scope_the_app_may_not_ask_for(app, seller, shop, custom_scope):
+    # Customer Service is in the catalog, but the app neither chose it nor holds an approval.
+    with pytest.raises(PermissionRefusedError, match=r"may not ask for: seller\.customer_service"):
+        _grant(app, seller, [shop], scope_keys=["seller.product.basic", "seller.customer_service"])
+
+    assert ShopAuthorization.objects.count() == 0
+    assert AuthorizationEvent.objects.count() == 0
+
+
+def test_grant_refuses_to_withdraw_a_required_scope(app, seller, shop):
+    _grant(app, seller, [shop], scope_keys=["seller.product.basic", "seller.order.info"])
+
+    with pytest.raises(DomainError, match=r"cannot work without: seller\.product\.basic"):
+        _grant(
+            app,
+            seller,
+            [shop],
+            scope_keys=["seller.order.info"],
+            withdrawn_keys=["seller.product.basic"],
+        )
+
+    authorization = ShopAuthorization.objects.get()
+    assert set(authorization.scopes.values_list("key", flat=True)) == {
+        "seller.product.basic",
+        "seller.order.info",
+    }
+    assert AuthorizationEvent.objects.count() == 1
+
+
 def test_grant_refuses_a_shop_the_seller_does_not_own(app, seller, shop):
     with pytest.raises(PermissionRefusedError):
         _grant(app, seller, [shop, factories.ShopFactory()])
