@@ -6,11 +6,13 @@ import json
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 
 from apps_registry.models import AuthorizationEvent, ShopAuthorization
 from tests import factories
-from tests.oauth.flow import issue_tokens
+from tests.oauth.flow import app_with_scopes, issue_tokens
 
 AccessToken = get_access_token_model()
 RefreshToken = get_refresh_token_model()
@@ -197,3 +199,28 @@ def test_create_shop_command_creates_a_seller_who_can_sign_in(capsys):
     call_command("create_shop", owner_email="ada@example.com", name="Second", region="FR")
     assert json.loads(capsys.readouterr().out)["owner_created"] is False
     assert shop.owner.shops.count() == 2
+
+
+def _connect(seller, app_count: int, shops_per_app: int, scopes) -> None:
+    shops = [factories.ShopFactory(owner=seller) for _ in range(shops_per_app)]
+    for _ in range(app_count):
+        app = app_with_scopes(required=scopes[:1], optional=scopes[1:])
+        for shop in shops:
+            factories.ShopAuthorizationFactory(app=app, shop=shop, scopes=scopes)
+
+
+def test_connected_apps_page_runs_a_constant_number_of_queries(
+    client, seller, product_scope, order_scope
+):
+    client.force_login(seller)
+    _connect(seller, app_count=1, shops_per_app=1, scopes=[product_scope, order_scope])
+    with CaptureQueriesContext(connection) as one:
+        assert client.get("/seller/apps/").status_code == 200
+
+    _connect(seller, app_count=4, shops_per_app=3, scopes=[product_scope, order_scope])
+    with CaptureQueriesContext(connection) as many:
+        response = client.get("/seller/apps/")
+
+    assert response.status_code == 200
+    assert len(response.context["connected_apps"]) == 5
+    assert len(many) == len(one)
