@@ -24,7 +24,6 @@ browser:
 
 ## Serve the console at http://127.0.0.1:8000 on an embedded SQLite database with demo data.
 run: setup
-	@mkdir -p var
 	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --noinput
 	DJANGO_DEBUG=1 $(BIN)/python manage.py load_scope_catalog
 	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_demo

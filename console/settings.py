@@ -18,6 +18,8 @@ from django.core.management.utils import get_random_secret_key
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# Development state, git-ignored: the embedded SQLite database.
+VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
 
@@ -102,11 +104,12 @@ TEMPLATES = [
 
 # --- Data -------------------------------------------------------------------------------------
 
-DATABASES = {
-    "default": env.db_url(
-        "DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'console.sqlite3'}"
-    )
-}
+EMBEDDED_DATABASE = VAR_DIR / "console.sqlite3"
+DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{EMBEDDED_DATABASE}")}
+if DATABASES["default"]["NAME"] == str(EMBEDDED_DATABASE):
+    # SQLite creates its file but not the directory, and a fresh clone has no var/ yet: without
+    # it every manage.py command (even `makemigrations --check`) fails opening the database.
+    VAR_DIR.mkdir(exist_ok=True)
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=0)
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
