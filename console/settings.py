@@ -1,9 +1,10 @@
 """Settings for Partner Console: one module, driven by environment variables.
 
 Development (`make run`) needs no variables: DEBUG is on, the database is an embedded SQLite file
-under `var/`, e-mail goes to the console and the cache is local memory. Production sets at least
-DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, DATABASE_URL (PostgreSQL), REDIS_URL and EMAIL_URL, and
-leaves DJANGO_DEBUG unset; `manage.py check --deploy` then passes.
+and the signing key a generated file, both under `var/`, e-mail goes to the console and the cache
+is local memory. Production sets at least DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, DATABASE_URL
+(PostgreSQL), REDIS_URL and EMAIL_URL, and leaves DJANGO_DEBUG unset; `manage.py check --deploy`
+then passes.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 from django.utils.csp import CSP
 
+from console.development_key import development_secret_key
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-# Development state, git-ignored: the embedded SQLite database.
+# Development state: the embedded SQLite database and the development signing key (git-ignored).
 VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
@@ -26,14 +29,18 @@ env = environ.Env()
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 TESTING = env.bool("DJANGO_TESTING", default=False)
 
-# No key lives in the repository. Development and tests get a random one per process, which only
-# costs them their sessions on restart; production must provide its own.
+# No key lives in the repository; production must provide its own. Development generates one into
+# var/ once, so that a client secret printed by one command verifies in the server and a reload
+# keeps everyone signed in. Tests get a random one per process and never touch a developer's file.
 # Keys are read without django-environ, which would take a value starting with "$" for a reference.
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
-    if not (DEBUG or TESTING):
+    if TESTING:
+        SECRET_KEY = get_random_secret_key()
+    elif DEBUG:
+        SECRET_KEY = development_secret_key(VAR_DIR / "secret_key")
+    else:
         raise ImproperlyConfigured("Set DJANGO_SECRET_KEY (or DJANGO_DEBUG=1 for development).")
-    SECRET_KEY = get_random_secret_key()
 
 # Client secrets and other long random credentials are hashed with HMAC-SHA256 under this key
 # (ADR 0003). It defaults to SECRET_KEY; set it separately so SECRET_KEY can rotate on its own.

@@ -1,8 +1,93 @@
-"""`make run` and `manage.py` in development: a fresh clone's missing var/."""
+"""`make run` and `manage.py` in development: one signing key for every process, a fresh clone's
+missing var/."""
 
 from __future__ import annotations
 
+import json
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from console.development_key import development_secret_key
 from tests.conftest import run_manage
+
+# Runs in a second process: the real token endpoint, with the client's id and secret from the env.
+EXCHANGE_A_BAD_CODE = """
+import base64, json, os
+from django.test import Client
+credentials = f"{os.environ['CLIENT_ID']}:{os.environ['CLIENT_SECRET']}".encode()
+response = Client(HTTP_HOST="127.0.0.1").post(
+    "/oauth/token/",
+    {"grant_type": "authorization_code", "code": "no-such-code",
+     "redirect_uri": "https://demo.example/cb", "code_verifier": "v" * 43},
+    HTTP_AUTHORIZATION="Basic " + base64.b64encode(credentials).decode(),
+)
+print(json.dumps({"status": response.status_code, **response.json()}))
+"""
+
+
+def test_the_development_key_is_created_once_and_readable_by_its_owner_only(tmp_path):
+    path = tmp_path / "var" / "secret_key"
+
+    first = development_secret_key(path)
+
+    assert len(first) >= 50
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert development_secret_key(path) == first
+    assert list(path.parent.iterdir()) == [path]
+
+
+def test_an_existing_development_key_is_never_replaced(tmp_path):
+    path = tmp_path / "secret_key"
+    path.write_text("the-key-another-process-wrote-first\n")
+
+    assert development_secret_key(path) == "the-key-another-process-wrote-first"
+    assert path.read_text() == "the-key-another-process-wrote-first\n"
+
+
+def test_an_empty_development_key_file_is_refused_with_what_to_do(tmp_path):
+    path = tmp_path / "secret_key"
+    path.write_text("")
+
+    with pytest.raises(ImproperlyConfigured, match=r"is empty\. Delete it"):
+        development_secret_key(path)
+
+    assert path.read_text() == ""
+
+
+def test_a_client_secret_printed_by_one_process_authenticates_in_another(fresh_checkout):
+    migrated = run_manage(fresh_checkout, "migrate", "--noinput", DJANGO_DEBUG="1")
+    assert migrated.returncode == 0, migrated.stderr
+    key_file = fresh_checkout / "var" / "secret_key"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    partner = run_manage(
+        fresh_checkout, "create_partner", "--name", "Demo", "--owner-email", "o@demo.example",
+        "--password", "demo-owner-2026", DJANGO_DEBUG="1",
+    )  # fmt: skip
+    assert partner.returncode == 0, partner.stderr
+    app = run_manage(
+        fresh_checkout, "create_app", "--partner-id", str(json.loads(partner.stdout)["partner_id"]),
+        "--name", "Demo", "--redirect-uri", "https://demo.example/cb", DJANGO_DEBUG="1",
+    )  # fmt: skip
+    assert app.returncode == 0, app.stderr
+    credentials = json.loads(app.stdout)
+
+    exchange = run_manage(
+        fresh_checkout,
+        "shell",
+        "--command",
+        EXCHANGE_A_BAD_CODE,
+        DJANGO_DEBUG="1",
+        CLIENT_ID=credentials["client_id"],
+        CLIENT_SECRET=credentials["client_secret"],
+    )
+
+    assert exchange.returncode == 0, exchange.stderr
+    # invalid_grant, not invalid_client: the client authenticated; only the code was wrong.
+    assert json.loads(exchange.stdout.splitlines()[-1]) == {
+        "status": 400,
+        "error": "invalid_grant",
+    }
 
 
 def test_the_migrations_gate_of_make_lint_runs_on_a_fresh_clone(fresh_checkout):
@@ -12,3 +97,5 @@ def test_the_migrations_gate_of_make_lint_runs_on_a_fresh_clone(fresh_checkout):
 
     assert result.returncode == 0, result.stderr
     assert "No changes detected" in result.stdout
+    # Test settings never create or read a developer's key.
+    assert not (fresh_checkout / "var" / "secret_key").exists()
