@@ -51,8 +51,13 @@ ALLOWED_HOSTS = env.list(
 )
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
+# The port `make run` serves on; the issuer and every URL the demo prints follow it.
+PORT = os.environ.get("PORT") or "8000"
+if not (PORT.isdigit() and 0 < int(PORT) < 65536):
+    raise ImproperlyConfigured(f"PORT must be a TCP port number such as 8010, not {PORT!r}.")
+
 # Public base URL of the authorization server: the OAuth issuer (RFC 8414, RFC 9207 `iss`).
-OAUTH_ISSUER = env.str("OAUTH_ISSUER", default="http://127.0.0.1:8000")
+OAUTH_ISSUER = env.str("OAUTH_ISSUER", default=f"http://127.0.0.1:{PORT}")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

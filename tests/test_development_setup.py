@@ -1,15 +1,17 @@
-"""`make run` and `manage.py` in development: one signing key for every process, a fresh clone's
-missing var/."""
+"""`make run` and `manage.py` in development: one signing key for every process, the port, a fresh
+clone's missing var/."""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from console.development_key import development_secret_key
-from tests.conftest import run_manage
+from tests.conftest import ROOT, run_manage
 
 # Runs in a second process: the real token endpoint, with the client's id and secret from the env.
 EXCHANGE_A_BAD_CODE = """
@@ -99,3 +101,69 @@ def test_the_migrations_gate_of_make_lint_runs_on_a_fresh_clone(fresh_checkout):
     assert "No changes detected" in result.stdout
     # Test settings never create or read a developer's key.
     assert not (fresh_checkout / "var" / "secret_key").exists()
+
+
+def issuer_settings(**variables: str) -> subprocess.CompletedProcess:
+    """The issuer settings a process configured by `variables` (and test mode) ends up with."""
+    return run_manage(
+        ROOT,
+        "shell",
+        "--command",
+        "from django.conf import settings; import json; print(json.dumps("
+        "[settings.OAUTH_ISSUER, settings.OAUTH2_PROVIDER['OIDC_ISS_ENDPOINT']]))",
+        DJANGO_TESTING="1",
+        **variables,
+    )
+
+
+@pytest.mark.parametrize(
+    ("variables", "issuer"),
+    [
+        ({}, "http://127.0.0.1:8000"),
+        ({"PORT": "8010"}, "http://127.0.0.1:8010"),
+        (
+            {"PORT": "8010", "OAUTH_ISSUER": "https://console.example.com"},
+            "https://console.example.com",
+        ),
+    ],
+)
+def test_the_issuer_defaults_to_the_port_served_on(variables, issuer):
+    result = issuer_settings(**variables)
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.splitlines()[-1]) == [issuer, issuer]
+
+
+def test_a_port_that_is_not_a_number_is_refused_with_an_example():
+    result = issuer_settings(PORT="80a0")
+
+    assert result.returncode != 0
+    assert "PORT must be a TCP port number such as 8010, not '80a0'." in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("arguments", "variables"),
+    [(["PORT=8010"], {}), ([], {"PORT": "8010"})],
+    ids=["make-variable", "environment"],
+)
+def test_make_run_serves_on_the_port_it_is_given_and_passes_it_on(arguments, variables):
+    env = {key: value for key, value in os.environ.items() if key != "PORT"}
+
+    # make from PATH, as a user runs it; the test's own arguments, no shell.
+    result = subprocess.run(  # noqa: S603
+        ["make", "--dry-run", "run", *arguments],  # noqa: S607
+        cwd=ROOT,
+        env={**env, **variables},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    django_lines = [line for line in result.stdout.splitlines() if "manage.py" in line]
+    assert [line.split("manage.py ")[1] for line in django_lines] == [
+        "migrate --noinput",
+        "load_scope_catalog",
+        "seed_demo",
+        "runserver 127.0.0.1:8010",
+    ]
+    assert all(line.startswith("DJANGO_DEBUG=1 PORT=8010 ") for line in django_lines)
