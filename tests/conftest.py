@@ -24,8 +24,13 @@ ROOT = Path(__file__).resolve().parent.parent
 CHECKOUT_CONTENTS = ("manage.py", "console", "apps_registry", "scopes", "templates", "static")
 # Variables that would make a subprocess use this machine's database, keys or URLs.
 DEPLOYMENT_VARIABLES = (
-    "DATABASE_URL", "REDIS_URL", "EMAIL_URL", "CREDENTIAL_HASH_KEY", "OAUTH_ISSUER", "PORT"
-)  # fmt: skip
+    "DATABASE_URL",
+    "REDIS_URL",
+    "EMAIL_URL",
+    "CREDENTIAL_HASH_KEY",
+    "OAUTH_ISSUER",
+    "PORT",
+)
 
 POSTGRES_SKIP_REASON = (
     "needs PostgreSQL (set DATABASE_URL); row locks and triggers are not real on SQLite"
