@@ -5,6 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 CHROMIUM := /usr/bin/chromium
+# `make run PORT=8010` or `PORT=8010 make run`; settings derive the OAuth issuer from it.
+PORT ?= 8000
+DEV_MANAGE = DJANGO_DEBUG=1 PORT=$(PORT) $(BIN)/python manage.py
 export UV_LINK_MODE := copy
 
 .PHONY: setup run test test-fast lint format bench browser demo clean
@@ -22,13 +25,12 @@ setup: $(BIN)/uv
 browser:
 	@test -x $(CHROMIUM) || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
-## Serve the console at http://127.0.0.1:8000 on an embedded SQLite database with demo data.
+## Serve the console at http://127.0.0.1:$(PORT) on an embedded SQLite database with demo data.
 run: setup
-	@mkdir -p var
-	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --noinput
-	DJANGO_DEBUG=1 $(BIN)/python manage.py load_scope_catalog
-	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_demo
-	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(DEV_MANAGE) migrate --noinput
+	$(DEV_MANAGE) load_scope_catalog
+	$(DEV_MANAGE) seed_demo
+	$(DEV_MANAGE) runserver 127.0.0.1:$(PORT)
 
 ## Every test. With DATABASE_URL set they run on that database; without it, on SQLite.
 test: setup browser

@@ -1,9 +1,10 @@
 """Settings for Partner Console: one module, driven by environment variables.
 
 Development (`make run`) needs no variables: DEBUG is on, the database is an embedded SQLite file
-under `var/`, e-mail goes to the console and the cache is local memory. Production sets at least
-DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, DATABASE_URL (PostgreSQL), REDIS_URL and EMAIL_URL, and
-leaves DJANGO_DEBUG unset; `manage.py check --deploy` then passes.
+and the signing key a generated file, both under `var/`, e-mail goes to the console and the cache
+is local memory. Production sets at least DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, DATABASE_URL
+(PostgreSQL), REDIS_URL and EMAIL_URL, and leaves DJANGO_DEBUG unset; `manage.py check --deploy`
+then passes.
 """
 
 from __future__ import annotations
@@ -17,21 +18,29 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 from django.utils.csp import CSP
 
+from console.development_key import development_secret_key
+
 BASE_DIR = Path(__file__).resolve().parent.parent
+# Development state: the embedded SQLite database and the development signing key (git-ignored).
+VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 TESTING = env.bool("DJANGO_TESTING", default=False)
 
-# No key lives in the repository. Development and tests get a random one per process, which only
-# costs them their sessions on restart; production must provide its own.
+# No key lives in the repository; production must provide its own. Development generates one into
+# var/ once, so that a client secret printed by one command verifies in the server and a reload
+# keeps everyone signed in. Tests get a random one per process and never touch a developer's file.
 # Keys are read without django-environ, which would take a value starting with "$" for a reference.
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
-    if not (DEBUG or TESTING):
+    if TESTING:
+        SECRET_KEY = get_random_secret_key()
+    elif DEBUG:
+        SECRET_KEY = development_secret_key(VAR_DIR / "secret_key")
+    else:
         raise ImproperlyConfigured("Set DJANGO_SECRET_KEY (or DJANGO_DEBUG=1 for development).")
-    SECRET_KEY = get_random_secret_key()
 
 # Client secrets and other long random credentials are hashed with HMAC-SHA256 under this key
 # (ADR 0003). It defaults to SECRET_KEY; set it separately so SECRET_KEY can rotate on its own.
@@ -42,8 +51,13 @@ ALLOWED_HOSTS = env.list(
 )
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
+# The port `make run` serves on; the issuer and every URL the demo prints follow it.
+PORT = os.environ.get("PORT") or "8000"
+if not (PORT.isdigit() and 0 < int(PORT) < 65536):
+    raise ImproperlyConfigured(f"PORT must be a TCP port number such as 8010, not {PORT!r}.")
+
 # Public base URL of the authorization server: the OAuth issuer (RFC 8414, RFC 9207 `iss`).
-OAUTH_ISSUER = env.str("OAUTH_ISSUER", default="http://127.0.0.1:8000")
+OAUTH_ISSUER = env.str("OAUTH_ISSUER", default=f"http://127.0.0.1:{PORT}")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -102,11 +116,12 @@ TEMPLATES = [
 
 # --- Data -------------------------------------------------------------------------------------
 
-DATABASES = {
-    "default": env.db_url(
-        "DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'console.sqlite3'}"
-    )
-}
+EMBEDDED_DATABASE = VAR_DIR / "console.sqlite3"
+DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{EMBEDDED_DATABASE}")}
+if DATABASES["default"]["NAME"] == str(EMBEDDED_DATABASE):
+    # SQLite creates its file but not the directory, and a fresh clone has no var/ yet: without
+    # it every manage.py command (even `makemigrations --check`) fails opening the database.
+    VAR_DIR.mkdir(exist_ok=True)
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=0)
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
@@ -14,6 +18,19 @@ from django.db import connection
 
 from scopes.services import CatalogLoadReport
 from tests.scopes.catalog_data import load_real_catalog
+
+ROOT = Path(__file__).resolve().parent.parent
+# What a clone holds that `manage.py` needs; not .venv, var/ or anything else a run leaves behind.
+CHECKOUT_CONTENTS = ("manage.py", "console", "apps_registry", "scopes", "templates", "static")
+# Variables that would make a subprocess use this machine's database, keys or URLs.
+DEPLOYMENT_VARIABLES = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "EMAIL_URL",
+    "CREDENTIAL_HASH_KEY",
+    "OAUTH_ISSUER",
+    "PORT",
+)
 
 POSTGRES_SKIP_REASON = (
     "needs PostgreSQL (set DATABASE_URL); row locks and triggers are not real on SQLite"
@@ -82,3 +99,35 @@ def mfa_admin_client(client, admin_user):
     """A superuser signed in with password and TOTP, as the staff MFA guard on /admin/ requires."""
     sign_in_with_mfa(client, admin_user)
     return client
+
+
+@pytest.fixture
+def fresh_checkout(tmp_path) -> Path:
+    """A copy of the project as a fresh clone has it: no var/ (no database, no key) yet."""
+    checkout = tmp_path / "checkout"
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for name in CHECKOUT_CONTENTS:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, checkout / name, ignore=ignore)
+        else:
+            checkout.mkdir(exist_ok=True)
+            shutil.copy2(source, checkout / name)
+    return checkout
+
+
+def run_manage(checkout: Path, *args: str, **variables: str) -> subprocess.CompletedProcess:
+    """`manage.py *args` in its own process, in `checkout`, with only `variables` configuring it."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "REQUIRE_")) and key not in DEPLOYMENT_VARIABLES
+    }
+    return subprocess.run(  # noqa: S603 - the test's own arguments, no shell
+        [sys.executable, "manage.py", *args],
+        cwd=checkout,
+        env={**env, **variables},
+        capture_output=True,
+        text=True,
+        check=False,
+    )

@@ -62,3 +62,22 @@ def test_seed_demo_refuses_without_debug(settings):
         call_command("seed_demo")
 
     assert get_user_model().objects.count() == 0
+
+
+def test_seed_demo_prints_every_url_under_the_issuer_make_run_serves(settings, capsys):
+    settings.DEBUG = True
+    settings.OAUTH_ISSUER = "http://127.0.0.1:8010"
+    load_real_catalog()
+
+    call_command("seed_demo")
+
+    output = capsys.readouterr().out
+    for url in (
+        "http://127.0.0.1:8010/ ",
+        "http://127.0.0.1:8010/console/",
+        "http://127.0.0.1:8010/oauth/token/",
+        "http://127.0.0.1:8010/admin/",
+        "http://127.0.0.1:8010/seller/",
+    ):
+        assert url in output
+    assert "8000" not in output

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.urls import reverse
 
 from apps_registry.models import AccessRequest, PartnerApp, Shop
 from apps_registry.services.access_requests import access_request_submit
@@ -96,18 +97,21 @@ class Command(BaseCommand):
         secret = (
             app.get("client_secret") or "(shown once, at the first run; rotate it in the console)"
         )
+        # The issuer is the console's public base URL; under `make run` it follows PORT.
+        base_url = settings.OAUTH_ISSUER.rstrip("/")
         self.stdout.write(
             "\n".join(
                 [
                     "",
-                    "Demo data is ready at http://127.0.0.1:8000 (password for every login below: "
+                    f"Demo data is ready at {base_url}/ (password for every login below: "
                     f"{DEMO_PASSWORD})",
-                    f"  Partner  {PARTNER_EMAIL}  → /console/",
+                    f"  Partner  {PARTNER_EMAIL}  → {base_url}{reverse('partner:dashboard')}",
                     f"           app “{APP_NAME}”: client id {app['client_id']}",
                     f"           client secret {secret}",
-                    f"  Reviewer {REVIEWER_EMAIL}  → /admin/  TOTP secret {reviewer['totp_secret']}"
-                    " (add it to an authenticator app)",
-                    f"  Seller   {SELLER_EMAIL}  → /seller/  shops: "
+                    f"           token endpoint {base_url}{reverse('oauth2_provider:token')}",
+                    f"  Reviewer {REVIEWER_EMAIL}  → {base_url}{reverse('admin:index')}  "
+                    f"TOTP secret {reviewer['totp_secret']} (add it to an authenticator app)",
+                    f"  Seller   {SELLER_EMAIL}  → {base_url}{reverse('seller-home')}  shops: "
                     + ", ".join(f"{shop.name} ({shop.cipher})" for shop in shops),
                     "",
                 ]

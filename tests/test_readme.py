@@ -1,0 +1,57 @@
+"""The README's operator commands run as written, in order, on a fresh database."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from apps_registry.models import Partner, PartnerApp, Shop
+from tests.conftest import ROOT
+
+
+def operator_commands() -> list[list[str]]:
+    """The `manage.py` lines of the README's "Operator commands" block, as argument lists."""
+    section = (ROOT / "README.md").read_text().split("\n## Operator commands\n", 1)[1]
+    block = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    commands = []
+    for line in block.replace("\\\n", " ").splitlines():
+        words = shlex.split(line, comments=True)
+        if "manage.py" in words:
+            commands.append(words[words.index("manage.py") + 1 :])
+    return commands
+
+
+# The README's create_app names partner 1: the first partner of a fresh database.
+@pytest.mark.django_db(transaction=True, reset_sequences=True)
+def test_every_operator_command_in_the_readme_runs_as_written():
+    commands = operator_commands()
+    assert [command[0] for command in commands] == [
+        "migrate",
+        "load_scope_catalog",
+        "create_partner",
+        "create_app",
+        "create_reviewer",
+        "create_shop",
+        "send_review_reminders",
+    ]
+
+    outputs = {}
+    for name, *arguments in commands:
+        out = StringIO()
+        call_command(name, *arguments, stdout=out)
+        outputs[name] = out.getvalue()
+
+    app = PartnerApp.objects.get()
+    assert json.loads(outputs["create_app"])["client_id"] == app.client_id
+    assert (app.partner, app.name, app.status) == (Partner.objects.get(), "Acme Sync", "live")
+    assert {(row.scope.key, row.is_required) for row in app.requested_scopes.all()} == {
+        ("seller.product.basic", True),
+        ("seller.order.info", False),
+    }
+    assert get_user_model().objects.get(email="reviewer@platform.example").is_staff
+    assert Shop.objects.get().owner.email == "seller@shop.example"
