@@ -204,16 +204,50 @@ def test_an_unknown_reason_is_refused_and_changes_nothing(platform, custom_scope
     assert _scope_keys(platform["both"]) == sorted([PRODUCT, CUSTOM])
 
 
-def test_the_connected_apps_page_after_a_platform_revocation(client, platform, seller):
-    _end_approval(platform, "revoked")
+@pytest.mark.parametrize(
+    ("how", "because"),
+    [
+        ("revoked", "because the platform withdrew its approval to use this data."),
+        ("expired", "because its approval to use this data expired."),
+    ],
+)
+def test_the_connected_apps_page_after_a_platform_revocation(
+    client, platform, seller, how, because
+):
+    _end_approval(platform, how)
     client.force_login(seller)
 
     response = client.get("/seller/apps/")
 
+    # The shop left with no permission is gone; the other keeps what the seller still grants.
     connected = {entry.app.name: entry for entry in response.context["connected_apps"]}
     assert sorted(connected) == ["Acme Sync", "Other app"]
     acme = connected["Acme Sync"]
     assert [auth.shop.name for auth in acme.authorizations] == ["Northwind Goods"]
     assert [scope.key for scope in acme.scopes] == [PRODUCT]
-    html = response.content.decode()
-    assert "Southwind Outlet" not in html.split("Other app")[0]
+    # The seller reads what the platform removed, and why.
+    notice = " ".join(response.content.decode().split("Access removed by the platform")[1].split())
+    today = timezone.localdate().strftime("%-d %b %Y")
+    assert (
+        f"{today}: <strong>Acme Sync</strong> can no longer use “Customer Service” on "
+        f"Southwind Outlet, {because} It had no other permission on this shop, so the shop was "
+        "disconnected from it.</li>"
+    ) in notice
+    assert (
+        f"{today}: <strong>Acme Sync</strong> can no longer use “Customer Service” on "
+        f"Northwind Goods, {because} </li>"
+    ) in notice
+    assert "Eastwind Crafts" not in notice  # the other seller's shop
+
+
+def test_the_notice_leaves_out_platform_revocations_older_than_30_days(
+    client, platform, seller, time_machine
+):
+    _end_approval(platform, "revoked")
+    time_machine.move_to(timezone.now() + timedelta(days=30, minutes=1))
+    client.force_login(seller)
+
+    html = client.get("/seller/apps/").content.decode()
+
+    assert "Acme Sync" in html
+    assert "Access removed by the platform" not in html
