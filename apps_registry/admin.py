@@ -528,7 +528,12 @@ def _timeline_entry(event: ReviewEvent) -> dict:
         "field_comments": notifications.answer_comments(event),
         "stripped": {
             key: details[key]
-            for key in ("app_scopes_removed", "authorizations_changed", "tokens_changed")
+            for key in (
+                "app_scopes_removed",
+                "authorizations_changed",
+                "authorizations_closed",
+                "tokens_changed",
+            )
             if key in details
         },
     }

@@ -502,13 +502,15 @@ class ShopAuthorization(models.Model):
 
 class AuthorizationEvent(AppendOnlyModel):
     """Append-only history of a seller's consents and revocations, written by the services in
-    `services/authorizations.py` in the same transaction as the change."""
+    `services/authorizations.py` in the same transaction as the change. `seller` is the shop's
+    owner even when the platform made the change (PLATFORM_REVOKE)."""
 
     class Action(models.TextChoices):
         GRANT = "grant", "Authorized"
         REVOKE_SHOP = "revoke_shop", "Shop disconnected"
         REVOKE_SCOPE = "revoke_scope", "Scope withdrawn"
         REVOKE_APP = "revoke_app", "App disconnected"
+        PLATFORM_REVOKE = "platform_revoke", "Access removed by the platform"
 
     seller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     app = models.ForeignKey(

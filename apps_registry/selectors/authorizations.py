@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from apps_registry.models import AppScope, PartnerApp, Shop, ShopAuthorization
+from apps_registry.models import (
+    AppScope,
+    AuthorizationEvent,
+    PartnerApp,
+    Shop,
+    ShopAuthorization,
+)
 from scopes.models import Scope
 
 
@@ -99,6 +105,53 @@ def connected_app_for_seller(*, seller: AbstractBaseUser, app_id: int) -> Connec
     if not found:
         raise Http404("No connected app with this id.")
     return found[0]
+
+
+# How long the Connected apps page tells the seller about access the platform removed.
+PLATFORM_REVOCATION_NOTICE_DAYS = 30
+
+
+@dataclass(frozen=True)
+class PlatformRevocation:
+    """A permission the platform took back from an app on one of the seller's shops."""
+
+    app: PartnerApp
+    shop: Shop
+    scope_name: str
+    removed_at: datetime
+    approval_revoked: bool  # else the app's approval expired
+    shop_disconnected: bool  # it was the app's last permission on the shop
+
+
+def recent_platform_revocations(*, seller: AbstractBaseUser) -> list[PlatformRevocation]:
+    """What the platform removed from apps on the seller's shops in the last
+    PLATFORM_REVOCATION_NOTICE_DAYS days, newest first."""
+    since = timezone.now() - timedelta(days=PLATFORM_REVOCATION_NOTICE_DAYS)
+    events = list(
+        AuthorizationEvent.objects.filter(
+            seller=seller,
+            action=AuthorizationEvent.Action.PLATFORM_REVOKE,
+            created_at__gte=since,
+        )
+        .select_related("app", "shop")
+        .order_by("-created_at", "-pk")
+    )
+    names = dict(
+        Scope.objects.filter(key__in={event.details["scope"] for event in events}).values_list(
+            "key", "name"
+        )
+    )
+    return [
+        PlatformRevocation(
+            app=event.app,
+            shop=event.shop,
+            scope_name=names.get(event.details["scope"], event.details["scope"]),
+            removed_at=event.created_at,
+            approval_revoked=event.details["approval"] == "revoked",
+            shop_disconnected=event.details["authorization_closed"],
+        )
+        for event in events
+    ]
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ status, bumps `version`, writes one ReviewEvent and sends its e-mails after comm
 from __future__ import annotations
 
 import logging
+from dataclasses import asdict
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -22,10 +23,12 @@ from apps_registry.models import (
     Membership,
     PartnerApp,
     ReviewEvent,
-    ShopAuthorization,
 )
 from apps_registry.selectors.access_requests import answer_label
-from apps_registry.tokens import strip_scope_from_tokens
+from apps_registry.services.authorizations import (
+    ApprovalEnding,
+    authorization_withdraw_scope_for_platform,
+)
 from scopes.models import Scope
 
 audit_log = logging.getLogger("apps_registry.audit")
@@ -331,7 +334,7 @@ def access_request_revoke(
     _require_reviewer(reviewer, access_request)
     _require_status(access_request, Status.APPROVED, action="revoke")
     _decide(access_request, reviewer=reviewer, reason=reason)
-    stripped = _withdraw_scope_from_app(access_request)
+    stripped = _withdraw_scope_from_app(access_request, approval="revoked")
     _transition(
         access_request,
         to_status=Status.REVOKED,
@@ -360,7 +363,7 @@ def _expire_one(*, request_id: int, now: datetime) -> bool:
     access_request = _lock(request_id)
     if access_request.status != Status.APPROVED or access_request.is_live_approval(now=now):
         return False  # revoked or extended since the sweep listed it
-    stripped = _withdraw_scope_from_app(access_request)
+    stripped = _withdraw_scope_from_app(access_request, approval="expired")
     _transition(
         access_request,
         to_status=Status.EXPIRED,
@@ -531,19 +534,17 @@ def _decide(access_request: AccessRequest, *, reviewer: AbstractBaseUser, reason
     access_request.decision_reason = reason
 
 
-def _withdraw_scope_from_app(access_request: AccessRequest) -> dict[str, int]:
-    """The scope leaves the app's selection, its sellers' authorizations and its tokens."""
+def _withdraw_scope_from_app(
+    access_request: AccessRequest, *, approval: ApprovalEnding
+) -> dict[str, int]:
+    """The scope leaves the app's selection; the consent services take it from its sellers'
+    authorizations and its tokens, recording that the platform did it."""
     app, scope = access_request.app, access_request.scope
     app_scopes_removed, _ = AppScope.objects.filter(app=app, scope=scope).delete()
-    authorizations_changed, _ = ShopAuthorization.scopes.through.objects.filter(
-        shopauthorization__app=app, scope=scope
-    ).delete()
-    tokens_changed = strip_scope_from_tokens(app=app, scope_key=scope.key)
-    return {
-        "app_scopes_removed": app_scopes_removed,
-        "authorizations_changed": authorizations_changed,
-        "tokens_changed": tokens_changed,
-    }
+    withdrawal = authorization_withdraw_scope_for_platform(
+        app=app, scope=scope, access_request_id=access_request.pk, approval=approval
+    )
+    return {"app_scopes_removed": app_scopes_removed, **asdict(withdrawal)}
 
 
 def _transition(

@@ -8,7 +8,9 @@ a revocation takes effect on the very next request.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal, TypedDict, get_args
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
@@ -33,6 +35,28 @@ AUTHORIZATION_DURATION_DAYS = (30, 90, 180, 365)
 DEFAULT_AUTHORIZATION_DURATION_DAYS = 90
 # last_used_at is a hint for the seller, not an audit trail: one write a minute per app is plenty.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+# How the Custom-scope approval behind a platform revocation ended (the access request's status).
+ApprovalEnding = Literal["revoked", "expired"]
+
+
+class PlatformRevocationDetails(TypedDict):
+    """`details` of a PLATFORM_REVOKE event: which scope the platform took back, and why."""
+
+    scope: str
+    access_request_id: int
+    approval: ApprovalEnding
+    # True when the scope was the last one on the shop, so the platform disconnected the shop.
+    authorization_closed: bool
+
+
+@dataclass(frozen=True)
+class PlatformWithdrawal:
+    """What authorization_withdraw_scope_for_platform changed, for the reviewers' history."""
+
+    authorizations_changed: int
+    authorizations_closed: int
+    tokens_changed: int
 
 
 @transaction.atomic
@@ -233,6 +257,66 @@ def authorization_revoke_app(*, seller: AbstractBaseUser, app: PartnerApp) -> No
     revoke_tokens(app=app, user=seller)
 
 
+@transaction.atomic
+def authorization_withdraw_scope_for_platform(
+    *, app: PartnerApp, scope: Scope, access_request_id: int, approval: ApprovalEnding
+) -> PlatformWithdrawal:
+    """Take `scope` back from every live authorization of `app` because the platform's approval of
+    it was revoked or expired: one PLATFORM_REVOKE event per authorization, an authorization left
+    with no scope is closed, and every token of the app is narrowed or revoked to match."""
+    if approval not in get_args(ApprovalEnding):
+        raise DomainError(f"Unknown end of an approval: {approval}.")
+    now = timezone.now()
+    authorizations = list(
+        ShopAuthorization.objects.select_for_update(of=("self",))
+        .filter(app=app, revoked_at__isnull=True, expires_at__gt=now, scopes=scope)
+        .select_related("shop__owner")
+        .order_by("pk")
+    )
+    ShopAuthorization.scopes.through.objects.filter(
+        shopauthorization__in=authorizations, scope=scope
+    ).delete()
+    emptied = set(
+        ShopAuthorization.objects.filter(
+            pk__in=[authorization.pk for authorization in authorizations], scopes__isnull=True
+        ).values_list("pk", flat=True)
+    )
+    events = []
+    for authorization in authorizations:
+        closed = authorization.pk in emptied
+        if closed:
+            authorization.revoked_at = now
+            authorization.save(update_fields=["revoked_at"])
+        events.append(
+            _platform_revocation_event(
+                authorization,
+                details={
+                    "scope": scope.key,
+                    "access_request_id": access_request_id,
+                    "approval": approval,
+                    "authorization_closed": closed,
+                },
+                now=now,
+            )
+        )
+    AuthorizationEvent.objects.bulk_create(events)
+    sellers = {
+        authorization.shop.owner_id: authorization.shop.owner for authorization in authorizations
+    }
+    tokens_changed = sum(
+        _narrow_tokens(seller=seller, app=app, candidate_keys={scope.key})
+        for seller in sellers.values()
+    )
+    # The app may not use the scope at all any more: tokens of sellers whose consent already
+    # lapsed (so it was not withdrawn above) lose it too.
+    tokens_changed += strip_scope_from_tokens(app=app, scope_key=scope.key)
+    return PlatformWithdrawal(
+        authorizations_changed=len(authorizations),
+        authorizations_closed=len(emptied),
+        tokens_changed=tokens_changed,
+    )
+
+
 def authorization_record_use(*, seller: AbstractBaseUser, app: PartnerApp) -> None:
     """Stamp `last_used_at` on the seller's live authorizations for the app: one UPDATE, no read,
     skipped for rows stamped less than a minute ago."""
@@ -242,11 +326,28 @@ def authorization_record_use(*, seller: AbstractBaseUser, app: PartnerApp) -> No
     ).exclude(last_used_at__gt=now - LAST_USED_RESOLUTION).update(last_used_at=now)
 
 
-def _narrow_tokens(*, seller: AbstractBaseUser, app: PartnerApp, candidate_keys: set[str]) -> None:
-    """Make the seller's tokens for the app carry nothing the seller no longer grants."""
+def _narrow_tokens(*, seller: AbstractBaseUser, app: PartnerApp, candidate_keys: set[str]) -> int:
+    """Make the seller's tokens for the app carry nothing the seller no longer grants. Returns the
+    number of tokens changed or revoked."""
     still_granted = granted_scope_keys(seller=seller, app=app)
     if not still_granted:
-        revoke_tokens(app=app, user=seller)
-        return
-    for key in sorted(candidate_keys - still_granted):
+        return revoke_tokens(app=app, user=seller)
+    return sum(
         strip_scope_from_tokens(app=app, scope_key=key, user=seller)
+        for key in sorted(candidate_keys - still_granted)
+    )
+
+
+def _platform_revocation_event(
+    authorization: ShopAuthorization, *, details: PlatformRevocationDetails, now: datetime
+) -> AuthorizationEvent:
+    """An unsaved PLATFORM_REVOKE event for one authorization; the seller is the shop's owner."""
+    return AuthorizationEvent(
+        seller=authorization.shop.owner,
+        app_id=authorization.app_id,
+        shop=authorization.shop,
+        action=AuthorizationEvent.Action.PLATFORM_REVOKE,
+        scope_keys=[details["scope"]],
+        details=details,
+        created_at=now,
+    )

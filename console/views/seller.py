@@ -13,6 +13,7 @@ from apps_registry.selectors.authorizations import (
     ConnectedApp,
     connected_app_for_seller,
     connected_apps_for_seller,
+    recent_platform_revocations,
     shops_for_seller,
 )
 from apps_registry.services.authorizations import (
@@ -45,7 +46,9 @@ class ConnectedAppListView(LoginRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
-            connected_apps=connected_apps_for_seller(seller=self.request.user), **kwargs
+            connected_apps=connected_apps_for_seller(seller=self.request.user),
+            platform_revocations=recent_platform_revocations(seller=self.request.user),
+            **kwargs,
         )
 
 

@@ -722,7 +722,12 @@ def test_revoke_strips_the_scope_from_app_scopes_authorizations_and_tokens(
     assert (event.action, event.comment, event.details) == (
         Action.REVOKE,
         "Data misuse.",
-        {"app_scopes_removed": 1, "authorizations_changed": 1, "tokens_changed": 2},
+        {
+            "app_scopes_removed": 1,
+            "authorizations_changed": 1,
+            "authorizations_closed": 0,
+            "tokens_changed": 2,
+        },
     )
     assert len(mailoutbox) == 1
     assert mailoutbox[0].subject.startswith("Access revoked")

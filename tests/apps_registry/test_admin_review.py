@@ -282,6 +282,22 @@ def test_revoke_page_revokes_an_approval(client, reviewer):
     assert approved.status == Status.REVOKED
 
 
+def test_the_timeline_says_what_a_revocation_took_from_sellers(client, reviewer):
+    approved = make_request(status=Status.APPROVED)
+    app, scope = approved.app, approved.scope
+    factories.AppScopeFactory(app=app, scope=scope)
+    factories.ShopAuthorizationFactory(app=app, scopes=[scope])
+    factories.ShopAuthorizationFactory(app=app, scopes=[scope, factories.ScopeFactory()])
+    workflow.access_request_revoke(request_id=approved.pk, reviewer=reviewer, reason="Misuse.")
+
+    page = client.get(change_url(approved)).content.decode()
+
+    assert (
+        "Removed from 1 scope selection(s), 2 seller authorization(s) (1 disconnected: no "
+        "permission was left) and 0 token(s)."
+    ) in page
+
+
 def test_a_stale_page_is_refused_with_a_conflict(client, reviewer, in_review):
     seen_version = in_review.version
     workflow.access_request_withdraw(request_id=in_review.pk, acting_user=in_review.submitted_by)

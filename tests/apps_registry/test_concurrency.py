@@ -9,8 +9,10 @@ from django.core import mail
 from django.db import connection
 
 from apps_registry.errors import DomainError, InvalidTransitionError
-from apps_registry.models import AccessRequest, ReviewEvent
+from apps_registry.models import AccessRequest, AuthorizationEvent, ReviewEvent
 from apps_registry.services import access_requests as workflow
+from apps_registry.services.authorizations import authorization_revoke_shop
+from tests import factories
 from tests.apps_registry.review_helpers import make_request, make_reviewer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -107,3 +109,36 @@ def test_racing_submissions_for_one_scope_create_one_request():
         "InvalidTransitionError",
     ]
     assert AccessRequest.objects.filter(app=app, scope=scope, status=Status.SUBMITTED).count() == 1
+
+
+def test_a_seller_disconnecting_while_the_platform_withdraws_leaves_one_consistent_history():
+    """Both lock the authorization first: whichever comes second sees what the first left."""
+    reviewer = make_reviewer()
+    action = AuthorizationEvent.Action
+    for _ in range(ROUNDS):
+        access_request = make_request(status=Status.APPROVED)
+        app, custom = access_request.app, access_request.scope
+        public = factories.ScopeFactory()
+        authorization = factories.ShopAuthorizationFactory(app=app, scopes=[public, custom])
+        shop = authorization.shop
+
+        outcomes = race(
+            lambda r=access_request: workflow.access_request_revoke(
+                request_id=r.pk, reviewer=reviewer, reason="Misuse."
+            ),
+            lambda a=app, s=shop: authorization_revoke_shop(seller=s.owner, app=a, shop=s),
+        )
+
+        assert not any(isinstance(outcome, DomainError) for outcome in outcomes)
+        authorization.refresh_from_db()
+        assert authorization.revoked_at is not None
+        history = [
+            (event.action, event.scope_keys)
+            for event in AuthorizationEvent.objects.filter(app=app).order_by("pk")
+        ]
+        platform_first = [
+            (action.PLATFORM_REVOKE, [custom.key]),
+            (action.REVOKE_SHOP, [public.key]),
+        ]
+        seller_first = [(action.REVOKE_SHOP, sorted([public.key, custom.key]))]
+        assert history in (platform_first, seller_first)

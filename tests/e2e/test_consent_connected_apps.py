@@ -1,4 +1,5 @@
-"""Seller center in the browser: see connected apps, withdraw a permission, disconnect."""
+"""Seller center in the browser: see connected apps, withdraw a permission, disconnect, and read
+what the platform removed."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from datetime import timedelta
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from apps_registry.models import ShopAuthorization
+from apps_registry.models import AccessRequest, ShopAuthorization
+from apps_registry.services.access_requests import access_request_revoke
 from scopes.models import Scope
 from tests import factories
+from tests.apps_registry.review_helpers import make_reviewer
 from tests.e2e.consent_helpers import log_in, make_app, make_seller, screenshot
 
 
@@ -43,3 +46,44 @@ def test_seller_withdraws_a_permission_then_disconnects_the_app(live_server, pag
 
     page.goto(f"{live_server.url}/seller/shops/")
     expect(page.get_by_text(shop.cipher)).to_be_visible()
+
+
+def test_seller_sees_what_the_platform_removed_after_a_custom_approval_is_revoked(
+    live_server, page
+):
+    seller = make_seller()
+    main_shop = factories.ShopFactory(owner=seller, name="Northwind Goods", region="GB")
+    outlet = factories.ShopFactory(owner=seller, name="Southwind Outlet", region="GB")
+    app = make_app()
+    factories.ShopAuthorizationFactory(
+        app=app,
+        shop=main_shop,
+        scopes=list(
+            Scope.objects.filter(key__in=["seller.product.basic", "seller.customer_service"])
+        ),
+    )
+    factories.ShopAuthorizationFactory(
+        app=app, shop=outlet, scopes=[Scope.objects.get(key="seller.customer_service")]
+    )
+    access_request_revoke(
+        request_id=AccessRequest.objects.get(app=app).pk,
+        reviewer=make_reviewer(),
+        reason="Buyer data was exported to a third party.",
+    )
+    log_in(page, live_server, seller)
+
+    page.goto(f"{live_server.url}/seller/apps/")
+
+    notice = page.get_by_role("region", name="Access removed by the platform")
+    expect(notice.get_by_role("listitem")).to_have_count(2)
+    expect(notice.get_by_role("listitem").filter(has_text="Southwind Outlet")).to_contain_text(
+        "can no longer use “Customer Service” on Southwind Outlet, because the platform "
+        "withdrew its approval to use this data. It had no other permission on this shop, so "
+        "the shop was disconnected from it."
+    )
+    app_card = page.get_by_role("region", name="Acme Inventory Sync")
+    expect(app_card.get_by_role("cell", name="Northwind Goods GB")).to_be_visible()
+    expect(app_card.get_by_text("Southwind Outlet")).to_have_count(0)
+    expect(app_card.get_by_text("See and edit your product listings")).to_be_visible()
+    expect(app_card.get_by_text("Read and answer your buyers' messages.")).to_have_count(0)
+    screenshot(page, "seller-connected-apps-after-platform-revocation")
