@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core.internal import ratelimit
 from django.http import HttpRequest
 from django.urls import reverse
 
 from apps_registry.selectors.authorizations import shops_for_seller
 from apps_registry.selectors.partners import membership_for_user
 from apps_registry.services.access_requests import REVIEW_PERMISSION
+
+
+def client_address(request: HttpRequest) -> str:
+    """The caller's address exactly as allauth's rate limits see it: the adapter's client IP
+    (X-Forwarded-For read through ALLAUTH_TRUSTED_PROXY_COUNT proxies, never further), an IPv6
+    address narrowed to its ALLAUTH_RATE_LIMIT_IPV6_PREFIX network."""
+    return ratelimit.get_ip(request)
 
 
 class AccountAdapter(DefaultAccountAdapter):

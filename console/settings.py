@@ -222,9 +222,14 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
 }
 
-# Failed client authentications at the token, revocation and introspection endpoints, per
-# client_id, before that client gets 429 with Retry-After until the window ends.
+# Failed client authentications at the token, revocation and introspection endpoints (ADR
+# 0009): per client_id from one client address, and per address whatever the client_id. Past
+# either limit that address gets 429 with Retry-After until the window ends; other addresses
+# with the right secret are never refused.
 OAUTH_CLIENT_AUTH_FAILURE_LIMIT = env.int("OAUTH_CLIENT_AUTH_FAILURE_LIMIT", default=10)
+OAUTH_CLIENT_AUTH_FAILURE_ADDRESS_LIMIT = env.int(
+    "OAUTH_CLIENT_AUTH_FAILURE_ADDRESS_LIMIT", default=20
+)
 OAUTH_CLIENT_AUTH_FAILURE_WINDOW_SECONDS = env.int(
     "OAUTH_CLIENT_AUTH_FAILURE_WINDOW_SECONDS", default=300
 )
