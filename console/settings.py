@@ -156,6 +156,13 @@ ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
 # allauth distrusts X-Forwarded-For unless told how many proxies stand in front (its rate limits
 # key on the client IP). Production behind one proxy sets this to 1.
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=0)
+# Failed logins (ADR 0009). `login_failed`'s "key" is one account from one address (the adapter
+# adds the address), so a stranger failing on purpose locks out only their own address; the
+# account as a whole locks only at the higher `login_failed_account` ceiling.
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": env.str("LOGIN_FAILED_RATE_LIMIT", default="10/m/ip,5/5m/key"),
+    "login_failed_account": env.str("LOGIN_FAILED_ACCOUNT_RATE_LIMIT", default="30/5m/key"),
+}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Partner Console"
 
