@@ -148,7 +148,10 @@ def client_auth_failures_for_user(
         .annotate(failures=Sum("count"), last_seen_at=Max("last_seen_at"))
         .order_by("-last_seen_at", "address")[:limit]
     )
-    total = rows.aggregate(total=Sum("count"))["total"] or 0
+    if len(by_address) < limit:
+        total = sum(row["failures"] for row in by_address)
+    else:  # more addresses than shown: count them all
+        total = rows.aggregate(total=Sum("count"))["total"]
     return ClientAuthFailureSummary(total=total, by_address=by_address)
 
 

@@ -56,3 +56,13 @@ def test_another_organisation_cannot_see_an_apps_failures(client, app):
     assert app_page(client, app).status_code == 404
     summary = selectors.client_auth_failures_for_user(user=stranger, app_id=app.pk)
     assert (summary.total, summary.by_address) == (0, [])
+
+
+def test_the_total_counts_addresses_beyond_those_listed(member, app):
+    for index in range(3):
+        client_auth_failure_record(client_ids={app.client_id}, address=f"192.0.2.{index}")
+
+    summary = selectors.client_auth_failures_for_user(user=member.user, app_id=app.pk, limit=2)
+
+    assert summary.total == 3
+    assert [row["address"] for row in summary.by_address] == ["192.0.2.2", "192.0.2.1"]
