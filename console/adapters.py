@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core.internal import ratelimit
 from django.http import HttpRequest
 from django.urls import reverse
 
 from apps_registry.selectors.authorizations import shops_for_seller
 from apps_registry.selectors.partners import membership_for_user
 from apps_registry.services.access_requests import REVIEW_PERMISSION
+
+# ACCOUNT_RATE_LIMITS action: failed logins of one account from every address together.
+LOGIN_FAILED_ACCOUNT = "login_failed_account"
+
+
+def client_address(request: HttpRequest) -> str:
+    """The caller's address exactly as allauth's rate limits see it: the adapter's client IP
+    (X-Forwarded-For read through ALLAUTH_TRUSTED_PROXY_COUNT proxies, never further), an IPv6
+    address narrowed to its ALLAUTH_RATE_LIMIT_IPV6_PREFIX network."""
+    return ratelimit.get_ip(request)
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -17,6 +30,10 @@ class AccountAdapter(DefaultAccountAdapter):
     Invitations rely on the default `is_email_verified`: following an invitation link stashes
     the invited address as verified (see the invitation view), so an invitee who signs up with
     it skips the verification e-mail they have, in effect, already answered.
+
+    Failed logins lock an account per (account, address), up to a higher per-account ceiling
+    (ADR 0009): allauth's `login_failed` limit keys on the account alone, which lets anyone lock
+    the real user out by failing on purpose.
     """
 
     def get_login_redirect_url(self, request: HttpRequest) -> str:
@@ -35,3 +52,36 @@ class AccountAdapter(DefaultAccountAdapter):
     def get_signup_redirect_url(self, request: HttpRequest) -> str:
         """Sellers and reviewers are provisioned; whoever signs up is a partner to onboard."""
         return reverse("partner:dashboard")
+
+    def _get_login_attempts_cache_key(self, request: HttpRequest, **credentials: Any) -> str:
+        # The key of allauth's `login_failed` limit, also the one a password reset clears.
+        return f"{self._account_key(request, **credentials)}:{client_address(request)}"
+
+    def _account_key(self, request: HttpRequest, **credentials: Any) -> str:
+        return super()._get_login_attempts_cache_key(request, **credentials)
+
+    def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
+        """allauth's per-address and per-(account, address) limits, then the account's ceiling."""
+        super().pre_authenticate(request, **credentials)
+        account_usage = ratelimit.consume(
+            request,
+            app="allauth.account",
+            action=LOGIN_FAILED_ACCOUNT,
+            key=self._account_key(request, **credentials),
+        )
+        if not account_usage:
+            self._rollback_login_failed_rl_usage()  # this attempt never reached the password
+            raise self.validation_error("too_many_login_attempts")
+        # allauth rolls its usage back when the password was right; the ceiling's goes with it.
+        self._login_failed_rl_usage.usage.extend(account_usage.usage)
+
+    def _delete_login_attempts_cached_email(self, request: HttpRequest, **credentials: Any) -> None:
+        """A completed password reset also lifts the account's ceiling (the reset mail proved
+        the person owns the account, and the old password no longer works)."""
+        super()._delete_login_attempts_cached_email(request, **credentials)
+        ratelimit.clear(
+            request,
+            app="allauth.account",
+            action=LOGIN_FAILED_ACCOUNT,
+            key=self._account_key(request, **credentials),
+        )

@@ -171,6 +171,13 @@ ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
 # allauth distrusts X-Forwarded-For unless told how many proxies stand in front (its rate limits
 # key on the client IP). Production behind one proxy sets this to 1.
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=0)
+# Failed logins (ADR 0009). `login_failed`'s "key" is one account from one address (the adapter
+# adds the address), so a stranger failing on purpose locks out only their own address; the
+# account as a whole locks only at the higher `login_failed_account` ceiling.
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": env.str("LOGIN_FAILED_RATE_LIMIT", default="10/m/ip,5/5m/key"),
+    "login_failed_account": env.str("LOGIN_FAILED_ACCOUNT_RATE_LIMIT", default="30/5m/key"),
+}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Partner Console"
 
@@ -237,9 +244,14 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
 }
 
-# Failed client authentications at the token, revocation and introspection endpoints, per
-# client_id, before that client gets 429 with Retry-After until the window ends.
+# Failed client authentications at the token, revocation and introspection endpoints (ADR
+# 0009): per client_id from one client address, and per address whatever the client_id. Past
+# either limit that address gets 429 with Retry-After until the window ends; other addresses
+# with the right secret are never refused.
 OAUTH_CLIENT_AUTH_FAILURE_LIMIT = env.int("OAUTH_CLIENT_AUTH_FAILURE_LIMIT", default=10)
+OAUTH_CLIENT_AUTH_FAILURE_ADDRESS_LIMIT = env.int(
+    "OAUTH_CLIENT_AUTH_FAILURE_ADDRESS_LIMIT", default=20
+)
 OAUTH_CLIENT_AUTH_FAILURE_WINDOW_SECONDS = env.int(
     "OAUTH_CLIENT_AUTH_FAILURE_WINDOW_SECONDS", default=300
 )

@@ -24,7 +24,7 @@ def test_readyz_reports_database_ok(client):
     assert response.json() == {"status": "ok", "database": "ok"}
 
 
-def test_check_deploy_passes_with_production_variables(tmp_path):
+def check_deploy(tmp_path, **overrides) -> subprocess.CompletedProcess:
     env = {
         key: value
         for key, value in os.environ.items()
@@ -36,8 +36,12 @@ def test_check_deploy_passes_with_production_variables(tmp_path):
         DATABASE_URL=f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
         EMAIL_URL="smtp+tls://mailer:pw@smtp.example.com:587",
         OAUTH_ISSUER="https://console.example.com",
+        # Production sits behind one TLS-terminating proxy (SECURE_PROXY_SSL_HEADER); leaving
+        # the count at 0 there is itself a deploy warning (console.W001).
+        ALLAUTH_TRUSTED_PROXY_COUNT="1",
     )
-    result = subprocess.run(
+    env.update(overrides)
+    return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
         env=env,
@@ -45,8 +49,20 @@ def test_check_deploy_passes_with_production_variables(tmp_path):
         text=True,
         check=False,
     )
+
+
+def test_check_deploy_passes_with_production_variables(tmp_path):
+    result = check_deploy(tmp_path)
+
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_check_deploy_fails_when_the_trusted_proxy_count_is_left_at_zero(tmp_path):
+    result = check_deploy(tmp_path, ALLAUTH_TRUSTED_PROXY_COUNT="0")
+
+    assert result.returncode != 0
+    assert "(console.W001)" in result.stderr + result.stdout
 
 
 def test_production_settings_refuse_to_start_without_a_secret_key(tmp_path):

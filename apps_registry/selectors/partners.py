@@ -11,13 +11,14 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Max, Prefetch, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from apps_registry.models import (
     AccessRequest,
     AppScope,
+    ClientAuthFailure,
     Invitation,
     Membership,
     Partner,
@@ -116,6 +117,42 @@ def app_activity_for_user(
         .select_related("actor")
         .order_by("-created_at", "-pk")[:limit]
     )
+
+
+CLIENT_AUTH_FAILURE_PERIOD = timedelta(hours=24)
+CLIENT_AUTH_FAILURE_ADDRESS_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class ClientAuthFailureSummary:
+    """Failed client authentications of one app in the last 24 hours: in all, and by address."""
+
+    total: int
+    by_address: list[dict]  # address, failures, last_seen_at; most recently seen first
+
+
+def client_auth_failures_for_user(
+    *, user: AbstractBaseUser, app_id: int, limit: int = CLIENT_AUTH_FAILURE_ADDRESS_LIMIT
+) -> ClientAuthFailureSummary:
+    """One app of the user's organisation: its failed client authentications in the last 24
+    hours. Another organisation's app yields nothing (its page is a 404 before this is asked)."""
+    if not user.is_authenticated:
+        return ClientAuthFailureSummary(total=0, by_address=[])
+    since = timezone.now() - CLIENT_AUTH_FAILURE_PERIOD
+    # Counted by the hour: an hour with a failure since `since` counts whole.
+    rows = ClientAuthFailure.objects.filter(
+        app_id=app_id, app__partner__memberships__user_id=user.pk, last_seen_at__gt=since
+    )
+    by_address = list(
+        rows.values("address")
+        .annotate(failures=Sum("count"), last_seen_at=Max("last_seen_at"))
+        .order_by("-last_seen_at", "address")[:limit]
+    )
+    if len(by_address) < limit:
+        total = sum(row["failures"] for row in by_address)
+    else:  # more addresses than shown: count them all
+        total = rows.aggregate(total=Sum("count"))["total"]
+    return ClientAuthFailureSummary(total=total, by_address=by_address)
 
 
 def requested_scopes_for_app(*, app: PartnerApp) -> QuerySet[AppScope]:

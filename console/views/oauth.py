@@ -5,7 +5,7 @@
   skipping unless the seller's live authorizations already cover the request, and `iss` on error
   redirects too (RFC 9207);
 - TokenView, RevokeTokenView: one transaction per request (refresh-token rotation serializes) and
-  failed client authentication throttled per client;
+  failed client authentication throttled per client address (ADR 0009);
 - IntrospectView: RFC 7662 for resource servers (PartnerApp.can_introspect) only.
 """
 
@@ -50,6 +50,8 @@ from apps_registry.services.authorizations import (
     DEFAULT_AUTHORIZATION_DURATION_DAYS,
     authorization_grant,
 )
+from apps_registry.services.client_auth import client_auth_failure_record
+from console.adapters import client_address
 
 CONSENT_SIGNING_SALT = "console.oauth.consent-request"
 # A consent page left open longer than this must be reloaded (the request is re-validated).
@@ -305,38 +307,58 @@ def _claimed_client_ids(request) -> set[str]:
     return claimed - {""}
 
 
+def _failure_key(*parts: str) -> str:
+    digest = hashlib.sha256("\0".join(parts).encode()).hexdigest()
+    return f"oauth:client-auth-failures:{digest}"
+
+
+def _count_failure(key: str, window: int) -> None:
+    """Atomic in the shared cache (Redis INCR): concurrent guesses cannot lose a count."""
+    cache.add(key, 0, timeout=window)
+    try:
+        cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=window)
+
+
 class ClientAuthThrottleMixin:
-    """After too many failed client authentications for one client_id, answer 429 with
-    Retry-After until the window ends (RFC 6749 §2.3.1: protect against brute force)."""
+    """Throttle failed client authentications (RFC 6749 §2.3.1: protect against brute force)
+    by where they come from, never by client_id alone: per (client_id, client address), and per
+    address whatever the client_id. A throttled address gets 429 with Retry-After; the app with
+    its right secret keeps working from every other address (ADR 0009). Each failure is also
+    counted for the app's owner to see on the app page."""
 
     def dispatch(self, request, *args, **kwargs):
-        keys = [
-            "oauth:client-auth-failures:" + hashlib.sha256(client_id.encode()).hexdigest()
-            for client_id in _claimed_client_ids(request)
-        ]
+        address = client_address(request)
+        client_ids = _claimed_client_ids(request)
+        address_key = _failure_key("address", address)
+        pair_keys = [_failure_key("client", client_id, address) for client_id in client_ids]
         window = settings.OAUTH_CLIENT_AUTH_FAILURE_WINDOW_SECONDS
-        failures = cache.get_many(keys).values()
-        if any(count >= settings.OAUTH_CLIENT_AUTH_FAILURE_LIMIT for count in failures):
-            response = JsonResponse(
-                {
-                    "error": "invalid_client",
-                    "error_description": "Too many failed client authentications for this "
-                    f"client; try again in {window} seconds.",
-                },
-                status=429,
-            )
-            response["Retry-After"] = str(window)
-            response["Cache-Control"] = "no-store"
-            return response
+        counts = cache.get_many([address_key, *pair_keys])
+        if counts.get(address_key, 0) >= settings.OAUTH_CLIENT_AUTH_FAILURE_ADDRESS_LIMIT or any(
+            counts.get(key, 0) >= settings.OAUTH_CLIENT_AUTH_FAILURE_LIMIT for key in pair_keys
+        ):
+            return _too_many_failures(window)
         response = super().dispatch(request, *args, **kwargs)
         if response.status_code == 401:
-            for key in keys:
-                cache.add(key, 0, timeout=window)
-                try:
-                    cache.incr(key)
-                except ValueError:  # expired between add and incr
-                    cache.set(key, 1, timeout=window)
+            for key in (address_key, *pair_keys):
+                _count_failure(key, window)
+            client_auth_failure_record(client_ids=client_ids, address=address)
         return response
+
+
+def _too_many_failures(window: int) -> JsonResponse:
+    response = JsonResponse(
+        {
+            "error": "invalid_client",
+            "error_description": "Too many failed client authentications from your address. "
+            f"Check the client credentials, then try again in {window} seconds.",
+        },
+        status=429,
+    )
+    response["Retry-After"] = str(window)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @method_decorator(csrf_exempt, name="dispatch")

@@ -285,7 +285,8 @@ class AppCreateView(PartnerMixin, View):
 
 @method_decorator(never_cache, name="dispatch")
 class AppDetailView(PartnerMixin, View):
-    """Credentials (secret shown once), redirect URIs, details, status and the app's requests."""
+    """Credentials (secret shown once) and recent failed uses of them, redirect URIs, details,
+    status and the app's requests."""
 
     def get(self, request, app_id: int):
         app = selectors.app_get_for_user(user=request.user, app_id=app_id)
@@ -336,6 +337,9 @@ class AppDetailView(PartnerMixin, View):
                         user=self.request.user, app_id=app.pk
                     )
                 ],
+                "client_auth_failures": selectors.client_auth_failures_for_user(
+                    user=self.request.user, app_id=app.pk
+                ),
             },
             status=status,
         )

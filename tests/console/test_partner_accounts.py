@@ -64,7 +64,8 @@ def test_an_account_is_locked_after_five_failed_logins_even_for_the_right_passwo
     for _ in range(5):
         assert "Too many failed login attempts" not in failed_login(client).text
 
-    # allauth's default login_failed limit: 5 per 5 minutes per account (and 10/min per IP).
+    # login_failed: 5 per 5 minutes per account from one address (and 10/min per IP); other
+    # addresses are locked only at the per-account ceiling (test_login_lockout.py).
     right = client.post(
         "/accounts/login/", {"login": "target@example.com", "password": factories.PASSWORD}
     )

@@ -1,6 +1,6 @@
 """allauth's rate limits answer with the site's own "Too many attempts" page (templates/429.html).
 
-(The per-account lock after five failed logins is a form error, not a 429: see
+(The lock after five failed logins of one account from one address is a form error, not a 429: see
 test_partner_accounts.py.)"""
 
 from __future__ import annotations
