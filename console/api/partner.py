@@ -21,6 +21,7 @@ from apps_registry.services import access_requests as access_request_services
 from apps_registry.services import apps as app_services
 from apps_registry.validators import MAX_REDIRECT_URIS
 from console.api.pagination import LimitOffsetPagination
+from console.caching import forbid_storing
 from console.urls import converters  # noqa: F401 - registers <id:…>
 
 # --- Serializers --------------------------------------------------------------------------------
@@ -246,9 +247,11 @@ class AppListCreateApi(PartnerApi):
             )
         except DomainError as error:
             return _domain_error_response(error)
-        return Response(
-            {**AppOutputSerializer(app).data, "client_secret": raw_secret},
-            status=status.HTTP_201_CREATED,
+        return forbid_storing(
+            Response(
+                {**AppOutputSerializer(app).data, "client_secret": raw_secret},
+                status=status.HTTP_201_CREATED,
+            )
         )
 
 
