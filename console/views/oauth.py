@@ -305,6 +305,26 @@ def _claimed_client_ids(request) -> set[str]:
     return claimed - {""}
 
 
+class RefuseNulMixin:
+    """A NUL in the body or in the Basic credentials is a malformed request (RFC 6749 §5.2,
+    invalid_request). PostgreSQL refuses NUL in a query, so such a client_id, code or token would
+    otherwise reach the database as a 500; it is refused before it counts as a failed login."""
+
+    def dispatch(self, request, *args, **kwargs):
+        values = [value for _, values in request.POST.lists() for value in values]
+        if any("\x00" in value for value in [*values, *_claimed_client_ids(request)]):
+            response = JsonResponse(
+                {
+                    "error": "invalid_request",
+                    "error_description": "A parameter contains a NUL character; remove it.",
+                },
+                status=400,
+            )
+            response["Cache-Control"] = "no-store"
+            return response
+        return super().dispatch(request, *args, **kwargs)
+
+
 class ClientAuthThrottleMixin:
     """After too many failed client authentications for one client_id, answer 429 with
     Retry-After until the window ends (RFC 6749 §2.3.1: protect against brute force)."""
@@ -340,7 +360,7 @@ class ClientAuthThrottleMixin:
 
 
 @method_decorator(csrf_exempt, name="dispatch")
-class TokenView(ClientAuthThrottleMixin, DOTTokenView):
+class TokenView(RefuseNulMixin, ClientAuthThrottleMixin, DOTTokenView):
     def post(self, request, *args, **kwargs):
         # One transaction: the refresh token row locked in validation stays locked until the
         # rotated pair is saved, and a replayed code's revocation commits with the refusal.
@@ -349,7 +369,7 @@ class TokenView(ClientAuthThrottleMixin, DOTTokenView):
 
 
 @method_decorator(csrf_exempt, name="dispatch")
-class RevokeTokenView(ClientAuthThrottleMixin, DOTRevokeTokenView):
+class RevokeTokenView(RefuseNulMixin, ClientAuthThrottleMixin, DOTRevokeTokenView):
     pass
 
 
@@ -400,5 +420,5 @@ class _ResourceServerIntrospection(IntrospectTokenView):
 
 
 @method_decorator(csrf_exempt, name="dispatch")
-class IntrospectView(ClientAuthThrottleMixin, _ResourceServerIntrospection):
+class IntrospectView(RefuseNulMixin, ClientAuthThrottleMixin, _ResourceServerIntrospection):
     pass
