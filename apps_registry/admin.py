@@ -472,7 +472,7 @@ class AccessRequestAdmin(ReadOnlyAdmin):
             "title": f"{spec.title}: {access_request.app.name} → {access_request.scope.key}",
             "decision": spec,
             "form": form,
-            "refusal": decision_refusal(request.user, access_request, spec),
+            "refusal": _decision_refusal(request.user, access_request, spec),
             "requires_dual_approval": workflow.requires_dual_approval(access_request),
             "access_request": access_request,
             "change_url": self._change_url(access_request),
@@ -521,7 +521,9 @@ class AccessRequestAdmin(ReadOnlyAdmin):
             self.message_user(request, f"{outcome}: {', '.join(pks)}.", messages.SUCCESS)
 
 
-def decision_refusal(reviewer, access_request: AccessRequest, spec: Decision) -> DomainError | None:
+def _decision_refusal(
+    reviewer, access_request: AccessRequest, spec: Decision
+) -> DomainError | None:
     """Why the workflow would refuse this decision now (shown beside a disabled control)."""
     return workflow.decision_refusal(
         reviewer=reviewer, access_request=access_request, action=spec.action
@@ -556,7 +558,7 @@ def _review_actions(reviewer, access_request: AccessRequest, *, offered: dict[st
             label=label,
             refusal=workflow.assign_refusal(reviewer=reviewer, access_request=access_request)
             if slug == "assign"
-            else decision_refusal(reviewer, access_request, DECISIONS[slug]),
+            else _decision_refusal(reviewer, access_request, DECISIONS[slug]),
         )
         for slug, label in REVIEW_ACTION_LABELS.items()
         if offered[slug]
