@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from allauth.account.authentication import get_authentication_records
@@ -174,10 +175,12 @@ class RequestChangesForm(VersionedForm):
 
 
 class Decision:
-    """One decision page: its form, the service it calls and the words around it."""
+    """One decision page: the workflow action, its form, the service it calls and the words
+    around it."""
 
-    def __init__(self, *, title: str, button: str, form, service: Callable, done: str):
-        self.title, self.button, self.form, self.service, self.done = (
+    def __init__(self, *, action: str, title: str, button: str, form, service: Callable, done: str):
+        self.action, self.title, self.button, self.form, self.service, self.done = (
+            action,
             title,
             button,
             form,
@@ -188,6 +191,7 @@ class Decision:
 
 DECISIONS = {
     "approve": Decision(
+        action=ReviewEvent.Action.APPROVE,
         title="Approve",
         button="Approve",
         form=ApproveForm,
@@ -195,6 +199,7 @@ DECISIONS = {
         done="Approved",
     ),
     "reject": Decision(
+        action=ReviewEvent.Action.REJECT,
         title="Reject",
         button="Reject",
         form=ReasonForm,
@@ -202,6 +207,7 @@ DECISIONS = {
         done="Rejected",
     ),
     "request-changes": Decision(
+        action=ReviewEvent.Action.REQUEST_CHANGES,
         title="Request changes",
         button="Send to the partner",
         form=RequestChangesForm,
@@ -209,6 +215,7 @@ DECISIONS = {
         done="Changes requested",
     ),
     "revoke": Decision(
+        action=ReviewEvent.Action.REVOKE,
         title="Revoke the approval",
         button="Revoke",
         form=ReasonForm,
@@ -349,6 +356,11 @@ class AccessRequestAdmin(ReadOnlyAdmin):
         can_review = self.has_review_permission(request)
         status = access_request.status
         mine = access_request.assigned_to_id == user.pk
+        can_assign = can_review and (
+            status == Status.SUBMITTED or (status == Status.IN_REVIEW and not mine)
+        )
+        can_decide = can_review and status == Status.IN_REVIEW and mine
+        can_revoke = can_review and status == Status.APPROVED
         return {
             "access_request": access_request,
             "other_requests": AccessRequest.objects.filter(app_id=access_request.app_id)
@@ -361,11 +373,20 @@ class AccessRequestAdmin(ReadOnlyAdmin):
             "timeline": [
                 _timeline_entry(event) for event in access_request.events.select_related("actor")
             ],
-            "can_assign": can_review
-            and (status == Status.SUBMITTED or (status == Status.IN_REVIEW and not mine)),
-            "can_decide": can_review and status == Status.IN_REVIEW and mine,
-            "can_revoke": can_review and status == Status.APPROVED,
-            "needs_second_approval": access_request.scope.requires_dual_approval
+            "can_assign": can_assign,
+            "can_decide": can_decide,
+            "review_actions": _review_actions(
+                user,
+                access_request,
+                offered={
+                    "assign": can_assign,
+                    "approve": can_decide,
+                    "request-changes": can_decide,
+                    "reject": can_decide,
+                    "revoke": can_revoke,
+                },
+            ),
+            "needs_second_approval": workflow.requires_dual_approval(access_request)
             and access_request.first_approved_by_id is not None,
         }
 
@@ -451,6 +472,8 @@ class AccessRequestAdmin(ReadOnlyAdmin):
             "title": f"{spec.title}: {access_request.app.name} → {access_request.scope.key}",
             "decision": spec,
             "form": form,
+            "refusal": _decision_refusal(request.user, access_request, spec),
+            "requires_dual_approval": workflow.requires_dual_approval(access_request),
             "access_request": access_request,
             "change_url": self._change_url(access_request),
         }
@@ -496,6 +519,50 @@ class AccessRequestAdmin(ReadOnlyAdmin):
                 succeeded.setdefault(outcome, []).append(f"#{access_request.pk}")
         for outcome, pks in succeeded.items():
             self.message_user(request, f"{outcome}: {', '.join(pks)}.", messages.SUCCESS)
+
+
+def _decision_refusal(
+    reviewer, access_request: AccessRequest, spec: Decision
+) -> DomainError | None:
+    """Why the workflow would refuse this decision now (shown beside a disabled control)."""
+    return workflow.decision_refusal(
+        reviewer=reviewer, access_request=access_request, action=spec.action
+    )
+
+
+@dataclass(frozen=True)
+class ReviewAction:
+    """A control on the detail page: "assign" or a DECISIONS slug, and why it is disabled."""
+
+    slug: str
+    label: str
+    refusal: DomainError | None
+
+
+REVIEW_ACTION_LABELS = {
+    "assign": "Assign to me",
+    "approve": "Approve",
+    "request-changes": "Request changes",
+    "reject": "Reject",
+    "revoke": "Revoke approval",
+}
+
+
+def _review_actions(reviewer, access_request: AccessRequest, *, offered: dict[str, bool]):
+    """The controls the application's status calls for; one the workflow would refuse this
+    reviewer (a conflict of interest, their own first approval…) carries the workflow's reason,
+    and the page shows it disabled."""
+    return [
+        ReviewAction(
+            slug=slug,
+            label=label,
+            refusal=workflow.assign_refusal(reviewer=reviewer, access_request=access_request)
+            if slug == "assign"
+            else _decision_refusal(reviewer, access_request, DECISIONS[slug]),
+        )
+        for slug, label in REVIEW_ACTION_LABELS.items()
+        if offered[slug]
+    ]
 
 
 def _outcome(result: AccessRequest, *, done: str) -> str:

@@ -1,13 +1,41 @@
-"""Reviewers' workspace guard: staff reach /admin/ only with TOTP enrolled and used this session."""
+"""Request guards: query strings with a NUL character are refused; staff reach /admin/ only with
+TOTP enrolled and used this session."""
 
 from __future__ import annotations
 
 from allauth.account.authentication import get_authentication_records
 from allauth.mfa.models import Authenticator
 from django.contrib.auth import REDIRECT_FIELD_NAME
-from django.http import HttpRequest, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
 from django.utils.http import urlencode
+
+NUL_IN_QUERY = (
+    "The address contains a NUL character (%00), which no parameter accepts. "
+    "Remove it and try again."
+)
+
+
+class RejectNulInQueryMiddleware:
+    """A query string holding NUL gets a 400. PostgreSQL refuses NUL in a query, so such a value
+    (a filter, a search, a client_id) would otherwise turn into a 500 wherever it reaches the
+    database, including in the admin's and DOT's views, which we do not write ourselves."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        if any("\x00" in key or "\x00" in value for key, value in _query_items(request)):
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": NUL_IN_QUERY}, status=400)
+            return HttpResponseBadRequest(NUL_IN_QUERY, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
+
+
+def _query_items(request: HttpRequest):
+    for key, values in request.GET.lists():
+        for value in values:
+            yield key, value
 
 
 class StaffMFAMiddleware:

@@ -318,9 +318,7 @@ def app_scope_statuses(
     scopes = Scope.objects.filter(is_active=True).annotate(
         endpoint_count=Count("endpoints", distinct=True)
     )
-    # PostgreSQL refuses NUL in a query, and no scope's text holds one: drop it, don't fail.
-    query = query.replace("\x00", "").strip()
-    group = group.replace("\x00", "")
+    query = query.strip()
     if query:
         matching = Scope.objects.filter(
             Q(key__icontains=query)

@@ -22,6 +22,7 @@ from apps_registry.models import (
     AppScope,
     Membership,
     PartnerApp,
+    PartnerAuditEvent,
     ReviewEvent,
 )
 from apps_registry.selectors.access_requests import answer_label
@@ -41,10 +42,22 @@ Status = AccessRequest.Status
 Action = ReviewEvent.Action
 # What members of the applying partner do; whoever did any of it may not review the application.
 PARTNER_ACTIONS = (Action.SUBMIT, Action.RESUBMIT, Action.WITHDRAW)
+# The reviewer's decisions, as the refusals word them ("You cannot … it").
+DECISION_VERBS = {
+    Action.APPROVE: "approve",
+    Action.REJECT: "reject",
+    Action.REQUEST_CHANGES: "request changes on",
+    Action.REVOKE: "revoke",
+}
 
 
 class AccessRequestNotFoundError(DomainError):
     """No access request has this id."""
+
+
+class SeparationOfDutiesError(PermissionRefusedError):
+    """The reviewer is too close to the application: a conflict of interest, or a second approval
+    of their own. Refusals of this kind are logged for the audit trail."""
 
 
 class StaleAccessRequestError(InvalidTransitionError):
@@ -171,6 +184,60 @@ def access_request_withdraw(*, request_id: int, acting_user: AbstractBaseUser) -
     return access_request
 
 
+# --- What a reviewer may do ---------------------------------------------------------------------
+# Side-effect free: the services raise what these return, and the admin shows it beside a disabled
+# control, so the rules live here once.
+
+
+def requires_dual_approval(access_request: AccessRequest) -> bool:
+    """Whether approving `access_request` takes two distinct reviewers."""
+    return access_request.scope.requires_dual_approval
+
+
+def assign_refusal(
+    *, reviewer: AbstractBaseUser, access_request: AccessRequest
+) -> DomainError | None:
+    """Why assigning `access_request` to `reviewer` would be refused now, or None."""
+    refusal = _reviewer_refusal(reviewer, access_request) or _status_refusal(
+        access_request, Status.SUBMITTED, Status.IN_REVIEW, action="assign"
+    )
+    if refusal is not None:
+        return refusal
+    if access_request.status == Status.IN_REVIEW and access_request.assigned_to_id == reviewer.pk:
+        return InvalidTransitionError("This application is already assigned to you.")
+    return None
+
+
+def decision_refusal(
+    *, reviewer: AbstractBaseUser, access_request: AccessRequest, action: str
+) -> DomainError | None:
+    """Why `reviewer`'s decision (`action`: approve, reject, request changes or revoke) on
+    `access_request` would be refused now, or None. The expiry and other inputs of the decision
+    are checked by the service itself."""
+    verb = DECISION_VERBS[action]
+    if action == Action.REVOKE:
+        return _reviewer_refusal(reviewer, access_request) or _status_refusal(
+            access_request, Status.APPROVED, action=verb
+        )
+    refusal = _reviewer_refusal(reviewer, access_request) or _status_refusal(
+        access_request, Status.IN_REVIEW, action=verb
+    )
+    if refusal is not None:
+        return refusal
+    if access_request.assigned_to_id != reviewer.pk:
+        return PermissionRefusedError(f"Assign the application to yourself before you {verb} it.")
+    if (
+        action == Action.APPROVE
+        and requires_dual_approval(access_request)
+        and access_request.first_approved_by_id == reviewer.pk
+    ):
+        return SeparationOfDutiesError(
+            "You gave the first approval, so this scope needs a second approval from a different "
+            "reviewer."
+        )
+    return None
+
+
 # --- Reviewer actions ---------------------------------------------------------------------------
 
 
@@ -181,10 +248,8 @@ def access_request_assign(
     """submitted → in_review, assigned to `reviewer`; on an in-review request held by someone else
     (or by nobody, after a first approval) it reassigns. Separation of duties applies."""
     access_request = _lock(request_id, expected_version=expected_version)
-    _require_reviewer(reviewer, access_request)
-    _require_status(access_request, Status.SUBMITTED, Status.IN_REVIEW, action="assign")
-    if access_request.assigned_to_id == reviewer.pk and access_request.status == Status.IN_REVIEW:
-        raise InvalidTransitionError("This application is already assigned to you.")
+    refusal = assign_refusal(reviewer=reviewer, access_request=access_request)
+    _raise_refusal(refusal, reviewer=reviewer, access_request=access_request)
     previous_reviewer = access_request.assigned_to
     access_request.assigned_to = reviewer
     _transition(
@@ -211,7 +276,10 @@ def access_request_approve(
     assigned reviewer. A dual-approval scope takes two distinct reviewers: the first approval is
     recorded and the request goes back to the pool. E-mails the partner after the final approval."""
     access_request = _lock(request_id, expected_version=expected_version)
-    _require_decider(reviewer, access_request, action="approve")
+    refusal = decision_refusal(
+        reviewer=reviewer, access_request=access_request, action=Action.APPROVE
+    )
+    _raise_refusal(refusal, reviewer=reviewer, access_request=access_request)
     now = timezone.now()
     if expires_at is None:
         expires_at = now + timedelta(days=settings.APPROVAL_DEFAULT_DAYS)
@@ -225,7 +293,7 @@ def access_request_approve(
         raise InvalidTransitionError("The app is suspended; it cannot be granted scopes.")
     comment = comment.strip()
 
-    dual = access_request.scope.requires_dual_approval
+    dual = requires_dual_approval(access_request)
     voided_first_approver = _void_ineligible_first_approval(access_request) if dual else None
     if dual and access_request.first_approved_by is None:
         access_request.first_approved_by = reviewer
@@ -243,12 +311,6 @@ def access_request_approve(
         )
         _after_commit(notifications.notify_reviewers_second_approval_needed, access_request.pk)
         return access_request
-    if access_request.first_approved_by_id == reviewer.pk:
-        _refuse_separation_of_duties(
-            reviewer,
-            access_request,
-            "This scope needs a second approval from a different reviewer.",
-        )
 
     access_request.decided_by = reviewer
     access_request.decided_at = now
@@ -275,7 +337,10 @@ def access_request_reject(
     """in_review → rejected with a written reason the partner sees, by the assigned reviewer."""
     reason = _require_text(reason, what="a reason for the rejection")
     access_request = _lock(request_id, expected_version=expected_version)
-    _require_decider(reviewer, access_request, action="reject")
+    refusal = decision_refusal(
+        reviewer=reviewer, access_request=access_request, action=Action.REJECT
+    )
+    _raise_refusal(refusal, reviewer=reviewer, access_request=access_request)
     _decide(access_request, reviewer=reviewer, reason=reason)
     _transition(
         access_request,
@@ -308,7 +373,10 @@ def access_request_request_changes(
         field: text.strip() for field, text in (field_comments or {}).items() if text.strip()
     }
     access_request = _lock(request_id, expected_version=expected_version)
-    _require_decider(reviewer, access_request, action="request changes on")
+    refusal = decision_refusal(
+        reviewer=reviewer, access_request=access_request, action=Action.REQUEST_CHANGES
+    )
+    _raise_refusal(refusal, reviewer=reviewer, access_request=access_request)
     access_request.first_approved_by = None
     _transition(
         access_request,
@@ -331,8 +399,10 @@ def access_request_revoke(
     app's scope selection, every seller authorization of the app and the app's tokens."""
     reason = _require_text(reason, what="a reason for the revocation")
     access_request = _lock(request_id, expected_version=expected_version)
-    _require_reviewer(reviewer, access_request)
-    _require_status(access_request, Status.APPROVED, action="revoke")
+    refusal = decision_refusal(
+        reviewer=reviewer, access_request=access_request, action=Action.REVOKE
+    )
+    _raise_refusal(refusal, reviewer=reviewer, access_request=access_request)
     _decide(access_request, reviewer=reviewer, reason=reason)
     stripped = _withdraw_scope_from_app(access_request, approval="revoked")
     _transition(
@@ -444,23 +514,23 @@ def _require_member(user: AbstractBaseUser, *, partner_id: int | None) -> None:
         raise PermissionRefusedError("Only members of the app's partner can do this.")
 
 
-def _require_reviewer(reviewer: AbstractBaseUser, access_request: AccessRequest) -> None:
-    if not is_reviewer(reviewer):
-        raise PermissionRefusedError("Only reviewers can act on applications.")
-    conflict = _conflict_of_interest(reviewer, access_request)
-    if conflict:
-        _refuse_separation_of_duties(reviewer, access_request, conflict)
-
-
 def _conflict_of_interest(user: AbstractBaseUser, access_request: AccessRequest) -> str:
-    """Why `user` may not review this application ("" if they may): they belong to the partner
-    that applied, or acted on the application for it, even if they have left the partner since."""
-    if access_request.submitted_by_id == user.pk or (
-        Membership.objects.filter(partner_id=access_request.app.partner_id, user=user).exists()
-    ):
-        return "You belong to the partner that applied, so another reviewer must handle this."
+    """Why `user` may not review this application, in words true of them ("" if they may): they
+    submitted it, belong to the partner that applied, acted on it for that partner, or were a
+    member of that partner and have left since."""
+    partner_id = access_request.app.partner_id
+    if access_request.submitted_by_id == user.pk:
+        return "You submitted this application, so another reviewer must handle it."
+    if Membership.objects.filter(partner_id=partner_id, user=user).exists():
+        return "You are a member of the partner that applied, so another reviewer must handle it."
     if access_request.events.filter(actor=user, action__in=PARTNER_ACTIONS).exists():
         return "You acted on this application for the partner, so another reviewer must handle it."
+    if PartnerAuditEvent.objects.filter(
+        partner_id=partner_id,
+        action__in=(PartnerAuditEvent.Action.MEMBER_LEFT, PartnerAuditEvent.Action.MEMBER_REMOVED),
+        details__user_id=user.pk,
+    ).exists():
+        return "You were a member of the partner that applied, so another reviewer must handle it."
     return ""
 
 
@@ -476,26 +546,38 @@ def _void_ineligible_first_approval(access_request: AccessRequest) -> int | None
     return first_approver.pk
 
 
-def _require_decider(reviewer: AbstractBaseUser, access_request: AccessRequest, *, action: str):
-    _require_reviewer(reviewer, access_request)
-    _require_status(access_request, Status.IN_REVIEW, action=action)
-    if access_request.assigned_to_id != reviewer.pk:
-        raise PermissionRefusedError(f"Assign the application to yourself before you {action} it.")
+def _reviewer_refusal(reviewer: AbstractBaseUser, access_request: AccessRequest):
+    if not is_reviewer(reviewer):
+        return PermissionRefusedError("Only reviewers can act on applications.")
+    conflict = _conflict_of_interest(reviewer, access_request)
+    return SeparationOfDutiesError(conflict) if conflict else None
 
 
-def _refuse_separation_of_duties(reviewer, access_request: AccessRequest, message: str):
-    # The refusal rolls back with the transaction, so the audit trail of a denial is the log.
-    audit_log.warning(
-        "SoD denied: user %s on access request %s: %s", reviewer.pk, access_request.pk, message
+def _status_refusal(access_request: AccessRequest, *allowed: str, action: str):
+    if access_request.status in allowed:
+        return None
+    return InvalidTransitionError(
+        f"You cannot {action} an application that is “{access_request.get_status_display()}”."
     )
-    raise PermissionRefusedError(message)
+
+
+def _raise_refusal(
+    refusal: DomainError | None, *, reviewer: AbstractBaseUser, access_request: AccessRequest
+) -> None:
+    if refusal is None:
+        return
+    if isinstance(refusal, SeparationOfDutiesError):
+        # The refusal rolls back with the transaction, so the audit trail of a denial is the log.
+        audit_log.warning(
+            "SoD denied: user %s on access request %s: %s", reviewer.pk, access_request.pk, refusal
+        )
+    raise refusal
 
 
 def _require_status(access_request: AccessRequest, *allowed: str, action: str) -> None:
-    if access_request.status not in allowed:
-        raise InvalidTransitionError(
-            f"You cannot {action} an application that is “{access_request.get_status_display()}”."
-        )
+    refusal = _status_refusal(access_request, *allowed, action=action)
+    if refusal is not None:
+        raise refusal
 
 
 def _require_text(text: str, *, what: str) -> str:

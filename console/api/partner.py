@@ -10,7 +10,6 @@ from django.urls import path
 from django.views.decorators.debug import sensitive_variables
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -21,6 +20,9 @@ from apps_registry.selectors import partners as selectors
 from apps_registry.services import access_requests as access_request_services
 from apps_registry.services import apps as app_services
 from apps_registry.validators import MAX_REDIRECT_URIS
+from console.api.pagination import LimitOffsetPagination
+from console.caching import forbid_storing
+from console.urls import converters  # noqa: F401 - registers <id:…>
 
 # --- Serializers --------------------------------------------------------------------------------
 
@@ -245,9 +247,11 @@ class AppListCreateApi(PartnerApi):
             )
         except DomainError as error:
             return _domain_error_response(error)
-        return Response(
-            {**AppOutputSerializer(app).data, "client_secret": raw_secret},
-            status=status.HTTP_201_CREATED,
+        return forbid_storing(
+            Response(
+                {**AppOutputSerializer(app).data, "client_secret": raw_secret},
+                status=status.HTTP_201_CREATED,
+            )
         )
 
 
@@ -332,11 +336,11 @@ class AccessRequestDetailApi(PartnerApi):
 
 urlpatterns = [
     path("apps/", AppListCreateApi.as_view(), name="api-app-list"),
-    path("apps/<int:app_id>/", AppDetailApi.as_view(), name="api-app-detail"),
-    path("apps/<int:app_id>/scopes/", AppScopesApi.as_view(), name="api-app-scopes"),
+    path("apps/<id:app_id>/", AppDetailApi.as_view(), name="api-app-detail"),
+    path("apps/<id:app_id>/scopes/", AppScopesApi.as_view(), name="api-app-scopes"),
     path("requests/", AccessRequestListCreateApi.as_view(), name="api-request-list"),
     path(
-        "requests/<int:request_id>/",
+        "requests/<id:request_id>/",
         AccessRequestDetailApi.as_view(),
         name="api-request-detail",
     ),

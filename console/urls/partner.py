@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from console.urls import converters  # noqa: F401 - registers <scope_key:…>
+from console.urls import converters  # noqa: F401 - registers <id:…> and <scope_key:…>
 from console.views import partner as views
 
 app_name = "partner"
@@ -11,12 +11,12 @@ urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
     path("team/", views.TeamView.as_view(), name="team"),
     path(
-        "team/invitations/<int:invitation_id>/revoke/",
+        "team/invitations/<id:invitation_id>/revoke/",
         views.InvitationRevokeView.as_view(),
         name="invitation-revoke",
     ),
     path(
-        "team/members/<int:membership_id>/remove/",
+        "team/members/<id:membership_id>/remove/",
         views.MemberRemoveView.as_view(),
         name="member-remove",
     ),
@@ -25,31 +25,31 @@ urlpatterns = [
     ),
     path("apps/", views.AppListView.as_view(), name="app-list"),
     path("apps/new/", views.AppCreateView.as_view(), name="app-create"),
-    path("apps/<int:app_id>/", views.AppDetailView.as_view(), name="app-detail"),
+    path("apps/<id:app_id>/", views.AppDetailView.as_view(), name="app-detail"),
     path(
-        "apps/<int:app_id>/redirect-uris/",
+        "apps/<id:app_id>/redirect-uris/",
         views.AppRedirectUrisView.as_view(),
         name="app-redirect-uris",
     ),
     path(
-        "apps/<int:app_id>/rotate-secret/",
+        "apps/<id:app_id>/rotate-secret/",
         views.AppRotateSecretView.as_view(),
         name="app-rotate-secret",
     ),
-    path("apps/<int:app_id>/publish/", views.AppPublishView.as_view(), name="app-publish"),
-    path("apps/<int:app_id>/api/", views.ManageApiView.as_view(), name="manage-api"),
+    path("apps/<id:app_id>/publish/", views.AppPublishView.as_view(), name="app-publish"),
+    path("apps/<id:app_id>/api/", views.ManageApiView.as_view(), name="manage-api"),
     path(
-        "apps/<int:app_id>/api/<scope_key:scope_key>/apply/",
+        "apps/<id:app_id>/api/<scope_key:scope_key>/apply/",
         views.AccessRequestApplyView.as_view(),
         name="access-request-apply",
     ),
     path(
-        "requests/<int:request_id>/",
+        "requests/<id:request_id>/",
         views.AccessRequestDetailView.as_view(),
         name="request-detail",
     ),
     path(
-        "requests/<int:request_id>/withdraw/",
+        "requests/<id:request_id>/withdraw/",
         views.AccessRequestWithdrawView.as_view(),
         name="request-withdraw",
     ),

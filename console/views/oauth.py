@@ -321,6 +321,20 @@ def _count_failure(key: str, window: int) -> None:
         cache.set(key, 1, timeout=window)
 
 
+class RefuseNulMixin:
+    """A NUL in the body or in the Basic credentials is a malformed request (RFC 6749 §5.2,
+    invalid_request). PostgreSQL refuses NUL in a query, so such a client_id, code or token would
+    otherwise reach the database as a 500; it is refused before it counts as a failed login."""
+
+    def dispatch(self, request, *args, **kwargs):
+        values = [value for _, values in request.POST.lists() for value in values]
+        if any("\x00" in value for value in [*values, *_claimed_client_ids(request)]):
+            return _oauth_error(
+                400, "invalid_request", "A parameter contains a NUL character; remove it."
+            )
+        return super().dispatch(request, *args, **kwargs)
+
+
 class ClientAuthThrottleMixin:
     """Throttle failed client authentications (RFC 6749 §2.3.1: protect against brute force)
     by where they come from, never by client_id alone: per (client_id, client address), and per
@@ -348,21 +362,25 @@ class ClientAuthThrottleMixin:
 
 
 def _too_many_failures(window: int) -> JsonResponse:
-    response = JsonResponse(
-        {
-            "error": "invalid_client",
-            "error_description": "Too many failed client authentications from your address. "
-            f"Check the client credentials, then try again in {window} seconds.",
-        },
-        status=429,
+    response = _oauth_error(
+        429,
+        "invalid_client",
+        "Too many failed client authentications from your address. "
+        f"Check the client credentials, then try again in {window} seconds.",
     )
     response["Retry-After"] = str(window)
+    return response
+
+
+def _oauth_error(status: int, error: str, description: str) -> JsonResponse:
+    """An RFC 6749 §5.2 error body; token-endpoint answers are never stored (§5.1)."""
+    response = JsonResponse({"error": error, "error_description": description}, status=status)
     response["Cache-Control"] = "no-store"
     return response
 
 
 @method_decorator(csrf_exempt, name="dispatch")
-class TokenView(ClientAuthThrottleMixin, DOTTokenView):
+class TokenView(RefuseNulMixin, ClientAuthThrottleMixin, DOTTokenView):
     def post(self, request, *args, **kwargs):
         # One transaction: the refresh token row locked in validation stays locked until the
         # rotated pair is saved, and a replayed code's revocation commits with the refusal.
@@ -371,7 +389,7 @@ class TokenView(ClientAuthThrottleMixin, DOTTokenView):
 
 
 @method_decorator(csrf_exempt, name="dispatch")
-class RevokeTokenView(ClientAuthThrottleMixin, DOTRevokeTokenView):
+class RevokeTokenView(RefuseNulMixin, ClientAuthThrottleMixin, DOTRevokeTokenView):
     pass
 
 
@@ -422,5 +440,5 @@ class _ResourceServerIntrospection(IntrospectTokenView):
 
 
 @method_decorator(csrf_exempt, name="dispatch")
-class IntrospectView(ClientAuthThrottleMixin, _ResourceServerIntrospection):
+class IntrospectView(RefuseNulMixin, ClientAuthThrottleMixin, _ResourceServerIntrospection):
     pass

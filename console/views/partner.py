@@ -33,6 +33,7 @@ from apps_registry.selectors.availability import available_scope_keys
 from apps_registry.services import access_requests as access_request_services
 from apps_registry.services import apps as app_services
 from apps_registry.services import partners as partner_services
+from console.caching import forbid_storing
 from console.forms import (
     AccessRequestForm,
     AppCreateForm,
@@ -290,7 +291,9 @@ class AppDetailView(PartnerMixin, View):
 
     def get(self, request, app_id: int):
         app = selectors.app_get_for_user(user=request.user, app_id=app_id)
-        return self._render(app, one_time_secret=_pop_one_time_secret(request, app))
+        one_time_secret = _pop_one_time_secret(request, app)
+        response = self._render(app, one_time_secret=one_time_secret)
+        return forbid_storing(response) if one_time_secret else response
 
     def post(self, request, app_id: int):
         """Save the app's details (name, description, category, links)."""

@@ -11,8 +11,9 @@ from django.utils import timezone
 from oauth2_provider.models import AccessToken, RefreshToken
 
 from apps_registry.errors import DomainError, InvalidTransitionError, PermissionRefusedError
-from apps_registry.models import AccessRequest, AppScope, ReviewEvent
+from apps_registry.models import AccessRequest, AppScope, Membership, ReviewEvent
 from apps_registry.services import access_requests as workflow
+from apps_registry.services import partners as partner_services
 from tests import factories
 from tests.apps_registry.review_helpers import (
     ANSWERS,
@@ -566,7 +567,9 @@ def test_a_reviewer_in_the_requesting_partner_is_refused(action, caplog):
     factories.MembershipFactory(partner=access_request.app.partner, user=reviewer)
     before = snapshot(access_request)
 
-    with pytest.raises(PermissionRefusedError, match="You belong to the partner that applied"):
+    with pytest.raises(
+        PermissionRefusedError, match="You are a member of the partner that applied"
+    ):
         _decide(action)(access_request, reviewer)
 
     assert snapshot(access_request) == before
@@ -578,9 +581,115 @@ def test_a_reviewer_who_submitted_the_request_is_refused():
     access_request = make_request(submitted_by=reviewer)
     before = snapshot(access_request)
 
-    with pytest.raises(PermissionRefusedError, match="You belong to the partner"):
+    with pytest.raises(PermissionRefusedError) as refusal:
         workflow.access_request_assign(request_id=access_request.pk, reviewer=reviewer)
 
+    assert str(refusal.value) == (
+        "You submitted this application, so another reviewer must handle it."
+    )
+
+    assert snapshot(access_request) == before
+
+
+def _leave_partner(user, partner) -> None:
+    membership = Membership.objects.get(partner=partner, user=user)
+    partner_services.membership_remove(membership_id=membership.pk, acting_user=user)
+
+
+def _submitted_it(reviewer, access_request):
+    AccessRequest.objects.filter(pk=access_request.pk).update(submitted_by=reviewer)
+
+
+def _submitted_it_then_left(reviewer, access_request):
+    factories.MembershipFactory(partner=access_request.app.partner, user=reviewer)
+    _submitted_it(reviewer, access_request)
+    _leave_partner(reviewer, access_request.app.partner)
+
+
+def _is_a_member(reviewer, access_request):
+    factories.MembershipFactory(partner=access_request.app.partner, user=reviewer)
+
+
+def _was_a_member(reviewer, access_request):
+    _is_a_member(reviewer, access_request)
+    _leave_partner(reviewer, access_request.app.partner)
+
+
+@pytest.mark.parametrize(
+    ("arrange", "message"),
+    [
+        (_submitted_it, "You submitted this application, so another reviewer must handle it."),
+        (
+            _submitted_it_then_left,
+            "You submitted this application, so another reviewer must handle it.",
+        ),
+        (
+            _is_a_member,
+            "You are a member of the partner that applied, so another reviewer must handle it.",
+        ),
+        (
+            _was_a_member,
+            "You were a member of the partner that applied, so another reviewer must handle it.",
+        ),
+    ],
+)
+def test_a_conflict_of_interest_is_refused_with_what_is_true_of_the_reviewer(
+    arrange, message, caplog
+):
+    reviewer = make_reviewer()
+    access_request = make_request()
+    factories.MembershipFactory(partner=access_request.app.partner, role="owner")
+    arrange(reviewer, access_request)
+    before = snapshot(access_request)
+
+    with pytest.raises(PermissionRefusedError) as refusal:
+        workflow.access_request_assign(request_id=access_request.pk, reviewer=reviewer)
+
+    assert str(refusal.value) == message
+    assert snapshot(access_request) == before
+    assert f"SoD denied: user {reviewer.pk} on access request {access_request.pk}" in caplog.text
+    assert str(workflow.assign_refusal(reviewer=reviewer, access_request=access_request)) == message
+
+
+def test_the_refusal_predicates_say_what_the_services_would_refuse_and_change_nothing():
+    first, second = make_reviewer(), make_reviewer()
+    access_request = make_request(
+        status=Status.IN_REVIEW,
+        assigned_to=first,
+        scope=factories.CustomScopeFactory(requires_dual_approval=True),
+    )
+    workflow.access_request_approve(request_id=access_request.pk, reviewer=first)
+    workflow.access_request_assign(request_id=access_request.pk, reviewer=first)
+    access_request.refresh_from_db()
+    before = snapshot(access_request)
+
+    def refusal(reviewer, action):
+        found = workflow.decision_refusal(
+            reviewer=reviewer, access_request=access_request, action=action
+        )
+        return str(found) if found else None
+
+    second_approval = (
+        "You gave the first approval, so this scope needs a second approval from a different "
+        "reviewer."
+    )
+    assert refusal(first, ReviewEvent.Action.APPROVE) == second_approval
+    assert refusal(first, ReviewEvent.Action.REJECT) is None
+    assert refusal(first, ReviewEvent.Action.REQUEST_CHANGES) is None
+    assert refusal(first, ReviewEvent.Action.REVOKE) == (
+        "You cannot revoke an application that is “In review”."
+    )
+    assert refusal(second, ReviewEvent.Action.APPROVE) == (
+        "Assign the application to yourself before you approve it."
+    )
+    assert workflow.assign_refusal(reviewer=second, access_request=access_request) is None
+    assert str(workflow.assign_refusal(reviewer=first, access_request=access_request)) == (
+        "This application is already assigned to you."
+    )
+    assert snapshot(access_request) == before
+    with pytest.raises(PermissionRefusedError) as raised:
+        workflow.access_request_approve(request_id=access_request.pk, reviewer=first)
+    assert str(raised.value) == second_approval
     assert snapshot(access_request) == before
 
 

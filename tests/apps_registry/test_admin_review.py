@@ -162,6 +162,92 @@ def test_detail_offers_decisions_only_to_the_assigned_reviewer(client, reviewer,
     assert "Assign to me" in page
 
 
+SECOND_APPROVAL_REFUSAL = (
+    "You gave the first approval, so this scope needs a second approval from a different reviewer."
+)
+MEMBER_REFUSAL = "You are a member of the partner that applied, so another reviewer must handle it."
+
+
+@pytest.fixture
+def first_approved(client, reviewer):
+    """A dual-approval application the signed-in reviewer approved first and took again."""
+    access_request = make_request(
+        status=Status.IN_REVIEW,
+        assigned_to=reviewer,
+        scope=factories.CustomScopeFactory(requires_dual_approval=True),
+    )
+    workflow.access_request_approve(request_id=access_request.pk, reviewer=reviewer)
+    workflow.access_request_assign(request_id=access_request.pk, reviewer=reviewer)
+    access_request.refresh_from_db()
+    return access_request
+
+
+def test_detail_disables_approve_for_the_first_approver_and_says_why(
+    client, reviewer, first_approved
+):
+    page = client.get(change_url(first_approved)).content.decode()
+
+    assert (
+        '<button type="button" class="button" disabled aria-describedby="refusal-approve">'
+        "Approve</button>"
+    ) in page
+    assert (
+        '<p class="help review-refusal" id="refusal-approve"><strong>Approve</strong> is not '
+        f"available to you: {SECOND_APPROVAL_REFUSAL}</p>"
+    ) in page
+    assert decide_url(first_approved, "approve") not in page
+    assert decide_url(first_approved, "reject") in page
+    assert decide_url(first_approved, "request-changes") in page
+
+
+def test_detail_disables_assign_for_a_member_of_the_partner_and_says_why(client, reviewer):
+    access_request = make_request()
+    factories.MembershipFactory(partner=access_request.app.partner, user=reviewer)
+
+    page = client.get(change_url(access_request)).content.decode()
+
+    assert (
+        '<button type="button" class="button" disabled aria-describedby="refusal-assign">'
+        "Assign to me</button>"
+    ) in page
+    assert (
+        '<p class="help review-refusal" id="refusal-assign"><strong>Assign to me</strong> is not '
+        f"available to you: {MEMBER_REFUSAL}</p>"
+    ) in page
+    assert assign_url(access_request) not in page
+
+
+def test_detail_offers_enabled_controls_when_nothing_stands_in_the_way(client, reviewer):
+    access_request = make_request()
+
+    page = client.get(change_url(access_request)).content.decode()
+
+    assert assign_url(access_request) in page
+    assert "disabled" not in page.split('class="object-tools"')[1].split("</ul>")[0]
+    assert "review-refusal" not in page
+
+
+def test_approve_page_for_the_first_approver_disables_the_button_and_changes_nothing(
+    client, reviewer, first_approved
+):
+    before = snapshot(first_approved)
+
+    page = client.get(decide_url(first_approved, "approve")).content.decode()
+    refused = client.post(
+        decide_url(first_approved, "approve"),
+        {"version": first_approved.version, "expires_on": "", "comment": ""},
+    )
+
+    assert f'<p class="errornote" id="action-refusal">{SECOND_APPROVAL_REFUSAL}</p>' in page
+    assert (
+        '<input type="submit" class="default" value="Approve" disabled '
+        'aria-describedby="action-refusal">'
+    ) in page
+    assert refused.status_code == 403
+    assert SECOND_APPROVAL_REFUSAL in refused.content.decode()
+    assert snapshot(first_approved) == before
+
+
 # --- Acting through the decision pages ----------------------------------------------------------
 
 
@@ -361,7 +447,7 @@ def test_decision_pages_refuse_a_reviewer_from_the_requesting_partner(
     )
 
     assert response.status_code == 403
-    assert "You belong to the partner that applied" in response.content.decode()
+    assert "You are a member of the partner that applied" in response.content.decode()
     assert snapshot(own_partners_request) == before
 
 
@@ -374,7 +460,7 @@ def test_assign_view_refuses_a_reviewer_from_the_requesting_partner(client, revi
         assign_url(access_request), {"version": access_request.version}, follow=True
     )
 
-    assert "You belong to the partner that applied" in response.content.decode()
+    assert "You are a member of the partner that applied" in response.content.decode()
     assert snapshot(access_request) == before
 
 
@@ -392,7 +478,7 @@ def test_bulk_assign_reports_each_refusal_and_assigns_the_rest(client, reviewer)
 
     page = response.content.decode()
     assert f"Assigned to you: #{first.pk}, #{second.pk}." in page
-    assert f"#{own.pk} {own}: You belong to the partner that applied" in page
+    assert f"#{own.pk} {own}: You are a member of the partner that applied" in page
     assert set(AccessRequest.objects.filter(assigned_to=reviewer).values_list("pk", flat=True)) == {
         first.pk,
         second.pk,
@@ -420,7 +506,7 @@ def test_bulk_approve_approves_only_what_the_reviewer_may_decide(
     page = response.content.decode()
     assert f"Approved: #{mine.pk}." in page
     assert "Assign the application to yourself before you approve it." in page
-    assert "You belong to the partner that applied" in page
+    assert "You are a member of the partner that applied" in page
     mine.refresh_from_db()
     assert mine.status == Status.APPROVED
     assert snapshot(someone_elses) == unassigned_before

@@ -143,9 +143,16 @@ def test_invalid_filter_keeps_the_valid_ones(client, catalog):
 
 
 def test_repeated_and_odd_parameters_do_not_fail(client, catalog):
-    response = client.get(f"{LIST_URL}?group=Shop&group=Product&kind=&q=%00&page=x")
+    response = client.get(f"{LIST_URL}?group=Shop&group=Product&kind=&q=&page=x")
 
     assert response.status_code == 200
+
+
+def test_a_nul_character_in_the_address_is_a_400_that_says_so(client, catalog):
+    response = client.get(f"{LIST_URL}?q=%00")
+
+    assert response.status_code == 400
+    assert "contains a NUL character (%00)" in response.text
 
 
 def test_no_match_shows_an_empty_state_with_a_way_to_clear_filters(client, catalog):

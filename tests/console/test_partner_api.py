@@ -215,3 +215,11 @@ def test_the_partner_api_is_in_the_openapi_document(api):
         "/api/v1/requests/{request_id}/",
     ):
         assert path in schema
+
+
+def test_the_response_with_the_secret_is_never_stored(api):
+    response = api.post("/api/v1/apps/", NEW_APP, format="json")
+
+    assert response.status_code == 201
+    assert response["Cache-Control"] == "no-store"
+    assert response["Pragma"] == "no-cache"

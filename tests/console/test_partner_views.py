@@ -118,7 +118,8 @@ def test_creating_an_app_shows_the_secret_once(client, member):
     secret = re.search(r'data-testid="client-secret">([^<]+)<', first.text).group(1)
     assert check_password(secret, app.client_secret)
     assert app.client_id in first.text
-    assert first["Cache-Control"].startswith("max-age=0")
+    assert "no-store" in first["Cache-Control"].split(", ")
+    assert first["Pragma"] == "no-cache"
     assert app.redirect_uris == "https://app.example.com/callback http://127.0.0.1:8765/cb"
 
     second = client.get(response["Location"])
@@ -207,6 +208,8 @@ def test_rotating_the_secret_after_reauthenticating_shows_the_new_one_once(clien
     assert check_password(secret, app.client_secret)
     assert app.secret_rotated_at is not None
     assert "the old one no longer works" in response.text
+    assert "no-store" in response["Cache-Control"].split(", ")
+    assert response["Pragma"] == "no-cache"
 
 
 def test_changing_redirect_uris_asks_for_the_password_first(client, member, app):

@@ -9,6 +9,7 @@ import time
 import pytest
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.test import Client
 from playwright.sync_api import Page, expect
 
@@ -126,3 +127,28 @@ def test_reviewer_rejects_and_the_partner_reads_the_reason(live_server, browser,
     partner_page.goto(f"{base}/console/requests/{access_request.pk}/")
     expect(partner_page.get_by_text("Bulk messaging buyers is not allowed.").first).to_be_visible()
     partner_context.close()
+
+
+def test_first_approver_sees_approve_disabled_with_the_reason(live_server, page: Page):
+    base = live_server.url
+    sign_in_as_reviewer(page, base, "fay.first@example.com")
+    reviewer = get_user_model().objects.get(email="fay.first@example.com")
+    access_request = make_request(
+        app=factories.PartnerAppFactory(name="Ledger Link"),
+        status=Status.IN_REVIEW,
+        assigned_to=reviewer,
+        scope=factories.CustomScopeFactory(requires_dual_approval=True),
+    )
+    workflow.access_request_approve(request_id=access_request.pk, reviewer=reviewer)
+    workflow.access_request_assign(request_id=access_request.pk, reviewer=reviewer)
+
+    page.goto(f"{base}/admin/apps_registry/accessrequest/{access_request.pk}/change/")
+
+    approve = page.locator(".object-tools").get_by_role("button", name="Approve")
+    expect(approve).to_be_disabled()
+    expect(page.locator("#refusal-approve")).to_have_text(
+        "Approve is not available to you: You gave the first approval, so this scope needs a "
+        "second approval from a different reviewer."
+    )
+    expect(page.locator(".object-tools").get_by_role("link", name="Reject")).to_be_enabled()
+    expect(page.locator(".object-tools").get_by_role("link", name="Approve")).to_have_count(0)

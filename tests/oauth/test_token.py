@@ -354,3 +354,30 @@ def test_resource_server_can_introspect(client, app, seller, shop):
     assert active["Cache-Control"] == "no-store"
     assert unknown.json() == {"active": False}
     assert as_get.status_code == 405
+
+
+@pytest.mark.parametrize("endpoint", ["/oauth/token/", "/oauth/revoke/", "/oauth/introspect/"])
+@pytest.mark.parametrize(
+    ("data", "credentials"),
+    [
+        ({"grant_type": "authorization_code", "client_id": "acme\x00", "code": "c"}, None),
+        ({"grant_type": "authorization_code", "code": "c\x00", "token": "t\x00"}, "basic"),
+        ({"grant_type": "authorization_code", "code": "c"}, "nul-basic"),
+    ],
+)
+def test_a_nul_character_is_an_invalid_request_not_a_500(client, app, endpoint, data, credentials):
+    before = _live_token_count()
+    headers = {
+        "basic": basic_auth(app),
+        "nul-basic": basic_auth(PartnerApp(client_id=f"{app.client_id}\x00")),
+    }.get(credentials, {})
+
+    response = client.post(endpoint, data, **headers)
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "invalid_request",
+        "error_description": "A parameter contains a NUL character; remove it.",
+    }
+    assert response["Cache-Control"] == "no-store"
+    assert _live_token_count() == before

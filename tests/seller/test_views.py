@@ -179,6 +179,24 @@ def test_revoke_is_post_only(client, app, seller, shop):
     assert _state() == before
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/seller/apps/{huge}/revoke/",
+        "/seller/apps/{app}/shops/{huge}/revoke/",
+        "/seller/apps/{huge}/scopes/seller.product.basic/revoke/",
+    ],
+)
+def test_revoking_with_an_id_larger_than_any_row_is_not_found(client, app, seller, shop, path):
+    issue_tokens(client, app, seller, [shop])
+    before = _state()
+
+    response = client.post(path.format(huge=2**63, app=app.pk))
+
+    assert response.status_code == 404
+    assert _state() == before
+
+
 def test_create_shop_command_creates_a_seller_who_can_sign_in(capsys):
     call_command(
         "create_shop",
