@@ -20,6 +20,7 @@ from django import forms
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
+from django.core.exceptions import DisallowedRedirect
 from django.db import transaction
 from django.http import JsonResponse
 from django.utils.decorators import method_decorator
@@ -179,6 +180,24 @@ class ConsentView(AuthorizationView):
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "seller": self.request.user}
+
+    def handle_no_permission(self):
+        # A signed-out seller is sent to the login page with the whole request in `next=`; past
+        # Django's limit on redirect URLs that redirect cannot be built (DisallowedRedirect).
+        try:
+            return super().handle_no_permission()
+        except DisallowedRedirect:
+            return self.render_to_response(
+                {
+                    "error": {
+                        "error": "invalid_request",
+                        "description": "The link the app sent you here is too long for us to "
+                        "sign you in and bring you back. Contact the app's developer and tell "
+                        "them the authorization link is too long.",
+                    }
+                },
+                status=400,
+            )
 
     def get_initial(self):
         initial = super().get_initial()

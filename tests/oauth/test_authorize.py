@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 from django.test import Client
+from django.utils.http import MAX_URL_REDIRECT_LENGTH
 from oauth2_provider.models import get_access_token_model, get_grant_model
 
 from apps_registry.models import AccessRequest, AuthorizationEvent, PartnerApp, ShopAuthorization
@@ -78,6 +79,29 @@ def test_anonymous_seller_is_sent_to_login_first(client, app):
 
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/?next=/oauth/authorize/")
+
+
+def test_anonymous_seller_with_an_over_long_link_gets_a_clear_400_page(client, app):
+    # The login redirect carries the whole request in `next=`; past Django's limit on redirect
+    # URLs it cannot be built.
+    url = Flow.start(app, state="s" * MAX_URL_REDIRECT_LENGTH).authorize_url()
+
+    response = client.get(url)
+
+    assert response.status_code == 400
+    assert response.context["error"] == {
+        "error": "invalid_request",
+        "description": "The link the app sent you here is too long for us to sign you in and "
+        "bring you back. Contact the app's developer and tell them the authorization link is "
+        "too long.",
+    }
+    html = response.content.decode()
+    assert "This authorization request can't be completed" in html
+    assert (
+        "too long for us to sign you in and bring you back. Contact the app&#x27;s developer"
+        in html
+    )
+    assert _nothing_granted()
 
 
 def test_authorize_issues_code_with_state_and_iss_and_records_consent(client, app, seller, shop):
