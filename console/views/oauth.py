@@ -14,8 +14,17 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from urllib.parse import parse_qs, parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
+from urllib.parse import (
+    parse_qs,
+    parse_qsl,
+    unquote,
+    unquote_plus,
+    urlencode,
+    urlsplit,
+    urlunsplit,
+)
 
+import idna
 from django import forms
 from django.conf import settings
 from django.core import signing
@@ -293,12 +302,36 @@ class ConsentView(AuthorizationView):
         return response
 
 
+def redirect_host_forms(redirect_uri: str) -> tuple[str, str | None]:
+    """The redirect URI's host (with its port) as a seller reads it, and its ASCII (punycode)
+    form when the host is an international domain name, which can imitate another domain."""
+    parts = urlsplit(redirect_uri)
+    host = unquote(parts.hostname or "")  # a client may percent-encode a Unicode host
+    if host.isascii() and not any(label.startswith("xn--") for label in host.split(".")):
+        return parts.netloc, None
+    port = f":{parts.port}" if parts.port else ""
+    try:
+        # UTS #46 processing, as browsers do before they look the name up.
+        ascii_host = idna.encode(host, uts46=True).decode("ascii")
+        unicode_host = idna.decode(ascii_host)
+    except idna.IDNAError:
+        # Not a valid international name (browsers refuse it too); spell it out all the same.
+        unicode_host = host
+        ascii_host = ".".join(
+            label if label.isascii() else "xn--" + label.encode("punycode").decode("ascii")
+            for label in host.split(".")
+        )
+    return unicode_host + port, ascii_host + port
+
+
 def consent_context(*, seller, application: PartnerApp, scope_keys, redirect_uri: str) -> dict:
     shops = consent_shops(seller=seller, app=application)
     scope_groups = consent_scopes(seller=seller, app=application, scope_keys=scope_keys)
+    redirect_host, redirect_host_ascii = redirect_host_forms(redirect_uri)
     return {
         "partner": application.partner,
-        "redirect_host": urlsplit(redirect_uri).netloc,
+        "redirect_host": redirect_host,
+        "redirect_host_ascii": redirect_host_ascii,
         "scope_groups": scope_groups,
         # "New" only means something when the seller granted this app something before.
         "has_prior_consent": any(entry.authorization for entry in shops),

@@ -104,6 +104,42 @@ def test_anonymous_seller_with_an_over_long_link_gets_a_clear_400_page(client, a
     assert _nothing_granted()
 
 
+# oauthlib accepts only ASCII redirect URIs, so an international host arrives in punycode or
+# percent-encoded; a seller must see both the name it imitates and what it really is.
+@pytest.mark.parametrize(
+    ("redirect_uri", "shown"),
+    [
+        ("https://xn--bcher-kva.example/callback", ["bücher.example", "xn--bcher-kva.example"]),
+        ("https://xn--pple-43d.com:8443/cb", ["\u0430pple.com:8443", "xn--pple-43d.com:8443"]),
+        ("https://b%C3%BCcher.example/callback", ["bücher.example", "xn--bcher-kva.example"]),
+    ],
+)
+def test_consent_page_shows_an_idn_redirect_host_in_ascii_too(
+    client, seller, shop, product_scope, redirect_uri, shown
+):
+    app = app_with_scopes(required=[product_scope], redirect_uris=redirect_uri)
+    client.force_login(seller)
+
+    response = client.get(Flow.start(app, redirect_uri=redirect_uri).authorize_url())
+
+    assert response.status_code == 200
+    assert [response.context["redirect_host"], response.context["redirect_host_ascii"]] == shown
+    html = response.content.decode()
+    assert all(host in html for host in shown)
+
+
+def test_consent_page_shows_an_ascii_redirect_host_once(client, app, seller, shop):
+    client.force_login(seller)
+
+    response = client.get(Flow.start(app).authorize_url())
+
+    assert (response.context["redirect_host"], response.context["redirect_host_ascii"]) == (
+        "app.example.com",
+        None,
+    )
+    assert "xn--" not in response.content.decode()
+
+
 def test_authorize_issues_code_with_state_and_iss_and_records_consent(client, app, seller, shop):
     client.force_login(seller)
     flow = Flow.start(app)
