@@ -7,7 +7,7 @@
 - a refresh carries only scopes that are still available to the app *and* still granted by the
   seller, and dies with the seller's consent (security.md §0.3, D4, D5);
 - a deactivated seller's codes, refresh tokens and access tokens stop working (security.md D6).
-See ADR 0007.
+See ADR 0007 and ADR 0011.
 """
 
 from __future__ import annotations

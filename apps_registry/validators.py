@@ -130,7 +130,7 @@ def _is_ip_literal(host: str) -> bool:
 # whoever asks for their data. Invisible format characters (Unicode category Cf: bidi overrides and
 # isolates, zero-width spaces and joiners) can reorder or hide what a seller reads, and letters of
 # one script that look like another's ("Аcme" with a Cyrillic А) can pass for another app.
-# Detection of lookalikes comes from Unicode's confusables data (confusable_homoglyphs).
+# Detection of lookalikes comes from Unicode's confusables data (confusable_homoglyphs). ADR 0011.
 
 
 def validate_no_format_characters(text: str) -> None:
