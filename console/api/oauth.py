@@ -9,6 +9,7 @@ which DRF would claim that no credentials were provided.
 from __future__ import annotations
 
 from django.urls import path
+from drf_spectacular.contrib.django_oauth_toolkit import DjangoOAuthToolkitScheme
 from drf_spectacular.utils import extend_schema, inline_serializer
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication
 from oauth2_provider.www_authenticate import build_bearer_challenge
@@ -48,6 +49,12 @@ class BearerTokenAuthentication(OAuth2Authentication):
             realm=self.www_authenticate_realm,
             resource_metadata_url=None,
         )
+
+
+class BearerTokenScheme(DjangoOAuthToolkitScheme):
+    """Document BearerTokenAuthentication in the OpenAPI schema as DOT's OAuth 2.0 scheme."""
+
+    target_class = BearerTokenAuthentication
 
 
 class AuthorizedShopsApi(APIView):
