@@ -16,7 +16,12 @@ from django.utils import timezone
 from oauth2_provider.models import AbstractApplication
 
 from apps_registry.errors import PermissionRefusedError
-from apps_registry.validators import parse_redirect_uris, validate_redirect_uris
+from apps_registry.validators import (
+    parse_redirect_uris,
+    validate_display_name,
+    validate_no_format_characters,
+    validate_redirect_uris,
+)
 from scopes.models import Scope
 
 
@@ -152,13 +157,21 @@ class PartnerApp(AbstractApplication):
         return self.status != self.Status.SUSPENDED
 
     def clean(self) -> None:
-        """DOT's checks plus our redirect-URI rules, so no ModelForm (the admin's included) can
-        store a URI the services would refuse."""
+        """DOT's checks plus our rules for redirect URIs and for what sellers read, so no
+        ModelForm (the admin's included) can store what the services would refuse."""
         errors: dict[str, list] = {}
         try:
             super().clean()
         except ValidationError as error:
             errors = error.update_error_dict(errors)
+        for field, validate in (
+            ("name", validate_display_name),
+            ("description", validate_no_format_characters),
+        ):
+            try:
+                validate(getattr(self, field))
+            except ValidationError as error:
+                errors.setdefault(field, []).extend(error.error_list)
         redirect_uris = parse_redirect_uris(self.redirect_uris)
         if redirect_uris:  # DOT already demands one for the authorization-code grant
             try:

@@ -2,11 +2,12 @@
 
 - invalid_scope names the scope and why it cannot be asked for;
 - a replayed authorization code revokes the tokens it issued (RFC 6749 §4.1.2, security.md B1),
-  and a code carries only what the seller still grants when it is redeemed;
+  a failed redemption (wrong PKCE verifier or redirect URI) burns the code, and a code carries
+  only what the seller still grants when it is redeemed;
 - a refresh carries only scopes that are still available to the app *and* still granted by the
   seller, and dies with the seller's consent (security.md §0.3, D4, D5);
 - a deactivated seller's codes, refresh tokens and access tokens stop working (security.md D6).
-See ADR 0007.
+See ADR 0007 and ADR 0011.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from django.utils import timezone
 from oauth2_provider.models import get_grant_model, get_refresh_token_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors
+from oauthlib.oauth2.rfc6749.grant_types.authorization_code import code_challenge_method_s256
 
 from apps_registry.models import RedeemedAuthorizationCode
 from apps_registry.selectors.authorizations import active_authorizations, granted_scope_keys
@@ -31,6 +33,15 @@ CODE_CHALLENGE = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
 
 def _checksum(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
+def _verifier_matches(grant, verifier: str | None) -> bool:
+    """RFC 7636 §4.6 with S256, the only method codes are issued with here (PKCE is required)."""
+    return (
+        grant.code_challenge_method == "S256"
+        and bool(verifier)
+        and code_challenge_method_s256(verifier, grant.code_challenge)
+    )
 
 
 class ConsoleOAuth2Validator(OAuth2Validator):
@@ -77,29 +88,46 @@ class ConsoleOAuth2Validator(OAuth2Validator):
     def confirm_redirect_uri(self, client_id, code, redirect_uri, client, request, *args, **kwargs):
         # RFC 6749 §4.1.3 requires redirect_uri at the token endpoint when the authorization
         # request had one; oauthlib would quietly fill in the registered default instead.
-        if getattr(request, "using_default_redirect_uri", False):
-            return False
-        return super().confirm_redirect_uri(
-            client_id, code, redirect_uri, client, request, *args, **kwargs
+        confirmed = not getattr(request, "using_default_redirect_uri", False) and (
+            super().confirm_redirect_uri(
+                client_id, code, redirect_uri, client, request, *args, **kwargs
+            )
         )
+        if not confirmed:
+            get_grant_model().objects.filter(code=code, application=client).delete()
+        return confirmed
 
     def validate_code(self, client_id, code, client, request, *args, **kwargs):
         # Lock the code's row (the token view runs in one transaction): a concurrent second
         # redemption waits, finds the code gone and is treated as the replay it is.
-        list(get_grant_model().objects.select_for_update().filter(code=code, application=client))
+        grant = (
+            get_grant_model().objects.select_for_update().filter(code=code, application=client)
+        ).first()
         if not super().validate_code(client_id, code, client, request, *args, **kwargs):
             self._revoke_tokens_of_replayed_code(code=code, client=client)
             return False
+        # A failed redemption burns the code (the refusal commits with the token view's
+        # transaction), so whoever holds a stolen code gets one guess at its verifier, not many.
+        # oauthlib checks the verifier only after this hook and leaves the code usable.
+        if not _verifier_matches(grant, getattr(request, "code_verifier", None)):
+            grant.delete()
+            raise errors.InvalidGrantError(
+                description="The code_verifier is missing or does not match the code_challenge "
+                "of this authorization code, so the code can no longer be used; start a new "
+                "authorization.",
+                request=request,
+            )
         seller = request.user
-        if not seller.is_active:
-            return False
         # Approvals and the seller's consent can be revoked between consent and redemption; the
         # code carries no more than what is still available and still granted.
         still_allowed = available_scope_keys(app=client) & granted_scope_keys(
             seller=seller, app=client
         )
         request.scopes = [key for key in request.scopes if key in still_allowed]
-        return bool(request.scopes)
+        if not seller.is_active or not request.scopes:
+            grant.delete()
+            return False
+        return True
 
     def _revoke_tokens_of_replayed_code(self, *, code: str, client) -> None:
         redeemed = RedeemedAuthorizationCode.objects.filter(

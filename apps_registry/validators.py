@@ -1,15 +1,20 @@
-"""Redirect URI rules for partner apps (RFC 9700 §2.1, §4.1.3; RFC 8252 §7.3 for loopback).
+"""Rules for what partners register: redirect URIs, and the names and text sellers are shown.
 
-A redirect URI is where the authorization server sends a seller's authorization code, so a loose
-rule is an account-takeover lever. We accept only absolute https URIs, or http on a loopback host
-for local development; never wildcards, fragments or credentials; and DOT matches them exactly.
+Redirect URIs (RFC 9700 §2.1, §4.1.3; RFC 8252 §7.3 for loopback): a redirect URI is where the
+authorization server sends a seller's authorization code, so a loose rule is an account-takeover
+lever. We accept only absolute https URIs, or http on a loopback host for local development; never
+wildcards, fragments or credentials; and DOT matches them exactly.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import unicodedata
+from collections import Counter
 from urllib.parse import parse_qsl, urlsplit
 
+from confusable_homoglyphs.categories import alias, unique_aliases
+from confusable_homoglyphs.confusables import is_confusable
 from django.core.exceptions import ValidationError
 
 MAX_REDIRECT_URIS = 10
@@ -18,6 +23,8 @@ LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 # Parameters the authorization server itself appends to the redirect; a registered URI carrying
 # them would let the response be confused with (or override) the real one.
 RESERVED_QUERY_PARAMETERS = frozenset({"code", "state", "error", "iss"})
+# Digits, punctuation, spaces and combining marks belong to no script of their own.
+SCRIPT_NEUTRAL = frozenset({"COMMON", "INHERITED"})
 
 
 def parse_redirect_uris(text: str) -> list[str]:
@@ -116,3 +123,60 @@ def _is_ip_literal(host: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+# --- Text partners write and sellers read on the consent page -----------------------------------
+# An app's name and description, and the partner's name, are shown to sellers as the identity of
+# whoever asks for their data. Invisible format characters (Unicode category Cf: bidi overrides and
+# isolates, zero-width spaces and joiners) can reorder or hide what a seller reads, and letters of
+# one script that look like another's ("Аcme" with a Cyrillic А) can pass for another app.
+# Detection of lookalikes comes from Unicode's confusables data (confusable_homoglyphs). ADR 0011.
+
+
+def validate_no_format_characters(text: str) -> None:
+    """Refuse invisible format characters (category Cf), naming the first one found."""
+    for char in text:
+        if unicodedata.category(char) == "Cf":
+            raise ValidationError(
+                f"Remove the invisible character U+{ord(char):04X} "
+                f"({unicodedata.name(char, 'FORMAT CHARACTER')}): it can change how sellers read "
+                "the text on the consent page.",
+                code="format_character",
+            )
+
+
+def validate_no_lookalike_scripts(text: str) -> None:
+    """Refuse text mixing scripts whose letters look alike (Latin with Cyrillic or Greek…);
+    scripts that cannot be confused, such as Latin with Han or Hangul, may be mixed."""
+    scripts = unique_aliases(text) - SCRIPT_NEUTRAL
+    if len(scripts) < 2:
+        return
+    lookalikes = [
+        entry["character"]
+        for script in sorted(scripts)
+        for entry in is_confusable(text, greedy=True, preferred_aliases=[script]) or []
+        if entry["alias"] in scripts
+    ]
+    if not lookalikes:
+        return
+    # Name the letters of the script used least: in "Аcme" that is the Cyrillic А.
+    letters_per_script = Counter(alias(char) for char in text if alias(char) in scripts)
+    rarest = min(letters_per_script.values())
+    examples = [
+        char
+        for char in dict.fromkeys(text)
+        if char in lookalikes and letters_per_script[alias(char)] == rarest
+    ][:3]
+    raise ValidationError(
+        f"“{text}” mixes {' and '.join(sorted(script.title() for script in scripts))} letters "
+        "that look alike ("
+        + ", ".join(f"{char} is {unicodedata.name(char, 'a letter')}" for char in examples)
+        + "). Write it in one alphabet so sellers cannot mistake it for another name.",
+        code="lookalike_scripts",
+    )
+
+
+def validate_display_name(name: str) -> None:
+    """An app's or partner's name: no invisible format characters, no lookalike script mix."""
+    validate_no_format_characters(name)
+    validate_no_lookalike_scripts(name)

@@ -9,6 +9,8 @@ from apps_registry.models import AccessRequest, Invitation, Membership, Partner,
 from apps_registry.validators import (
     MAX_REDIRECT_URIS,
     parse_redirect_uris,
+    validate_display_name,
+    validate_no_format_characters,
     validate_redirect_uris,
 )
 
@@ -22,6 +24,7 @@ class OnboardingForm(forms.Form):
     name = forms.CharField(
         label="Organisation name",
         max_length=Partner._meta.get_field("name").max_length,
+        validators=[validate_display_name],
         help_text="Your company or team, as sellers and reviewers will see it.",
         widget=forms.TextInput(attrs={"autocomplete": "organization"}),
     )
@@ -51,12 +54,14 @@ class RedirectUrisField(forms.CharField):
 class AppDetailsForm(forms.Form):
     name = forms.CharField(
         max_length=PartnerApp._meta.get_field("name").max_length,
+        validators=[validate_display_name],
         help_text="Sellers see it on the consent page.",
     )
     description = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
         max_length=2000,
+        validators=[validate_no_format_characters],
         help_text="What the app does for sellers, in a sentence or two.",
     )
     category = forms.ChoiceField(choices=PartnerApp.Category.choices)

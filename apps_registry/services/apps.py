@@ -24,7 +24,11 @@ from apps_registry.models import AppScope, Partner, PartnerApp, PartnerAuditEven
 from apps_registry.selectors.availability import available_scope_keys
 from apps_registry.services.audit import record_partner_event
 from apps_registry.services.partners import membership_require
-from apps_registry.validators import validate_redirect_uris
+from apps_registry.validators import (
+    validate_display_name,
+    validate_no_format_characters,
+    validate_redirect_uris,
+)
 from scopes.models import Scope
 
 logger = logging.getLogger("apps_registry.apps")
@@ -59,6 +63,11 @@ def _validated_details(
     name_max_length = PartnerApp._meta.get_field("name").max_length
     if len(details["name"]) > name_max_length:
         raise DomainError(f"The app name can be at most {name_max_length} characters.")
+    try:
+        validate_display_name(details["name"])
+        validate_no_format_characters(details["description"])
+    except ValidationError as error:
+        raise DomainError(" ".join(error.messages)) from None
     if category not in PartnerApp.Category.values:
         raise DomainError("Choose one of the listed categories.")
     for field, label in URL_FIELD_LABELS.items():

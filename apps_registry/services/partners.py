@@ -12,6 +12,7 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -22,6 +23,7 @@ from django.utils.crypto import salted_hmac
 from apps_registry.errors import DomainError, InvalidTransitionError, PermissionRefusedError
 from apps_registry.models import Invitation, Membership, Partner, PartnerAuditEvent
 from apps_registry.services.audit import record_partner_event
+from apps_registry.validators import validate_display_name
 
 Action = PartnerAuditEvent.Action
 
@@ -60,6 +62,10 @@ def partner_create(*, name: str, acting_user: AbstractBaseUser) -> Partner:
         raise DomainError("Give your organisation a name.")
     if len(name) > PARTNER_NAME_MAX_LENGTH:
         raise DomainError(f"The name can be at most {PARTNER_NAME_MAX_LENGTH} characters.")
+    try:
+        validate_display_name(name)  # sellers see it on the consent page ("Built by …")
+    except ValidationError as error:
+        raise DomainError(" ".join(error.messages)) from None
     # Locking the user serialises concurrent onboardings (a double-clicked form) of one person.
     get_user_model().objects.select_for_update().get(pk=acting_user.pk)
     if Membership.objects.filter(user_id=acting_user.pk).exists():

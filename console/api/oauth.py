@@ -1,11 +1,20 @@
-"""OAuth-protected API for partner apps (/api/v1/…): bearer tokens only."""
+"""OAuth-protected API for partner apps (/api/v1/…): bearer tokens only.
+
+Answers follow RFC 6750 §3: a request without a token gets 401 and a `Bearer` challenge without
+an error; a token that is invalid, expired or revoked gets 401 with `error="invalid_token"` in the
+challenge and a body saying so. DOT's DRF class lets such a request through as anonymous, after
+which DRF would claim that no credentials were provided.
+"""
 
 from __future__ import annotations
 
 from django.urls import path
+from drf_spectacular.contrib.django_oauth_toolkit import DjangoOAuthToolkitScheme
 from drf_spectacular.utils import extend_schema, inline_serializer
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication
+from oauth2_provider.www_authenticate import build_bearer_challenge
 from rest_framework import serializers
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,10 +24,43 @@ from apps_registry.selectors.availability import available_scope_keys
 from apps_registry.services.authorizations import authorization_record_use
 
 
+class BearerTokenAuthentication(OAuth2Authentication):
+    """DOT's bearer-token authentication, refusing a presented but unusable token outright."""
+
+    def authenticate(self, request):
+        authenticated = super().authenticate(request)
+        error = getattr(request, "oauth2_error", None)  # set by DOT's validator for a bad token
+        if authenticated is None and error:
+            description = error.get("error_description", "The access token is invalid.")
+            raise AuthenticationFailed(
+                {
+                    "error": error["error"],
+                    "detail": f"{description} Use a current access token: refresh it with the "
+                    "refresh token, or ask the seller to authorize the app again.",
+                }
+            )
+        return authenticated
+
+    def authenticate_header(self, request):
+        # DOT's builder escapes the quoted values (DOT's DRF class does not).
+        return build_bearer_challenge(
+            request,
+            oauth2_error=getattr(request, "oauth2_error", None),
+            realm=self.www_authenticate_realm,
+            resource_metadata_url=None,
+        )
+
+
+class BearerTokenScheme(DjangoOAuthToolkitScheme):
+    """Document BearerTokenAuthentication in the OpenAPI schema as DOT's OAuth 2.0 scheme."""
+
+    target_class = BearerTokenAuthentication
+
+
 class AuthorizedShopsApi(APIView):
     """The shops the token's seller authorized for the calling app, with the scopes per shop."""
 
-    authentication_classes = [OAuth2Authentication]
+    authentication_classes = [BearerTokenAuthentication]
     permission_classes = [IsAuthenticated]
 
     class OutputSerializer(serializers.Serializer):

@@ -19,7 +19,11 @@ from apps_registry.models import AccessRequest, AppScope, PartnerApp, ReviewEven
 from apps_registry.selectors import partners as selectors
 from apps_registry.services import access_requests as access_request_services
 from apps_registry.services import apps as app_services
-from apps_registry.validators import MAX_REDIRECT_URIS
+from apps_registry.validators import (
+    MAX_REDIRECT_URIS,
+    validate_display_name,
+    validate_no_format_characters,
+)
 from console.api.pagination import LimitOffsetPagination
 from console.caching import forbid_storing
 from console.urls import converters  # noqa: F401 - registers <id:…>
@@ -75,8 +79,16 @@ class AppCreatedOutputSerializer(AppOutputSerializer):
 
 
 class AppCreateInputSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=PartnerApp._meta.get_field("name").max_length)
-    description = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    name = serializers.CharField(
+        max_length=PartnerApp._meta.get_field("name").max_length,
+        validators=[validate_display_name],
+    )
+    description = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        validators=[validate_no_format_characters],
+    )
     category = serializers.ChoiceField(
         choices=PartnerApp.Category.choices, default=PartnerApp.Category.OTHER
     )

@@ -14,12 +14,22 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from urllib.parse import parse_qs, parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
+from urllib.parse import (
+    parse_qs,
+    parse_qsl,
+    unquote,
+    unquote_plus,
+    urlencode,
+    urlsplit,
+    urlunsplit,
+)
 
+import idna
 from django import forms
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
+from django.core.exceptions import DisallowedRedirect
 from django.db import transaction
 from django.http import JsonResponse
 from django.utils.decorators import method_decorator
@@ -182,6 +192,24 @@ class ConsentView(AuthorizationView):
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "seller": self.request.user}
 
+    def handle_no_permission(self):
+        # A signed-out seller is sent to the login page with the whole request in `next=`; past
+        # Django's limit on redirect URLs that redirect cannot be built (DisallowedRedirect).
+        try:
+            return super().handle_no_permission()
+        except DisallowedRedirect:
+            return self.render_to_response(
+                {
+                    "error": {
+                        "error": "invalid_request",
+                        "description": "The link the app sent you here is too long for us to "
+                        "sign you in and bring you back. Contact the app's developer and tell "
+                        "them the authorization link is too long.",
+                    }
+                },
+                status=400,
+            )
+
     def get_initial(self):
         initial = super().get_initial()
         initial["request_token"] = ConsentForm.sign(seller=self.request.user, values=initial)
@@ -276,12 +304,36 @@ class ConsentView(AuthorizationView):
         return response
 
 
+def redirect_host_forms(redirect_uri: str) -> tuple[str, str | None]:
+    """The redirect URI's host (with its port) as a seller reads it, and its ASCII (punycode)
+    form when the host is an international domain name, which can imitate another domain."""
+    parts = urlsplit(redirect_uri)
+    host = unquote(parts.hostname or "")  # a client may percent-encode a Unicode host
+    if host.isascii() and not any(label.startswith("xn--") for label in host.split(".")):
+        return parts.netloc, None
+    port = f":{parts.port}" if parts.port else ""
+    try:
+        # UTS #46 processing, as browsers do before they look the name up.
+        ascii_host = idna.encode(host, uts46=True).decode("ascii")
+        unicode_host = idna.decode(ascii_host)
+    except idna.IDNAError:
+        # Not a valid international name (browsers refuse it too); spell it out all the same.
+        unicode_host = host
+        ascii_host = ".".join(
+            label if label.isascii() else "xn--" + label.encode("punycode").decode("ascii")
+            for label in host.split(".")
+        )
+    return unicode_host + port, ascii_host + port
+
+
 def consent_context(*, seller, application: PartnerApp, scope_keys, redirect_uri: str) -> dict:
     shops = consent_shops(seller=seller, app=application)
     scope_groups = consent_scopes(seller=seller, app=application, scope_keys=scope_keys)
+    redirect_host, redirect_host_ascii = redirect_host_forms(redirect_uri)
     return {
         "partner": application.partner,
-        "redirect_host": urlsplit(redirect_uri).netloc,
+        "redirect_host": redirect_host,
+        "redirect_host_ascii": redirect_host_ascii,
         "scope_groups": scope_groups,
         # "New" only means something when the seller granted this app something before.
         "has_prior_consent": any(entry.authorization for entry in shops),

@@ -20,7 +20,7 @@ def make_seller(email: str = "seller@example.com"):
     return seller
 
 
-def make_app():
+def make_app(redirect_uri: str = CALLBACK):
     """A verified partner's app asking for Product Basic (required), Orders (optional) and a
     sensitive Custom scope (optional, approved)."""
     product = factories.ScopeFactory(
@@ -63,7 +63,7 @@ def make_app():
         partner=partner,
         name="Acme Inventory Sync",
         description="Keeps your stock levels and orders in sync with your warehouse.",
-        redirect_uris=CALLBACK,
+        redirect_uris=redirect_uri,
     )
 
 
@@ -76,7 +76,7 @@ def log_in(page, live_server, seller) -> None:
     assert "/accounts/login/" not in page.url
 
 
-def capture_callback(page) -> list[str]:
+def capture_callback(page, callback: str = CALLBACK) -> list[str]:
     """Record navigations to the app's redirect URI instead of loading them."""
     captured: list[str] = []
 
@@ -84,7 +84,7 @@ def capture_callback(page) -> list[str]:
         captured.append(route.request.url)
         route.fulfill(status=200, content_type="text/plain", body="callback received")
 
-    page.route(f"{CALLBACK}**", handle)
+    page.route(f"{callback}**", handle)
     return captured
 
 

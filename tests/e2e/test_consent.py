@@ -139,3 +139,27 @@ def test_consent_page_on_a_phone(live_server, page, seller, app):
     assert box["x"] >= 0
     assert box["x"] + box["width"] <= 390
     screenshot(page, "consent-phone")
+
+
+def test_an_international_redirect_host_is_shown_in_punycode_too(live_server, page, seller):
+    # "аpple.com" with a Cyrillic а: registered in the ASCII form oauthlib requires.
+    callback = "https://xn--pple-43d.com/callback"
+    app = make_app(redirect_uri=callback)
+    shop = factories.ShopFactory(owner=seller, name="Northwind Goods", region="GB")
+    log_in(page, live_server, seller)
+    captured = capture_callback(page, callback)
+
+    page.goto(live_server.url + Flow.start(app, redirect_uri=callback).authorize_url())
+
+    redirect_line = page.locator(".consent-redirect")
+    expect(redirect_line).to_contain_text(
+        "sent back to \u0430pple.com (an international domain name, spelled xn--pple-43d.com"
+    )
+    expect(redirect_line.locator("strong")).to_have_text(["\u0430pple.com", "xn--pple-43d.com"])
+    screenshot(page, "consent-idn-redirect-host")
+    page.get_by_role("button", name="Authorize").click()
+    page.wait_for_url(f"{callback}**")
+
+    assert urlsplit(captured[-1]).hostname == "xn--pple-43d.com"
+    assert "code" in _query(captured[-1])
+    assert ShopAuthorization.objects.get().shop == shop

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 from django.test import Client
+from django.utils.http import MAX_URL_REDIRECT_LENGTH
 from oauth2_provider.models import get_access_token_model, get_grant_model
 
 from apps_registry.models import AccessRequest, AuthorizationEvent, PartnerApp, ShopAuthorization
@@ -78,6 +79,65 @@ def test_anonymous_seller_is_sent_to_login_first(client, app):
 
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/?next=/oauth/authorize/")
+
+
+def test_anonymous_seller_with_an_over_long_link_gets_a_clear_400_page(client, app):
+    # The login redirect carries the whole request in `next=`; past Django's limit on redirect
+    # URLs it cannot be built.
+    url = Flow.start(app, state="s" * MAX_URL_REDIRECT_LENGTH).authorize_url()
+
+    response = client.get(url)
+
+    assert response.status_code == 400
+    assert response.context["error"] == {
+        "error": "invalid_request",
+        "description": "The link the app sent you here is too long for us to sign you in and "
+        "bring you back. Contact the app's developer and tell them the authorization link is "
+        "too long.",
+    }
+    html = response.content.decode()
+    assert "This authorization request can't be completed" in html
+    assert (
+        "too long for us to sign you in and bring you back. Contact the app&#x27;s developer"
+        in html
+    )
+    assert _nothing_granted()
+
+
+# oauthlib accepts only ASCII redirect URIs, so an international host arrives in punycode or
+# percent-encoded; a seller must see both the name it imitates and what it really is.
+@pytest.mark.parametrize(
+    ("redirect_uri", "shown"),
+    [
+        ("https://xn--bcher-kva.example/callback", ["bücher.example", "xn--bcher-kva.example"]),
+        ("https://xn--pple-43d.com:8443/cb", ["\u0430pple.com:8443", "xn--pple-43d.com:8443"]),
+        ("https://b%C3%BCcher.example/callback", ["bücher.example", "xn--bcher-kva.example"]),
+    ],
+)
+def test_consent_page_shows_an_idn_redirect_host_in_ascii_too(
+    client, seller, shop, product_scope, redirect_uri, shown
+):
+    app = app_with_scopes(required=[product_scope], redirect_uris=redirect_uri)
+    client.force_login(seller)
+
+    response = client.get(Flow.start(app, redirect_uri=redirect_uri).authorize_url())
+
+    assert response.status_code == 200
+    assert [response.context["redirect_host"], response.context["redirect_host_ascii"]] == shown
+    html = response.content.decode()
+    assert all(host in html for host in shown)
+
+
+def test_consent_page_shows_an_ascii_redirect_host_once(client, app, seller, shop):
+    client.force_login(seller)
+
+    response = client.get(Flow.start(app).authorize_url())
+
+    assert (response.context["redirect_host"], response.context["redirect_host_ascii"]) == (
+        "app.example.com",
+        None,
+    )
+    assert "xn--" not in response.content.decode()
 
 
 def test_authorize_issues_code_with_state_and_iss_and_records_consent(client, app, seller, shop):

@@ -8,7 +8,11 @@ from datetime import timedelta
 import pytest
 from django.conf import settings
 from django.utils import timezone
-from oauth2_provider.models import get_access_token_model, get_refresh_token_model
+from oauth2_provider.models import (
+    get_access_token_model,
+    get_grant_model,
+    get_refresh_token_model,
+)
 
 from apps_registry.models import (
     AccessRequest,
@@ -25,10 +29,12 @@ from tests.oauth.flow import (
     basic_auth,
     exchange,
     issue_tokens,
+    pkce_pair,
     refresh,
 )
 
 AccessToken = get_access_token_model()
+Grant = get_grant_model()
 RefreshToken = get_refresh_token_model()
 
 pytestmark = pytest.mark.django_db
@@ -101,26 +107,55 @@ def test_code_of_another_client_is_refused_and_stays_redeemable(client, app, sel
 
 
 @pytest.mark.parametrize(
-    "overrides",
+    ("overrides", "error"),
     [
-        {"code_verifier": None},
-        {"code_verifier": ""},
-        {"code_verifier": "x" * 43},
-        {"redirect_uri": "https://app.example.com/other"},
-        {"redirect_uri": None},
+        ({"code_verifier": None}, "invalid_grant"),
+        ({"code_verifier": ""}, "invalid_grant"),
+        ({"code_verifier": "x" * 43}, "invalid_grant"),
+        ({"redirect_uri": "https://app.example.com/other"}, "invalid_request"),
+        ({"redirect_uri": None}, "invalid_request"),
     ],
 )
-def test_bad_verifier_or_redirect_uri_is_refused(client, app, seller, shop, overrides):
+def test_bad_verifier_or_redirect_uri_is_refused_and_burns_the_code(
+    client, app, seller, shop, overrides, error
+):
     client.force_login(seller)
     flow = Flow.start(app)
     code = authorize(client, flow, shops=[shop])
 
     response = exchange(client, flow, code, **overrides)
 
-    assert response.status_code in (400, 401)
-    assert response.json()["error"] in ("invalid_grant", "invalid_request")
+    assert response.status_code == 400
+    assert response.json()["error"] == error
     assert "app.example.com/callback" not in response.content.decode()
     assert _live_token_count() == (0, 0)
+    # The failed redemption used the code up: the right request cannot redeem it any more.
+    assert not Grant.objects.exists()
+    assert exchange(client, flow, code).json()["error"] == "invalid_grant"
+    assert _live_token_count() == (0, 0)
+
+
+def test_one_wrong_verifier_burns_the_code_for_the_right_one(client, app, seller, shop):
+    client.force_login(seller)
+    flow = Flow.start(app)
+    code = authorize(client, flow, shops=[shop])
+    guess, _ = pkce_pair()
+
+    wrong = exchange(client, flow, code, code_verifier=guess)
+    right = exchange(client, flow, code)
+
+    assert wrong.status_code == 400
+    assert wrong.json() == {
+        "error": "invalid_grant",
+        "error_description": "The code_verifier is missing or does not match the "
+        "code_challenge of this authorization code, so the code can no longer be used; start "
+        "a new authorization.",
+    }
+    assert right.status_code == 400
+    assert right.json() == {"error": "invalid_grant"}
+    assert not Grant.objects.exists()
+    assert _live_token_count() == (0, 0)
+    assert not RedeemedAuthorizationCode.objects.exists()
 
 
 def test_code_expires(client, app, seller, shop, time_machine):
