@@ -1,8 +1,9 @@
 """PostgreSQL triggers that keep history tables append-only, for use in migrations.
 
-The ORM already refuses updates and deletes (models.AppendOnlyModel); a trigger refuses them for
-raw SQL too. SQLite (development only) relies on the ORM. Migrations import this module, so
-whatever it generates must stay stable: add, never change.
+The ORM already refuses updates and deletes (append_only.models.AppendOnlyModel); a trigger
+refuses them for raw SQL too. SQLite (development only) relies on the ORM. Migrations import this
+module, so whatever it generates must stay stable: add, never change (the function keeps its
+historical name, it is shared by every app's history tables).
 """
 
 from __future__ import annotations
