@@ -365,7 +365,7 @@ class AccessRequestAdmin(ReadOnlyAdmin):
             and (status == Status.SUBMITTED or (status == Status.IN_REVIEW and not mine)),
             "can_decide": can_review and status == Status.IN_REVIEW and mine,
             "can_revoke": can_review and status == Status.APPROVED,
-            "needs_second_approval": access_request.scope.requires_dual_approval
+            "needs_second_approval": access_request.requires_dual_approval
             and access_request.first_approved_by_id is not None,
         }
 

@@ -233,6 +233,11 @@ class AccessRequest(models.Model):
         null=True,
         blank=True,
     )
+    requires_dual_approval = models.BooleanField(
+        default=False,
+        help_text="Copied from the scope at submission: the rule this application is decided "
+        "under, whatever happens to the catalog afterwards.",
+    )
     first_approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

@@ -97,6 +97,7 @@ def access_request_submit(
             access_request = AccessRequest.objects.create(
                 app=app,
                 scope=scope,
+                requires_dual_approval=scope.requires_dual_approval,
                 submitted_by=acting_user,
                 submitted_at=now,
                 updated_at=now,
@@ -222,7 +223,8 @@ def access_request_approve(
         raise InvalidTransitionError("The app is suspended; it cannot be granted scopes.")
     comment = comment.strip()
 
-    dual = access_request.scope.requires_dual_approval
+    # The rule the application was submitted under, not the catalog's current one.
+    dual = access_request.requires_dual_approval
     voided_first_approver = _void_ineligible_first_approval(access_request) if dual else None
     if dual and access_request.first_approved_by is None:
         access_request.first_approved_by = reviewer
