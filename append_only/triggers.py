@@ -47,3 +47,9 @@ def append_only_trigger(table: str) -> migrations.RunPython:
         ),
         _on_postgresql(f"DROP TRIGGER IF EXISTS {trigger} ON {table}"),
     )
+
+
+def ensure_refuse_history_change_function() -> migrations.RunPython:
+    """Create the trigger function if another app's migration has not yet; unapplying leaves it,
+    since other apps' tables may use it."""
+    return migrations.RunPython(_on_postgresql(CREATE_FUNCTION), migrations.RunPython.noop)

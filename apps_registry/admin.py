@@ -21,6 +21,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, re_path, reverse
 from django.utils import timezone
 
+import apps_registry.catalog_admin  # noqa: F401 - registers the Scope admin
 from apps_registry import notifications
 from apps_registry.errors import DomainError, InvalidTransitionError, PermissionRefusedError
 from apps_registry.models import (
