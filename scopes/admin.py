@@ -64,6 +64,25 @@ def _is_catalog_manager(request) -> bool:
     return is_catalog_manager(request.user)
 
 
+def shown(value) -> str:
+    """A field's value as a person reads it: "on"/"off" for flags, "—" for none."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return "—" if value is None else str(value)
+
+
+class ValueColumns:
+    """The old and new value of a change or event, readable."""
+
+    @admin.display(description="before")
+    def before(self, row) -> str:
+        return shown(row.old_value)
+
+    @admin.display(description="after")
+    def after(self, row) -> str:
+        return shown(row.new_value)
+
+
 class CatalogHistoryInline(admin.TabularInline):
     """Read-only rows of the catalog's history on the scope page."""
 
@@ -80,9 +99,9 @@ class CatalogHistoryInline(admin.TabularInline):
         return False
 
 
-class PendingScopeChangeInline(CatalogHistoryInline):
+class PendingScopeChangeInline(ValueColumns, CatalogHistoryInline):
     model = ScopeChange
-    fields = ["field", "old_value", "new_value", "proposed_by", "proposed_at"]
+    fields = ["field", "before", "after", "proposed_by", "proposed_at"]
     readonly_fields = fields
     verbose_name_plural = "changes waiting for a second catalog manager"
     show_change_link = True
@@ -92,9 +111,9 @@ class PendingScopeChangeInline(CatalogHistoryInline):
         return pending.select_related("proposed_by")
 
 
-class CatalogEventInline(CatalogHistoryInline):
+class CatalogEventInline(ValueColumns, CatalogHistoryInline):
     model = CatalogEvent
-    fields = ["created_at", "action", "field", "old_value", "new_value", "actor_label"]
+    fields = ["created_at", "action", "field", "before", "after", "actor_label"]
     readonly_fields = fields
     verbose_name_plural = "history"
 
@@ -111,15 +130,15 @@ def actor_label(event: CatalogEvent) -> str:
 
 
 @admin.register(ScopeChange)
-class ScopeChangeAdmin(admin.ModelAdmin):
+class ScopeChangeAdmin(ValueColumns, admin.ModelAdmin):
     """Weakening changes waiting for a second catalog manager, and the decided ones."""
 
     list_display = [
         "proposed_at",
         "scope",
         "field",
-        "old_value",
-        "new_value",
+        "before",
+        "after",
         "status",
         "proposed_by",
         "decided_by",
@@ -162,10 +181,10 @@ class ScopeChangeAdmin(admin.ModelAdmin):
 
 
 @admin.register(CatalogEvent)
-class CatalogEventAdmin(admin.ModelAdmin):
+class CatalogEventAdmin(ValueColumns, admin.ModelAdmin):
     """The catalog's append-only history: nothing here can be added, changed or deleted."""
 
-    list_display = ["created_at", "scope", "action", "field", "old_value", "new_value", "by"]
+    list_display = ["created_at", "scope", "action", "field", "before", "after", "by"]
     list_select_related = ["scope", "actor"]
     list_filter = ["action", "field"]
     search_fields = ["scope__key", "actor__email"]
