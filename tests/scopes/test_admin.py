@@ -351,3 +351,62 @@ def test_endpoint_change_form_and_inline_render(mfa_admin_client):
     assert scope_page.context["inline_admin_formsets"][0].formset.queryset.get().endpoint == (
         Endpoint.objects.get(pk=endpoint.pk)
     )
+
+
+def test_a_refused_edit_comes_back_with_the_reason_and_changes_nothing(catalog_manager_client):
+    scope = ScopeFactory(kind=Scope.Kind.CUSTOM, requires_dual_approval=True, name="Widgets")
+    scope_edit(scope_id=scope.pk, changes={"consent_text": "First."}, actor=make_catalog_manager())
+    url = reverse("admin:scopes_scope_change", args=[scope.pk])
+    data = _change_form_post_data(
+        catalog_manager_client, scope, consent_text="Second.", name="Gadgets"
+    )
+    events_before = CatalogEvent.objects.count()
+
+    response = catalog_manager_client.post(url, data, follow=True)
+
+    assert response.status_code == 200
+    assert "already waits for a second catalog manager" in response.content.decode()
+    scope.refresh_from_db()
+    assert (scope.name, scope.consent_text) == ("Widgets", "See your test data.")
+    assert ScopeChange.objects.get().new_value == "First."
+    assert CatalogEvent.objects.count() == events_before
+
+
+def test_catalog_manager_adds_a_scope_and_each_field_is_recorded(catalog_manager_client):
+    url = reverse("admin:scopes_scope_add")
+    page = catalog_manager_client.get(url)
+    management = {
+        f"{formset.formset.management_form.prefix}-{name}": value
+        for formset in page.context["inline_admin_formsets"]
+        for name, value in formset.formset.management_form.initial.items()
+    }
+    response = catalog_manager_client.post(
+        url,
+        management
+        | {
+            "key": "seller.gadgets.read",
+            "name": "Gadgets",
+            "group": "Product",
+            "position": 5,
+            "is_active": "on",
+            "kind": "custom",
+            "token_type": "seller",
+            "description": "Read gadgets.",
+            "consent_text": "See your gadgets.",
+        },
+    )
+
+    assert response.status_code == 302
+    scope = Scope.objects.get(key="seller.gadgets.read")
+    assert dict(CatalogEvent.objects.filter(scope=scope).values_list("field", "new_value")) == {
+        "key": "seller.gadgets.read",
+        "is_active": True,
+        "name": "Gadgets",
+        "group": "Product",
+        "kind": "custom",
+        "token_type": "seller",
+        "description": "Read gadgets.",
+        "consent_text": "See your gadgets.",
+        "requires_dual_approval": False,
+        "position": 5,
+    }
