@@ -22,6 +22,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, re_path, reverse
 from django.utils import timezone
 
+import apps_registry.catalog_admin  # noqa: F401 - registers the Scope admin
 from apps_registry import notifications
 from apps_registry.errors import DomainError, InvalidTransitionError, PermissionRefusedError
 from apps_registry.models import (
@@ -386,7 +387,7 @@ class AccessRequestAdmin(ReadOnlyAdmin):
                     "revoke": can_revoke,
                 },
             ),
-            "needs_second_approval": workflow.requires_dual_approval(access_request)
+            "needs_second_approval": access_request.requires_dual_approval
             and access_request.first_approved_by_id is not None,
         }
 
@@ -473,7 +474,6 @@ class AccessRequestAdmin(ReadOnlyAdmin):
             "decision": spec,
             "form": form,
             "refusal": _decision_refusal(request.user, access_request, spec),
-            "requires_dual_approval": workflow.requires_dual_approval(access_request),
             "access_request": access_request,
             "change_url": self._change_url(access_request),
         }

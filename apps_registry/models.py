@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from oauth2_provider.models import AbstractApplication
 
+import append_only.models
 from apps_registry.errors import PermissionRefusedError
 from apps_registry.validators import (
     parse_redirect_uris,
@@ -245,6 +246,11 @@ class AccessRequest(models.Model):
         null=True,
         blank=True,
     )
+    requires_dual_approval = models.BooleanField(
+        default=False,
+        help_text="Copied from the scope at submission: the rule this application is decided "
+        "under, whatever happens to the catalog afterwards.",
+    )
     first_approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -307,38 +313,13 @@ class AccessRequest(models.Model):
         )
 
 
-class AppendOnlyQuerySet(models.QuerySet):
-    """Bulk writes would bypass the model's `save`/`delete`, so they are refused here too."""
+class AppendOnlyModel(append_only.models.AppendOnlyModel):
+    """A history table of this app: a refused change is a PermissionRefusedError."""
 
-    def update(self, **kwargs):
-        raise PermissionRefusedError(self.model.append_only_message)
-
-    def delete(self):
-        raise PermissionRefusedError(self.model.append_only_message)
-
-    def bulk_update(self, objs, fields, batch_size=None):
-        raise PermissionRefusedError(self.model.append_only_message)
-
-
-class AppendOnlyModel(models.Model):
-    """A history table: rows are only ever added. The ORM refuses updates and deletes; on
-    PostgreSQL a trigger per table (apps_registry.history_triggers) refuses them for raw SQL
-    too."""
-
-    append_only_message = "This history is append-only: events cannot be changed or deleted."
-
-    objects = AppendOnlyQuerySet.as_manager()
+    refusal_error = PermissionRefusedError
 
     class Meta:
         abstract = True
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise PermissionRefusedError(self.append_only_message)
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionRefusedError(self.append_only_message)
 
 
 class ReviewEvent(AppendOnlyModel):

@@ -74,6 +74,18 @@ def notify_partner_of_decision(*, request_id: int) -> int:
     )
 
 
+def notify_partner_of_grace_approval(*, request_id: int) -> int:
+    """A scope the app used became Custom: the platform approved it for a grace period; the
+    partner should apply before it ends."""
+    access_request = _load(request_id)
+    return _send(
+        _partner_members(access_request),
+        subject=f"Now a Custom scope: {access_request.scope.key} for {access_request.app.name}",
+        template="email/grace_approval.txt",
+        context=_context(access_request),
+    )
+
+
 def answer_comments(event) -> list[tuple[str, str]]:
     """A changes request's per-answer comments as (question label, comment), in form order."""
     comments = (event.details or {}).get("field_comments", {}) if event else {}

@@ -345,6 +345,8 @@ if not (DEBUG or TESTING):
 # The review target partners see as "expected decision by", in business days.
 REVIEW_TARGET_BUSINESS_DAYS = env.int("REVIEW_TARGET_BUSINESS_DAYS", default=5)
 APPROVAL_DEFAULT_DAYS = env.int("APPROVAL_DEFAULT_DAYS", default=365)
+# When a Public scope becomes Custom, apps already using it keep it this long without applying.
+CATALOG_TIGHTENING_GRACE_DAYS = env.int("CATALOG_TIGHTENING_GRACE_DAYS", default=90)
 
 LOGGING = {
     "version": 1,

@@ -1,23 +1,26 @@
-"""Reviewers' workspace for the catalog: edit scope texts and types, and the endpoints' links.
+"""The catalog in the admin: endpoints, the catalog's history and the weakening changes waiting for
+a second catalog manager, and the pieces of the scope page.
 
-Every save goes through a service, so the key guard and the matcher's version bump cannot be
-walked around. Scopes are never deleted here: apps and seller consents point at them, and an
-inactive scope already disappears from the catalog.
+The Scope admin itself is registered by apps_registry (`apps_registry/catalog_admin.py`): making a
+Public scope Custom grants apps already using it a grace approval, which scopes cannot do. Every
+save goes through a service, so the key guard, the second manager and the matcher's version bump
+cannot be walked around.
 """
 
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
-from django.db.models import Count
+from django.contrib import admin, messages
 
-from scopes.models import Endpoint, Scope
-from scopes.selectors import scope_is_in_use
+from scopes.errors import CatalogError
+from scopes.models import CatalogEvent, Endpoint, Scope, ScopeChange
 from scopes.services import (
     ScopeKeyInUseError,
     catalog_changed,
+    is_catalog_manager,
+    scope_change_cancel,
+    scope_change_confirm,
     scope_key_change_check,
-    scope_update,
 )
 
 
@@ -57,55 +60,148 @@ class EndpointLinkInline(admin.TabularInline):
         return super().get_queryset(request).select_related("endpoint")
 
 
-@admin.register(Scope)
-class ScopeAdmin(admin.ModelAdmin):
-    form = ScopeAdminForm
-    inlines = [EndpointLinkInline]
-    list_display = [
-        "key",
-        "name",
-        "group",
-        "kind",
-        "token_type",
-        "requires_dual_approval",
-        "is_active",
-        "endpoint_count",
-    ]
-    list_filter = ["group", "kind", "token_type", "is_active", "requires_dual_approval"]
-    search_fields = ["key", "name", "group"]
-    ordering = ["position", "key"]
-    fieldsets = [
-        (None, {"fields": ["key", "name", "group", "position", "is_active"]}),
-        ("Access", {"fields": ["kind", "token_type", "requires_dual_approval"]}),
-        ("Texts", {"fields": ["description", "consent_text"]}),
-    ]
+def _is_catalog_manager(request) -> bool:
+    return is_catalog_manager(request.user)
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(endpoint_total=Count("endpoints"))
 
-    @admin.display(description="endpoints", ordering="endpoint_total")
-    def endpoint_count(self, scope: Scope) -> int:
-        return scope.endpoint_total
+def shown(value) -> str:
+    """A field's value as a person reads it: "on"/"off" for flags, "—" for none."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return "—" if value is None else str(value)
 
-    def get_readonly_fields(self, request, obj=None):
-        readonly = list(super().get_readonly_fields(request, obj))
-        if obj is not None and scope_is_in_use(scope=obj):
-            readonly.append("key")
-        return readonly
+
+class ValueColumns:
+    """The old and new value of a change or event, readable."""
+
+    @admin.display(description="before")
+    def before(self, row) -> str:
+        return shown(row.old_value)
+
+    @admin.display(description="after")
+    def after(self, row) -> str:
+        return shown(row.new_value)
+
+
+class CatalogHistoryInline(admin.TabularInline):
+    """Read-only rows of the catalog's history on the scope page."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def save_model(self, request, obj, form, change):
-        if not change:
-            super().save_model(request, obj, form, change)
-            return
-        changes = {name: form.cleaned_data[name] for name in form.changed_data}
-        scope_update(scope_id=obj.pk, changes=changes)
 
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        catalog_changed()
+class PendingScopeChangeInline(ValueColumns, CatalogHistoryInline):
+    model = ScopeChange
+    fields = ["field", "before", "after", "proposed_by", "proposed_at"]
+    readonly_fields = fields
+    verbose_name_plural = "changes waiting for a second catalog manager"
+    show_change_link = True
+
+    def get_queryset(self, request):
+        pending = super().get_queryset(request).filter(status=ScopeChange.Status.PENDING)
+        return pending.select_related("proposed_by")
+
+
+class CatalogEventInline(ValueColumns, CatalogHistoryInline):
+    model = CatalogEvent
+    fields = ["created_at", "action", "field", "before", "after", "actor_label"]
+    readonly_fields = fields
+    verbose_name_plural = "history"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+    @admin.display(description="by")
+    def actor_label(self, event: CatalogEvent) -> str:
+        return actor_label(event)
+
+
+def actor_label(event: CatalogEvent) -> str:
+    return event.actor.email if event.actor else "the catalog file"
+
+
+@admin.register(ScopeChange)
+class ScopeChangeAdmin(ValueColumns, admin.ModelAdmin):
+    """Weakening changes waiting for a second catalog manager, and the decided ones."""
+
+    list_display = [
+        "proposed_at",
+        "scope",
+        "field",
+        "before",
+        "after",
+        "status",
+        "proposed_by",
+        "decided_by",
+    ]
+    list_select_related = ["scope", "proposed_by", "decided_by"]
+    list_filter = ["status", "field"]
+    search_fields = ["scope__key"]
+    actions = ["confirm_changes", "cancel_changes"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_manage_catalog_permission(self, request) -> bool:
+        return _is_catalog_manager(request)
+
+    @admin.action(description="Confirm the selected changes", permissions=["manage_catalog"])
+    def confirm_changes(self, request, queryset):
+        self._decide_each(request, queryset, scope_change_confirm, done="Confirmed")
+
+    @admin.action(description="Cancel the selected changes", permissions=["manage_catalog"])
+    def cancel_changes(self, request, queryset):
+        self._decide_each(request, queryset, scope_change_cancel, done="Cancelled")
+
+    def _decide_each(self, request, queryset, decide, *, done: str) -> None:
+        for change in queryset.select_related("scope").order_by("pk"):
+            try:
+                decide(change_id=change.pk, actor=request.user)
+            except CatalogError as error:
+                self.message_user(request, f"{change}: {error}", messages.ERROR)
+            else:
+                self.message_user(
+                    request, f"{done}: {change.field} of {change.scope.key}.", messages.SUCCESS
+                )
+
+
+@admin.register(CatalogEvent)
+class CatalogEventAdmin(ValueColumns, admin.ModelAdmin):
+    """The catalog's append-only history: nothing here can be added, changed or deleted."""
+
+    list_display = ["created_at", "scope", "action", "field", "before", "after", "by"]
+    list_select_related = ["scope", "actor"]
+    list_filter = ["action", "field"]
+    search_fields = ["scope__key", "actor__email"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="by")
+    def by(self, event: CatalogEvent) -> str:
+        return actor_label(event)
 
 
 @admin.register(Endpoint)

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+import append_only.models
+from scopes.errors import CatalogPermissionError
 
 
 class Scope(models.Model):
@@ -39,6 +45,7 @@ class Scope(models.Model):
 
     class Meta:
         ordering = ["position", "key"]
+        permissions = [("manage_catalog", "Can edit the scope catalog (catalog managers)")]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.key})"
@@ -77,3 +84,76 @@ class Endpoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.path}"
+
+
+class ScopeChange(models.Model):
+    """A change to one field of a scope that weakens protection (Custom → Public, dual approval
+    off, new consent text): it waits until a second, different catalog manager confirms it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        CONFIRMED = "confirmed", "Confirmed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    scope = models.ForeignKey(Scope, on_delete=models.PROTECT, related_name="changes")
+    field = models.CharField(max_length=40)
+    old_value = models.JSONField(help_text="The scope's value when the change was proposed.")
+    new_value = models.JSONField()
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    proposed_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-proposed_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope", "field"],
+                condition=Q(status="pending"),
+                name="scopechange_one_pending_per_field",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope.key}: {self.field} ({self.get_status_display()})"
+
+
+class CatalogEvent(append_only.models.AppendOnlyModel):
+    """Append-only history of the catalog: one row per field a change touched, written by the
+    services in the same transaction. No actor means the catalog file (`load_scope_catalog`)."""
+
+    append_only_message = "The catalog history is append-only: events cannot be changed or deleted."
+    refusal_error = CatalogPermissionError
+
+    class Action(models.TextChoices):
+        APPLIED = "applied", "Applied"
+        PROPOSED = "proposed", "Proposed (awaits a second catalog manager)"
+        CONFIRMED = "confirmed", "Confirmed and applied"
+        CANCELLED = "cancelled", "Cancelled"
+        LOADED = "loaded", "Loaded from the catalog file"
+
+    scope = models.ForeignKey(Scope, on_delete=models.PROTECT, related_name="events")
+    change = models.ForeignKey(
+        ScopeChange, on_delete=models.PROTECT, related_name="events", null=True, blank=True
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    action = models.CharField(max_length=10, choices=Action.choices)
+    field = models.CharField(max_length=40)
+    old_value = models.JSONField(null=True, blank=True, help_text="Empty for a new scope.")
+    new_value = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()}: {self.scope.key} {self.field}"

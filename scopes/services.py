@@ -1,4 +1,5 @@
-"""Writes to the scope catalog: loading the catalog file, reviewers' edits, version bumps."""
+"""Writes to the scope catalog: loading the catalog file, catalog managers' edits and a second
+manager's confirmation of weakening changes, version bumps; each change writes CatalogEvents."""
 
 from __future__ import annotations
 
@@ -6,11 +7,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
+from scopes.errors import CatalogError, CatalogPermissionError, CatalogStateError
 from scopes.matching import PARAMETER_SEGMENT, catalog_version_bump
-from scopes.models import Endpoint, Scope
+from scopes.models import CatalogEvent, Endpoint, Scope, ScopeChange
 from scopes.selectors import scope_is_in_use
 
 PARAMETER_SEGMENT_ANYWHERE = re.compile(r"\{[^/{}]*\}")
@@ -19,12 +23,10 @@ SCOPE_FIELDS = ("name", "group", "kind", "token_type", "description", "consent_t
 SCOPE_OPTIONAL_FIELDS = ("requires_dual_approval", "position")
 ENDPOINT_FIELDS = ("method", "path", "title", "scopes")
 ENDPOINT_OPTIONAL_FIELDS = ("module", "needs_shop")
+SCOPE_EDITABLE_FIELDS = ("key", "is_active", *SCOPE_FIELDS, *SCOPE_OPTIONAL_FIELDS)
+CATALOG_MANAGE_PERMISSION = "scopes.manage_catalog"
 # Enough to fix a file in one go without burying the first problem under a thousand others.
 MAX_REPORTED_PROBLEMS = 20
-
-
-class CatalogError(Exception):
-    """A catalog change was refused; the message says what to fix and is safe to show."""
 
 
 class CatalogFileError(CatalogError):
@@ -290,18 +292,25 @@ def catalog_load(*, data: Any) -> CatalogLoadReport:
 
     # Locking the existing rows makes two concurrent loads run one after the other.
     existing_scopes = {scope.key: scope for scope in Scope.objects.select_for_update()}
+    _refuse_tightening_scopes_in_use(scope_entries, existing_scopes)
     to_create, to_update, update_fields = [], [], set()
+    # (key, field, old, new) for the catalog history; old is None for a new scope.
+    field_changes: list[tuple[str, str, Any, Any]] = []
     for entry in scope_entries:
         scope = existing_scopes.get(entry.key)
         if scope is None:
             to_create.append(Scope(key=entry.key, **entry.values))
             report.scopes_created.append(entry.key)
+            field_changes += [
+                (entry.key, name, None, value) for name, value in entry.values.items()
+            ]
             continue
         changed = _changed_fields(scope, entry.values)
         if not changed:
             report.scopes_unchanged.append(entry.key)
             continue
         for name in changed:
+            field_changes.append((entry.key, name, getattr(scope, name), entry.values[name]))
             setattr(scope, name, entry.values[name])
         to_update.append(scope)
         update_fields.update(changed)
@@ -313,15 +322,46 @@ def catalog_load(*, data: Any) -> CatalogLoadReport:
             to_update.append(scope)
             update_fields.add("is_active")
             report.scopes_deactivated.append(key)
+            field_changes.append((key, "is_active", True, False))
     Scope.objects.bulk_create(to_create)
     if to_update:
         Scope.objects.bulk_update(to_update, sorted(update_fields))
     scope_ids = dict(Scope.objects.values_list("key", "pk"))
+    now = timezone.now()
+    CatalogEvent.objects.bulk_create(
+        CatalogEvent(
+            scope_id=scope_ids[key],
+            action=CatalogEvent.Action.LOADED,
+            field=name,
+            old_value=old,
+            new_value=new,
+            created_at=now,
+        )
+        for key, name, old, new in field_changes
+    )
 
     _load_endpoints(endpoint_entries, scope_ids, report)
     if report.has_changes:
         transaction.on_commit(catalog_version_bump)
     return report
+
+
+def _refuse_tightening_scopes_in_use(
+    entries: list[_ScopeData], existing_scopes: dict[str, Scope]
+) -> None:
+    """Making a Public scope Custom would cut off apps already using it. The admin grants them a
+    grace approval (apps_registry), which the file cannot, so the file may only tighten unused
+    scopes."""
+    problems = [
+        f"{entry.key}: cannot become Custom from the catalog file while apps or seller consents "
+        "use it; make the change in the admin, which gives those apps a grace period"
+        for entry in entries
+        if (scope := existing_scopes.get(entry.key)) is not None
+        and _is_tightening(scope, "kind", entry.values["kind"])
+        and scope_is_in_use(scope=scope)
+    ]
+    if problems:
+        raise CatalogFileError(problems)
 
 
 def _load_endpoints(
@@ -400,25 +440,208 @@ def scope_key_change_check(*, scope: Scope, new_key: str) -> None:
         )
 
 
-@transaction.atomic
-def scope_update(*, scope_id: int, changes: dict[str, Any]) -> Scope:
-    """Apply a reviewer's edit to a scope. Refuses to change the key of a scope in use;
-    bumps the catalog version on commit."""
-    scope = Scope.objects.select_for_update().get(pk=scope_id)
-    if "key" in changes:
-        scope_key_change_check(scope=scope, new_key=changes["key"])
-    changed = _changed_fields(scope, changes)
-    if not changed:
-        return scope
-    for name in changed:
-        setattr(scope, name, changes[name])
+@dataclass(frozen=True)
+class ScopeEditResult:
+    """What a catalog manager's edit did: fields applied at once, changes awaiting a second
+    manager, and whether the scope went from Public to Custom."""
+
+    scope: Scope
+    applied: list[str]
+    proposed: list[ScopeChange]
+    tightened: bool
+
+
+def is_catalog_manager(user: AbstractBaseUser) -> bool:
+    """Active staff with the catalog permission (the "Catalog managers" group)."""
+    return bool(user.is_active and user.is_staff and user.has_perm(CATALOG_MANAGE_PERMISSION))
+
+
+def _require_catalog_manager(user: AbstractBaseUser) -> None:
+    if not is_catalog_manager(user):
+        raise CatalogPermissionError(
+            "Only catalog managers may change the scope catalog; reviewers can view it."
+        )
+
+
+def _is_weakening(scope: Scope, name: str, new_value: Any) -> bool:
+    """Changes that lower the protection sellers and reviewers rely on."""
+    if name == "kind":
+        return scope.kind == Scope.Kind.CUSTOM and new_value == Scope.Kind.PUBLIC
+    if name == "requires_dual_approval":
+        return scope.requires_dual_approval and not new_value
+    return name == "consent_text" and scope.consent_text != new_value
+
+
+def _is_tightening(scope: Scope, name: str, new_value: Any) -> bool:
+    return name == "kind" and scope.kind == Scope.Kind.PUBLIC and new_value == Scope.Kind.CUSTOM
+
+
+def _validate(scope: Scope) -> None:
     try:
         scope.full_clean()
     except ValidationError as error:
         raise CatalogError("; ".join(error.messages)) from error
-    scope.save(update_fields=changed)
+
+
+@transaction.atomic
+def scope_create(*, scope: Scope, actor: AbstractBaseUser) -> Scope:
+    """A catalog manager adds `scope` (unsaved); every field is recorded as applied."""
+    _require_catalog_manager(actor)
+    _validate(scope)
+    scope.save()
+    values = {name: getattr(scope, name) for name in SCOPE_EDITABLE_FIELDS}
+    now = timezone.now()
+    CatalogEvent.objects.bulk_create(
+        CatalogEvent(
+            scope=scope,
+            actor=actor,
+            action=CatalogEvent.Action.APPLIED,
+            field=name,
+            new_value=value,
+            created_at=now,
+        )
+        for name, value in values.items()
+    )
     transaction.on_commit(catalog_version_bump)
     return scope
+
+
+@transaction.atomic
+def scope_edit(
+    *, scope_id: int, changes: dict[str, Any], actor: AbstractBaseUser
+) -> ScopeEditResult:
+    """A catalog manager's edit. Weakening changes (Custom → Public, dual approval off, new consent
+    text) become pending ScopeChanges a second manager must confirm; the rest apply at once.
+    Refuses to change the key of a scope in use; bumps the catalog version on commit."""
+    _require_catalog_manager(actor)
+    scope = Scope.objects.select_for_update().get(pk=scope_id)
+    if "key" in changes:
+        scope_key_change_check(scope=scope, new_key=changes["key"])
+    changed = _changed_fields(scope, changes)
+    weakening = [name for name in changed if _is_weakening(scope, name, changes[name])]
+    already_pending = sorted(
+        ScopeChange.objects.filter(
+            scope=scope, field__in=weakening, status=ScopeChange.Status.PENDING
+        ).values_list("field", flat=True)
+    )
+    if already_pending:
+        raise CatalogStateError(
+            f"A change of {', '.join(already_pending)} on {scope.key} already waits for a second "
+            "catalog manager. Confirm or cancel it first."
+        )
+    tightened = _is_tightening(scope, "kind", changes.get("kind"))
+    old = {name: getattr(scope, name) for name in changed}
+    # Validate the scope as it will look once everything, proposals included, is in place.
+    for name in changed:
+        setattr(scope, name, changes[name])
+    _validate(scope)
+    for name in weakening:
+        setattr(scope, name, old[name])
+    applied = [name for name in changed if name not in weakening]
+    if applied:
+        scope.save(update_fields=applied)
+        transaction.on_commit(catalog_version_bump)
+
+    now = timezone.now()
+    events = [
+        CatalogEvent(
+            scope=scope,
+            actor=actor,
+            action=CatalogEvent.Action.APPLIED,
+            field=name,
+            old_value=old[name],
+            new_value=changes[name],
+            created_at=now,
+        )
+        for name in applied
+    ]
+    proposed = []
+    for name in weakening:
+        change = ScopeChange.objects.create(
+            scope=scope,
+            field=name,
+            old_value=old[name],
+            new_value=changes[name],
+            proposed_by=actor,
+            proposed_at=now,
+        )
+        proposed.append(change)
+        events.append(_change_event(change, CatalogEvent.Action.PROPOSED, actor=actor, now=now))
+    CatalogEvent.objects.bulk_create(events)
+    return ScopeEditResult(scope=scope, applied=applied, proposed=proposed, tightened=tightened)
+
+
+@transaction.atomic
+def scope_change_confirm(*, change_id: int, actor: AbstractBaseUser) -> ScopeChange:
+    """A second, different catalog manager confirms a pending change: it applies now, unless the
+    scope's value moved on since the proposal (then it must be cancelled and proposed again)."""
+    _require_catalog_manager(actor)
+    change, scope = _lock_pending_change(change_id, action="confirm")
+    if change.proposed_by_id == actor.pk:
+        raise CatalogPermissionError(
+            "You proposed this change; a different catalog manager must confirm it."
+        )
+    if getattr(scope, change.field) != change.old_value:
+        raise CatalogStateError(
+            f"The {change.field} of {scope.key} changed since this was proposed. "
+            "Cancel this change and propose it again."
+        )
+    setattr(scope, change.field, change.new_value)
+    scope.save(update_fields=[change.field])
+    _decide(change, ScopeChange.Status.CONFIRMED, actor=actor)
+    transaction.on_commit(catalog_version_bump)
+    return change
+
+
+@transaction.atomic
+def scope_change_cancel(*, change_id: int, actor: AbstractBaseUser) -> ScopeChange:
+    """Any catalog manager, the proposer included, withdraws a pending change; the scope stays."""
+    _require_catalog_manager(actor)
+    change, _scope = _lock_pending_change(change_id, action="cancel")
+    _decide(change, ScopeChange.Status.CANCELLED, actor=actor)
+    return change
+
+
+def _lock_pending_change(change_id: int, *, action: str) -> tuple[ScopeChange, Scope]:
+    # The scope is locked before the change, in the same order scope_edit takes them.
+    scope_id = ScopeChange.objects.filter(pk=change_id).values_list("scope_id", flat=True).first()
+    if scope_id is None:
+        raise CatalogStateError("This catalog change does not exist.")
+    scope = Scope.objects.select_for_update().get(pk=scope_id)
+    change = ScopeChange.objects.select_for_update().get(pk=change_id)
+    if change.status != ScopeChange.Status.PENDING:
+        raise CatalogStateError(
+            f"This change is already {change.get_status_display().lower()}; "
+            f"there is nothing to {action}."
+        )
+    return change, scope
+
+
+def _decide(change: ScopeChange, status: str, *, actor: AbstractBaseUser) -> None:
+    now = timezone.now()
+    change.status = status
+    change.decided_by = actor
+    change.decided_at = now
+    change.save(update_fields=["status", "decided_by", "decided_at"])
+    action = (
+        CatalogEvent.Action.CONFIRMED
+        if status == ScopeChange.Status.CONFIRMED
+        else CatalogEvent.Action.CANCELLED
+    )
+    _change_event(change, action, actor=actor, now=now).save()
+
+
+def _change_event(change: ScopeChange, action: str, *, actor, now) -> CatalogEvent:
+    return CatalogEvent(
+        scope_id=change.scope_id,
+        change=change,
+        actor=actor,
+        action=action,
+        field=change.field,
+        old_value=change.old_value,
+        new_value=change.new_value,
+        created_at=now,
+    )
 
 
 def catalog_changed() -> None:

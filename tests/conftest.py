@@ -20,8 +20,12 @@ from scopes.services import CatalogLoadReport
 from tests.scopes.catalog_data import load_real_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
-# What a clone holds that `manage.py` needs; not .venv, var/ or anything else a run leaves behind.
-CHECKOUT_CONTENTS = ("manage.py", "console", "apps_registry", "scopes", "templates", "static")
+# What a run leaves behind (as .gitignore lists it) and the repository's own history: a clone has
+# everything else, so every package the project gains is copied without being listed here.
+NOT_IN_A_CLONE = shutil.ignore_patterns(
+    ".git", ".venv", "var", "staticfiles", "test-results", "__pycache__", "*.pyc", ".*_cache",
+    ".hypothesis",
+)  # fmt: skip
 # Variables that would make a subprocess use this machine's database, keys or URLs.
 DEPLOYMENT_VARIABLES = (
     "DATABASE_URL",
@@ -105,14 +109,7 @@ def mfa_admin_client(client, admin_user):
 def fresh_checkout(tmp_path) -> Path:
     """A copy of the project as a fresh clone has it: no var/ (no database, no key) yet."""
     checkout = tmp_path / "checkout"
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for name in CHECKOUT_CONTENTS:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, checkout / name, ignore=ignore)
-        else:
-            checkout.mkdir(exist_ok=True)
-            shutil.copy2(source, checkout / name)
+    shutil.copytree(ROOT, checkout, ignore=NOT_IN_A_CLONE, symlinks=True)
     return checkout
 
 

@@ -119,6 +119,10 @@ class AccessRequestFactory(factory.django.DjangoModelFactory):
 
     app = factory.SubFactory(PartnerAppFactory)
     scope = factory.SubFactory(CustomScopeFactory)
+    # As at submission: the application keeps the scope's review rule of that moment.
+    requires_dual_approval = factory.LazyAttribute(
+        lambda request: request.scope.requires_dual_approval
+    )
     submitted_by = factory.SubFactory(UserFactory)
     data_usage = "We answer buyer messages from our help desk."
     justification = "Only this scope exposes the conversations."

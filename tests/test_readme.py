@@ -36,6 +36,7 @@ def test_every_operator_command_in_the_readme_runs_as_written():
         "create_partner",
         "create_app",
         "create_reviewer",
+        "create_catalog_manager",
         "create_shop",
         "send_review_reminders",
     ]
@@ -53,5 +54,9 @@ def test_every_operator_command_in_the_readme_runs_as_written():
         ("seller.product.basic", True),
         ("seller.order.info", False),
     }
-    assert get_user_model().objects.get(email="reviewer@platform.example").is_staff
+    staff = get_user_model().objects.filter(is_staff=True)
+    assert {(user.email, user.has_perm("scopes.manage_catalog")) for user in staff} == {
+        ("reviewer@platform.example", False),
+        ("catalog@platform.example", True),
+    }
     assert Shop.objects.get().owner.email == "seller@shop.example"

@@ -3,7 +3,7 @@ DELETE, so neither raw SQL nor a bypassed ORM can rewrite the review history."""
 
 from django.db import migrations
 
-from apps_registry.history_triggers import append_only_trigger, refuse_history_change_function
+from append_only.triggers import append_only_trigger, refuse_history_change_function
 
 
 class Migration(migrations.Migration):

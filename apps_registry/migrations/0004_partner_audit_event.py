@@ -1,6 +1,6 @@
 """The partner audit trail (PartnerAuditEvent), append-only in the database too.
 
-On PostgreSQL a trigger (apps_registry.history_triggers) refuses UPDATE and DELETE, so neither
+On PostgreSQL a trigger (append_only.triggers) refuses UPDATE and DELETE, so neither
 raw SQL nor a bypassed ORM can rewrite it.
 """
 
@@ -9,7 +9,7 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
-from apps_registry.history_triggers import append_only_trigger
+from append_only.triggers import append_only_trigger
 
 
 class Migration(migrations.Migration):

@@ -5,7 +5,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-from apps_registry.history_triggers import append_only_trigger
+from append_only.triggers import append_only_trigger
 
 
 class Migration(migrations.Migration):

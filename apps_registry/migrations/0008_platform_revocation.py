@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("apps_registry", "0006_authorizationevent_append_only"),
+        ("apps_registry", "0007_accessrequest_requires_dual_approval"),
     ]
 
     operations = [

@@ -24,6 +24,7 @@ from apps_registry.models import (
     PartnerApp,
     PartnerAuditEvent,
     ReviewEvent,
+    ShopAuthorization,
 )
 from apps_registry.selectors.access_requests import answer_label
 from apps_registry.services.authorizations import (
@@ -113,6 +114,7 @@ def access_request_submit(
             access_request = AccessRequest.objects.create(
                 app=app,
                 scope=scope,
+                requires_dual_approval=scope.requires_dual_approval,
                 submitted_by=acting_user,
                 submitted_at=now,
                 updated_at=now,
@@ -189,11 +191,6 @@ def access_request_withdraw(*, request_id: int, acting_user: AbstractBaseUser) -
 # control, so the rules live here once.
 
 
-def requires_dual_approval(access_request: AccessRequest) -> bool:
-    """Whether approving `access_request` takes two distinct reviewers."""
-    return access_request.scope.requires_dual_approval
-
-
 def assign_refusal(
     *, reviewer: AbstractBaseUser, access_request: AccessRequest
 ) -> DomainError | None:
@@ -228,7 +225,7 @@ def decision_refusal(
         return PermissionRefusedError(f"Assign the application to yourself before you {verb} it.")
     if (
         action == Action.APPROVE
-        and requires_dual_approval(access_request)
+        and access_request.requires_dual_approval
         and access_request.first_approved_by_id == reviewer.pk
     ):
         return SeparationOfDutiesError(
@@ -293,7 +290,8 @@ def access_request_approve(
         raise InvalidTransitionError("The app is suspended; it cannot be granted scopes.")
     comment = comment.strip()
 
-    dual = requires_dual_approval(access_request)
+    # The rule the application was submitted under, not the catalog's current one.
+    dual = access_request.requires_dual_approval
     voided_first_approver = _void_ineligible_first_approval(access_request) if dual else None
     if dual and access_request.first_approved_by is None:
         access_request.first_approved_by = reviewer
@@ -444,6 +442,66 @@ def _expire_one(*, request_id: int, now: datetime) -> bool:
     )
     _after_commit(notifications.notify_partner_of_decision, access_request.pk)
     return True
+
+
+GRACE_JUSTIFICATION = "Granted by the platform: the scope became Custom while the app used it."
+
+
+@transaction.atomic
+def access_requests_grant_grace(*, scope: Scope, tightened_by: AbstractBaseUser) -> list[int]:
+    """The scope just became Custom: every app that uses it (selected on its Manage API page or
+    in a live seller authorization) and holds no application for it gets an approval that ends
+    after CATALOG_TIGHTENING_GRACE_DAYS, recorded as the platform's, and its partner is mailed.
+    Returns the new requests' ids."""
+    now = timezone.now()
+    expires_at = now + timedelta(days=settings.CATALOG_TIGHTENING_GRACE_DAYS)
+    app_ids = set(AppScope.objects.filter(scope=scope).values_list("app_id", flat=True))
+    app_ids |= set(
+        ShopAuthorization.objects.filter(
+            scopes=scope, revoked_at__isnull=True, expires_at__gt=now
+        ).values_list("app_id", flat=True)
+    )
+    app_ids -= set(
+        AccessRequest.objects.filter(
+            scope=scope, app_id__in=app_ids, status__in=AccessRequest.ACTIVE_STATUSES
+        ).values_list("app_id", flat=True)
+    )
+    reason = (
+        f"{scope.key} now needs an approval. Your app already used it, so it keeps access until "
+        f"{expires_at:%d %B %Y}; apply for the scope before then to keep it."
+    )
+    granted = []
+    for app in PartnerApp.objects.select_for_update().filter(pk__in=app_ids).order_by("pk"):
+        access_request = AccessRequest.objects.create(
+            app=app,
+            scope=scope,
+            status=Status.APPROVED,
+            justification=GRACE_JUSTIFICATION,
+            requires_dual_approval=scope.requires_dual_approval,
+            # The catalog manager whose change made the approval necessary.
+            submitted_by=tightened_by,
+            submitted_at=now,
+            decided_at=now,
+            decision_reason=reason,
+            approval_expires_at=expires_at,
+            updated_at=now,
+        )
+        ReviewEvent.objects.create(
+            request=access_request,
+            actor=None,
+            action=Action.APPROVE,
+            to_status=Status.APPROVED,
+            comment=reason,
+            details={
+                "grace_after_tightening": True,
+                "tightened_by": tightened_by.pk,
+                "expires_at": expires_at.isoformat(),
+            },
+            created_at=now,
+        )
+        _after_commit(notifications.notify_partner_of_grace_approval, access_request.pk)
+        granted.append(access_request.pk)
+    return granted
 
 
 # --- Reminder bookkeeping -----------------------------------------------------------------------

@@ -9,7 +9,7 @@ from django.utils import timezone
 from oauth2_provider.models import AccessToken, RefreshToken, set_token_value
 
 from apps_registry.models import AccessRequest, Membership, ReviewEvent
-from apps_registry.services.reviewers import reviewers_group
+from apps_registry.services.reviewers import catalog_managers_group, reviewers_group
 from tests import factories
 
 ANSWERS = {
@@ -25,6 +25,13 @@ def make_reviewer(**kwargs):
     """Staff in the Reviewers group (the review permission comes from the group)."""
     user = factories.UserFactory(is_staff=True, **kwargs)
     user.groups.add(reviewers_group())
+    return user
+
+
+def make_catalog_manager(**kwargs):
+    """Staff in the Catalog managers group (the catalog permission comes from the group)."""
+    user = factories.UserFactory(is_staff=True, **kwargs)
+    user.groups.add(catalog_managers_group())
     return user
 
 

@@ -14,6 +14,7 @@ from apps_registry.errors import DomainError, InvalidTransitionError, Permission
 from apps_registry.models import AccessRequest, AppScope, Membership, ReviewEvent
 from apps_registry.services import access_requests as workflow
 from apps_registry.services import partners as partner_services
+from scopes.models import Scope
 from tests import factories
 from tests.apps_registry.review_helpers import (
     ANSWERS,
@@ -753,6 +754,59 @@ def test_dual_approval_needs_two_distinct_reviewers(django_capture_on_commit_cal
         Action.ASSIGN,
         Action.APPROVE,
     ]
+
+
+def _submit(scope) -> AccessRequest:
+    app = factories.PartnerAppFactory()
+    return workflow.access_request_submit(
+        app=app, scope=scope, answers=ANSWERS, acting_user=make_member(app.partner)
+    )
+
+
+def test_submission_records_the_scopes_review_rule():
+    dual = _submit(factories.CustomScopeFactory(requires_dual_approval=True))
+    single = _submit(factories.CustomScopeFactory(requires_dual_approval=False))
+
+    assert (dual.requires_dual_approval, single.requires_dual_approval) == (True, False)
+
+
+def test_application_keeps_dual_approval_when_the_scope_drops_it_after_submission():
+    scope = factories.CustomScopeFactory(requires_dual_approval=True)
+    access_request = _submit(scope)
+    Scope.objects.filter(pk=scope.pk).update(requires_dual_approval=False)
+    first, second = make_reviewer(), make_reviewer()
+    workflow.access_request_assign(request_id=access_request.pk, reviewer=first)
+
+    workflow.access_request_approve(request_id=access_request.pk, reviewer=first)
+
+    access_request.refresh_from_db()
+    assert (access_request.status, access_request.first_approved_by) == (Status.IN_REVIEW, first)
+    workflow.access_request_assign(request_id=access_request.pk, reviewer=first)
+    before = snapshot(access_request)
+    with pytest.raises(PermissionRefusedError, match="second approval from a different reviewer"):
+        workflow.access_request_approve(request_id=access_request.pk, reviewer=first)
+    assert snapshot(access_request) == before
+    workflow.access_request_assign(request_id=access_request.pk, reviewer=second)
+    workflow.access_request_approve(request_id=access_request.pk, reviewer=second)
+    access_request.refresh_from_db()
+    assert (access_request.status, access_request.decided_by) == (Status.APPROVED, second)
+
+
+def test_application_keeps_single_approval_when_the_scope_adds_dual_approval_later():
+    scope = factories.CustomScopeFactory(requires_dual_approval=False)
+    access_request = _submit(scope)
+    Scope.objects.filter(pk=scope.pk).update(requires_dual_approval=True)
+    reviewer = make_reviewer()
+    workflow.access_request_assign(request_id=access_request.pk, reviewer=reviewer)
+
+    workflow.access_request_approve(request_id=access_request.pk, reviewer=reviewer)
+
+    access_request.refresh_from_db()
+    assert (access_request.status, access_request.decided_by, access_request.first_approved_by) == (
+        Status.APPROVED,
+        reviewer,
+        None,
+    )
 
 
 def test_request_changes_voids_a_first_approval():

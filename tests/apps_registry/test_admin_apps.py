@@ -16,6 +16,7 @@ from oauth2_provider.models import AccessToken
 
 from apps_registry.models import Partner, PartnerApp
 from apps_registry.services.access_requests import is_reviewer
+from scopes.services import is_catalog_manager
 from tests import factories
 from tests.apps_registry.review_helpers import make_access_token, make_reviewer
 from tests.conftest import sign_in_with_mfa
@@ -137,3 +138,27 @@ def test_create_reviewer_generates_a_password_when_none_is_given():
     created = json.loads(out.getvalue())
     user = factories.UserFactory._meta.model.objects.get(pk=created["id"])
     assert user.check_password(created["password"])
+
+
+def test_create_catalog_manager_makes_a_staff_catalog_manager_with_totp_who_is_no_reviewer():
+    out = StringIO()
+
+    call_command(
+        "create_catalog_manager", email="Cat@Example.com", password="s3cret-pass-word", stdout=out
+    )
+
+    created = json.loads(out.getvalue())
+    assert set(created) == {"id", "email", "totp_secret"}
+    user = factories.UserFactory._meta.model.objects.get(pk=created["id"])
+    assert (user.email, user.is_staff, user.is_superuser) == ("cat@example.com", True, False)
+    assert is_catalog_manager(user)
+    assert not is_reviewer(user)
+    assert EmailAddress.objects.filter(user=user, email="cat@example.com", verified=True).exists()
+    code = format_hotp_value(hotp_value(created["totp_secret"], int(time.time()) // 30))
+    assert validate_totp_code(created["totp_secret"], code)
+    with pytest.raises(CommandError, match="already exists"):
+        call_command("create_catalog_manager", email="cat@example.com", stdout=StringIO())
+
+
+def test_reviewers_are_not_catalog_managers():
+    assert not is_catalog_manager(make_reviewer())

@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
 from apps_registry.models import AccessRequest, Membership, Partner, PartnerApp, Shop
+from scopes.services import is_catalog_manager
 from tests.scopes.catalog_data import load_real_catalog
 
 pytestmark = pytest.mark.django_db
@@ -28,6 +29,10 @@ def test_seed_demo_creates_every_role_and_prints_their_logins(settings, capsys):
     assert Membership.objects.get(user__email="partner@demo.test").role == "owner"
     reviewer = get_user_model().objects.get(email="reviewer@demo.test")
     assert reviewer.is_staff
+    managers = get_user_model().objects.filter(
+        email__in=["catalog@demo.test", "catalog2@demo.test"]
+    )
+    assert [is_catalog_manager(manager) for manager in managers] == [True, True]
     assert sorted(
         Shop.objects.filter(owner__email="seller@demo.test").values_list("name", flat=True)
     ) == [
@@ -36,6 +41,8 @@ def test_seed_demo_creates_every_role_and_prints_their_logins(settings, capsys):
     ]
     for expected in ("partner@demo.test", "reviewer@demo.test", "seller@demo.test", app.client_id):
         assert expected in output
+    assert "Catalog manager catalog@demo.test" in output
+    assert "Catalog manager catalog2@demo.test" in output
     assert "TOTP secret " in output
 
 
@@ -50,8 +57,10 @@ def test_seed_demo_twice_changes_nothing_and_prints_the_same_totp_secret(setting
 
     second = capsys.readouterr().out
     assert [model.objects.count() for model in (Partner, PartnerApp, AccessRequest, Shop)] == counts
-    totp_line = next(line for line in first.splitlines() if "TOTP secret" in line)
-    assert totp_line in second
+    totp_lines = [line for line in first.splitlines() if "TOTP secret" in line]
+    assert len(totp_lines) == 3
+    for totp_line in totp_lines:
+        assert totp_line in second
 
 
 def test_seed_demo_refuses_without_debug(settings):

@@ -9,8 +9,9 @@ from django.test import Client
 from playwright.sync_api import Page
 
 from apps_registry.models import AccessRequest, Membership
+from scopes.services import scope_edit
 from tests import factories
-from tests.apps_registry.review_helpers import make_request, make_reviewer
+from tests.apps_registry.review_helpers import make_catalog_manager, make_request, make_reviewer
 from tests.conftest import sign_in_with_mfa
 from tests.e2e.consent_helpers import CALLBACK, make_app, make_seller
 from tests.oauth.flow import Flow
@@ -122,5 +123,20 @@ def test_review_pages(live_server, page: Page, decision):
         f"/admin/apps_registry/accessrequest/{access_request.pk}/{decision}/",
         f"/admin/apps_registry/partnerapp/{access_request.app_id}/change/",
         "/admin/scopes/scope/",
+    ]
+    assert refusals_while_visiting(page, live_server, paths) == []
+
+
+def test_catalog_manager_pages(live_server, page: Page):
+    manager = make_catalog_manager()
+    scope = factories.CustomScopeFactory(requires_dual_approval=True)
+    scope_edit(scope_id=scope.pk, changes={"requires_dual_approval": False}, actor=manager)
+    browse_as(page, live_server, manager, with_mfa=True)
+    paths = [
+        "/admin/scopes/scope/",
+        f"/admin/scopes/scope/{scope.pk}/change/",
+        "/admin/scopes/scope/add/",
+        "/admin/scopes/scopechange/",
+        "/admin/scopes/catalogevent/",
     ]
     assert refusals_while_visiting(page, live_server, paths) == []

@@ -1,16 +1,18 @@
-"""The catalog in the reviewers' admin: constant-query changelists, the key guard, no deletes."""
+"""The catalog in the admin: constant-query changelists, the key guard, no deletes; reviewers read
+it, catalog managers edit it, and a weakening change waits for a second catalog manager."""
 
 from __future__ import annotations
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from scopes.matching import CATALOG_VERSION_CACHE_KEY
-from scopes.models import Endpoint, Scope
-from scopes.services import ScopeKeyInUseError, scope_update
-from tests.apps_registry.review_helpers import make_reviewer
+from scopes.models import CatalogEvent, Endpoint, Scope, ScopeChange
+from scopes.services import ScopeKeyInUseError, scope_edit
+from tests.apps_registry.review_helpers import make_catalog_manager, make_reviewer
 from tests.conftest import sign_in_with_mfa
 from tests.factories import (
     AccessRequestFactory,
@@ -132,7 +134,11 @@ def test_service_refuses_to_change_the_key_of_a_scope_in_use():
     AppScopeFactory(scope=scope)
 
     with pytest.raises(ScopeKeyInUseError) as raised:
-        scope_update(scope_id=scope.pk, changes={"key": "seller.gadgets.read", "name": "Gadgets"})
+        scope_edit(
+            scope_id=scope.pk,
+            changes={"key": "seller.gadgets.read", "name": "Gadgets"},
+            actor=make_catalog_manager(),
+        )
 
     assert str(raised.value) == (
         "The key of seller.widgets.read cannot change: apps, access requests or seller consents "
@@ -149,33 +155,176 @@ def reviewer_client(client):
     return client
 
 
-def test_reviewer_edit_of_texts_and_type_is_saved_and_bumps_the_catalog_version(
-    reviewer_client, django_capture_on_commit_callbacks
+@pytest.fixture
+def catalog_manager_client(client):
+    """A member of the Catalog managers group (not a superuser), signed in with TOTP."""
+    sign_in_with_mfa(client, make_catalog_manager(email="first.manager@platform.example"))
+    return client
+
+
+def test_reviewer_sees_the_scope_read_only_and_cannot_change_it(reviewer_client):
+    scope = ScopeFactory(kind=Scope.Kind.CUSTOM, requires_dual_approval=True)
+    url = reverse("admin:scopes_scope_change", args=[scope.pk])
+    page = reviewer_client.get(url)
+    data = {
+        "key": scope.key,
+        "name": scope.name,
+        "group": scope.group,
+        "position": scope.position,
+        "is_active": "on",
+        "kind": "public",
+        "token_type": scope.token_type,
+        "description": scope.description,
+        "consent_text": "Anything at all.",
+    }
+
+    response = reviewer_client.post(url, data)
+
+    assert page.status_code == 200
+    assert page.context["has_change_permission"] is False
+    assert response.status_code == 403
+    scope.refresh_from_db()
+    assert (scope.kind, scope.requires_dual_approval, scope.consent_text) == (
+        "custom",
+        True,
+        "See your test data.",
+    )
+    assert not CatalogEvent.objects.exists()
+    assert not ScopeChange.objects.exists()
+
+
+def test_catalog_manager_tightening_edit_applies_at_once_and_bumps_the_catalog_version(
+    catalog_manager_client, django_capture_on_commit_callbacks
 ):
     from django.core.cache import cache
 
     scope = ScopeFactory(kind=Scope.Kind.PUBLIC)
     url = reverse("admin:scopes_scope_change", args=[scope.pk])
     data = _change_form_post_data(
-        reviewer_client,
+        catalog_manager_client,
         scope,
         kind="custom",
         requires_dual_approval="on",
-        consent_text="Read your widgets.",
+        name="Widgets",
     )
     version_before = cache.get(CATALOG_VERSION_CACHE_KEY)
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = reviewer_client.post(url, data)
+        response = catalog_manager_client.post(url, data)
 
     assert response.status_code == 302
     scope.refresh_from_db()
-    assert (scope.kind, scope.requires_dual_approval, scope.consent_text) == (
-        "custom",
-        True,
-        "Read your widgets.",
-    )
+    assert (scope.kind, scope.requires_dual_approval, scope.name) == ("custom", True, "Widgets")
     assert cache.get(CATALOG_VERSION_CACHE_KEY) not in {None, version_before}
+    assert sorted(
+        CatalogEvent.objects.filter(scope=scope).values_list("action", "field", "new_value")
+    ) == [
+        ("applied", "kind", "custom"),
+        ("applied", "name", "Widgets"),
+        ("applied", "requires_dual_approval", True),
+    ]
+    assert not ScopeChange.objects.exists()
+
+
+def test_catalog_manager_weakening_edit_waits_until_a_second_manager_confirms(
+    catalog_manager_client,
+):
+    scope = ScopeFactory(kind=Scope.Kind.CUSTOM, requires_dual_approval=True, name="Widgets")
+    url = reverse("admin:scopes_scope_change", args=[scope.pk])
+    data = _change_form_post_data(
+        catalog_manager_client, scope, consent_text="Read everything.", name="Gadgets"
+    )
+    data.pop("requires_dual_approval")  # an unticked box is not posted
+
+    saved = catalog_manager_client.post(url, data, follow=True)
+
+    scope.refresh_from_db()
+    assert (scope.name, scope.requires_dual_approval, scope.consent_text) == (
+        "Gadgets",
+        True,
+        "See your test data.",
+    )
+    pending = ScopeChange.objects.filter(scope=scope, status=ScopeChange.Status.PENDING)
+    pending_ids = list(pending.values_list("pk", flat=True))
+    assert sorted(pending.values_list("field", "new_value")) == [
+        ("consent_text", "Read everything."),
+        ("requires_dual_approval", False),
+    ]
+    assert "waits for a second catalog manager" in saved.content.decode()
+
+    # The proposer cannot confirm their own change.
+    changelist = reverse("admin:scopes_scopechange_changelist")
+    own = catalog_manager_client.post(
+        changelist,
+        {"action": "confirm_changes", "_selected_action": pending_ids},
+        follow=True,
+    )
+    scope.refresh_from_db()
+    assert (scope.requires_dual_approval, scope.consent_text) == (True, "See your test data.")
+    assert pending.all().count() == 2
+    assert "a different catalog manager must confirm it" in own.content.decode()
+
+    second = Client()
+    sign_in_with_mfa(second, make_catalog_manager(email="second.manager@platform.example"))
+    response = second.post(
+        changelist,
+        {"action": "confirm_changes", "_selected_action": pending_ids},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    scope.refresh_from_db()
+    assert (scope.requires_dual_approval, scope.consent_text) == (False, "Read everything.")
+    assert not pending.all().exists()
+    assert sorted(
+        CatalogEvent.objects.filter(scope=scope).values_list("action", "field", "actor__email")
+    ) == [
+        ("applied", "name", "first.manager@platform.example"),
+        ("confirmed", "consent_text", "second.manager@platform.example"),
+        ("confirmed", "requires_dual_approval", "second.manager@platform.example"),
+        ("proposed", "consent_text", "first.manager@platform.example"),
+        ("proposed", "requires_dual_approval", "first.manager@platform.example"),
+    ]
+
+
+def test_reviewer_cannot_confirm_a_pending_change(reviewer_client):
+    scope = ScopeFactory(kind=Scope.Kind.CUSTOM, requires_dual_approval=True)
+    scope_edit(
+        scope_id=scope.pk, changes={"requires_dual_approval": False}, actor=make_catalog_manager()
+    )
+    change = ScopeChange.objects.get()
+
+    page = reviewer_client.get(reverse("admin:scopes_scopechange_changelist"))
+    response = reviewer_client.post(
+        reverse("admin:scopes_scopechange_changelist"),
+        {"action": "confirm_changes", "_selected_action": [change.pk]},
+    )
+
+    assert page.status_code == 200
+    assert page.context["action_form"] is None  # no action offered to a reviewer
+    assert response.status_code == 200  # the admin answers "no action selected"
+    change.refresh_from_db()
+    scope.refresh_from_db()
+    assert (change.status, scope.requires_dual_approval) == ("pending", True)
+
+
+def test_catalog_history_pages_render_for_reviewers(reviewer_client):
+    scope = ScopeFactory(kind=Scope.Kind.CUSTOM, requires_dual_approval=True)
+    scope_edit(
+        scope_id=scope.pk,
+        changes={"requires_dual_approval": False, "name": "Renamed"},
+        actor=make_catalog_manager(),
+    )
+
+    events = reviewer_client.get(reverse("admin:scopes_catalogevent_changelist"))
+    changes = reviewer_client.get(reverse("admin:scopes_scopechange_changelist"))
+    scope_page = reviewer_client.get(reverse("admin:scopes_scope_change", args=[scope.pk]))
+
+    assert events.status_code == changes.status_code == scope_page.status_code == 200
+    assert events.context["cl"].result_count == 2
+    inline_models = [f.formset.model for f in scope_page.context["inline_admin_formsets"]]
+    assert ScopeChange in inline_models
+    assert CatalogEvent in inline_models
 
 
 def test_scopes_cannot_be_deleted_in_the_admin(mfa_admin_client):
@@ -202,3 +351,62 @@ def test_endpoint_change_form_and_inline_render(mfa_admin_client):
     assert scope_page.context["inline_admin_formsets"][0].formset.queryset.get().endpoint == (
         Endpoint.objects.get(pk=endpoint.pk)
     )
+
+
+def test_a_refused_edit_comes_back_with_the_reason_and_changes_nothing(catalog_manager_client):
+    scope = ScopeFactory(kind=Scope.Kind.CUSTOM, requires_dual_approval=True, name="Widgets")
+    scope_edit(scope_id=scope.pk, changes={"consent_text": "First."}, actor=make_catalog_manager())
+    url = reverse("admin:scopes_scope_change", args=[scope.pk])
+    data = _change_form_post_data(
+        catalog_manager_client, scope, consent_text="Second.", name="Gadgets"
+    )
+    events_before = CatalogEvent.objects.count()
+
+    response = catalog_manager_client.post(url, data, follow=True)
+
+    assert response.status_code == 200
+    assert "already waits for a second catalog manager" in response.content.decode()
+    scope.refresh_from_db()
+    assert (scope.name, scope.consent_text) == ("Widgets", "See your test data.")
+    assert ScopeChange.objects.get().new_value == "First."
+    assert CatalogEvent.objects.count() == events_before
+
+
+def test_catalog_manager_adds_a_scope_and_each_field_is_recorded(catalog_manager_client):
+    url = reverse("admin:scopes_scope_add")
+    page = catalog_manager_client.get(url)
+    management = {
+        f"{formset.formset.management_form.prefix}-{name}": value
+        for formset in page.context["inline_admin_formsets"]
+        for name, value in formset.formset.management_form.initial.items()
+    }
+    response = catalog_manager_client.post(
+        url,
+        management
+        | {
+            "key": "seller.gadgets.read",
+            "name": "Gadgets",
+            "group": "Product",
+            "position": 5,
+            "is_active": "on",
+            "kind": "custom",
+            "token_type": "seller",
+            "description": "Read gadgets.",
+            "consent_text": "See your gadgets.",
+        },
+    )
+
+    assert response.status_code == 302
+    scope = Scope.objects.get(key="seller.gadgets.read")
+    assert dict(CatalogEvent.objects.filter(scope=scope).values_list("field", "new_value")) == {
+        "key": "seller.gadgets.read",
+        "is_active": True,
+        "name": "Gadgets",
+        "group": "Product",
+        "kind": "custom",
+        "token_type": "seller",
+        "description": "Read gadgets.",
+        "consent_text": "See your gadgets.",
+        "requires_dual_approval": False,
+        "position": 5,
+    }

@@ -6,7 +6,8 @@ import pytest
 
 from scopes.matching import EndpointIndex, EndpointMatch, EndpointRow, resolve_endpoint
 from scopes.models import Endpoint
-from scopes.services import catalog_load, scope_update
+from scopes.services import catalog_load, scope_edit
+from tests.apps_registry.review_helpers import make_catalog_manager
 from tests.scopes.catalog_data import real_catalog_data
 
 
@@ -215,6 +216,6 @@ def test_deactivated_scope_no_longer_unlocks_its_endpoints(
     scope_id = Endpoint.objects.get(title="Update Inventory").scopes.get().pk
 
     with django_capture_on_commit_callbacks(execute=True):
-        scope_update(scope_id=scope_id, changes={"is_active": False})
+        scope_edit(scope_id=scope_id, changes={"is_active": False}, actor=make_catalog_manager())
 
     assert resolve_endpoint("POST", path).scope_keys == frozenset()

@@ -14,6 +14,7 @@ class Command(BaseCommand):
         "Create a staff reviewer with a verified e-mail and TOTP; prints JSON with the user id, "
         "e-mail and TOTP secret (and the password when one was generated)."
     )
+    create_account = staticmethod(reviewer_create)
 
     def add_arguments(self, parser):
         parser.add_argument("--email", required=True)
@@ -23,7 +24,7 @@ class Command(BaseCommand):
         generated = password is None
         password = password or secrets.token_urlsafe(18)
         try:
-            user, totp_secret = reviewer_create(email=email, password=password)
+            user, totp_secret = self.create_account(email=email, password=password)
         except DomainError as error:
             raise CommandError(str(error)) from error
         output = {"id": user.pk, "email": user.email, "totp_secret": totp_secret}

@@ -1,7 +1,8 @@
 """`manage.py seed_demo`: the demo data `make run` serves, built with the operator commands.
 
-Creates a partner with a live app and a pending Custom-scope application, a reviewer with TOTP, and
-a seller with two shops, then prints every login. Safe to run again: existing rows are kept and
+Creates a partner with a live app and a pending Custom-scope application, a reviewer and two
+catalog managers with TOTP (a weakening catalog change needs two of them), and a seller with two
+shops, then prints every login. Safe to run again: existing rows are kept and
 reported. It publishes a fixed demo password, so it refuses to run unless DJANGO_DEBUG is on.
 """
 
@@ -25,6 +26,7 @@ from scopes.models import Scope
 DEMO_PASSWORD = "demo-console-2026"  # noqa: S105 - published on purpose; DEBUG-only command
 PARTNER_EMAIL = "partner@demo.test"
 REVIEWER_EMAIL = "reviewer@demo.test"
+CATALOG_MANAGER_EMAILS = ["catalog@demo.test", "catalog2@demo.test"]
 SELLER_EMAIL = "seller@demo.test"
 APP_NAME = "Acme Inventory Sync"
 APP_SCOPES = ["seller.product.basic", "seller.product.write", "seller.order.info:optional"]
@@ -78,12 +80,11 @@ class Command(BaseCommand):
                 acting_user=users.get(email=PARTNER_EMAIL),
             )
 
-        if users.filter(email=REVIEWER_EMAIL).exists():
-            reviewer = {"email": REVIEWER_EMAIL, "totp_secret": self.totp_secret(REVIEWER_EMAIL)}
-        else:
-            reviewer = run_json(
-                "create_reviewer", "--email", REVIEWER_EMAIL, "--password", DEMO_PASSWORD
-            )
+        reviewer_totp = self.staff_totp_secret("create_reviewer", REVIEWER_EMAIL)
+        catalog_totps = [
+            self.staff_totp_secret("create_catalog_manager", email)
+            for email in CATALOG_MANAGER_EMAILS
+        ]
 
         shops = []
         for name, region in SHOPS:
@@ -99,6 +100,7 @@ class Command(BaseCommand):
         )
         # The issuer is the console's public base URL; under `make run` it follows PORT.
         base_url = settings.OAUTH_ISSUER.rstrip("/")
+        catalog_admin = base_url + reverse("admin:scopes_scope_changelist")
         self.stdout.write(
             "\n".join(
                 [
@@ -110,13 +112,24 @@ class Command(BaseCommand):
                     f"           client secret {secret}",
                     f"           token endpoint {base_url}{reverse('oauth2_provider:token')}",
                     f"  Reviewer {REVIEWER_EMAIL}  → {base_url}{reverse('admin:index')}  "
-                    f"TOTP secret {reviewer['totp_secret']} (add it to an authenticator app)",
+                    f"TOTP secret {reviewer_totp} (add it to an authenticator app)",
+                    *[
+                        f"  Catalog manager {email}  → {catalog_admin}  TOTP secret {totp}"
+                        for email, totp in zip(CATALOG_MANAGER_EMAILS, catalog_totps, strict=True)
+                    ],
                     f"  Seller   {SELLER_EMAIL}  → {base_url}{reverse('seller-home')}  shops: "
                     + ", ".join(f"{shop.name} ({shop.cipher})" for shop in shops),
                     "",
                 ]
             )
         )
+
+    @classmethod
+    def staff_totp_secret(cls, command: str, email: str) -> str:
+        """Create the staff account with `command` unless it exists; its TOTP secret either way."""
+        if get_user_model().objects.filter(email=email).exists():
+            return cls.totp_secret(email)
+        return run_json(command, "--email", email, "--password", DEMO_PASSWORD)["totp_secret"]
 
     @staticmethod
     def totp_secret(email: str) -> str:

@@ -1,8 +1,9 @@
 """PostgreSQL triggers that keep history tables append-only, for use in migrations.
 
-The ORM already refuses updates and deletes (models.AppendOnlyModel); a trigger refuses them for
-raw SQL too. SQLite (development only) relies on the ORM. Migrations import this module, so
-whatever it generates must stay stable: add, never change.
+The ORM already refuses updates and deletes (append_only.models.AppendOnlyModel); a trigger
+refuses them for raw SQL too. SQLite (development only) relies on the ORM. Migrations import this
+module, so whatever it generates must stay stable: add, never change (the function keeps its
+historical name, it is shared by every app's history tables).
 """
 
 from __future__ import annotations
@@ -46,3 +47,9 @@ def append_only_trigger(table: str) -> migrations.RunPython:
         ),
         _on_postgresql(f"DROP TRIGGER IF EXISTS {trigger} ON {table}"),
     )
+
+
+def ensure_refuse_history_change_function() -> migrations.RunPython:
+    """Create the trigger function if another app's migration has not yet; unapplying leaves it,
+    since other apps' tables may use it."""
+    return migrations.RunPython(_on_postgresql(CREATE_FUNCTION), migrations.RunPython.noop)

@@ -1,0 +1,110 @@
+"""The Scope admin, registered here rather than in scopes: a catalog manager's edit that makes a
+Public scope Custom grants apps already using it a grace approval (services/catalog.py), and only
+apps_registry may reach both. Reviewers see the page read-only; catalog managers edit it.
+Scopes are never deleted here: apps and seller consents point at them, and an inactive scope
+already disappears from the catalog."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import Count
+from django.http import HttpResponseRedirect
+
+from apps_registry.services.catalog import catalog_scope_edit
+from scopes.admin import (
+    CatalogEventInline,
+    EndpointLinkInline,
+    PendingScopeChangeInline,
+    ScopeAdminForm,
+)
+from scopes.errors import CatalogError
+from scopes.models import Scope
+from scopes.selectors import scope_is_in_use
+from scopes.services import catalog_changed, is_catalog_manager, scope_create
+
+
+@admin.register(Scope)
+class ScopeAdmin(admin.ModelAdmin):
+    form = ScopeAdminForm
+    inlines = [EndpointLinkInline, PendingScopeChangeInline, CatalogEventInline]
+    list_display = [
+        "key",
+        "name",
+        "group",
+        "kind",
+        "token_type",
+        "requires_dual_approval",
+        "is_active",
+        "endpoint_count",
+    ]
+    list_filter = ["group", "kind", "token_type", "is_active", "requires_dual_approval"]
+    search_fields = ["key", "name", "group"]
+    ordering = ["position", "key"]
+    fieldsets = [
+        (None, {"fields": ["key", "name", "group", "position", "is_active"]}),
+        (
+            "Access",
+            {
+                "fields": ["kind", "token_type", "requires_dual_approval"],
+                "description": "Making a Custom scope Public, turning dual approval off or "
+                "changing the consent text waits for a second catalog manager to confirm it.",
+            },
+        ),
+        ("Texts", {"fields": ["description", "consent_text"]}),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(endpoint_total=Count("endpoints"))
+
+    @admin.display(description="endpoints", ordering="endpoint_total")
+    def endpoint_count(self, scope: Scope) -> int:
+        return scope.endpoint_total
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None and scope_is_in_use(scope=obj):
+            readonly.append("key")
+        return readonly
+
+    def has_add_permission(self, request):
+        return is_catalog_manager(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return is_catalog_manager(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # A refusal (a change already pending, a lost permission) rolls the whole save back and
+        # comes back to the form with the service's message, rather than a server error.
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except CatalogError as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            scope_create(scope=obj, actor=request.user)
+            return
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        result = catalog_scope_edit(scope_id=obj.pk, changes=changes, actor=request.user)
+        for proposal in result.proposed:
+            self.message_user(
+                request,
+                f"The change of {proposal.field} waits for a second catalog manager to confirm "
+                "it (Scope catalog › Scope changes).",
+                messages.WARNING,
+            )
+        if result.tightened:
+            self.message_user(
+                request,
+                "Apps already using this scope keep it for a grace period; their owners were "
+                "told by e-mail.",
+                messages.INFO,
+            )
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        catalog_changed()

@@ -1,0 +1,335 @@
+"""Catalog managers edit the catalog; weakening changes wait for a second, different manager; every
+change, the catalog file's included, is an append-only CatalogEvent."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+
+from scopes.errors import CatalogPermissionError, CatalogStateError
+from scopes.models import CatalogEvent, Scope, ScopeChange
+from scopes.services import (
+    CatalogFileError,
+    catalog_load,
+    scope_change_cancel,
+    scope_change_confirm,
+    scope_edit,
+)
+from tests.apps_registry.review_helpers import make_catalog_manager, make_reviewer
+from tests.factories import AppScopeFactory, ScopeFactory
+from tests.scopes.catalog_data import real_catalog_data
+
+pytestmark = pytest.mark.django_db
+
+Action = CatalogEvent.Action
+
+
+@pytest.fixture
+def dual_scope() -> Scope:
+    return ScopeFactory(
+        key="seller.widgets.read",
+        kind=Scope.Kind.CUSTOM,
+        requires_dual_approval=True,
+        consent_text="See your widgets.",
+    )
+
+
+@pytest.fixture
+def first_manager():
+    return make_catalog_manager(email="first@platform.example")
+
+
+@pytest.fixture
+def second_manager():
+    return make_catalog_manager(email="second@platform.example")
+
+
+def scope_state(scope: Scope) -> dict:
+    """What a refused change must leave untouched."""
+    scope.refresh_from_db()
+    return {
+        "kind": scope.kind,
+        "requires_dual_approval": scope.requires_dual_approval,
+        "consent_text": scope.consent_text,
+        "name": scope.name,
+        "changes": list(ScopeChange.objects.values_list("pk", "status")),
+        "events": CatalogEvent.objects.count(),
+    }
+
+
+def history(scope: Scope) -> list[tuple]:
+    return list(
+        CatalogEvent.objects.filter(scope=scope)
+        .order_by("pk")
+        .values_list("action", "field", "old_value", "new_value", "actor__email")
+    )
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"kind": "public"},
+        {"requires_dual_approval": False},
+        {"consent_text": "See everything."},
+        {"name": "Harmless rename"},
+    ],
+    ids=["make-public", "dual-off", "consent-text", "rename"],
+)
+def test_reviewer_cannot_edit_the_catalog(dual_scope, changes):
+    before = scope_state(dual_scope)
+
+    with pytest.raises(CatalogPermissionError, match="Only catalog managers"):
+        scope_edit(scope_id=dual_scope.pk, changes=changes, actor=make_reviewer())
+
+    assert scope_state(dual_scope) == before
+
+
+@pytest.mark.parametrize(
+    ("field", "new_value"),
+    [("kind", "public"), ("requires_dual_approval", False), ("consent_text", "See everything.")],
+)
+def test_weakening_change_is_pending_not_applied(dual_scope, first_manager, field, new_value):
+    old_value = getattr(dual_scope, field)
+
+    result = scope_edit(scope_id=dual_scope.pk, changes={field: new_value}, actor=first_manager)
+
+    dual_scope.refresh_from_db()
+    assert getattr(dual_scope, field) == old_value
+    assert result.applied == []
+    change = ScopeChange.objects.get()
+    assert (change.field, change.old_value, change.new_value, change.status) == (
+        field,
+        old_value,
+        new_value,
+        ScopeChange.Status.PENDING,
+    )
+    assert history(dual_scope) == [
+        (Action.PROPOSED, field, old_value, new_value, "first@platform.example")
+    ]
+
+
+def test_other_edits_apply_at_once_next_to_a_pending_one(dual_scope, first_manager):
+    result = scope_edit(
+        scope_id=dual_scope.pk,
+        changes={"name": "Widgets", "requires_dual_approval": False, "position": 7},
+        actor=first_manager,
+    )
+
+    dual_scope.refresh_from_db()
+    assert (dual_scope.name, dual_scope.position, dual_scope.requires_dual_approval) == (
+        "Widgets",
+        7,
+        True,
+    )
+    assert sorted(result.applied) == ["name", "position"]
+    assert [change.field for change in result.proposed] == ["requires_dual_approval"]
+    assert sorted(CatalogEvent.objects.values_list("action", "field")) == [
+        (Action.APPLIED, "name"),
+        (Action.APPLIED, "position"),
+        (Action.PROPOSED, "requires_dual_approval"),
+    ]
+
+
+def test_second_manager_confirms_and_the_change_applies(
+    dual_scope, first_manager, second_manager, django_capture_on_commit_callbacks
+):
+    scope_edit(scope_id=dual_scope.pk, changes={"kind": "public"}, actor=first_manager)
+    change = ScopeChange.objects.get()
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        scope_change_confirm(change_id=change.pk, actor=second_manager)
+
+    dual_scope.refresh_from_db()
+    change.refresh_from_db()
+    assert dual_scope.kind == "public"
+    assert (change.status, change.decided_by) == (ScopeChange.Status.CONFIRMED, second_manager)
+    assert len(callbacks) == 1  # the matcher's catalog version bump
+    assert history(dual_scope) == [
+        (Action.PROPOSED, "kind", "custom", "public", "first@platform.example"),
+        (Action.CONFIRMED, "kind", "custom", "public", "second@platform.example"),
+    ]
+
+
+def test_proposer_cannot_confirm_their_own_change(dual_scope, first_manager):
+    scope_edit(
+        scope_id=dual_scope.pk, changes={"requires_dual_approval": False}, actor=first_manager
+    )
+    before = scope_state(dual_scope)
+
+    with pytest.raises(CatalogPermissionError, match="a different catalog manager must confirm"):
+        scope_change_confirm(change_id=ScopeChange.objects.get().pk, actor=first_manager)
+
+    assert scope_state(dual_scope) == before
+
+
+def test_reviewer_cannot_confirm_or_cancel(dual_scope, first_manager):
+    scope_edit(scope_id=dual_scope.pk, changes={"kind": "public"}, actor=first_manager)
+    change = ScopeChange.objects.get()
+    before = scope_state(dual_scope)
+
+    for decide in (scope_change_confirm, scope_change_cancel):
+        with pytest.raises(CatalogPermissionError):
+            decide(change_id=change.pk, actor=make_reviewer())
+
+    assert scope_state(dual_scope) == before
+
+
+@pytest.mark.parametrize("who_cancels", ["proposer", "other-manager"])
+def test_either_manager_can_cancel(dual_scope, first_manager, second_manager, who_cancels):
+    scope_edit(scope_id=dual_scope.pk, changes={"consent_text": "All."}, actor=first_manager)
+    change = ScopeChange.objects.get()
+    actor = first_manager if who_cancels == "proposer" else second_manager
+
+    scope_change_cancel(change_id=change.pk, actor=actor)
+
+    dual_scope.refresh_from_db()
+    change.refresh_from_db()
+    assert dual_scope.consent_text == "See your widgets."
+    assert (change.status, change.decided_by) == (ScopeChange.Status.CANCELLED, actor)
+    assert history(dual_scope)[-1] == (
+        Action.CANCELLED,
+        "consent_text",
+        "See your widgets.",
+        "All.",
+        actor.email,
+    )
+
+
+def test_a_decided_change_cannot_be_decided_again(dual_scope, first_manager, second_manager):
+    scope_edit(scope_id=dual_scope.pk, changes={"kind": "public"}, actor=first_manager)
+    change = ScopeChange.objects.get()
+    scope_change_cancel(change_id=change.pk, actor=first_manager)
+    before = scope_state(dual_scope)
+
+    with pytest.raises(CatalogStateError, match="already cancelled"):
+        scope_change_confirm(change_id=change.pk, actor=second_manager)
+
+    assert scope_state(dual_scope) == before
+
+
+def test_a_second_proposal_for_the_same_field_is_refused(dual_scope, first_manager, second_manager):
+    scope_edit(scope_id=dual_scope.pk, changes={"consent_text": "One."}, actor=first_manager)
+    before = scope_state(dual_scope)
+
+    with pytest.raises(CatalogStateError, match="already waits for a second catalog manager"):
+        scope_edit(
+            scope_id=dual_scope.pk,
+            changes={"consent_text": "Two.", "name": "Renamed"},
+            actor=second_manager,
+        )
+
+    assert scope_state(dual_scope) == before
+
+
+def test_confirming_a_proposal_the_scope_moved_past_is_refused(
+    dual_scope, first_manager, second_manager
+):
+    scope_edit(scope_id=dual_scope.pk, changes={"kind": "public"}, actor=first_manager)
+    change = ScopeChange.objects.get()
+    # Meanwhile the scope became Public another way: the proposal's starting point is gone.
+    Scope.objects.filter(pk=dual_scope.pk).update(kind="public", requires_dual_approval=False)
+    before = scope_state(dual_scope)
+
+    with pytest.raises(CatalogStateError, match="changed since this was proposed"):
+        scope_change_confirm(change_id=change.pk, actor=second_manager)
+
+    assert scope_state(dual_scope) == before
+
+
+def test_catalog_file_changes_are_recorded_without_an_actor(catalog):
+    data = real_catalog_data()
+    entry = next(scope for scope in data["scopes"] if scope["key"] == "seller.product.write")
+    entry["consent_text"] = "Change your products."
+    before = CatalogEvent.objects.count()
+
+    catalog_load(data=data)
+
+    scope = Scope.objects.get(key="seller.product.write")
+    assert CatalogEvent.objects.count() == before + 1
+    event = CatalogEvent.objects.filter(scope=scope).order_by("-pk").first()
+    assert (event.action, event.field, event.new_value, event.actor) == (
+        Action.LOADED,
+        "consent_text",
+        "Change your products.",
+        None,
+    )
+
+
+def test_first_load_records_every_field_of_every_new_scope(catalog):
+    scope = Scope.objects.get(key="seller.product.write")
+
+    fields = set(CatalogEvent.objects.filter(scope=scope).values_list("field", flat=True))
+
+    assert fields == {
+        "name",
+        "group",
+        "kind",
+        "token_type",
+        "description",
+        "consent_text",
+        "requires_dual_approval",
+        "position",
+        "is_active",
+    }
+    assert not CatalogEvent.objects.exclude(action=Action.LOADED).exists()
+
+
+def test_catalog_file_may_not_make_a_scope_in_use_custom(catalog):
+    scope = Scope.objects.get(key="seller.product.basic")
+    AppScopeFactory(scope=scope)
+    data = real_catalog_data()
+    next(s for s in data["scopes"] if s["key"] == "seller.product.basic")["kind"] = "custom"
+    events_before = CatalogEvent.objects.count()
+
+    with pytest.raises(CatalogFileError, match=r"seller\.product\.basic: cannot become Custom"):
+        catalog_load(data=data)
+
+    scope.refresh_from_db()
+    assert scope.kind == "public"
+    assert CatalogEvent.objects.count() == events_before
+
+
+@pytest.fixture
+def event(dual_scope, first_manager) -> CatalogEvent:
+    scope_edit(scope_id=dual_scope.pk, changes={"name": "Renamed"}, actor=first_manager)
+    return CatalogEvent.objects.get()
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda e: e.save(),
+        lambda e: e.delete(),
+        lambda e: CatalogEvent.objects.filter(pk=e.pk).update(new_value="Forged"),
+        lambda e: CatalogEvent.objects.filter(pk=e.pk).delete(),
+        lambda e: CatalogEvent.objects.bulk_update([e], ["new_value"]),
+    ],
+    ids=["save", "delete", "queryset-update", "queryset-delete", "bulk-update"],
+)
+def test_catalog_history_cannot_be_changed_through_the_orm(tamper, event):
+    event.new_value = "Forged"
+
+    with pytest.raises(CatalogPermissionError, match="append-only"):
+        tamper(event)
+
+    assert CatalogEvent.objects.get(pk=event.pk).new_value == "Renamed"
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE scopes_catalogevent SET new_value = '\"Forged\"' WHERE id = %s",
+        "DELETE FROM scopes_catalogevent WHERE id = %s",
+    ],
+    ids=["update", "delete"],
+)
+def test_catalog_history_cannot_be_changed_with_raw_sql_on_postgresql(sql, event):
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(sql, [event.pk])
+
+    assert CatalogEvent.objects.filter(pk=event.pk).count() == 1
