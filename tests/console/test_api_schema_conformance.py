@@ -16,7 +16,9 @@ import hypothesis
 import pytest
 import schemathesis
 from django.conf import settings
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from django.test import Client
 
 from apps_registry.models import AccessRequest, Membership
@@ -42,6 +44,19 @@ run_settings = hypothesis.settings(
     # generated request may see rows earlier requests created, as a real client would.
     suppress_health_check=[hypothesis.HealthCheck.function_scoped_fixture],
 )
+
+
+@pytest.fixture
+def requests_keep_the_test_transaction():
+    """Django closes stale database connections around every request; its test client switches
+    that off (and back on after each of its requests, so ask for this fixture last), and calls
+    through the bare WSGI app must too, or on PostgreSQL the first one closes the test's
+    transaction."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 # Schemathesis builds its coverage-phase requests (auth included) when the tests are collected,
@@ -89,12 +104,14 @@ def partner_session(catalog):
 
 @schema.parametrize()
 @run_settings
-def test_api_matches_its_schema_anonymously(case, catalog):
+def test_api_matches_its_schema_anonymously(case, catalog, requests_keep_the_test_transaction):
     case.call_and_validate()
 
 
 @schema.auth.apply(PartnerSession)
 @schema.parametrize()
 @run_settings
-def test_api_matches_its_schema_for_a_signed_in_partner(case, partner_session):
+def test_api_matches_its_schema_for_a_signed_in_partner(
+    case, partner_session, requests_keep_the_test_transaction
+):
     case.call_and_validate()
