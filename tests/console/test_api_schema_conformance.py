@@ -37,7 +37,7 @@ schema = schemathesis.openapi.from_wsgi(
 )
 
 run_settings = hypothesis.settings(
-    database=None,  # nothing written under .hypothesis/; the fixed seed makes failures repeat
+    database=None,  # no example database: the fixed seed is what makes a failure repeat
     derandomize=True,
     deadline=None,
     # The fixtures below make the catalog and a signed-in partner once per operation; every
