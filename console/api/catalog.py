@@ -6,8 +6,8 @@ Read-only and public: the catalog is the same for everyone.
 from __future__ import annotations
 
 import django_filters
+from django.core.validators import RegexValidator
 from django.urls import path
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.permissions import AllowAny
@@ -24,7 +24,12 @@ SEARCH_MAX_LENGTH = 200
 
 class ScopeFilter(django_filters.FilterSet):
     group = django_filters.CharFilter(help_text="Exact group name, e.g. Product.")
-    kind = django_filters.ChoiceFilter(choices=Scope.Kind.choices, help_text="public or custom.")
+    # An empty kind (as a form with "any" selected sends) means both, so the schema lists it.
+    kind = django_filters.ChoiceFilter(
+        choices=[("", "both"), *Scope.Kind.choices],
+        empty_label=None,
+        help_text="public or custom; empty or left out for both.",
+    )
     q = django_filters.CharFilter(
         method="filter_text",
         max_length=SEARCH_MAX_LENGTH,
@@ -103,29 +108,30 @@ class ScopeDetailApi(generics.RetrieveAPIView):
 
 
 class EndpointResolveInputSerializer(serializers.Serializer):
-    method = serializers.CharField(
-        max_length=10, help_text="HTTP method of the call, e.g. GET (any case)."
+    # HTTP methods are case-sensitive (RFC 9110 §9.1), so the enum is the whole contract.
+    method = serializers.ChoiceField(
+        choices=Endpoint.Method.values,
+        help_text="HTTP method of the call, in capitals.",
+        error_messages={
+            "invalid_choice": "Unknown method {input!r}; use one of "
+            + ", ".join(Endpoint.Method.values)
+            + " (methods are case-sensitive)."
+        },
     )
+    # Taken as sent (no trimming), so what the pattern says is what the API checks.
     path = serializers.CharField(
         max_length=2000,
+        trim_whitespace=False,
+        validators=[
+            RegexValidator(
+                r"^/[^\x00]*$",
+                message="The path must start with '/' and contain no NUL character, e.g. "
+                "/product/202309/products/123.",
+            )
+        ],
         help_text="The concrete path called, e.g. /product/202309/products/1729382256910270483; "
         "a query string is ignored.",
     )
-
-    def validate_method(self, value: str) -> str:
-        method = value.strip().upper()
-        if method not in Endpoint.Method.values:
-            raise serializers.ValidationError(
-                f"Unknown method {value!r}; use one of {', '.join(Endpoint.Method.values)}."
-            )
-        return method
-
-    def validate_path(self, value: str) -> str:
-        if not value.startswith("/"):
-            raise serializers.ValidationError(
-                "The path must start with '/', e.g. /product/202309/products/123."
-            )
-        return value
 
 
 class EndpointMatchOutputSerializer(serializers.Serializer):
@@ -151,7 +157,6 @@ class EndpointResolveApi(APIView):
         parameters=[EndpointResolveInputSerializer],
         responses={
             200: EndpointMatchOutputSerializer,
-            400: OpenApiTypes.OBJECT,
             404: inline_serializer(
                 "EndpointNotFound",
                 fields={

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.urls import path
 from django.views.decorators.debug import sensitive_variables
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -20,11 +20,14 @@ from apps_registry.selectors import partners as selectors
 from apps_registry.services import access_requests as access_request_services
 from apps_registry.services import apps as app_services
 from apps_registry.validators import (
+    MAX_REDIRECT_URI_LENGTH,
     MAX_REDIRECT_URIS,
     validate_display_name,
     validate_no_format_characters,
 )
-from console.api.pagination import LimitOffsetPagination
+from console.api.fields import RedirectUriValidator, StrictCharField, required_text, web_address
+from console.api.pagination import ValidatedLimitOffsetPagination
+from console.api.schema import ErrorSerializer
 from console.caching import forbid_storing
 from console.urls import converters  # noqa: F401 - registers <id:…>
 
@@ -79,11 +82,11 @@ class AppCreatedOutputSerializer(AppOutputSerializer):
 
 
 class AppCreateInputSerializer(serializers.Serializer):
-    name = serializers.CharField(
+    name = required_text(
         max_length=PartnerApp._meta.get_field("name").max_length,
         validators=[validate_display_name],
     )
-    description = serializers.CharField(
+    description = StrictCharField(
         required=False,
         allow_blank=True,
         max_length=2000,
@@ -92,10 +95,16 @@ class AppCreateInputSerializer(serializers.Serializer):
     category = serializers.ChoiceField(
         choices=PartnerApp.Category.choices, default=PartnerApp.Category.OTHER
     )
-    homepage_url = serializers.URLField(required=False, allow_blank=True, max_length=200)
-    privacy_policy_url = serializers.URLField(required=False, allow_blank=True, max_length=200)
+    homepage_url = StrictCharField(
+        required=False, allow_blank=True, max_length=200, validators=[web_address("https")]
+    )
+    privacy_policy_url = StrictCharField(
+        required=False, allow_blank=True, max_length=200, validators=[web_address("https")]
+    )
     redirect_uris = serializers.ListField(
-        child=serializers.CharField(max_length=2000),
+        child=StrictCharField(
+            max_length=MAX_REDIRECT_URI_LENGTH, validators=[RedirectUriValidator()]
+        ),
         min_length=1,
         max_length=MAX_REDIRECT_URIS,
         help_text="Exact https URIs (http only for 127.0.0.1, [::1], localhost).",
@@ -178,23 +187,25 @@ class AccessRequestDetailOutputSerializer(AccessRequestOutputSerializer):
         return expected.isoformat() if expected else None
 
 
+class ScopeSearchInputSerializer(serializers.Serializer):
+    q = serializers.CharField(
+        allow_blank=True,
+        default="",
+        max_length=100,
+        help_text="Only scopes whose name, key or endpoints match.",
+    )
+
+
 class AccessRequestCreateInputSerializer(serializers.Serializer):
     app_id = serializers.IntegerField()
-    scope = serializers.CharField(max_length=100, help_text="The Custom scope's key.")
-    data_usage = serializers.CharField(max_length=5000)
-    justification = serializers.CharField(max_length=5000)
-    endpoints_used = serializers.CharField(max_length=5000)
-    data_protection = serializers.CharField(max_length=5000)
-    demo_url = serializers.URLField(required=False, allow_blank=True, max_length=200)
-
-
-ErrorSerializer = inline_serializer(
-    "PartnerError",
-    fields={
-        "detail": serializers.CharField(),
-        "field_errors": serializers.DictField(child=serializers.CharField(), required=False),
-    },
-)
+    scope = required_text(max_length=100, help_text="The Custom scope's key.")
+    data_usage = required_text(max_length=5000)
+    justification = required_text(max_length=5000)
+    endpoints_used = required_text(max_length=5000)
+    data_protection = required_text(max_length=5000)
+    demo_url = StrictCharField(
+        required=False, allow_blank=True, max_length=200, validators=[web_address("https", "http")]
+    )
 
 
 def _domain_error_response(error: DomainError) -> Response:
@@ -215,10 +226,12 @@ def _domain_error_response(error: DomainError) -> Response:
 
 class PartnerApi(APIView):
     permission_classes = [IsAuthenticated]
+    # Also tells the schema that the list operations are paginated (limit, offset, envelope).
+    pagination_class = ValidatedLimitOffsetPagination
 
     def paginated_response(self, queryset, serializer_class) -> Response:
         """One page of `queryset` (limit/offset) in DRF's paginated envelope."""
-        paginator = LimitOffsetPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(queryset, self.request, view=self)
         return paginator.get_paginated_response(serializer_class(page, many=True).data)
 
@@ -239,7 +252,7 @@ class AppListCreateApi(PartnerApi):
     @extend_schema(
         operation_id="apps_create",
         request=AppCreateInputSerializer,
-        responses={201: AppCreatedOutputSerializer, 400: ErrorSerializer},
+        responses={201: AppCreatedOutputSerializer},
         tags=["partner"],
         summary="Create a draft app; the client secret is in this response only",
     )
@@ -275,19 +288,22 @@ class AppDetailApi(PartnerApi):
 
 
 class AppScopesApi(PartnerApi):
+    pagination_class = None  # the whole catalog, as the Manage API page shows it
+
     @extend_schema(
         operation_id="apps_scopes_list",
+        parameters=[ScopeSearchInputSerializer],
         responses=ScopeStatusOutputSerializer(many=True),
         tags=["partner"],
         summary="Every catalog scope with its status for this app (the Manage API page)",
     )
     def get(self, request, app_id: int):
+        params = ScopeSearchInputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
         app = selectors.app_get_for_user(user=request.user, app_id=app_id)
         rows = [
             row
-            for group in selectors.app_scope_statuses(
-                app=app, query=request.query_params.get("q", "")[:100]
-            )
+            for group in selectors.app_scope_statuses(app=app, query=params.validated_data["q"])
             for row in group.rows
         ]
         return Response(ScopeStatusOutputSerializer(rows, many=True).data)
@@ -307,7 +323,17 @@ class AccessRequestListCreateApi(PartnerApi):
     @extend_schema(
         operation_id="requests_create",
         request=AccessRequestCreateInputSerializer,
-        responses={201: AccessRequestDetailOutputSerializer, 400: ErrorSerializer},
+        responses={
+            201: AccessRequestDetailOutputSerializer,
+            404: OpenApiResponse(
+                ErrorSerializer, description="No such app of yours, or no such Custom scope."
+            ),
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="The app or scope does not allow it now, e.g. an open application "
+                "for this scope exists.",
+            ),
+        },
         tags=["partner"],
         summary="Apply for a Custom scope for one of your apps",
     )

@@ -17,3 +17,5 @@ urlpatterns = [
     path("api/", include("console.urls.api")),
     path("admin/", admin.site.urls),
 ]
+
+handler404 = "console.views.errors.page_not_found"

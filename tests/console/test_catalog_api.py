@@ -79,6 +79,40 @@ def test_scope_list_filters_by_group_and_kind(client, catalog):
     assert {scope["kind"] for scope in custom.json()["results"]} == {"custom"}
 
 
+@pytest.mark.parametrize(
+    ("query", "errors"),
+    [
+        ({"offset": "null"}, {"offset": ["A valid integer is required."]}),
+        ({"offset": "1.5"}, {"offset": ["A valid integer is required."]}),
+        ({"offset": "-1"}, {"offset": ["Ensure this value is greater than or equal to 0."]}),
+        ({"limit": "abc"}, {"limit": ["A valid integer is required."]}),
+        ({"limit": "0"}, {"limit": ["Ensure this value is greater than or equal to 1."]}),
+        ({"limit": "1001"}, {"limit": ["Ensure this value is less than or equal to 1000."]}),
+    ],
+)
+def test_scope_list_refuses_a_malformed_page_with_400(client, catalog, query, errors):
+    response = client.get("/api/v1/scopes/", query)
+
+    assert response.status_code == 400
+    assert response.json() == errors
+
+
+def test_scope_list_pages_with_limit_and_offset(client, catalog):
+    everything = _keys(client.get("/api/v1/scopes/"))
+
+    page = client.get("/api/v1/scopes/", {"limit": "2", "offset": "3"}).json()
+
+    assert page["count"] == SCOPE_COUNT
+    assert [scope["key"] for scope in page["results"]] == everything[3:5]
+
+
+def test_scope_list_with_an_empty_kind_lists_both_kinds(client, catalog):
+    response = client.get("/api/v1/scopes/", {"kind": ""})
+
+    assert response.status_code == 200
+    assert response.json()["count"] == SCOPE_COUNT
+
+
 def test_scope_list_rejects_an_unknown_kind_with_400(client, catalog):
     response = client.get("/api/v1/scopes/", {"kind": "secret"})
 
@@ -131,7 +165,7 @@ def test_scope_detail_of_unknown_or_inactive_scope_is_404(client, catalog, key):
 def test_endpoint_resolve_returns_endpoint_and_scopes(client, catalog):
     response = client.get(
         "/api/v1/endpoints/",
-        {"method": "post", "path": "/product/202309/products/1729/inventory/update?x=1"},
+        {"method": "POST", "path": "/product/202309/products/1729/inventory/update?x=1"},
     )
 
     assert response.status_code == 200
@@ -176,11 +210,39 @@ def test_endpoint_resolve_of_unknown_path_is_404(client, catalog):
         ({"method": "GET"}, {"path": ["This field is required."]}),
         (
             {"method": "BREW", "path": "/order/202309/orders"},
-            {"method": ["Unknown method 'BREW'; use one of GET, POST, PUT, PATCH, DELETE."]},
+            {
+                "method": [
+                    "Unknown method 'BREW'; use one of GET, POST, PUT, PATCH, DELETE "
+                    "(methods are case-sensitive)."
+                ]
+            },
+        ),
+        (
+            {"method": "get", "path": "/order/202309/orders"},
+            {
+                "method": [
+                    "Unknown method 'get'; use one of GET, POST, PUT, PATCH, DELETE "
+                    "(methods are case-sensitive)."
+                ]
+            },
         ),
         (
             {"method": "GET", "path": "order/202309/orders"},
-            {"path": ["The path must start with '/', e.g. /product/202309/products/123."]},
+            {
+                "path": [
+                    "The path must start with '/' and contain no NUL character, e.g. "
+                    "/product/202309/products/123."
+                ]
+            },
+        ),
+        (
+            {"method": "GET", "path": " /order/202309/orders"},
+            {
+                "path": [
+                    "The path must start with '/' and contain no NUL character, e.g. "
+                    "/product/202309/products/123."
+                ]
+            },
         ),
     ],
 )
@@ -199,8 +261,11 @@ def test_schema_is_served_and_lists_the_catalog_paths(client):
     assert response.status_code == 200
     paths = response.json()["paths"]
     assert {"/api/v1/scopes/", "/api/v1/scopes/{key}/", "/api/v1/endpoints/"} <= set(paths)
-    resolve_parameters = {p["name"] for p in paths["/api/v1/endpoints/"]["get"]["parameters"]}
-    assert resolve_parameters == {"method", "path"}
+    resolve_parameters = {
+        p["name"]: p["schema"] for p in paths["/api/v1/endpoints/"]["get"]["parameters"]
+    }
+    assert set(resolve_parameters) == {"method", "path"}
+    assert resolve_parameters["method"]["enum"] == ["GET", "POST", "PUT", "PATCH", "DELETE"]
     list_parameters = {p["name"] for p in paths["/api/v1/scopes/"]["get"]["parameters"]}
     assert {"group", "kind", "q", "search"} <= list_parameters
 

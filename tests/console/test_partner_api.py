@@ -101,8 +101,81 @@ def test_create_app_with_a_bad_redirect_uri_is_a_400_with_the_reason(api):
     )
 
     assert response.status_code == 400
-    assert "wildcard" in response.json()["detail"]
+    [message] = response.json()["redirect_uris"]["0"]
+    assert "wildcard" in message
     assert not PartnerApp.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("name", "   ", "This field may not be blank."),
+        ("name", 42, "Not a valid string."),
+        ("description", 0, "Not a valid string."),
+        ("homepage_url", "http://app.example.com", "Enter a full https address"),
+        ("redirect_uris", ["HTTPS://app.example.com/cb"], "Write the URI as https://host"),
+    ],
+)
+def test_create_app_refuses_what_its_schema_refuses(api, field, value, message):
+    response = api.post("/api/v1/apps/", {**NEW_APP, field: value}, format="json")
+
+    assert response.status_code == 400
+    errors = response.json()[field]
+    first = errors["0"][0] if isinstance(errors, dict) else errors[0]
+    assert first.startswith(message)
+    assert not PartnerApp.objects.exists()
+
+
+def test_create_app_accepts_a_form_body_no_more(csrf_api):
+    csrf_api.get("/console/")  # sets the CSRF cookie
+    response = csrf_api.post(
+        "/api/v1/apps/",
+        {**NEW_APP, "redirect_uris": NEW_APP["redirect_uris"][0]},
+        HTTP_X_CSRFTOKEN=csrf_api.cookies["csrftoken"].value,
+    )
+
+    assert response.status_code == 415
+    assert not PartnerApp.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("query", "errors"),
+    [
+        ({"offset": "null"}, {"offset": ["A valid integer is required."]}),
+        ({"offset": "-1"}, {"offset": ["Ensure this value is greater than or equal to 0."]}),
+        ({"limit": "0"}, {"limit": ["Ensure this value is greater than or equal to 1."]}),
+        ({"limit": "1001"}, {"limit": ["Ensure this value is less than or equal to 1000."]}),
+    ],
+)
+@pytest.mark.parametrize("path", ["/api/v1/apps/", "/api/v1/requests/"])
+def test_lists_refuse_a_malformed_page_with_400(api, path, query, errors):
+    response = api.get(path, query)
+
+    assert response.status_code == 400
+    assert response.json() == errors
+
+
+def test_lists_page_with_limit_and_offset(api, member):
+    apps = [factories.PartnerAppFactory(partner=member.partner) for _ in range(3)]
+
+    page = api.get("/api/v1/apps/", {"limit": "1", "offset": "1"}).json()
+
+    assert page["count"] == 3
+    assert [app["id"] for app in page["results"]] == [apps[1].pk]
+
+
+def test_app_scopes_search_longer_than_100_characters_is_a_400(api, app):
+    response = api.get(f"/api/v1/apps/{app.pk}/scopes/", {"q": "x" * 101})
+
+    assert response.status_code == 400
+    assert response.json() == {"q": ["Ensure this field has no more than 100 characters."]}
+
+
+def test_unknown_api_url_is_a_json_404(api):
+    response = api.get("/api/v1/apps/not-a-number/")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
 
 
 def test_create_app_without_an_organisation_is_a_400():

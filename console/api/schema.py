@@ -1,0 +1,140 @@
+"""How the OpenAPI document describes refusals and bearer tokens, derived from each view's setup.
+
+Which 400/401/403/404 an operation can answer follows from its parameters, authentication and
+permissions, so the schema class works it out once for every view instead of each view listing
+them (and forgetting one when its setup changes). A view's own `extend_schema` still wins.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from rest_framework import serializers
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.permissions import AllowAny, IsAuthenticated
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+ErrorSerializer = inline_serializer(
+    "Error", fields={"detail": serializers.CharField(help_text="What went wrong.")}
+)
+VALIDATION_ERROR_SCHEMA = {
+    "type": "object",
+    "description": "Why the request was refused: `detail` for the request as a whole (e.g. a "
+    "body that is not valid JSON, or a rule a service enforces, then with `field_errors`), "
+    "and/or one entry per invalid parameter or field, listing its messages (an object for the "
+    "items of a list).",
+    "properties": {
+        "detail": {"type": "string"},
+        "field_errors": {"type": "object", "additionalProperties": {"type": "string"}},
+    },
+    "additionalProperties": {
+        "anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "object"}]
+    },
+}
+
+
+class ConsoleAutoSchema(AutoSchema):
+    """drf-spectacular's AutoSchema plus the refusals DRF itself can answer for the operation."""
+
+    def get_operation(self, path, path_regex, path_prefix, method, registry):
+        operation = super().get_operation(path, path_regex, path_prefix, method, registry)
+        if operation is None:
+            return None
+        for status_code, response in self._refusals(operation).items():
+            operation["responses"].setdefault(status_code, response)
+        return operation
+
+    def _refusals(self, operation: dict) -> dict[str, dict]:
+        refusals = {}
+        parameters = operation.get("parameters", [])
+        if "requestBody" in operation or any(p["in"] == "query" for p in parameters):
+            component = ResolvedComponent(
+                name="ValidationError",
+                type=ResolvedComponent.SCHEMA,
+                schema=VALIDATION_ERROR_SCHEMA,
+                object="ValidationError",
+            )
+            self.registry.register_on_missing(component)
+            refusals["400"] = self._response(
+                "400",
+                "Malformed or invalid input; the body names each parameter or field to fix.",
+                component.ref,
+            )
+        refusals.update(self._authentication_refusals())
+        if any(p["in"] == "path" for p in parameters):
+            refusals["404"] = self._response(
+                "404", "No such object, or not yours to see.", ErrorSerializer
+            )
+        return refusals
+
+    def _authentication_refusals(self) -> dict[str, dict]:
+        """401/403 exactly where DRF answers them: a protected view refuses an anonymous caller
+        with 401 if its first authentication scheme issues a challenge (`WWW-Authenticate`), else
+        403; a permission stricter than IsAuthenticated, or the CSRF check session
+        authentication makes on writes, answers 403 to a caller it knows."""
+        authenticators = self.view.get_authenticators()
+        permissions = self.view.get_permissions()
+        protected = any(not isinstance(permission, AllowAny) for permission in permissions)
+        challenge = (
+            authenticators[0].authenticate_header(self.view.request) if authenticators else None
+        )
+        refusals = {}
+        if protected and challenge:
+            response = self._response(
+                "401",
+                "No valid credentials; the `WWW-Authenticate` header says which are expected.",
+                ErrorSerializer,
+            )
+            response["headers"] = {
+                "WWW-Authenticate": {
+                    "schema": {"type": "string"},
+                    "required": True,
+                    "description": f"The challenge, e.g. `{challenge}`.",
+                }
+            }
+            refusals["401"] = response
+        stricter_permission = any(
+            not isinstance(permission, (AllowAny, IsAuthenticated)) for permission in permissions
+        )
+        csrf_checked = self.method in UNSAFE_METHODS and any(
+            isinstance(authenticator, SessionAuthentication) for authenticator in authenticators
+        )
+        if (protected and not challenge) or stricter_permission or csrf_checked:
+            refusals["403"] = self._response(
+                "403",
+                "Not signed in, not allowed, or (for a signed-in session's writes) a missing or "
+                "wrong CSRF token.",
+                ErrorSerializer,
+            )
+        return refusals
+
+    def _response(self, status_code: str, description: str, body) -> dict:
+        return self._get_response_for_code(
+            OpenApiResponse(response=body, description=description), status_code
+        )
+
+
+class BearerTokenScheme(OpenApiAuthenticationExtension):
+    """DOT's DRF authentication as what clients send: `Authorization: Bearer <access token>`.
+
+    drf-spectacular's own extension describes an OAuth 2.0 flow and names a requirement only for
+    scope permissions, so an operation that needs just a valid token would declare none.
+    """
+
+    target_class = "oauth2_provider.contrib.rest_framework.OAuth2Authentication"
+    match_subclasses = True
+    priority = 1
+    name = "bearerAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An access token from /oauth/token/ (authorization code + PKCE).",
+        }
+
+    def get_security_requirement(self, auto_schema):
+        return {self.name: []}
