@@ -181,7 +181,7 @@ def test_a_partner_applies_for_a_dual_approval_scope_and_two_reviewers_approve_i
     screenshot(rita, "journey-03-reviewer-sees-the-resubmission-diff")
     rita.get_by_role("button", name="Assign to me").click()
     rita.get_by_role("link", name="Approve").click()
-    expect(rita.get_by_text("This scope needs two different reviewers.")).to_be_visible()
+    expect(rita.get_by_text("This application needs two different reviewers.")).to_be_visible()
     outbox_before_first_approval = len(mail.outbox)
     rita.get_by_role("button", name="Approve").click()
     expect(rita.get_by_text(f"{FIRST_REVIEWER} gave the first approval")).to_be_visible()
