@@ -235,8 +235,9 @@ class AccessRequest(models.Model):
     data_protection = models.TextField(help_text="How the data is stored, protected and deleted.")
     demo_url = models.URLField(blank=True, help_text="A demo video or test instructions.")
     # The workflow.
+    # None when the platform opened it: a grace approval after the scope became Custom.
     submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     submitted_at = models.DateTimeField(default=timezone.now)
     assigned_to = models.ForeignKey(

@@ -478,8 +478,8 @@ def access_requests_grant_grace(*, scope: Scope, tightened_by: AbstractBaseUser)
             status=Status.APPROVED,
             justification=GRACE_JUSTIFICATION,
             requires_dual_approval=scope.requires_dual_approval,
-            # The catalog manager whose change made the approval necessary.
-            submitted_by=tightened_by,
+            # The platform's, not the catalog manager's: the partner sees who submitted.
+            submitted_by=None,
             submitted_at=now,
             decided_at=now,
             decision_reason=reason,

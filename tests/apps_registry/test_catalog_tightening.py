@@ -56,7 +56,7 @@ def test_tightening_grants_apps_using_the_scope_a_grace_approval_and_mails_their
     grants = AccessRequest.objects.filter(scope=public_scope).order_by("app_id")
     assert [grant.app for grant in grants] == [selected, authorized]
     for grant in grants:
-        assert grant.status == Status.APPROVED
+        assert (grant.status, grant.submitted_by) == (Status.APPROVED, None)
         assert grant.is_live_approval()
         assert before + timedelta(days=30) <= grant.approval_expires_at
         assert grant.approval_expires_at <= timezone.now() + timedelta(days=30)
@@ -76,6 +76,24 @@ def test_tightening_grants_apps_using_the_scope_a_grace_approval_and_mails_their
         f"Now a Custom scope: seller.widgets.read for {authorized.name}",
     }
     assert "keeps access until" in mailoutbox[0].body
+
+
+def test_the_partner_sees_the_grace_approval_as_the_platforms_not_a_staff_members(
+    public_scope, client
+):
+    member = factories.MembershipFactory()
+    app = factories.AppScopeFactory(scope=public_scope, app__partner=member.partner).app
+    manager = make_catalog_manager()
+    catalog_scope_edit(scope_id=public_scope.pk, changes={"kind": "custom"}, actor=manager)
+    grant = AccessRequest.objects.get(app=app, scope=public_scope)
+    client.force_login(member.user)
+
+    page = client.get(f"/console/requests/{grant.pk}/")
+
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "by the platform, when the scope began to need an approval" in text
+    assert manager.email not in text
 
 
 def test_tightening_leaves_an_app_that_already_holds_an_approval_alone(public_scope):
