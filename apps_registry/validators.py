@@ -11,8 +11,9 @@ from __future__ import annotations
 import ipaddress
 import unicodedata
 from collections import Counter
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
+import idna
 from confusable_homoglyphs.categories import alias, unique_aliases
 from confusable_homoglyphs.confusables import is_confusable
 from django.core.exceptions import ValidationError
@@ -69,6 +70,15 @@ def validate_redirect_uri(uri: str) -> None:
             f"“{uri}” contains a user name or password; remove the part before “@”.",
             code="userinfo",
         )
+    if not uri.isascii():
+        # OAuth clients send the redirect URI in ASCII (an IDN host as xn--…, the path
+        # percent-encoded), and exact matching compares it with what is registered here: a Unicode
+        # form could never match, and the authorization endpoint refuses it outright.
+        raise ValidationError(
+            f"“{uri}” has characters outside ASCII; register it as your app sends it, with the "
+            f"host in its xn-- form and the path percent-encoded{_ascii_example(parts)}.",
+            code="not_ascii",
+        )
     host = parts.hostname.lower()
     is_loopback = host in LOOPBACK_HOSTS
     scheme = parts.scheme.lower()
@@ -115,6 +125,25 @@ def validate_redirect_uris(uris: list[str]) -> None:
             errors.extend(error.error_list)
     if errors:
         raise ValidationError(errors)
+
+
+def _ascii_example(parts) -> str:
+    """The ASCII form of a URI with an international host or path, as an example to copy."""
+    try:
+        host = idna.encode(parts.hostname, uts46=True).decode("ascii")
+    except idna.IDNAError:
+        return ""  # not a valid international host name either: no example to offer
+    netloc = host if parts.port is None else f"{host}:{parts.port}"
+    ascii_uri = urlunsplit(
+        (
+            parts.scheme,
+            netloc,
+            quote(parts.path, safe="/%:@!$&'()+,;=~"),
+            quote(parts.query, safe="=&%/?:@!$'()+,;~"),
+            "",
+        )
+    )
+    return f", e.g. “{ascii_uri}”"
 
 
 def _is_ip_literal(host: str) -> bool:

@@ -18,6 +18,10 @@ REQUIRED_TEXT = RegexValidator(
 )
 
 
+# 1 to 65535.
+_PORT = r"([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
+
+
 class RedirectUriValidator(RegexValidator):
     """The redirect URI rules, with their specific messages, plus their shape as a pattern.
 
@@ -25,12 +29,14 @@ class RedirectUriValidator(RegexValidator):
     refuse what it cannot (IP-literal hosts, reserved query parameters).
     """
 
+    # Printable ASCII only (an international host is registered in its xn-- form): the host
+    # without / ? # @ * : [ ] \ and the path and query without # * \.
     regex = (
-        r"^(https://[^\x00-\x20\x7f/?#@*:\[\]\\]+|http://(127\.0\.0\.1|\[::1\]|localhost))"
-        r"(:[1-9][0-9]{0,3})?([/?][^\x00-\x20\x7f#*\\]*)?$"
+        r'^(https://[!"$-)+-.0-9;->A-Z^-~]+|http://(127\.0\.0\.1|\[::1\]|localhost))'
+        rf'(:{_PORT})?([/?][!"$-)+-\[\]-~]*)?$'
     )
     message = (
-        "Write the URI as https://host[:port]/path, scheme in lower case, port below 10000 "
+        "Write the URI as https://host[:port]/path, scheme in lower case "
         "(http only for 127.0.0.1, [::1] or localhost)."
     )
 
@@ -42,9 +48,10 @@ class RedirectUriValidator(RegexValidator):
 # A web address Django's URLValidator accepts: a dotted host name ending in a top-level domain,
 # optional port, path and query. (DRF lets an empty value through when the field allows blanks.)
 _HOST = r"([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
-_PORT_PATH_QUERY = (
-    r"(:[0-9]{1,5})?(/[A-Za-z0-9._~%!$&'()*+,;=:@/-]*)?(\?[A-Za-z0-9._~%!$&'()*+,;=:@/?-]*)?"
-)
+# RFC 3986 characters; a "%" only as a percent-escape (a stray one is no URI at all).
+_PATH_CHAR = r"([A-Za-z0-9._~!$&'()*+,;=:@/-]|%[0-9A-Fa-f]{2})"
+_QUERY_CHAR = r"([A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})"
+_PORT_PATH_QUERY = rf"(:{_PORT})?(/{_PATH_CHAR}*)?(\?{_QUERY_CHAR}*)?"
 
 
 def web_address(*schemes: str) -> RegexValidator:

@@ -87,12 +87,33 @@ def test_acceptable_redirect_uris(uri):
         ("https://app.example.com/c b", "invalid_characters"),
         ("https://app.example.com:99999/cb", "invalid"),
         ("https://" + "a" * 2000 + ".com/", "too_long"),
+        ("https://аpple.com/cb", "not_ascii"),
+        ("https://app.example.com/rückruf", "not_ascii"),
     ],
 )
 def test_unacceptable_redirect_uris(uri, code):
     with pytest.raises(ValidationError) as raised:
         validate_redirect_uri(uri)
     assert raised.value.code == code
+
+
+@pytest.mark.parametrize(
+    ("uri", "example"),
+    [
+        ("https://аpple.com/cb", "https://xn--pple-43d.com/cb"),
+        (
+            "https://bücher.example:8443/rückruf?a=ü",
+            "https://xn--bcher-kva.example:8443/r%C3%BCckruf?a=%C3%BC",
+        ),
+    ],
+)
+def test_an_international_redirect_uri_is_refused_with_its_ascii_form_to_register(uri, example):
+    with pytest.raises(ValidationError) as raised:
+        validate_redirect_uri(uri)
+    assert raised.value.messages == [
+        f"“{uri}” has characters outside ASCII; register it as your app sends it, with the host "
+        f"in its xn-- form and the path percent-encoded, e.g. “{example}”."
+    ]
 
 
 def test_redirect_uri_list_needs_one_and_at_most_ten():

@@ -113,7 +113,9 @@ def test_create_app_with_a_bad_redirect_uri_is_a_400_with_the_reason(api):
         ("name", 42, "Not a valid string."),
         ("description", 0, "Not a valid string."),
         ("homepage_url", "http://app.example.com", "Enter a full https address"),
+        ("homepage_url", "https://app.example.com/a%r", "Enter a full https address"),
         ("redirect_uris", ["HTTPS://app.example.com/cb"], "Write the URI as https://host"),
+        ("redirect_uris", ["https://аpple.com/cb"], "“https://аpple.com/cb” has characters outside"),
     ],
 )
 def test_create_app_refuses_what_its_schema_refuses(api, field, value, message):
