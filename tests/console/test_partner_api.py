@@ -115,7 +115,11 @@ def test_create_app_with_a_bad_redirect_uri_is_a_400_with_the_reason(api):
         ("homepage_url", "http://app.example.com", "Enter a full https address"),
         ("homepage_url", "https://app.example.com/a%r", "Enter a full https address"),
         ("redirect_uris", ["HTTPS://app.example.com/cb"], "Write the URI as https://host"),
-        ("redirect_uris", ["https://аpple.com/cb"], "“https://аpple.com/cb” has characters outside"),
+        (
+            "redirect_uris",
+            ["https://аpple.com/cb"],
+            "“https://аpple.com/cb” has characters outside",
+        ),
     ],
 )
 def test_create_app_refuses_what_its_schema_refuses(api, field, value, message):
