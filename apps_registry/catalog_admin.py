@@ -47,7 +47,8 @@ class ScopeAdmin(admin.ModelAdmin):
             {
                 "fields": ["kind", "token_type", "requires_dual_approval"],
                 "description": "Making a Custom scope Public, turning dual approval off or "
-                "changing the consent text waits for a second catalog manager to confirm it.",
+                "changing what sellers read on the consent page (group, name, consent text) "
+                "waits for a second catalog manager to confirm it.",
             },
         ),
         ("Texts", {"fields": ["description", "consent_text"]}),

@@ -88,7 +88,8 @@ class Endpoint(models.Model):
 
 class ScopeChange(models.Model):
     """A change to one field of a scope that weakens protection (Custom → Public, dual approval
-    off, new consent text): it waits until a second, different catalog manager confirms it."""
+    off, new group, name or consent text on the consent page): it waits until a second, different
+    catalog manager confirms it."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"

@@ -24,6 +24,8 @@ SCOPE_OPTIONAL_FIELDS = ("requires_dual_approval", "position")
 ENDPOINT_FIELDS = ("method", "path", "title", "scopes")
 ENDPOINT_OPTIONAL_FIELDS = ("module", "needs_shop")
 SCOPE_EDITABLE_FIELDS = ("key", "is_active", *SCOPE_FIELDS, *SCOPE_OPTIONAL_FIELDS)
+# What the consent page shows sellers of each scope: its group heading, name and consent text.
+SELLER_FACING_FIELDS = ("group", "name", "consent_text")
 CATALOG_MANAGE_PERMISSION = "scopes.manage_catalog"
 # Enough to fix a file in one go without burying the first problem under a thousand others.
 MAX_REPORTED_PROBLEMS = 20
@@ -464,12 +466,14 @@ def _require_catalog_manager(user: AbstractBaseUser) -> None:
 
 
 def _is_weakening(scope: Scope, name: str, new_value: Any) -> bool:
-    """Changes that lower the protection sellers and reviewers rely on."""
+    """Changes that lower the protection sellers and reviewers rely on. Any new wording sellers
+    read on the consent page counts: a renamed heading changes what they agree to as much as a
+    new consent text does."""
     if name == "kind":
         return scope.kind == Scope.Kind.CUSTOM and new_value == Scope.Kind.PUBLIC
     if name == "requires_dual_approval":
         return scope.requires_dual_approval and not new_value
-    return name == "consent_text" and scope.consent_text != new_value
+    return name in SELLER_FACING_FIELDS and getattr(scope, name) != new_value
 
 
 def _is_tightening(scope: Scope, name: str, new_value: Any) -> bool:
@@ -510,8 +514,9 @@ def scope_create(*, scope: Scope, actor: AbstractBaseUser) -> Scope:
 def scope_edit(
     *, scope_id: int, changes: dict[str, Any], actor: AbstractBaseUser
 ) -> ScopeEditResult:
-    """A catalog manager's edit. Weakening changes (Custom → Public, dual approval off, new consent
-    text) become pending ScopeChanges a second manager must confirm; the rest apply at once.
+    """A catalog manager's edit. Weakening changes (Custom → Public, dual approval off, new wording
+    on the consent page) become pending ScopeChanges a second manager must confirm; the rest apply
+    at once.
     Refuses to change the key of a scope in use; bumps the catalog version on commit."""
     _require_catalog_manager(actor)
     scope = Scope.objects.select_for_update().get(pk=scope_id)

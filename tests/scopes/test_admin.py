@@ -106,14 +106,14 @@ def test_key_of_a_scope_in_use_is_read_only_and_cannot_change(mfa_admin_client, 
 
     page = mfa_admin_client.get(url)
     data = _change_form_post_data(
-        mfa_admin_client, scope, key="seller.gadgets.read", name="Gadgets"
+        mfa_admin_client, scope, key="seller.gadgets.read", description="Gadgets."
     )
     response = mfa_admin_client.post(url, data)
 
     assert "key" not in page.context["adminform"].form.fields
     assert response.status_code == 302
     scope.refresh_from_db()
-    assert (scope.key, scope.name) == ("seller.widgets.read", "Gadgets")
+    assert (scope.key, scope.description) == ("seller.widgets.read", "Gadgets.")
 
 
 def test_key_of_an_unused_scope_can_change(mfa_admin_client):
@@ -205,7 +205,7 @@ def test_catalog_manager_tightening_edit_applies_at_once_and_bumps_the_catalog_v
         scope,
         kind="custom",
         requires_dual_approval="on",
-        name="Widgets",
+        description="Widgets.",
     )
     version_before = cache.get(CATALOG_VERSION_CACHE_KEY)
 
@@ -214,13 +214,17 @@ def test_catalog_manager_tightening_edit_applies_at_once_and_bumps_the_catalog_v
 
     assert response.status_code == 302
     scope.refresh_from_db()
-    assert (scope.kind, scope.requires_dual_approval, scope.name) == ("custom", True, "Widgets")
+    assert (scope.kind, scope.requires_dual_approval, scope.description) == (
+        "custom",
+        True,
+        "Widgets.",
+    )
     assert cache.get(CATALOG_VERSION_CACHE_KEY) not in {None, version_before}
     assert sorted(
         CatalogEvent.objects.filter(scope=scope).values_list("action", "field", "new_value")
     ) == [
+        ("applied", "description", "Widgets."),
         ("applied", "kind", "custom"),
-        ("applied", "name", "Widgets"),
         ("applied", "requires_dual_approval", True),
     ]
     assert not ScopeChange.objects.exists()
@@ -229,18 +233,18 @@ def test_catalog_manager_tightening_edit_applies_at_once_and_bumps_the_catalog_v
 def test_catalog_manager_weakening_edit_waits_until_a_second_manager_confirms(
     catalog_manager_client,
 ):
-    scope = ScopeFactory(kind=Scope.Kind.CUSTOM, requires_dual_approval=True, name="Widgets")
+    scope = ScopeFactory(kind=Scope.Kind.CUSTOM, requires_dual_approval=True)
     url = reverse("admin:scopes_scope_change", args=[scope.pk])
     data = _change_form_post_data(
-        catalog_manager_client, scope, consent_text="Read everything.", name="Gadgets"
+        catalog_manager_client, scope, consent_text="Read everything.", description="Gadgets."
     )
     data.pop("requires_dual_approval")  # an unticked box is not posted
 
     saved = catalog_manager_client.post(url, data, follow=True)
 
     scope.refresh_from_db()
-    assert (scope.name, scope.requires_dual_approval, scope.consent_text) == (
-        "Gadgets",
+    assert (scope.description, scope.requires_dual_approval, scope.consent_text) == (
+        "Gadgets.",
         True,
         "See your test data.",
     )
@@ -279,7 +283,7 @@ def test_catalog_manager_weakening_edit_waits_until_a_second_manager_confirms(
     assert sorted(
         CatalogEvent.objects.filter(scope=scope).values_list("action", "field", "actor__email")
     ) == [
-        ("applied", "name", "first.manager@platform.example"),
+        ("applied", "description", "first.manager@platform.example"),
         ("confirmed", "consent_text", "second.manager@platform.example"),
         ("confirmed", "requires_dual_approval", "second.manager@platform.example"),
         ("proposed", "consent_text", "first.manager@platform.example"),
@@ -312,7 +316,7 @@ def test_catalog_history_pages_render_for_reviewers(reviewer_client):
     scope = ScopeFactory(kind=Scope.Kind.CUSTOM, requires_dual_approval=True)
     scope_edit(
         scope_id=scope.pk,
-        changes={"requires_dual_approval": False, "name": "Renamed"},
+        changes={"requires_dual_approval": False, "description": "Renamed."},
         actor=make_catalog_manager(),
     )
 

@@ -86,7 +86,14 @@ def test_reviewer_cannot_edit_the_catalog(dual_scope, changes):
 
 @pytest.mark.parametrize(
     ("field", "new_value"),
-    [("kind", "public"), ("requires_dual_approval", False), ("consent_text", "See everything.")],
+    [
+        ("kind", "public"),
+        ("requires_dual_approval", False),
+        ("consent_text", "See everything."),
+        # The consent page shows each scope's group and name above its consent text.
+        ("name", "Harmless rename"),
+        ("group", "Harmless group"),
+    ],
 )
 def test_weakening_change_is_pending_not_applied(dual_scope, first_manager, field, new_value):
     old_value = getattr(dual_scope, field)
@@ -111,20 +118,20 @@ def test_weakening_change_is_pending_not_applied(dual_scope, first_manager, fiel
 def test_other_edits_apply_at_once_next_to_a_pending_one(dual_scope, first_manager):
     result = scope_edit(
         scope_id=dual_scope.pk,
-        changes={"name": "Widgets", "requires_dual_approval": False, "position": 7},
+        changes={"description": "Widgets.", "requires_dual_approval": False, "position": 7},
         actor=first_manager,
     )
 
     dual_scope.refresh_from_db()
-    assert (dual_scope.name, dual_scope.position, dual_scope.requires_dual_approval) == (
-        "Widgets",
+    assert (dual_scope.description, dual_scope.position, dual_scope.requires_dual_approval) == (
+        "Widgets.",
         7,
         True,
     )
-    assert sorted(result.applied) == ["name", "position"]
+    assert sorted(result.applied) == ["description", "position"]
     assert [change.field for change in result.proposed] == ["requires_dual_approval"]
     assert sorted(CatalogEvent.objects.values_list("action", "field")) == [
-        (Action.APPLIED, "name"),
+        (Action.APPLIED, "description"),
         (Action.APPLIED, "position"),
         (Action.PROPOSED, "requires_dual_approval"),
     ]
@@ -291,7 +298,7 @@ def test_catalog_file_may_not_make_a_scope_in_use_custom(catalog):
 
 @pytest.fixture
 def event(dual_scope, first_manager) -> CatalogEvent:
-    scope_edit(scope_id=dual_scope.pk, changes={"name": "Renamed"}, actor=first_manager)
+    scope_edit(scope_id=dual_scope.pk, changes={"description": "Renamed"}, actor=first_manager)
     return CatalogEvent.objects.get()
 
 
