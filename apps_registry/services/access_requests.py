@@ -30,6 +30,7 @@ from apps_registry.selectors.access_requests import answer_label
 from apps_registry.services.authorizations import (
     ApprovalEnding,
     authorization_withdraw_scope_for_platform,
+    lock_app_for_consent,
 )
 from scopes.models import Scope
 
@@ -547,14 +548,17 @@ def is_reviewer(user: AbstractBaseUser) -> bool:
 
 
 def _lock(request_id: int, *, expected_version: int | None = None) -> AccessRequest:
-    try:
-        access_request = (
-            AccessRequest.objects.select_for_update(of=("self",))
-            .select_related("app", "scope")
-            .get(pk=request_id)
-        )
-    except AccessRequest.DoesNotExist as error:
-        raise AccessRequestNotFoundError("No such application.") from error
+    # The app's row before the request's, in every transition and as access_request_submit takes
+    # them: revoking or expiring an approval rewrites the app's consent, which serializes there.
+    app_id = AccessRequest.objects.filter(pk=request_id).values_list("app_id", flat=True).first()
+    if app_id is None:
+        raise AccessRequestNotFoundError("No such application.")
+    lock_app_for_consent(app_id=app_id)
+    access_request = (
+        AccessRequest.objects.select_for_update(of=("self",))
+        .select_related("app", "scope")
+        .get(pk=request_id)
+    )
     if expected_version is not None and access_request.version != expected_version:
         raise StaleAccessRequestError(
             "This application changed since you opened it (it is now "

@@ -59,6 +59,19 @@ class PlatformWithdrawal:
     tokens_changed: int
 
 
+def lock_app_for_consent(*, app_id: int) -> PartnerApp:
+    """Lock the app's row, where a seller's grant and the end of a Custom approval serialize: the
+    grant either commits before the withdrawal reads the app's authorizations, or waits for it and
+    finds the approval over. Without it, a grant that read the approval as live could commit the
+    scope after the withdrawal had looked.
+
+    Lock order: the app, then an access request (the review workflow), then shops, authorizations
+    and tokens. FOR NO KEY UPDATE: rows that point at the app (tokens, DOT's codes, events) check
+    their foreign key with FOR KEY SHARE, at commit, and must not wait for this lock.
+    """
+    return PartnerApp.objects.select_for_update(no_key=True).get(pk=app_id)
+
+
 @transaction.atomic
 def shop_create(
     *, owner_email: str, name: str, region: str, password: str | None = None
@@ -108,6 +121,8 @@ def authorization_grant(
         raise DomainError("Choose at least one shop to authorize.")
     if not scope_keys:
         raise DomainError("There is nothing to authorize: the app asked for no scope.")
+    # Before anything below reads the app's status, approvals or chosen scopes.
+    app = lock_app_for_consent(app_id=app.pk)
     if not app.is_usable(None):
         raise InvalidTransitionError("This app is suspended and cannot be authorized.")
     owned = list(Shop.objects.select_for_update().filter(pk__in=shop_ids, owner=seller))
@@ -266,6 +281,9 @@ def authorization_withdraw_scope_for_platform(
     with no scope is closed, and every token of the app is narrowed or revoked to match."""
     if approval not in get_args(ApprovalEnding):
         raise DomainError(f"Unknown end of an approval: {approval}.")
+    # The review workflow already holds it (taken before the access request's); taking it here
+    # keeps a grant from slipping in whoever calls.
+    lock_app_for_consent(app_id=app.pk)
     now = timezone.now()
     authorizations = list(
         ShopAuthorization.objects.select_for_update(of=("self",))

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from django.core import mail
-from django.db import connection
+from django.db import connection, transaction
 
-from apps_registry.errors import DomainError, InvalidTransitionError
-from apps_registry.models import AccessRequest, AuthorizationEvent, ReviewEvent
+from apps_registry.errors import DomainError, InvalidTransitionError, PermissionRefusedError
+from apps_registry.models import AccessRequest, AuthorizationEvent, ReviewEvent, ShopAuthorization
 from apps_registry.services import access_requests as workflow
-from apps_registry.services.authorizations import authorization_revoke_shop
+from apps_registry.services.authorizations import authorization_grant, authorization_revoke_shop
 from tests import factories
 from tests.apps_registry.review_helpers import make_request, make_reviewer
 
@@ -41,6 +42,23 @@ def race(*calls) -> list[object]:
     for thread in threads:
         thread.join(timeout=30)
     return outcomes
+
+
+def backend_pid() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+def hold_until_blocked_or_finished(pid: int, finished: threading.Event, timeout=10.0) -> None:
+    """Keep the caller's transaction open until backend `pid` waits for a lock or `finished` is
+    set: whichever happens shows whether the other side serializes behind this transaction."""
+    deadline = time.monotonic() + timeout
+    while not finished.wait(0.01) and time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT cardinality(pg_blocking_pids(%s)) > 0", [pid])
+            if cursor.fetchone()[0]:
+                return
 
 
 def test_racing_approve_and_reject_make_exactly_one_decision():
@@ -142,3 +160,60 @@ def test_a_seller_disconnecting_while_the_platform_withdraws_leaves_one_consiste
         ]
         seller_first = [(action.REVOKE_SHOP, sorted([public.key, custom.key]))]
         assert history in (platform_first, seller_first)
+
+
+@pytest.mark.parametrize("already_granted", [False, True], ids=["first-consent", "renewal"])
+def test_a_seller_consenting_while_the_approval_is_revoked_does_not_keep_the_scope(
+    already_granted,
+):
+    """The revocation commits only once the grant has run or is waiting for it: a grant that read
+    the approval as live before the revocation committed would keep the Custom scope."""
+    reviewer = make_reviewer()
+    access_request = make_request(status=Status.APPROVED)
+    app, custom = access_request.app, access_request.scope
+    public = factories.ScopeFactory()
+    for scope in (public, custom):
+        factories.AppScopeFactory(app=app, scope=scope, is_required=False)
+    shop = factories.ShopFactory()
+    if already_granted:
+        factories.ShopAuthorizationFactory(app=app, shop=shop, scopes=[public, custom])
+    revoked, grant_pid, grant_finished = threading.Event(), [], threading.Event()
+
+    def revoke_and_hold_the_transaction():
+        with transaction.atomic():
+            outcome = workflow.access_request_revoke(
+                request_id=access_request.pk, reviewer=reviewer, reason="Misuse."
+            )
+            revoked.set()
+            hold_until_blocked_or_finished(grant_pid[0], grant_finished)
+        return outcome
+
+    def grant_once_revoked():
+        grant_pid.append(backend_pid())
+        revoked.wait(timeout=10)
+        try:
+            return authorization_grant(
+                seller=shop.owner,
+                app=app,
+                shops=[shop],
+                scope_keys=[public.key, custom.key],
+                duration_days=90,
+            )
+        finally:
+            grant_finished.set()
+
+    revoke_outcome, grant_outcome = race(revoke_and_hold_the_transaction, grant_once_revoked)
+
+    assert isinstance(revoke_outcome, AccessRequest)
+    assert isinstance(grant_outcome, PermissionRefusedError)
+    assert str(grant_outcome) == f"{app.name} may not ask for: {custom.key}."
+    assert not ShopAuthorization.objects.filter(app=app, scopes=custom).exists()
+    history = [
+        (event.action, event.scope_keys)
+        for event in AuthorizationEvent.objects.filter(app=app).order_by("pk")
+    ]
+    platform_revoke = (AuthorizationEvent.Action.PLATFORM_REVOKE, [custom.key])
+    assert history == ([platform_revoke] if already_granted else [])
+    assert list(
+        ReviewEvent.objects.filter(request=access_request).values_list("action", flat=True)
+    ) == [ReviewEvent.Action.REVOKE]

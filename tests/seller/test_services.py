@@ -84,6 +84,7 @@ def test_grant_refuses_a_shop_the_seller_does_not_own(app, seller, shop):
 
 def test_grant_refuses_a_suspended_app(app, seller, shop):
     app.status = PartnerApp.Status.SUSPENDED
+    app.save(update_fields=["status"])
 
     with pytest.raises(InvalidTransitionError):
         _grant(app, seller, [shop])
