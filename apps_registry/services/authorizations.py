@@ -125,7 +125,10 @@ def authorization_grant(
     app = lock_app_for_consent(app_id=app.pk)
     if not app.is_usable(None):
         raise InvalidTransitionError("This app is suspended and cannot be authorized.")
-    owned = list(Shop.objects.select_for_update().filter(pk__in=shop_ids, owner=seller))
+    # NO KEY UPDATE: it serializes grants for a shop, yet does not block the key-share lock that a
+    # concurrent disconnect's event rows take on the shop when they commit (a plain FOR UPDATE here
+    # and that disconnect's lock on the authorization deadlocked each other).
+    owned = list(Shop.objects.select_for_update(no_key=True).filter(pk__in=shop_ids, owner=seller))
     if len(owned) != len(shop_ids):
         raise PermissionRefusedError("You can only authorize your own shops.")
     scopes = list(Scope.objects.filter(key__in=scope_keys, is_active=True))
