@@ -345,18 +345,22 @@ def consent_context(*, seller, application: PartnerApp, scope_keys, redirect_uri
     }
 
 
-def _claimed_client_ids(request) -> set[str]:
-    """Every client_id a token-endpoint request claims. DOT falls back to the body credentials
-    when Basic auth fails, so a failure counts against the Basic and the body client_id alike."""
-    claimed = {request.POST.get("client_id", "")}
+def _basic_client_id(request) -> str | None:
+    """The client_id of an `Authorization: Basic` header, None without one."""
     scheme, _, credentials = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
-    if scheme.lower() == "basic" and credentials:
-        try:
-            decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
-            decoded = ""
-        claimed.add(unquote_plus(decoded.partition(":")[0]))
-    return claimed - {""}
+    if scheme.lower() != "basic" or not credentials:
+        return None
+    try:
+        decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        decoded = ""
+    return unquote_plus(decoded.partition(":")[0])
+
+
+def _claimed_client_ids(request) -> set[str]:
+    """Every client_id a request claims. DOT falls back to the body client_id when Basic auth
+    fails, so a failure counts against the Basic and the body client_id alike."""
+    return {request.POST.get("client_id", ""), _basic_client_id(request) or ""} - {""}
 
 
 def _failure_key(*parts: str) -> str:
@@ -373,17 +377,34 @@ def _count_failure(key: str, window: int) -> None:
         cache.set(key, 1, timeout=window)
 
 
-class RefuseNulMixin:
-    """A NUL in the body or in the Basic credentials is a malformed request (RFC 6749 §5.2,
-    invalid_request). PostgreSQL refuses NUL in a query, so such a client_id, code or token would
-    otherwise reach the database as a 500; it is refused before it counts as a failed login."""
+def _malformed_request(request) -> str | None:
+    """Why the request is malformed (RFC 6749 §5.2, invalid_request), or None."""
+    values = [value for _, values in request.POST.lists() for value in values]
+    if any("\x00" in value for value in [*values, *_claimed_client_ids(request)]):
+        # PostgreSQL refuses NUL in a query: such a client_id, code or token would be a 500.
+        return "A parameter contains a NUL character; remove it."
+    if _basic_client_id(request) is not None and "client_secret" in request.POST:
+        # RFC 6749 §2.3: one authentication method per request. DOT tries Basic and, when it
+        # fails, silently authenticates the body's client instead: a guessed secret for one
+        # client beside another client's real credentials would never be a counted failure,
+        # and DOT answers differently when the guess is right.
+        return (
+            "The request carries client credentials both in the Authorization header and in "
+            "the body. Authenticate one way only: HTTP Basic (preferred) or client_id and "
+            "client_secret in the body."
+        )
+    return None
+
+
+class RefuseMalformedRequestMixin:
+    """Refuse a malformed request with 400 invalid_request before it counts as a failed client
+    authentication and before DOT reads it: a NUL in a parameter or in the Basic credentials,
+    or client credentials sent two ways at once (ADR 0009)."""
 
     def dispatch(self, request, *args, **kwargs):
-        values = [value for _, values in request.POST.lists() for value in values]
-        if any("\x00" in value for value in [*values, *_claimed_client_ids(request)]):
-            return _oauth_error(
-                400, "invalid_request", "A parameter contains a NUL character; remove it."
-            )
+        problem = _malformed_request(request)
+        if problem is not None:
+            return _oauth_error(400, "invalid_request", problem)
         return super().dispatch(request, *args, **kwargs)
 
 
@@ -432,7 +453,7 @@ def _oauth_error(status: int, error: str, description: str) -> JsonResponse:
 
 
 @method_decorator(csrf_exempt, name="dispatch")
-class TokenView(RefuseNulMixin, ClientAuthThrottleMixin, DOTTokenView):
+class TokenView(RefuseMalformedRequestMixin, ClientAuthThrottleMixin, DOTTokenView):
     def post(self, request, *args, **kwargs):
         # One transaction: the refresh token row locked in validation stays locked until the
         # rotated pair is saved, and a replayed code's revocation commits with the refusal.
@@ -441,7 +462,7 @@ class TokenView(RefuseNulMixin, ClientAuthThrottleMixin, DOTTokenView):
 
 
 @method_decorator(csrf_exempt, name="dispatch")
-class RevokeTokenView(RefuseNulMixin, ClientAuthThrottleMixin, DOTRevokeTokenView):
+class RevokeTokenView(RefuseMalformedRequestMixin, ClientAuthThrottleMixin, DOTRevokeTokenView):
     pass
 
 
@@ -492,5 +513,7 @@ class _ResourceServerIntrospection(IntrospectTokenView):
 
 
 @method_decorator(csrf_exempt, name="dispatch")
-class IntrospectView(RefuseNulMixin, ClientAuthThrottleMixin, _ResourceServerIntrospection):
+class IntrospectView(
+    RefuseMalformedRequestMixin, ClientAuthThrottleMixin, _ResourceServerIntrospection
+):
     pass

@@ -35,15 +35,11 @@ def _live_token_count():
 def test_failed_body_authentication_is_throttled_even_behind_a_junk_basic_header(
     client, app, settings
 ):
-    # DOT falls back to the body credentials when Basic fails, so a fresh junk Basic client_id
-    # on every guess must not give the guesser a fresh failure budget.
+    # DOT falls back to the body client_id when Basic fails, so a fresh junk Basic client_id
+    # on every guess must not give the guesser a fresh failure budget. (A body client_secret
+    # beside Basic is refused outright: test_client_credentials.py.)
     settings.OAUTH_CLIENT_AUTH_FAILURE_LIMIT = 3
-    guess = {
-        "grant_type": "refresh_token",
-        "refresh_token": "nope",
-        "client_id": app.client_id,
-        "client_secret": "wrong-secret",
-    }
+    guess = {"grant_type": "refresh_token", "refresh_token": "nope", "client_id": app.client_id}
     for attempt in range(3):
         junk = base64.b64encode(f"junk-{attempt}:x".encode()).decode()
         response = client.post("/oauth/token/", guess, HTTP_AUTHORIZATION=f"Basic {junk}")
