@@ -83,6 +83,14 @@ class ValueColumns:
         return shown(row.new_value)
 
 
+class ChangeColumns(ValueColumns):
+    """A pending or decided change: its values and who proposed it."""
+
+    @admin.display(description="proposed by")
+    def proposer(self, change: ScopeChange) -> str:
+        return change.proposed_by.email if change.proposed_by else "the catalog file"
+
+
 class CatalogHistoryInline(admin.TabularInline):
     """Read-only rows of the catalog's history on the scope page."""
 
@@ -99,9 +107,9 @@ class CatalogHistoryInline(admin.TabularInline):
         return False
 
 
-class PendingScopeChangeInline(ValueColumns, CatalogHistoryInline):
+class PendingScopeChangeInline(ChangeColumns, CatalogHistoryInline):
     model = ScopeChange
-    fields = ["field", "before", "after", "proposed_by", "proposed_at"]
+    fields = ["field", "before", "after", "proposer", "proposed_at"]
     readonly_fields = fields
     verbose_name_plural = "changes waiting for a second catalog manager"
     show_change_link = True
@@ -130,8 +138,9 @@ def actor_label(event: CatalogEvent) -> str:
 
 
 @admin.register(ScopeChange)
-class ScopeChangeAdmin(ValueColumns, admin.ModelAdmin):
-    """Weakening changes waiting for a second catalog manager, and the decided ones."""
+class ScopeChangeAdmin(ChangeColumns, admin.ModelAdmin):
+    """Weakening changes waiting for a second catalog manager (any one, when the catalog file
+    proposed them), and the decided ones."""
 
     list_display = [
         "proposed_at",
@@ -140,7 +149,7 @@ class ScopeChangeAdmin(ValueColumns, admin.ModelAdmin):
         "before",
         "after",
         "status",
-        "proposed_by",
+        "proposer",
         "decided_by",
     ]
     list_select_related = ["scope", "proposed_by", "decided_by"]

@@ -89,7 +89,7 @@ class Endpoint(models.Model):
 class ScopeChange(models.Model):
     """A change to one field of a scope that weakens protection (Custom → Public, dual approval
     off, new group, name or consent text on the consent page): it waits until a second, different
-    catalog manager confirms it."""
+    catalog manager confirms it. The catalog file proposes such changes too (no proposer)."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -104,11 +104,21 @@ class ScopeChange(models.Model):
         max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
     )
     proposed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        help_text="Empty: the catalog file proposed it; any one catalog manager may confirm it.",
     )
     proposed_at = models.DateTimeField(default=timezone.now)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        help_text="Empty on a decided change: the catalog file replaced its own proposal.",
     )
     decided_at = models.DateTimeField(null=True, blank=True)
 

@@ -80,12 +80,19 @@ class CatalogLoadReport:
     endpoints_updated: dict[str, list[str]] = field(default_factory=dict)
     endpoints_removed: list[str] = field(default_factory=list)
     endpoints_unchanged: list[str] = field(default_factory=list)
+    # key → weakening fields this load proposed instead of applying
+    scopes_proposed: dict[str, list[str]] = field(default_factory=dict)
+    # key → fields whose file value a catalog manager cancelled: not proposed again
+    scopes_declined: dict[str, list[str]] = field(default_factory=dict)
+    # "key: field" of every change waiting for a catalog manager after the load, anyone's
+    changes_pending: list[str] = field(default_factory=list)
 
     @property
     def has_changes(self) -> bool:
         return bool(
             self.scopes_created
             or self.scopes_updated
+            or self.scopes_proposed
             or self.scopes_deactivated
             or self.endpoints_created
             or self.endpoints_updated
@@ -288,6 +295,8 @@ def _changed_fields(instance: Any, values: dict[str, Any]) -> list[str]:
 def catalog_load(*, data: Any) -> CatalogLoadReport:
     """Make the catalog match `data`: create and update scopes and endpoints, deactivate missing
     scopes (never delete them: apps and consents reference them), remove missing endpoints.
+    A weakening difference in an existing scope's fields is not applied but proposed, for a
+    catalog manager to confirm (see _propose_from_file).
     Validates everything before writing; bumps the matcher's catalog version on commit."""
     scope_entries, endpoint_entries = catalog_validate(data=data)
     report = CatalogLoadReport()
@@ -295,6 +304,9 @@ def catalog_load(*, data: Any) -> CatalogLoadReport:
     # Locking the existing rows makes two concurrent loads run one after the other.
     existing_scopes = {scope.key: scope for scope in Scope.objects.select_for_update()}
     _refuse_tightening_scopes_in_use(scope_entries, existing_scopes)
+    # Changes are only written under their scope's lock (here, in scope_edit and when decided),
+    # so with every scope locked these are current.
+    file_proposals = _FileProposals.read()
     to_create, to_update, update_fields = [], [], set()
     # (key, field, old, new) for the catalog history; old is None for a new scope.
     field_changes: list[tuple[str, str, Any, Any]] = []
@@ -307,9 +319,14 @@ def catalog_load(*, data: Any) -> CatalogLoadReport:
                 (entry.key, name, None, value) for name, value in entry.values.items()
             ]
             continue
-        changed = _changed_fields(scope, entry.values)
+        differences = _changed_fields(scope, entry.values)
+        weakening = [n for n in differences if _is_weakening(scope, n, entry.values[n])]
+        changed = [name for name in differences if name not in weakening]
+        for name in weakening:
+            _propose_from_file(scope, name, entry.values[name], file_proposals, report)
         if not changed:
-            report.scopes_unchanged.append(entry.key)
+            if entry.key not in report.scopes_proposed:
+                report.scopes_unchanged.append(entry.key)
             continue
         for name in changed:
             field_changes.append((entry.key, name, getattr(scope, name), entry.values[name]))
@@ -343,9 +360,78 @@ def catalog_load(*, data: Any) -> CatalogLoadReport:
     )
 
     _load_endpoints(endpoint_entries, scope_ids, report)
+    report.changes_pending = [
+        f"{key}: {name}"
+        for key, name in ScopeChange.objects.filter(status=ScopeChange.Status.PENDING)
+        .order_by("scope__key", "field")
+        .values_list("scope__key", "field")
+    ]
     if report.has_changes:
         transaction.on_commit(catalog_version_bump)
     return report
+
+
+@dataclass
+class _FileProposals:
+    """The changes a load weighs, by (scope id, field): the pending change of each field,
+    whoever proposed it, and the file's latest proposal, to tell whether a catalog manager
+    already cancelled the value the file still holds."""
+
+    pending: dict[tuple[int, str], ScopeChange]
+    latest_from_file: dict[tuple[int, str], ScopeChange]
+
+    @classmethod
+    def read(cls) -> _FileProposals:
+        pending = {
+            (change.scope_id, change.field): change
+            for change in ScopeChange.objects.filter(status=ScopeChange.Status.PENDING)
+        }
+        latest: dict[tuple[int, str], ScopeChange] = {}
+        for change in ScopeChange.objects.filter(proposed_by=None).order_by("proposed_at", "pk"):
+            latest[(change.scope_id, change.field)] = change
+        return cls(pending=pending, latest_from_file=latest)
+
+
+def _propose_from_file(
+    scope: Scope,
+    name: str,
+    value: Any,
+    proposals: _FileProposals,
+    report: CatalogLoadReport,
+) -> None:
+    """A weakening difference between the file and the scope waits for a catalog manager, like a
+    manager's own weakening edit; the file is not a person, so any one manager may confirm it.
+
+    A field has at most one pending change: an equal one is left alone, a manager's pending
+    change is left for the managers to decide, and the file's own earlier proposal of another
+    value is replaced. A value a manager cancelled is not proposed again on every deploy; the
+    file must hold a new value for that."""
+    where = (scope.pk, name)
+    pending = proposals.pending.get(where)
+    if pending is not None and (pending.new_value == value or pending.proposed_by_id is not None):
+        return
+    latest = proposals.latest_from_file.get(where)
+    if (
+        pending is None
+        and latest is not None
+        and latest.status == ScopeChange.Status.CANCELLED
+        and latest.new_value == value
+    ):
+        report.scopes_declined.setdefault(scope.key, []).append(name)
+        return
+    now = timezone.now()
+    if pending is not None:
+        _decide(pending, ScopeChange.Status.CANCELLED, actor=None, now=now)
+    change = ScopeChange.objects.create(
+        scope=scope,
+        field=name,
+        old_value=getattr(scope, name),
+        new_value=value,
+        proposed_by=None,
+        proposed_at=now,
+    )
+    _change_event(change, CatalogEvent.Action.PROPOSED, actor=None, now=now).save()
+    report.scopes_proposed.setdefault(scope.key, []).append(name)
 
 
 def _refuse_tightening_scopes_in_use(
@@ -622,8 +708,10 @@ def _lock_pending_change(change_id: int, *, action: str) -> tuple[ScopeChange, S
     return change, scope
 
 
-def _decide(change: ScopeChange, status: str, *, actor: AbstractBaseUser) -> None:
-    now = timezone.now()
+def _decide(change: ScopeChange, status: str, *, actor: AbstractBaseUser | None, now=None) -> None:
+    """Record the decision on `change`; no actor means the catalog file withdrew its own
+    proposal for a newer one."""
+    now = now or timezone.now()
     change.status = status
     change.decided_by = actor
     change.decided_at = now

@@ -246,7 +246,7 @@ def test_confirming_a_proposal_the_scope_moved_past_is_refused(
 def test_catalog_file_changes_are_recorded_without_an_actor(catalog):
     data = real_catalog_data()
     entry = next(scope for scope in data["scopes"] if scope["key"] == "seller.product.write")
-    entry["consent_text"] = "Change your products."
+    entry["description"] = "Change your products."
     before = CatalogEvent.objects.count()
 
     catalog_load(data=data)
@@ -256,10 +256,153 @@ def test_catalog_file_changes_are_recorded_without_an_actor(catalog):
     event = CatalogEvent.objects.filter(scope=scope).order_by("-pk").first()
     assert (event.action, event.field, event.new_value, event.actor) == (
         Action.LOADED,
-        "consent_text",
+        "description",
         "Change your products.",
         None,
     )
+
+
+# --- The catalog file proposes weakening changes ----------------------------------------------
+
+DUAL_KEY = "seller.customer_service"  # Custom, dual approval on, in the real catalog file
+
+
+def file_with(key: str = DUAL_KEY, **values) -> dict:
+    data = real_catalog_data()
+    next(scope for scope in data["scopes"] if scope["key"] == key).update(values)
+    return data
+
+
+def file_history(scope: Scope) -> list[tuple]:
+    """The scope's history after its creation by the first load."""
+    return [row for row in history(scope) if row[0] != Action.LOADED or row[2] is not None]
+
+
+@pytest.mark.parametrize(
+    ("values", "field", "new_value"),
+    [
+        ({"kind": "public", "requires_dual_approval": False}, "kind", "public"),
+        ({"requires_dual_approval": False}, "requires_dual_approval", False),
+        ({"consent_text": "See everything."}, "consent_text", "See everything."),
+        ({"name": "Chats"}, "name", "Chats"),
+        ({"group": "Chats"}, "group", "Chats"),
+    ],
+    ids=["make-public", "dual-off", "consent-text", "rename", "regroup"],
+)
+def test_catalog_file_proposes_a_weakening_change_instead_of_applying_it(
+    catalog, values, field, new_value
+):
+    scope = Scope.objects.get(key=DUAL_KEY)
+    old_value = getattr(scope, field)
+
+    report = catalog_load(data=file_with(**values, position=999))
+
+    scope.refresh_from_db()
+    assert (getattr(scope, field), scope.position) == (old_value, 999)
+    proposed = ScopeChange.objects.filter(field=field).get()
+    assert (proposed.scope, proposed.old_value, proposed.new_value, proposed.proposed_by) == (
+        scope,
+        old_value,
+        new_value,
+        None,
+    )
+    assert report.scopes_updated == {DUAL_KEY: ["position"]}
+    assert report.scopes_proposed[DUAL_KEY] == sorted(values, key=list(values).index)
+    assert report.changes_pending == [f"{DUAL_KEY}: {name}" for name in sorted(values)]
+    assert (Action.PROPOSED, field, old_value, new_value, None) in file_history(scope)
+
+
+def test_any_one_catalog_manager_confirms_the_files_proposal(catalog, first_manager):
+    catalog_load(data=file_with(consent_text="See everything."))
+    change = ScopeChange.objects.get()
+
+    scope_change_confirm(change_id=change.pk, actor=first_manager)
+
+    scope = Scope.objects.get(key=DUAL_KEY)
+    assert scope.consent_text == "See everything."
+    change.refresh_from_db()
+    assert (change.status, change.decided_by) == ("confirmed", first_manager)
+    assert catalog_load(data=file_with(consent_text="See everything.")).has_changes is False
+
+
+def test_a_reload_does_not_propose_the_same_change_twice(catalog):
+    catalog_load(data=file_with(consent_text="See everything."))
+    events_before = CatalogEvent.objects.count()
+
+    report = catalog_load(data=file_with(consent_text="See everything."))
+
+    assert ScopeChange.objects.count() == 1
+    assert CatalogEvent.objects.count() == events_before
+    assert (report.has_changes, report.scopes_proposed) == (False, {})
+    assert report.changes_pending == [f"{DUAL_KEY}: consent_text"]
+
+
+def test_a_value_a_manager_cancelled_is_not_proposed_again_until_the_file_changes(
+    catalog, first_manager
+):
+    catalog_load(data=file_with(consent_text="See everything."))
+    scope_change_cancel(change_id=ScopeChange.objects.get().pk, actor=first_manager)
+    events_before = CatalogEvent.objects.count()
+
+    again = catalog_load(data=file_with(consent_text="See everything."))
+
+    assert ScopeChange.objects.filter(status=ScopeChange.Status.PENDING).count() == 0
+    assert CatalogEvent.objects.count() == events_before
+    assert (again.scopes_proposed, again.scopes_declined) == ({}, {DUAL_KEY: ["consent_text"]})
+
+    changed = catalog_load(data=file_with(consent_text="See all of it."))
+
+    assert changed.scopes_proposed == {DUAL_KEY: ["consent_text"]}
+    assert ScopeChange.objects.get(status=ScopeChange.Status.PENDING).new_value == (
+        "See all of it."
+    )
+
+
+def test_a_new_file_value_replaces_the_files_own_pending_proposal(catalog):
+    catalog_load(data=file_with(consent_text="See everything."))
+    first = ScopeChange.objects.get()
+
+    catalog_load(data=file_with(consent_text="See all of it."))
+
+    first.refresh_from_db()
+    assert (first.status, first.decided_by) == ("cancelled", None)
+    pending = ScopeChange.objects.get(status=ScopeChange.Status.PENDING)
+    assert pending.new_value == "See all of it."
+    assert file_history(Scope.objects.get(key=DUAL_KEY))[-2:] == [
+        (Action.CANCELLED, "consent_text", first.old_value, "See everything.", None),
+        (Action.PROPOSED, "consent_text", first.old_value, "See all of it.", None),
+    ]
+
+
+def test_the_file_leaves_a_managers_pending_change_alone(catalog, first_manager):
+    scope = Scope.objects.get(key=DUAL_KEY)
+    scope_edit(scope_id=scope.pk, changes={"consent_text": "Mine."}, actor=first_manager)
+
+    report = catalog_load(data=file_with(consent_text="The file's."))
+
+    change = ScopeChange.objects.get()
+    assert (change.status, change.new_value, change.proposed_by) == (
+        "pending",
+        "Mine.",
+        first_manager,
+    )
+    assert report.scopes_proposed == {}
+    assert report.changes_pending == [f"{DUAL_KEY}: consent_text"]
+
+
+def test_the_file_puts_back_protection_a_manager_took_away_at_once(
+    catalog, first_manager, second_manager
+):
+    scope = Scope.objects.get(key=DUAL_KEY)
+    scope_edit(scope_id=scope.pk, changes={"requires_dual_approval": False}, actor=first_manager)
+    scope_change_confirm(change_id=ScopeChange.objects.get().pk, actor=second_manager)
+
+    # The file still says dual approval on: putting protection back applies at once.
+    report = catalog_load(data=real_catalog_data())
+
+    scope.refresh_from_db()
+    assert scope.requires_dual_approval is True
+    assert report.scopes_updated == {DUAL_KEY: ["requires_dual_approval"]}
 
 
 def test_first_load_records_every_field_of_every_new_scope(catalog):

@@ -329,7 +329,10 @@ def test_command_loads_the_default_file_and_reports_counts():
     call_command("load_scope_catalog", stdout=out)
 
     lines = out.getvalue().splitlines()
-    assert lines[0] == f"Scopes: {SCOPE_COUNT} created, 0 updated, 0 deactivated, 0 unchanged."
+    assert lines[0] == (
+        f"Scopes: {SCOPE_COUNT} created, 0 updated, 0 with changes proposed, 0 deactivated, "
+        "0 unchanged."
+    )
     assert lines[1] == f"Endpoints: {ENDPOINT_COUNT} created, 0 updated, 0 removed, 0 unchanged."
     assert "  created scope: seller.product.write" in lines
     assert not [line for line in lines if "endpoint:" in line]
@@ -355,7 +358,8 @@ def test_command_second_run_says_up_to_date():
     call_command("load_scope_catalog", stdout=out)
 
     assert out.getvalue().splitlines() == [
-        f"Scopes: 0 created, 0 updated, 0 deactivated, {SCOPE_COUNT} unchanged.",
+        f"Scopes: 0 created, 0 updated, 0 with changes proposed, 0 deactivated, "
+        f"{SCOPE_COUNT} unchanged.",
         f"Endpoints: 0 created, 0 updated, 0 removed, {ENDPOINT_COUNT} unchanged.",
         "The catalog was already up to date.",
     ]
@@ -364,14 +368,48 @@ def test_command_second_run_says_up_to_date():
 def test_command_reports_updated_scope_with_its_fields(tmp_path):
     call_command("load_scope_catalog", stdout=StringIO())
     data = real_catalog_data()
-    _scope_entry(data, "seller.shop.info")["name"] = "Global Shops"
+    _scope_entry(data, "seller.shop.info")["description"] = "Global shops."
     changed_file = tmp_path / "catalog.json"
     changed_file.write_text(json.dumps(data))
     out = StringIO()
 
     call_command("load_scope_catalog", str(changed_file), stdout=out)
 
-    assert "  updated scope: seller.shop.info (name)" in out.getvalue().splitlines()
+    assert "  updated scope: seller.shop.info (description)" in out.getvalue().splitlines()
+
+
+def test_command_says_which_changes_wait_for_a_catalog_manager_at_every_verbosity(tmp_path):
+    call_command("load_scope_catalog", stdout=StringIO())
+    data = real_catalog_data()
+    _scope_entry(data, "seller.shop.info")["name"] = "Global Shops"
+    _scope_entry(data, "seller.shop.info")["description"] = "Global shops."
+    changed_file = tmp_path / "catalog.json"
+    changed_file.write_text(json.dumps(data))
+    out, quiet = StringIO(), StringIO()
+
+    call_command("load_scope_catalog", str(changed_file), stdout=out)
+    call_command("load_scope_catalog", str(changed_file), stdout=quiet, verbosity=0)
+
+    assert out.getvalue().splitlines() == [
+        f"Scopes: 0 created, 1 updated, 1 with changes proposed, 0 deactivated, "
+        f"{SCOPE_COUNT - 1} unchanged.",
+        f"Endpoints: 0 created, 0 updated, 0 removed, {ENDPOINT_COUNT} unchanged.",
+        "  updated scope: seller.shop.info (description)",
+        "  proposed scope change: seller.shop.info (name)",
+        "1 change(s) wait for a catalog manager to confirm or cancel them "
+        "(admin: Scope catalog › Scope changes):",
+        "  pending: seller.shop.info: name",
+        "Catalog loaded.",
+    ]
+    # Nothing new on the second run, but the change still waits and is said.
+    assert quiet.getvalue().splitlines() == [
+        f"Scopes: 0 created, 0 updated, 0 with changes proposed, 0 deactivated, "
+        f"{SCOPE_COUNT} unchanged.",
+        f"Endpoints: 0 created, 0 updated, 0 removed, {ENDPOINT_COUNT} unchanged.",
+        "1 change(s) wait for a catalog manager to confirm or cancel them "
+        "(admin: Scope catalog › Scope changes):",
+        "  pending: seller.shop.info: name",
+    ]
 
 
 def test_command_rejects_invalid_json_and_changes_nothing(tmp_path):

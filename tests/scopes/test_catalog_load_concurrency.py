@@ -7,7 +7,7 @@ import threading
 import pytest
 from django.db import connection
 
-from scopes.models import Endpoint
+from scopes.models import Endpoint, ScopeChange
 from scopes.services import catalog_load
 from tests.scopes.catalog_data import ENDPOINT_COUNT, real_catalog_data
 
@@ -17,7 +17,9 @@ from tests.scopes.catalog_data import ENDPOINT_COUNT, real_catalog_data
 def test_concurrent_loads_of_the_same_change_apply_it_once():
     catalog_load(data=real_catalog_data())
     data = real_catalog_data()
-    next(s for s in data["scopes"] if s["key"] == "seller.shop.info")["name"] = "Global Shops"
+    entry = next(s for s in data["scopes"] if s["key"] == "seller.shop.info")
+    entry["description"] = "Global shops."
+    entry["name"] = "Global Shops"  # a weakening change: proposed, once
     data["endpoints"].append(
         {**data["endpoints"][0], "path": "/product/202601/brand_new", "scopes": []}
     )
@@ -43,3 +45,4 @@ def test_concurrent_loads_of_the_same_change_apply_it_once():
     assert sorted(len(report.scopes_updated) for report in reports) == [0, 1]
     assert sorted(len(report.endpoints_created) for report in reports) == [0, 1]
     assert Endpoint.objects.count() == ENDPOINT_COUNT + 1
+    assert list(ScopeChange.objects.values_list("field", "new_value")) == [("name", "Global Shops")]

@@ -16,7 +16,9 @@ class Command(BaseCommand):
     help = (
         "Load the scope catalog from a JSON file (default: scopes/catalog/catalog.json). "
         "Idempotent: creates and updates scopes and endpoints, deactivates scopes missing from "
-        "the file (never deletes them), removes endpoints missing from it. A malformed file "
+        "the file (never deletes them), removes endpoints missing from it. Weakening changes to "
+        "an existing scope (Custom to Public, dual approval off, new group, name or consent "
+        "text) are proposed for a catalog manager to confirm, not applied. A malformed file "
         "changes nothing."
     )
 
@@ -45,6 +47,7 @@ class Command(BaseCommand):
         write = self.stdout.write
         write(
             f"Scopes: {len(report.scopes_created)} created, {len(report.scopes_updated)} updated, "
+            f"{len(report.scopes_proposed)} with changes proposed, "
             f"{len(report.scopes_deactivated)} deactivated, "
             f"{len(report.scopes_unchanged)} unchanged."
         )
@@ -53,27 +56,47 @@ class Command(BaseCommand):
             f"{len(report.endpoints_updated)} updated, {len(report.endpoints_removed)} removed, "
             f"{len(report.endpoints_unchanged)} unchanged."
         )
+        if verbosity >= 1:
+            self._print_details(report, verbosity)
+        if report.changes_pending:
+            # Said at every verbosity: a deploy must not look done while changes wait.
+            write(
+                self.style.WARNING(
+                    f"{len(report.changes_pending)} change(s) wait for a catalog manager to "
+                    "confirm or cancel them (admin: Scope catalog › Scope changes):"
+                )
+            )
+            for pending in report.changes_pending:
+                write(f"  pending: {pending}")
         if verbosity < 1:
             return
+        if not report.has_changes:
+            write(self.style.SUCCESS("The catalog was already up to date."))
+        else:
+            write(self.style.SUCCESS("Catalog loaded."))
+
+    def _print_details(self, report: CatalogLoadReport, verbosity: int) -> None:
         details = [
             ("created scope", report.scopes_created),
-            ("updated scope", [f"{k} ({', '.join(v)})" for k, v in report.scopes_updated.items()]),
+            ("updated scope", _fields_by_key(report.scopes_updated)),
+            ("proposed scope change", _fields_by_key(report.scopes_proposed)),
+            (
+                "not proposed again, a catalog manager cancelled it",
+                _fields_by_key(report.scopes_declined),
+            ),
             ("deactivated scope", report.scopes_deactivated),
         ]
         # Endpoints number in the hundreds; list them one by one only when asked (-v 2).
         if verbosity > 1:
             details += [
                 ("created endpoint", report.endpoints_created),
-                (
-                    "updated endpoint",
-                    [f"{k} ({', '.join(v)})" for k, v in report.endpoints_updated.items()],
-                ),
+                ("updated endpoint", _fields_by_key(report.endpoints_updated)),
                 ("removed endpoint", report.endpoints_removed),
             ]
         for label, items in details:
             for item in items:
-                write(f"  {label}: {item}")
-        if not report.has_changes:
-            write(self.style.SUCCESS("The catalog was already up to date."))
-        else:
-            write(self.style.SUCCESS("Catalog loaded."))
+                self.stdout.write(f"  {label}: {item}")
+
+
+def _fields_by_key(fields: dict[str, list[str]]) -> list[str]:
+    return [f"{key} ({', '.join(names)})" for key, names in fields.items()]
