@@ -13,9 +13,8 @@ from allauth.core.exceptions import ReauthenticationRequired
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -23,6 +22,7 @@ from django.urls import path, re_path, reverse
 from django.utils import timezone
 
 import apps_registry.catalog_admin  # noqa: F401 - registers the Scope admin
+from append_only.admin import ReadOnlyAdmin, ReadOnlyInline
 from apps_registry import notifications
 from apps_registry.errors import DomainError, InvalidTransitionError, PermissionRefusedError
 from apps_registry.models import (
@@ -58,46 +58,6 @@ def _error_status(error: DomainError) -> int:
     if isinstance(error, InvalidTransitionError):
         return 409
     return 400
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Nothing is added, edited or deleted through these pages."""
-
-    def response_action(self, request, queryset, *args, **kwargs):
-        # The admin filters on the posted ids as they come; a tampered one would be a 500.
-        try:
-            for object_id in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME):
-                self.opts.pk.clean(object_id, None)
-        except ValidationError:
-            self.message_user(
-                request, "Select the items from the list, then run the action.", messages.ERROR
-            )
-            return HttpResponseRedirect(request.get_full_path())
-        return super().response_action(request, queryset, *args, **kwargs)
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # --- Decision forms -----------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 
+from append_only.admin import ReadOnlyAdmin, ReadOnlyInline
 from scopes.errors import CatalogError
 from scopes.models import CatalogEvent, Endpoint, Scope, ScopeChange
 from scopes.services import (
@@ -91,36 +92,20 @@ class ChangeColumns(ValueColumns):
         return change.proposed_by.email if change.proposed_by else "the catalog file"
 
 
-class CatalogHistoryInline(admin.TabularInline):
-    """Read-only rows of the catalog's history on the scope page."""
-
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class PendingScopeChangeInline(ChangeColumns, CatalogHistoryInline):
+class PendingScopeChangeInline(ChangeColumns, ReadOnlyInline):
     model = ScopeChange
     fields = ["field", "before", "after", "proposer", "proposed_at"]
     readonly_fields = fields
     verbose_name_plural = "changes waiting for a second catalog manager"
-    show_change_link = True
 
     def get_queryset(self, request):
         pending = super().get_queryset(request).filter(status=ScopeChange.Status.PENDING)
         return pending.select_related("proposed_by")
 
 
-class CatalogEventInline(ValueColumns, CatalogHistoryInline):
+class CatalogEventInline(ValueColumns, ReadOnlyInline):
     model = CatalogEvent
+    show_change_link = False
     fields = ["created_at", "action", "field", "before", "after", "actor_label"]
     readonly_fields = fields
     verbose_name_plural = "history"
@@ -138,7 +123,7 @@ def actor_label(event: CatalogEvent) -> str:
 
 
 @admin.register(ScopeChange)
-class ScopeChangeAdmin(ChangeColumns, admin.ModelAdmin):
+class ScopeChangeAdmin(ChangeColumns, ReadOnlyAdmin):
     """Weakening changes waiting for a second catalog manager (any one, when the catalog file
     proposed them), and the decided ones."""
 
@@ -156,15 +141,6 @@ class ScopeChangeAdmin(ChangeColumns, admin.ModelAdmin):
     list_filter = ["status", "field"]
     search_fields = ["scope__key"]
     actions = ["confirm_changes", "cancel_changes"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_manage_catalog_permission(self, request) -> bool:
         return _is_catalog_manager(request)
@@ -190,7 +166,7 @@ class ScopeChangeAdmin(ChangeColumns, admin.ModelAdmin):
 
 
 @admin.register(CatalogEvent)
-class CatalogEventAdmin(ValueColumns, admin.ModelAdmin):
+class CatalogEventAdmin(ValueColumns, ReadOnlyAdmin):
     """The catalog's append-only history: nothing here can be added, changed or deleted."""
 
     list_display = ["created_at", "scope", "action", "field", "before", "after", "by"]
@@ -198,15 +174,6 @@ class CatalogEventAdmin(ValueColumns, admin.ModelAdmin):
     list_filter = ["action", "field"]
     search_fields = ["scope__key", "actor__email"]
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="by")
     def by(self, event: CatalogEvent) -> str:

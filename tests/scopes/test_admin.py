@@ -414,3 +414,28 @@ def test_catalog_manager_adds_a_scope_and_each_field_is_recorded(catalog_manager
         "requires_dual_approval": False,
         "position": 5,
     }
+
+
+@pytest.mark.parametrize("tampered", [["abc"], [""], ["1.5"]])
+def test_a_tampered_change_id_in_an_action_is_a_message_not_a_server_error(
+    catalog_manager_client, tampered
+):
+    scope = ScopeFactory(kind=Scope.Kind.CUSTOM, requires_dual_approval=True)
+    scope_edit(
+        scope_id=scope.pk, changes={"requires_dual_approval": False}, actor=make_catalog_manager()
+    )
+    change = ScopeChange.objects.get()
+    events_before = CatalogEvent.objects.count()
+
+    response = catalog_manager_client.post(
+        reverse("admin:scopes_scopechange_changelist"),
+        {"action": "confirm_changes", "_selected_action": tampered},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert "Select the items from the list, then run the action." in response.content.decode()
+    change.refresh_from_db()
+    scope.refresh_from_db()
+    assert (change.status, scope.requires_dual_approval) == ("pending", True)
+    assert CatalogEvent.objects.count() == events_before

@@ -1,0 +1,49 @@
+"""Read-only admin pages, for every app: history tables, and models that change only through
+services (explicit actions and decision pages), never through the admin's own forms."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Nothing is added, edited or deleted through these pages; actions call services."""
+
+    def response_action(self, request, queryset, *args, **kwargs):
+        # The admin filters on the posted ids as they come; a tampered one would be a 500.
+        try:
+            for object_id in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME):
+                self.opts.pk.clean(object_id, None)
+        except ValidationError:
+            self.message_user(
+                request, "Select the items from the list, then run the action.", messages.ERROR
+            )
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_action(request, queryset, *args, **kwargs)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
