@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 from urllib.parse import (
     parse_qs,
@@ -345,22 +344,34 @@ def consent_context(*, seller, application: PartnerApp, scope_keys, redirect_uri
     }
 
 
-def _basic_client_id(request) -> str | None:
-    """The client_id of an `Authorization: Basic` header, None without one."""
-    scheme, _, credentials = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
-    if scheme.lower() != "basic" or not credentials:
+def _basic_credentials(request) -> tuple[str, str] | None:
+    """The client_id and client_secret of an `Authorization: Basic` header, None without one.
+
+    The throttle counts a failure against the client_id read here, so DOT must not read another:
+    DOT's decoder skips characters outside the base64 alphabet, and would authenticate a client
+    this function could not name. Anything but strict base64 of UTF-8 "client_id:client_secret"
+    (each form-urlencoded, RFC 6749 §2.3.1) raises ValueError, and is refused before DOT runs.
+    The scheme is case-insensitive (RFC 9110 §11.1); DOT reads only "Basic" and ignores a
+    "basic" header, whose client_id is then counted here without DOT trying it: over, not under."""
+    scheme, _, encoded = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+    if scheme.lower() != "basic" or not encoded:
         return None
     try:
-        decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        decoded = ""
-    return unquote_plus(decoded.partition(":")[0])
+        decoded = base64.b64decode(encoded, validate=True).decode("utf-8")
+    except ValueError as error:  # binascii.Error, UnicodeDecodeError, a non-ASCII header
+        raise ValueError("not base64 of UTF-8 text") from error
+    client_id, colon, client_secret = decoded.partition(":")
+    if not colon:
+        raise ValueError("no colon between the client_id and the client_secret")
+    return unquote_plus(client_id), unquote_plus(client_secret)
 
 
 def _claimed_client_ids(request) -> set[str]:
     """Every client_id a request claims. DOT falls back to the body client_id when Basic auth
-    fails, so a failure counts against the Basic and the body client_id alike."""
-    return {request.POST.get("client_id", ""), _basic_client_id(request) or ""} - {""}
+    fails, so a failure counts against the Basic and the body client_id alike. Only for requests
+    RefuseMalformedRequestMixin let through: their Basic credentials are well-formed."""
+    basic_client_id, _ = _basic_credentials(request) or ("", "")
+    return {request.POST.get("client_id", ""), basic_client_id} - {""}
 
 
 def _failure_key(*parts: str) -> str:
@@ -379,11 +390,18 @@ def _count_failure(key: str, window: int) -> None:
 
 def _malformed_request(request) -> str | None:
     """Why the request is malformed (RFC 6749 §5.2, invalid_request), or None."""
+    try:
+        basic = _basic_credentials(request)
+    except ValueError:
+        return (
+            "The Authorization header is not valid Basic credentials. Send “Basic ” followed by "
+            "the base64 of client_id:client_secret, each form-urlencoded."
+        )
     values = [value for _, values in request.POST.lists() for value in values]
-    if any("\x00" in value for value in [*values, *_claimed_client_ids(request)]):
+    if any("\x00" in value for value in [*values, *(basic or ())]):
         # PostgreSQL refuses NUL in a query: such a client_id, code or token would be a 500.
         return "A parameter contains a NUL character; remove it."
-    if _basic_client_id(request) is not None and "client_secret" in request.POST:
+    if basic is not None and "client_secret" in request.POST:
         # RFC 6749 §2.3: one authentication method per request. DOT tries Basic and, when it
         # fails, silently authenticates the body's client instead: a guessed secret for one
         # client beside another client's real credentials would never be a counted failure,
@@ -398,8 +416,9 @@ def _malformed_request(request) -> str | None:
 
 class RefuseMalformedRequestMixin:
     """Refuse a malformed request with 400 invalid_request before it counts as a failed client
-    authentication and before DOT reads it: a NUL in a parameter or in the Basic credentials,
-    or client credentials sent two ways at once (ADR 0009)."""
+    authentication and before DOT reads it: Basic credentials that are not strictly what RFC
+    6749 §2.3.1 says, a NUL in a parameter or in the Basic credentials, or client credentials
+    sent two ways at once (ADR 0009)."""
 
     def dispatch(self, request, *args, **kwargs):
         problem = _malformed_request(request)

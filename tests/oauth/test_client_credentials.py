@@ -26,6 +26,11 @@ TWO_METHODS = {
     "header and in the body. Authenticate one way only: HTTP Basic (preferred) or client_id "
     "and client_secret in the body.",
 }
+MALFORMED_BASIC = {
+    "error": "invalid_request",
+    "error_description": "The Authorization header is not valid Basic credentials. Send "
+    "“Basic ” followed by the base64 of client_id:client_secret, each form-urlencoded.",
+}
 
 
 def _basic(text: str) -> str:
@@ -91,6 +96,75 @@ def test_basic_credentials_beside_body_credentials_are_refused_right_or_wrong(
         assert response.json() == TWO_METHODS
         assert response["Cache-Control"] == "no-store"
     assert _state(app) == before  # nothing issued, revoked or counted
+
+
+@pytest.mark.parametrize("path", ["/oauth/token/", "/oauth/revoke/", "/oauth/introspect/"])
+def test_basic_credentials_only_the_lenient_decoder_reads_are_refused(
+    client, app, attacker_request, path
+):
+    # "!" is outside the base64 alphabet: DOT's decoder skips it and reads the victim's
+    # client_id, so a guess sent this way must not escape the victim's failure count.
+    encoded = base64.b64encode(f"{app.client_id}:{CLIENT_SECRET}".encode()).decode()
+    body = {
+        key: value
+        for key, value in attacker_request(path).items()
+        if key not in ("client_id", "client_secret")
+    }
+    before = _state(app)
+
+    response = client.post(
+        path, body, HTTP_AUTHORIZATION=f"Basic {encoded[:4]}!{encoded[4:]}", REMOTE_ADDR=ATTACKER
+    )
+
+    assert response.status_code == 400
+    assert response.json() == MALFORMED_BASIC
+    assert response["Cache-Control"] == "no-store"
+    assert _state(app) == before
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        _basic("no-colon-at-all"),  # DOT finds no secret and falls back to the body
+        "Basic " + base64.b64encode(b"\xff:secret").decode(),  # not UTF-8
+        "Basic " + base64.b64encode(b"id:secret").decode() + "\u00e9",  # not ASCII
+        "Basic " + base64.b64encode(b"id:secre").decode().rstrip("="),  # no padding
+    ],
+    ids=["no-colon", "not-utf8", "not-ascii", "no-padding"],
+)
+def test_basic_credentials_that_are_not_an_id_and_a_secret_are_refused(client, app, header):
+    response = client.post(
+        "/oauth/token/",
+        {"grant_type": "refresh_token", "refresh_token": "nope"},
+        HTTP_AUTHORIZATION=header,
+    )
+
+    assert response.status_code == 400
+    assert response.json() == MALFORMED_BASIC
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        _basic("victim%00:secret"),
+        _basic("victim:sec%00ret"),
+        # Only the lenient decoder reads this one; on PostgreSQL its NUL would reach a query.
+        "Basic "
+        + base64.b64encode(b"victim%00:secret").decode()[:4]
+        + "!"
+        + base64.b64encode(b"victim%00:secret").decode()[4:],
+    ],
+)
+def test_a_nul_in_basic_credentials_is_refused_before_the_database(client, app, header):
+    response = client.post(
+        "/oauth/token/",
+        {"grant_type": "refresh_token", "refresh_token": "nope"},
+        HTTP_AUTHORIZATION=header,
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"
+    assert not ClientAuthFailure.objects.exists()
 
 
 def test_strict_basic_credentials_still_authenticate(client, app):
