@@ -13,8 +13,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from apps_registry.models import AccessRequest, ReviewEvent
+from apps_registry.models import AccessRequest, Membership, ReviewEvent
 from apps_registry.services import access_requests as workflow
+from apps_registry.services import partners as partner_services
 from tests import factories
 from tests.apps_registry.review_helpers import (
     make_member,
@@ -215,6 +216,72 @@ def test_detail_disables_assign_for_a_member_of_the_partner_and_says_why(client,
         f"available to you: {MEMBER_REFUSAL}</p>"
     ) in page
     assert assign_url(access_request) not in page
+
+
+WERE_A_MEMBER_REFUSAL = (
+    "You were a member of the partner that applied, so another reviewer must handle it."
+)
+ACTED_FOR_THE_PARTNER_REFUSAL = (
+    "You acted on this application for the partner, so another reviewer must handle it."
+)
+
+
+def _leave_partner(user, partner) -> None:
+    membership = Membership.objects.get(partner=partner, user=user)
+    partner_services.membership_remove(membership_id=membership.pk, acting_user=user)
+
+
+def _was_a_member(reviewer, access_request) -> None:
+    factories.MembershipFactory(partner=access_request.app.partner, user=reviewer)
+    _leave_partner(reviewer, access_request.app.partner)
+
+
+def _resubmitted_it_for_the_partner_then_left(reviewer, access_request) -> None:
+    partner = access_request.app.partner
+    factories.MembershipFactory(partner=partner, user=reviewer)
+    AccessRequest.objects.filter(pk=access_request.pk).update(status=Status.CHANGES_REQUESTED)
+    workflow.access_request_resubmit(
+        request_id=access_request.pk,
+        answers={"data_protection": "Deleted after 30 days."},
+        acting_user=reviewer,
+    )
+    _leave_partner(reviewer, partner)
+
+
+@pytest.mark.parametrize(
+    ("arrange", "reason"),
+    [
+        (_was_a_member, WERE_A_MEMBER_REFUSAL),
+        (_resubmitted_it_for_the_partner_then_left, ACTED_FOR_THE_PARTNER_REFUSAL),
+    ],
+)
+def test_detail_disables_the_decisions_for_a_former_insider_and_says_why(
+    client, reviewer, arrange, reason
+):
+    """They have left the partner, yet may not review its application; the page says why."""
+    access_request = make_request(status=Status.IN_REVIEW, assigned_to=reviewer)
+    arrange(reviewer, access_request)
+    # Assigned to them by mistake, so the page offers the decisions.
+    AccessRequest.objects.filter(pk=access_request.pk).update(
+        status=Status.IN_REVIEW, assigned_to=reviewer
+    )
+
+    page = client.get(change_url(access_request)).content.decode()
+
+    for slug, label in [
+        ("approve", "Approve"),
+        ("request-changes", "Request changes"),
+        ("reject", "Reject"),
+    ]:
+        assert (
+            f'<button type="button" class="button" disabled aria-describedby="refusal-{slug}">'
+            f"{label}</button>"
+        ) in page
+        assert (
+            f'<p class="help review-refusal" id="refusal-{slug}"><strong>{label}</strong> is not '
+            f"available to you: {reason}</p>"
+        ) in page
+        assert decide_url(access_request, slug) not in page
 
 
 def test_detail_offers_enabled_controls_when_nothing_stands_in_the_way(client, reviewer):
