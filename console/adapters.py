@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.internal import ratelimit
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.http import HttpRequest
 from django.urls import reverse
 
@@ -13,14 +15,17 @@ from apps_registry.selectors.authorizations import shops_for_seller
 from apps_registry.selectors.partners import membership_for_user
 from apps_registry.services.access_requests import REVIEW_PERMISSION
 
+logger = logging.getLogger(__name__)
+
 # ACCOUNT_RATE_LIMITS action: failed logins of one account from every address together.
 LOGIN_FAILED_ACCOUNT = "login_failed_account"
 
 
 def client_address(request: HttpRequest) -> str:
     """The caller's address exactly as allauth's rate limits see it: the adapter's client IP
-    (X-Forwarded-For read through ALLAUTH_TRUSTED_PROXY_COUNT proxies, never further), an IPv6
-    address narrowed to its ALLAUTH_RATE_LIMIT_IPV6_PREFIX network."""
+    (X-Forwarded-For read through ALLAUTH_TRUSTED_PROXY_COUNT proxies, never further, or the
+    nearest hop when it is shorter), an IPv6 address narrowed to its
+    ALLAUTH_RATE_LIMIT_IPV6_PREFIX network."""
     return ratelimit.get_ip(request)
 
 
@@ -48,6 +53,26 @@ class AccountAdapter(DefaultAccountAdapter):
         if shops_for_seller(seller=user).exists():
             return reverse("seller-home")
         return reverse("partner:dashboard")
+
+    def get_client_ip(self, request: HttpRequest) -> str:
+        """allauth's client IP, or the nearest hop's address when X-Forwarded-For has fewer
+        entries than ALLAUTH_TRUSTED_PROXY_COUNT (allauth raises ImproperlyConfigured: a 500 on
+        every page that rate-limits). Such a request skipped some of our proxies (a caller reaching
+        an inner proxy directly, a health check), so no entry in its header is known to come from
+        a trusted proxy; REMOTE_ADDR is the one address the caller cannot write. Callers arriving
+        that way share the hop's limits: they can slow each other down, never escape them."""
+        try:
+            return super().get_client_ip(request)
+        except ImproperlyConfigured:
+            address = request.META.get("REMOTE_ADDR")
+            if not address:
+                raise PermissionDenied("Unable to determine client IP address") from None
+            logger.warning(
+                "X-Forwarded-For has fewer entries than ALLAUTH_TRUSTED_PROXY_COUNT; "
+                "using the nearest hop's address %s",
+                address,
+            )
+            return address
 
     def get_signup_redirect_url(self, request: HttpRequest) -> str:
         """Sellers and reviewers are provisioned; whoever signs up is a partner to onboard."""

@@ -69,3 +69,27 @@ def test_successful_logins_do_not_count_towards_the_ceiling(account, settings):
         session = Client()
         assert log_in(session, address=address).status_code == 302
         assert session.session["_auth_user_id"] == str(account.pk)
+
+
+def test_a_login_that_skipped_a_trusted_proxy_is_limited_by_the_nearest_hop(account, settings):
+    # Fewer X-Forwarded-For entries than trusted proxies made allauth raise (a 500); the one
+    # address nobody can write is the nearest hop's, so failures count against it.
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 2
+    for forged in ("192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4", "192.0.2.5"):
+        response = Client().post(
+            "/accounts/login/",
+            {"login": EMAIL, "password": "wrong"},
+            REMOTE_ADDR="10.0.0.1",
+            HTTP_X_FORWARDED_FOR=forged,
+        )
+        assert response.status_code == 200
+        assert LOCKED not in response.text
+
+    refused = Client().post(
+        "/accounts/login/",
+        {"login": EMAIL, "password": factories.PASSWORD},
+        REMOTE_ADDR="10.0.0.1",
+        HTTP_X_FORWARDED_FOR=OWNER,
+    )
+
+    assert LOCKED in refused.text

@@ -144,6 +144,23 @@ def test_behind_a_proxy_the_address_is_the_one_allauth_sees(client, app, setting
     assert list(ClientAuthFailure.objects.values_list("address", "count")) == [(ATTACKER, 3)]
 
 
+def test_a_request_that_skipped_a_trusted_proxy_is_throttled_by_the_nearest_hop(
+    client, app, settings
+):
+    # Two proxies are trusted but the X-Forwarded-For has one entry (the caller reached the inner
+    # proxy directly): allauth raises ImproperlyConfigured, which was a 500 here.
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 2
+    inner_proxy = "10.0.0.1"
+    for _ in range(3):
+        response = guess(client, app, address=inner_proxy, HTTP_X_FORWARDED_FOR=ATTACKER)
+        assert response.status_code == 401
+
+    blocked = guess(client, app, address=inner_proxy, HTTP_X_FORWARDED_FOR=APP_SERVER)
+
+    assert blocked.status_code == 429
+    assert list(ClientAuthFailure.objects.values_list("address", "count")) == [(inner_proxy, 3)]
+
+
 def test_failures_against_a_real_app_are_counted_per_address_without_the_secret(client, app):
     for _ in range(3):
         guess(client, app)
