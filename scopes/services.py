@@ -605,6 +605,11 @@ def scope_edit(
     at once.
     Refuses to change the key of a scope in use; bumps the catalog version on commit."""
     _require_catalog_manager(actor)
+    # setattr would take any attribute name (the primary key, a related row, a typo); only the
+    # catalog's own fields are edited here.
+    not_editable = sorted(set(changes) - set(SCOPE_EDITABLE_FIELDS))
+    if not_editable:
+        raise CatalogError(f"Not an editable field of a scope: {', '.join(not_editable)}.")
     scope = Scope.objects.select_for_update().get(pk=scope_id)
     if "key" in changes:
         scope_key_change_check(scope=scope, new_key=changes["key"])

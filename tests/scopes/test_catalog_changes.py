@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from scopes.errors import CatalogPermissionError, CatalogStateError
+from scopes.errors import CatalogError, CatalogPermissionError, CatalogStateError
 from scopes.models import CatalogEvent, Scope, ScopeChange
 from scopes.services import (
     CatalogFileError,
@@ -212,6 +212,27 @@ def test_a_decided_change_cannot_be_decided_again(dual_scope, first_manager, sec
         scope_change_confirm(change_id=change.pk, actor=second_manager)
 
     assert scope_state(dual_scope) == before
+
+
+@pytest.mark.parametrize(
+    ("changes", "refused"),
+    [
+        ({"id": 999}, "id"),
+        ({"pk": 999, "name": "Renamed"}, "pk"),
+        ({"endpoints": [], "description": "New."}, "endpoints"),
+        ({"kind": "public", "is_custom": False}, "is_custom"),
+    ],
+    ids=["id", "pk", "relation", "property"],
+)
+def test_edit_refuses_anything_but_the_editable_fields(dual_scope, first_manager, changes, refused):
+    before = scope_state(dual_scope)
+    description = dual_scope.description
+
+    with pytest.raises(CatalogError, match=f"Not an editable field of a scope: {refused}\\."):
+        scope_edit(scope_id=dual_scope.pk, changes=changes, actor=first_manager)
+
+    assert scope_state(dual_scope) == before
+    assert dual_scope.description == description
 
 
 def test_a_second_proposal_for_the_same_field_is_refused(dual_scope, first_manager, second_manager):
