@@ -465,7 +465,8 @@ def _too_many_failures(window: int) -> JsonResponse:
 
 
 def _oauth_error(status: int, error: str, description: str) -> JsonResponse:
-    """An RFC 6749 §5.2 error body; token-endpoint answers are never stored (§5.1)."""
+    """An RFC 6749 §5.2 error body, never stored: token-endpoint answers are not (§5.1), nor
+    are those of the revocation and introspection endpoints, which take the same credentials."""
     response = JsonResponse({"error": error, "error_description": description}, status=status)
     response["Cache-Control"] = "no-store"
     return response
@@ -494,29 +495,20 @@ class _ResourceServerIntrospection(IntrospectTokenView):
     def dispatch(self, request, *args, **kwargs):
         if request.method == "POST" and request.GET:
             # As DOT's token and revocation endpoints do: credentials must not travel in URLs.
-            return JsonResponse(
-                {
-                    "error": "invalid_request",
-                    "error_description": "URL query parameters are not allowed; send the "
-                    "client credentials and the token in the POST body.",
-                },
-                status=400,
+            return _oauth_error(
+                400,
+                "invalid_request",
+                "URL query parameters are not allowed; send the client credentials and the "
+                "token in the POST body.",
             )
         client = self._authenticated_client(request)
         if client is None:
-            response = JsonResponse(
-                {"error": "invalid_client", "error_description": "Client authentication failed."},
-                status=401,
-            )
+            response = _oauth_error(401, "invalid_client", "Client authentication failed.")
             response["WWW-Authenticate"] = 'Basic realm="introspection"'
             return response
         if not client.can_introspect:
-            return JsonResponse(
-                {
-                    "error": "unauthorized_client",
-                    "error_description": "Only resource servers may introspect tokens.",
-                },
-                status=403,
+            return _oauth_error(
+                403, "unauthorized_client", "Only resource servers may introspect tokens."
             )
         response = View.dispatch(self, request, *args, **kwargs)
         response["Cache-Control"] = "no-store"

@@ -62,8 +62,12 @@ def test_introspection_refuses_client_credentials_in_the_query_string(client, ap
     )
 
     assert response.status_code == 400
-    assert response.json()["error"] == "invalid_request"
-    assert "active" not in response.json()
+    assert response.json() == {
+        "error": "invalid_request",
+        "error_description": "URL query parameters are not allowed; send the client credentials "
+        "and the token in the POST body.",
+    }
+    assert response["Cache-Control"] == "no-store"
 
 
 @pytest.mark.django_db

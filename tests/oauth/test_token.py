@@ -363,10 +363,22 @@ def test_introspection_is_refused_to_partner_apps_and_anonymous_callers(client, 
         HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}",
     )
 
-    assert (as_partner.status_code, as_partner.json()["error"]) == (403, "unauthorized_client")
-    assert (anonymous.status_code, anonymous.json()["error"]) == (401, "invalid_client")
-    assert with_bearer.status_code == 401
-    assert "active" not in as_partner.json()
+    assert as_partner.status_code == 403
+    assert as_partner.json() == {
+        "error": "unauthorized_client",
+        "error_description": "Only resource servers may introspect tokens.",
+    }
+    for refused in (anonymous, with_bearer):
+        assert refused.status_code == 401
+        assert refused.json() == {
+            "error": "invalid_client",
+            "error_description": "Client authentication failed.",
+        }
+        assert refused["WWW-Authenticate"] == 'Basic realm="introspection"'
+    # Like its answers about tokens, the endpoint's refusals are never stored.
+    assert all(
+        response["Cache-Control"] == "no-store" for response in (as_partner, anonymous, with_bearer)
+    )
 
 
 def test_resource_server_can_introspect(client, app, seller, shop):
