@@ -191,19 +191,24 @@ def access_request_withdraw(*, request_id: int, acting_user: AbstractBaseUser) -
 # Side-effect free: the services raise what these return, and the admin shows it beside a disabled
 # control, so the rules live here once.
 
+# The review actions each status allows, in the order the admin shows them.
+REVIEW_ACTIONS_BY_STATUS = {
+    Status.SUBMITTED: (Action.ASSIGN,),
+    Status.IN_REVIEW: (Action.ASSIGN, Action.APPROVE, Action.REQUEST_CHANGES, Action.REJECT),
+    Status.APPROVED: (Action.REVOKE,),
+}
+
 
 def assign_refusal(
     *, reviewer: AbstractBaseUser, access_request: AccessRequest
 ) -> DomainError | None:
     """Why assigning `access_request` to `reviewer` would be refused now, or None."""
-    refusal = _reviewer_refusal(reviewer, access_request) or _status_refusal(
-        access_request, Status.SUBMITTED, Status.IN_REVIEW, action="assign"
+    return _action_refusal(
+        Action.ASSIGN,
+        reviewer=reviewer,
+        access_request=access_request,
+        reviewer_refusal=_reviewer_refusal(reviewer, access_request),
     )
-    if refusal is not None:
-        return refusal
-    if access_request.status == Status.IN_REVIEW and access_request.assigned_to_id == reviewer.pk:
-        return InvalidTransitionError("This application is already assigned to you.")
-    return None
 
 
 def decision_refusal(
@@ -212,17 +217,62 @@ def decision_refusal(
     """Why `reviewer`'s decision (`action`: approve, reject, request changes or revoke) on
     `access_request` would be refused now, or None. The expiry and other inputs of the decision
     are checked by the service itself."""
-    verb = DECISION_VERBS[action]
-    if action == Action.REVOKE:
-        return _reviewer_refusal(reviewer, access_request) or _status_refusal(
-            access_request, Status.APPROVED, action=verb
-        )
-    refusal = _reviewer_refusal(reviewer, access_request) or _status_refusal(
-        access_request, Status.IN_REVIEW, action=verb
+    if action not in DECISION_VERBS:
+        raise ValueError(f"{action!r} is not a reviewer's decision.")
+    return _action_refusal(
+        action,
+        reviewer=reviewer,
+        access_request=access_request,
+        reviewer_refusal=_reviewer_refusal(reviewer, access_request),
     )
+
+
+def review_options(
+    *, reviewer: AbstractBaseUser, access_request: AccessRequest
+) -> dict[str, DomainError | None]:
+    """The review actions `access_request`'s status allows, in order, each mapped to why
+    `reviewer` would be refused it now (what assign_refusal or decision_refusal returns), or None.
+    Whether they are a reviewer free of conflicts of interest is checked once for all of them."""
+    actions = REVIEW_ACTIONS_BY_STATUS.get(access_request.status, ())
+    if not actions:
+        return {}
+    reviewer_refusal = _reviewer_refusal(reviewer, access_request)
+    return {
+        action: _action_refusal(
+            action,
+            reviewer=reviewer,
+            access_request=access_request,
+            reviewer_refusal=reviewer_refusal,
+        )
+        for action in actions
+    }
+
+
+_ACTION_VERBS = {Action.ASSIGN: "assign", **DECISION_VERBS}
+
+
+def _action_refusal(
+    action: str,
+    *,
+    reviewer: AbstractBaseUser,
+    access_request: AccessRequest,
+    reviewer_refusal: DomainError | None,
+) -> DomainError | None:
+    """The rule behind every reviewer action. `reviewer_refusal` (not a reviewer, or a conflict of
+    interest) comes first; then the status, the assignment and the first approval."""
+    verb = _ACTION_VERBS[action]
+    allowed = [status for status, actions in REVIEW_ACTIONS_BY_STATUS.items() if action in actions]
+    refusal = reviewer_refusal or _status_refusal(access_request, *allowed, action=verb)
     if refusal is not None:
         return refusal
-    if access_request.assigned_to_id != reviewer.pk:
+    assigned_to_reviewer = access_request.assigned_to_id == reviewer.pk
+    if action == Action.ASSIGN:
+        if access_request.status == Status.IN_REVIEW and assigned_to_reviewer:
+            return InvalidTransitionError("This application is already assigned to you.")
+        return None
+    if action == Action.REVOKE:
+        return None
+    if not assigned_to_reviewer:
         return PermissionRefusedError(f"Assign the application to yourself before you {verb} it.")
     if (
         action == Action.APPROVE

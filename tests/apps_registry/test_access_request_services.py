@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import DatabaseError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from oauth2_provider.models import AccessToken, RefreshToken
 
@@ -692,6 +693,53 @@ def test_the_refusal_predicates_say_what_the_services_would_refuse_and_change_no
         workflow.access_request_approve(request_id=access_request.pk, reviewer=first)
     assert str(raised.value) == second_approval
     assert snapshot(access_request) == before
+
+
+def _predicate_refusal(reviewer, access_request, action):
+    if action == Action.ASSIGN:
+        return workflow.assign_refusal(reviewer=reviewer, access_request=access_request)
+    return workflow.decision_refusal(
+        reviewer=reviewer, access_request=access_request, action=action
+    )
+
+
+@pytest.mark.parametrize("status", ALL_STATUSES)
+def test_review_options_are_what_the_status_allows_with_the_predicates_refusals(status):
+    assignee, other, member = make_reviewer(), make_reviewer(), make_reviewer()
+    access_request = make_request(
+        status=status,
+        assigned_to=assignee,
+        first_approved_by=assignee if status == Status.IN_REVIEW else None,
+        scope=factories.CustomScopeFactory(requires_dual_approval=True),
+    )
+    factories.MembershipFactory(partner=access_request.app.partner, user=member)
+    plain_staff = factories.UserFactory(is_staff=True)
+    allowed = {
+        Status.SUBMITTED: [Action.ASSIGN],
+        Status.IN_REVIEW: [Action.ASSIGN, Action.APPROVE, Action.REQUEST_CHANGES, Action.REJECT],
+        Status.APPROVED: [Action.REVOKE],
+    }.get(status, [])
+
+    for user in (assignee, other, member, plain_staff):
+        options = workflow.review_options(reviewer=user, access_request=access_request)
+
+        assert list(options) == allowed
+        for action, refusal in options.items():
+            expected = _predicate_refusal(user, access_request, action)
+            assert (type(refusal), str(refusal)) == (type(expected), str(expected))
+
+
+def test_review_options_check_for_a_conflict_of_interest_once(
+    reviewer, in_review, django_assert_num_queries
+):
+    workflow.assign_refusal(reviewer=reviewer, access_request=in_review)  # caches the permissions
+    with CaptureQueriesContext(connection) as one_action:
+        workflow.assign_refusal(reviewer=reviewer, access_request=in_review)
+
+    with django_assert_num_queries(len(one_action.captured_queries)):
+        options = workflow.review_options(reviewer=reviewer, access_request=in_review)
+
+    assert len(options) == 4
 
 
 @pytest.mark.parametrize("action", ["assign", "approve", "reject", "request_changes", "revoke"])
