@@ -80,6 +80,20 @@ def validate_redirect_uri(uri: str) -> None:
             code="not_ascii",
         )
     host = parts.hostname.lower()
+    for label in host.split("."):
+        if not label.startswith("xn--"):
+            continue
+        try:
+            idna.decode(label)
+        except idna.IDNAError as error:
+            # An xn-- label that decodes to no valid international name is refused by browsers
+            # or shown as something else; the consent page could not say where a seller goes.
+            raise ValidationError(
+                f"“{uri}” has a host label “{label}” that is not a valid international domain "
+                f"name ({error}). Convert the host's Unicode name to its xn-- form again and "
+                "register that.",
+                code="invalid_idna",
+            ) from None
     is_loopback = host in LOOPBACK_HOSTS
     scheme = parts.scheme.lower()
     if scheme == "http" and not is_loopback:

@@ -26,7 +26,8 @@ class RedirectUriValidator(RegexValidator):
     """The redirect URI rules, with their specific messages, plus their shape as a pattern.
 
     The pattern (which the schema publishes) covers what a pattern can say; the rules also
-    refuse what it cannot (IP-literal hosts, reserved query parameters).
+    refuse what it cannot (IP-literal hosts, reserved query parameters, xn-- labels that
+    are not valid IDNA).
     """
 
     # Printable ASCII only (an international host is registered in its xn-- form): the host

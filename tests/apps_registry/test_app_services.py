@@ -60,6 +60,8 @@ def app_snapshot(app: PartnerApp) -> dict:
         "http://[::1]/callback",
         "http://localhost:3000/cb",
         "https://localhost/cb",
+        "https://xn--pple-43d.com/cb",
+        "https://shop.xn--bcher-kva.example/cb",
     ],
 )
 def test_acceptable_redirect_uris(uri):
@@ -113,6 +115,34 @@ def test_an_international_redirect_uri_is_refused_with_its_ascii_form_to_registe
     assert raised.value.messages == [
         f"“{uri}” has characters outside ASCII; register it as your app sends it, with the host "
         f"in its xn-- form and the path percent-encoded, e.g. “{example}”."
+    ]
+
+
+@pytest.mark.parametrize(
+    ("uri", "label", "reason"),
+    [
+        (
+            "https://xn--ls8h.example/cb",
+            "xn--ls8h",
+            "Codepoint U+1F4A9 at position 1 of '💩' not allowed",
+        ),
+        ("https://app.xn--x.com/cb", "xn--x", "Invalid A-label"),
+        (
+            "https://XN--Bcher-kva-.example/cb",
+            "xn--bcher-kva-",
+            "A-label must not end with a hyphen",
+        ),
+    ],
+)
+def test_an_xn_label_that_is_not_valid_idna_is_refused(uri, label, reason):
+    # Browsers refuse (or display as something else) a host whose xn-- label decodes to no valid
+    # international name, so such a redirect URI is a mistake at best.
+    with pytest.raises(ValidationError) as raised:
+        validate_redirect_uri(uri)
+    assert raised.value.code == "invalid_idna"
+    assert raised.value.messages == [
+        f"“{uri}” has a host label “{label}” that is not a valid international domain name "
+        f"({reason}). Convert the host's Unicode name to its xn-- form again and register that."
     ]
 
 
