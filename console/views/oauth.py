@@ -304,8 +304,10 @@ class ConsentView(AuthorizationView):
 
 
 def redirect_host_forms(redirect_uri: str) -> tuple[str, str | None]:
-    """The redirect URI's host (with its port) as a seller reads it, and its ASCII (punycode)
-    form when the host is an international domain name, which can imitate another domain."""
+    """The redirect URI's host (with its port) in ASCII, and its Unicode rendering when it is an
+    international domain name. The ASCII (punycode) form is what the browser will go to, so a
+    seller reads it first; the Unicode one is how it may be displayed, and can imitate another
+    domain."""
     parts = urlsplit(redirect_uri)
     host = unquote(parts.hostname or "")  # a client may percent-encode a Unicode host
     if host.isascii() and not any(label.startswith("xn--") for label in host.split(".")):
@@ -322,17 +324,17 @@ def redirect_host_forms(redirect_uri: str) -> tuple[str, str | None]:
             label if label.isascii() else "xn--" + label.encode("punycode").decode("ascii")
             for label in host.split(".")
         )
-    return unicode_host + port, ascii_host + port
+    return ascii_host + port, (unicode_host + port if unicode_host != ascii_host else None)
 
 
 def consent_context(*, seller, application: PartnerApp, scope_keys, redirect_uri: str) -> dict:
     shops = consent_shops(seller=seller, app=application)
     scope_groups = consent_scopes(seller=seller, app=application, scope_keys=scope_keys)
-    redirect_host, redirect_host_ascii = redirect_host_forms(redirect_uri)
+    redirect_host, redirect_host_unicode = redirect_host_forms(redirect_uri)
     return {
         "partner": application.partner,
         "redirect_host": redirect_host,
-        "redirect_host_ascii": redirect_host_ascii,
+        "redirect_host_unicode": redirect_host_unicode,
         "scope_groups": scope_groups,
         # "New" only means something when the seller granted this app something before.
         "has_prior_consent": any(entry.authorization for entry in shops),
