@@ -313,15 +313,11 @@ class AccessRequestAdmin(ReadOnlyAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def _review_context(self, request, access_request: AccessRequest) -> dict:
-        user = request.user
-        can_review = self.has_review_permission(request)
-        status = access_request.status
-        mine = access_request.assigned_to_id == user.pk
-        can_assign = can_review and (
-            status == Status.SUBMITTED or (status == Status.IN_REVIEW and not mine)
+        review_options = (
+            workflow.review_options(reviewer=request.user, access_request=access_request)
+            if self.has_review_permission(request)
+            else {}
         )
-        can_decide = can_review and status == Status.IN_REVIEW and mine
-        can_revoke = can_review and status == Status.APPROVED
         return {
             "access_request": access_request,
             "other_requests": AccessRequest.objects.filter(app_id=access_request.app_id)
@@ -334,19 +330,10 @@ class AccessRequestAdmin(ReadOnlyAdmin):
             "timeline": [
                 _timeline_entry(event) for event in access_request.events.select_related("actor")
             ],
-            "can_assign": can_assign,
-            "can_decide": can_decide,
-            "review_actions": _review_actions(
-                user,
-                access_request,
-                offered={
-                    "assign": can_assign,
-                    "approve": can_decide,
-                    "request-changes": can_decide,
-                    "reject": can_decide,
-                    "revoke": can_revoke,
-                },
-            ),
+            "review_actions": [
+                ReviewAction(*REVIEW_CONTROLS[action], refusal=refusal)
+                for action, refusal in review_options.items()
+            ],
             "needs_second_approval": access_request.requires_dual_approval
             and access_request.first_approved_by_id is not None,
         }
@@ -427,13 +414,23 @@ class AccessRequestAdmin(ReadOnlyAdmin):
                 status = 400
         else:
             form = spec.form(initial={"version": access_request.version})
+        # What the workflow would refuse now disables the button; a decision the status does not
+        # offer (an old link) is refused by the status.
+        options = workflow.review_options(reviewer=request.user, access_request=access_request)
+        refusal = (
+            options[spec.action]
+            if spec.action in options
+            else workflow.decision_refusal(
+                reviewer=request.user, access_request=access_request, action=spec.action
+            )
+        )
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": f"{spec.title}: {access_request.app.name} → {access_request.scope.key}",
             "decision": spec,
             "form": form,
-            "refusal": _decision_refusal(request.user, access_request, spec),
+            "refusal": refusal,
             "access_request": access_request,
             "change_url": self._change_url(access_request),
         }
@@ -481,15 +478,6 @@ class AccessRequestAdmin(ReadOnlyAdmin):
             self.message_user(request, f"{outcome}: {', '.join(pks)}.", messages.SUCCESS)
 
 
-def _decision_refusal(
-    reviewer, access_request: AccessRequest, spec: Decision
-) -> DomainError | None:
-    """Why the workflow would refuse this decision now (shown beside a disabled control)."""
-    return workflow.decision_refusal(
-        reviewer=reviewer, access_request=access_request, action=spec.action
-    )
-
-
 @dataclass(frozen=True)
 class ReviewAction:
     """A control on the detail page: "assign" or a DECISIONS slug, and why it is disabled."""
@@ -499,30 +487,14 @@ class ReviewAction:
     refusal: DomainError | None
 
 
-REVIEW_ACTION_LABELS = {
-    "assign": "Assign to me",
-    "approve": "Approve",
-    "request-changes": "Request changes",
-    "reject": "Reject",
-    "revoke": "Revoke approval",
+# The detail page's control for each review action the workflow may offer: slug and label.
+REVIEW_CONTROLS = {
+    ReviewEvent.Action.ASSIGN: ("assign", "Assign to me"),
+    ReviewEvent.Action.APPROVE: ("approve", "Approve"),
+    ReviewEvent.Action.REQUEST_CHANGES: ("request-changes", "Request changes"),
+    ReviewEvent.Action.REJECT: ("reject", "Reject"),
+    ReviewEvent.Action.REVOKE: ("revoke", "Revoke approval"),
 }
-
-
-def _review_actions(reviewer, access_request: AccessRequest, *, offered: dict[str, bool]):
-    """The controls the application's status calls for; one the workflow would refuse this
-    reviewer (a conflict of interest, their own first approval…) carries the workflow's reason,
-    and the page shows it disabled."""
-    return [
-        ReviewAction(
-            slug=slug,
-            label=label,
-            refusal=workflow.assign_refusal(reviewer=reviewer, access_request=access_request)
-            if slug == "assign"
-            else _decision_refusal(reviewer, access_request, DECISIONS[slug]),
-        )
-        for slug, label in REVIEW_ACTION_LABELS.items()
-        if offered[slug]
-    ]
 
 
 def _outcome(result: AccessRequest, *, done: str) -> str:

@@ -150,17 +150,48 @@ def test_detail_shows_answers_other_grants_and_the_timeline_with_diffs(client, r
     assert 'name="status"' not in page  # no editable workflow field
 
 
+def test_detail_checks_for_a_conflict_of_interest_once_however_many_actions_it_offers(
+    client, reviewer, in_review, django_assert_max_num_queries
+):
+    submitted = make_request()  # offers one action: Assign to me
+    client.get(change_url(submitted))
+    with CaptureQueriesContext(connection) as one_action:
+        assert client.get(change_url(submitted)).status_code == 200
+
+    # Four actions (assign and the three decisions); one more query: the assignee's name.
+    with django_assert_max_num_queries(len(one_action.captured_queries) + 1) as four_actions:
+        page = client.get(change_url(in_review)).content.decode()
+
+    assert decide_url(in_review, "approve") in page
+    membership_checks = [
+        query
+        for query in four_actions.captured_queries
+        if 'FROM "apps_registry_membership"' in query["sql"]
+    ]
+    assert len(membership_checks) == 1
+
+
 def test_detail_offers_decisions_only_to_the_assigned_reviewer(client, reviewer, in_review):
     page = client.get(change_url(in_review)).content.decode()
     assert decide_url(in_review, "approve") in page
     assert decide_url(in_review, "reject") in page
     assert decide_url(in_review, "request-changes") in page
 
+    assert assign_url(in_review) not in page  # "Assign to me" is disabled: it is theirs already
+    assert (
+        '<p class="help review-refusal" id="refusal-assign"><strong>Assign to me</strong> is not '
+        "available to you: This application is already assigned to you.</p>"
+    ) in page
+
     other = make_reviewer()
     sign_in_with_mfa(client, other)
     page = client.get(change_url(in_review)).content.decode()
     assert decide_url(in_review, "approve") not in page
-    assert "Assign to me" in page
+    assert (
+        '<p class="help review-refusal" id="refusal-approve"><strong>Approve</strong> is not '
+        "available to you: Assign the application to yourself before you approve it.</p>"
+    ) in page
+    assert assign_url(in_review) in page
 
 
 SECOND_APPROVAL_REFUSAL = (
@@ -269,6 +300,7 @@ def test_detail_disables_the_decisions_for_a_former_insider_and_says_why(
     page = client.get(change_url(access_request)).content.decode()
 
     for slug, label in [
+        ("assign", "Assign to me"),
         ("approve", "Approve"),
         ("request-changes", "Request changes"),
         ("reject", "Reject"),
@@ -281,6 +313,8 @@ def test_detail_disables_the_decisions_for_a_former_insider_and_says_why(
             f'<p class="help review-refusal" id="refusal-{slug}"><strong>{label}</strong> is not '
             f"available to you: {reason}</p>"
         ) in page
+    assert assign_url(access_request) not in page
+    for slug in ("approve", "request-changes", "reject"):
         assert decide_url(access_request, slug) not in page
 
 
@@ -313,6 +347,21 @@ def test_approve_page_for_the_first_approver_disables_the_button_and_changes_not
     assert refused.status_code == 403
     assert SECOND_APPROVAL_REFUSAL in refused.content.decode()
     assert snapshot(first_approved) == before
+
+
+def test_a_decision_page_the_status_does_not_offer_disables_the_button_and_says_why(
+    client, reviewer, in_review
+):
+    page = client.get(decide_url(in_review, "revoke")).content.decode()
+
+    assert (
+        '<p class="errornote" id="action-refusal">'
+        "You cannot revoke an application that is “In review”.</p>"
+    ) in page
+    assert (
+        '<input type="submit" class="default" value="Revoke" disabled '
+        'aria-describedby="action-refusal">'
+    ) in page
 
 
 # --- Acting through the decision pages ----------------------------------------------------------
