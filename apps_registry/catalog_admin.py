@@ -1,8 +1,10 @@
 """The Scope admin, registered here rather than in scopes: a catalog manager's edit that makes a
 Public scope Custom grants apps already using it a grace approval (services/catalog.py), and only
 apps_registry may reach both. Reviewers see the page read-only; catalog managers edit it.
-Scopes are never deleted here: apps and seller consents point at them, and an inactive scope
-already disappears from the catalog."""
+Scopes are neither added nor deleted here: the catalog file creates them (a scope added here
+would be deactivated by the next load, as it is missing from the file), and apps and seller
+consents point at them, while an inactive scope already disappears from the catalog. The key
+is the scope's identity in the file, so it is read-only too."""
 
 from __future__ import annotations
 
@@ -19,8 +21,7 @@ from scopes.admin import (
 )
 from scopes.errors import CatalogError
 from scopes.models import Scope
-from scopes.selectors import scope_is_in_use
-from scopes.services import catalog_changed, is_catalog_manager, scope_create
+from scopes.services import is_catalog_manager
 
 
 @admin.register(Scope)
@@ -40,6 +41,7 @@ class ScopeAdmin(admin.ModelAdmin):
     list_filter = ["group", "kind", "token_type", "is_active", "requires_dual_approval"]
     search_fields = ["key", "name", "group"]
     ordering = ["position", "key"]
+    readonly_fields = ["key"]
     fieldsets = [
         (None, {"fields": ["key", "name", "group", "position", "is_active"]}),
         (
@@ -61,14 +63,8 @@ class ScopeAdmin(admin.ModelAdmin):
     def endpoint_count(self, scope: Scope) -> int:
         return scope.endpoint_total
 
-    def get_readonly_fields(self, request, obj=None):
-        readonly = list(super().get_readonly_fields(request, obj))
-        if obj is not None and scope_is_in_use(scope=obj):
-            readonly.append("key")
-        return readonly
-
     def has_add_permission(self, request):
-        return is_catalog_manager(request.user)
+        return False
 
     def has_change_permission(self, request, obj=None):
         return is_catalog_manager(request.user)
@@ -86,9 +82,6 @@ class ScopeAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(request.get_full_path())
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            scope_create(scope=obj, actor=request.user)
-            return
         changes = {name: form.cleaned_data[name] for name in form.changed_data}
         result = catalog_scope_edit(scope_id=obj.pk, changes=changes, actor=request.user)
         for proposal in result.proposed:
@@ -105,7 +98,3 @@ class ScopeAdmin(admin.ModelAdmin):
                 "told by e-mail.",
                 messages.INFO,
             )
-
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        catalog_changed()

@@ -3,8 +3,9 @@ a second catalog manager, and the pieces of the scope page.
 
 The Scope admin itself is registered by apps_registry (`apps_registry/catalog_admin.py`): making a
 Public scope Custom grants apps already using it a grace approval, which scopes cannot do. Every
-save goes through a service, so the key guard, the second manager and the matcher's version bump
-cannot be walked around.
+save goes through a service, so the second manager, the history and the matcher's version bump
+cannot be walked around. Which scopes and endpoints exist, and which endpoints each scope
+unlocks, is the catalog file's (`load_scope_catalog`): those pages are read-only for everyone.
 """
 
 from __future__ import annotations
@@ -15,21 +16,13 @@ from django.contrib import admin, messages
 from append_only.admin import ReadOnlyAdmin, ReadOnlyInline
 from scopes.errors import CatalogError
 from scopes.models import CatalogEvent, Endpoint, Scope, ScopeChange
-from scopes.services import (
-    ScopeKeyInUseError,
-    catalog_changed,
-    is_catalog_manager,
-    scope_change_cancel,
-    scope_change_confirm,
-    scope_key_change_check,
-)
+from scopes.services import is_catalog_manager, scope_change_cancel, scope_change_confirm
 
 
 class ScopeAdminForm(forms.ModelForm):
     class Meta:
         model = Scope
         fields = [
-            "key",
             "name",
             "group",
             "position",
@@ -41,19 +34,11 @@ class ScopeAdminForm(forms.ModelForm):
             "consent_text",
         ]
 
-    def clean_key(self):
-        key = self.cleaned_data["key"]
-        try:
-            scope_key_change_check(scope=self.instance, new_key=key)
-        except ScopeKeyInUseError as error:
-            raise forms.ValidationError(str(error)) from error
-        return key
 
-
-class EndpointLinkInline(admin.TabularInline):
+class EndpointLinkInline(ReadOnlyInline):
     model = Endpoint.scopes.through
-    extra = 0
-    autocomplete_fields = ["endpoint"]
+    fields = ["endpoint"]
+    show_change_link = False
     verbose_name = "endpoint"
     verbose_name_plural = "endpoints this scope unlocks"
 
@@ -181,11 +166,13 @@ class CatalogEventAdmin(ValueColumns, ReadOnlyAdmin):
 
 
 @admin.register(Endpoint)
-class EndpointAdmin(admin.ModelAdmin):
+class EndpointAdmin(ReadOnlyAdmin):
+    """Endpoints and their scopes come from the catalog file alone, which records each link it
+    changes in the scope's history."""
+
     list_display = ["method", "path", "title", "module", "needs_shop", "scope_keys"]
     list_filter = ["method", "module", "needs_shop"]
     search_fields = ["path", "title"]
-    autocomplete_fields = ["scopes"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("scopes")
@@ -193,15 +180,3 @@ class EndpointAdmin(admin.ModelAdmin):
     @admin.display(description="scopes")
     def scope_keys(self, endpoint: Endpoint) -> str:
         return ", ".join(scope.key for scope in endpoint.scopes.all()) or "— (no scope: denied)"
-
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        catalog_changed()
-
-    def delete_model(self, request, obj):
-        super().delete_model(request, obj)
-        catalog_changed()
-
-    def delete_queryset(self, request, queryset):
-        super().delete_queryset(request, queryset)
-        catalog_changed()

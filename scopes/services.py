@@ -23,7 +23,9 @@ SCOPE_FIELDS = ("name", "group", "kind", "token_type", "description", "consent_t
 SCOPE_OPTIONAL_FIELDS = ("requires_dual_approval", "position")
 ENDPOINT_FIELDS = ("method", "path", "title", "scopes")
 ENDPOINT_OPTIONAL_FIELDS = ("module", "needs_shop")
-SCOPE_EDITABLE_FIELDS = ("key", "is_active", *SCOPE_FIELDS, *SCOPE_OPTIONAL_FIELDS)
+# The key is the scope's identity in the catalog file, which alone creates scopes: a key renamed
+# elsewhere would come back as a new scope on the next load.
+SCOPE_EDITABLE_FIELDS = ("is_active", *SCOPE_FIELDS, *SCOPE_OPTIONAL_FIELDS)
 # What the consent page shows sellers of each scope: its group heading, name and consent text.
 SELLER_FACING_FIELDS = ("group", "name", "consent_text")
 CATALOG_MANAGE_PERMISSION = "scopes.manage_catalog"
@@ -43,10 +45,6 @@ class CatalogFileError(CatalogError):
         if more:
             lines.append(f"  … and {more} more")
         super().__init__("\n".join(lines))
-
-
-class ScopeKeyInUseError(CatalogError):
-    """The key of a scope that apps, requests or consents reference cannot change."""
 
 
 @dataclass(frozen=True)
@@ -296,7 +294,8 @@ def catalog_load(*, data: Any) -> CatalogLoadReport:
     """Make the catalog match `data`: create and update scopes and endpoints, deactivate missing
     scopes (never delete them: apps and consents reference them), remove missing endpoints.
     A weakening difference in an existing scope's fields is not applied but proposed, for a
-    catalog manager to confirm (see _propose_from_file).
+    catalog manager to confirm (see _propose_from_file). Every field and endpoint link it
+    changes is a CatalogEvent without an actor.
     Validates everything before writing; bumps the matcher's catalog version on commit."""
     scope_entries, endpoint_entries = catalog_validate(data=data)
     report = CatalogLoadReport()
@@ -514,18 +513,34 @@ def _load_endpoints(
             if (endpoint_id, scope_id) in stale
         ]
         link_model.objects.filter(pk__in=stale_pks).delete()
+    added = wanted_links - current_links
     link_model.objects.bulk_create(
-        [link_model(endpoint_id=e, scope_id=s) for e, s in sorted(wanted_links - current_links)]
+        [link_model(endpoint_id=e, scope_id=s) for e, s in sorted(added)]
     )
+    labels = {e.pk: str(e) for e in existing.values()}
+    labels |= {pk: f"{method} {path}" for (method, path), pk in endpoint_ids.items()}
+    _record_link_changes(removed_links=stale, added_links=added, labels=labels)
 
 
-def scope_key_change_check(*, scope: Scope, new_key: str) -> None:
-    """Raise ScopeKeyInUseError if `scope` may not be renamed to `new_key`."""
-    if scope.pk and new_key != scope.key and scope_is_in_use(scope=scope):
-        raise ScopeKeyInUseError(
-            f"The key of {scope.key} cannot change: apps, access requests or seller consents "
-            "refer to it. Create a new scope and deactivate this one instead."
+def _record_link_changes(
+    *, removed_links: set[tuple[int, int]], added_links: set[tuple[int, int]], labels: dict
+) -> None:
+    """Which endpoints a scope unlocks is part of what sellers grant, so each link the file adds
+    or removes is in the scope's history: field "endpoints", "METHOD path" before or after."""
+    now = timezone.now()
+    changes = [(scope_id, labels[e], None) for e, scope_id in removed_links]
+    changes += [(scope_id, None, labels[e]) for e, scope_id in added_links]
+    CatalogEvent.objects.bulk_create(
+        CatalogEvent(
+            scope_id=scope_id,
+            action=CatalogEvent.Action.LOADED,
+            field="endpoints",
+            old_value=old,
+            new_value=new,
+            created_at=now,
         )
+        for scope_id, old, new in sorted(changes, key=lambda c: (c[0], c[1] or c[2]))
+    )
 
 
 @dataclass(frozen=True)
@@ -574,36 +589,12 @@ def _validate(scope: Scope) -> None:
 
 
 @transaction.atomic
-def scope_create(*, scope: Scope, actor: AbstractBaseUser) -> Scope:
-    """A catalog manager adds `scope` (unsaved); every field is recorded as applied."""
-    _require_catalog_manager(actor)
-    _validate(scope)
-    scope.save()
-    values = {name: getattr(scope, name) for name in SCOPE_EDITABLE_FIELDS}
-    now = timezone.now()
-    CatalogEvent.objects.bulk_create(
-        CatalogEvent(
-            scope=scope,
-            actor=actor,
-            action=CatalogEvent.Action.APPLIED,
-            field=name,
-            new_value=value,
-            created_at=now,
-        )
-        for name, value in values.items()
-    )
-    transaction.on_commit(catalog_version_bump)
-    return scope
-
-
-@transaction.atomic
 def scope_edit(
     *, scope_id: int, changes: dict[str, Any], actor: AbstractBaseUser
 ) -> ScopeEditResult:
     """A catalog manager's edit. Weakening changes (Custom → Public, dual approval off, new wording
     on the consent page) become pending ScopeChanges a second manager must confirm; the rest apply
-    at once.
-    Refuses to change the key of a scope in use; bumps the catalog version on commit."""
+    at once. Bumps the catalog version on commit."""
     _require_catalog_manager(actor)
     # setattr would take any attribute name (the primary key, a related row, a typo); only the
     # catalog's own fields are edited here.
@@ -611,8 +602,6 @@ def scope_edit(
     if not_editable:
         raise CatalogError(f"Not an editable field of a scope: {', '.join(not_editable)}.")
     scope = Scope.objects.select_for_update().get(pk=scope_id)
-    if "key" in changes:
-        scope_key_change_check(scope=scope, new_key=changes["key"])
     changed = _changed_fields(scope, changes)
     weakening = [name for name in changed if _is_weakening(scope, name, changes[name])]
     already_pending = sorted(
@@ -740,8 +729,3 @@ def _change_event(change: ScopeChange, action: str, *, actor, now) -> CatalogEve
         new_value=change.new_value,
         created_at=now,
     )
-
-
-def catalog_changed() -> None:
-    """Tell every process's matcher that endpoints or their scopes changed (after commit)."""
-    transaction.on_commit(catalog_version_bump)

@@ -7,7 +7,7 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 
 from scopes.errors import CatalogError, CatalogPermissionError, CatalogStateError
-from scopes.models import CatalogEvent, Scope, ScopeChange
+from scopes.models import CatalogEvent, Endpoint, Scope, ScopeChange
 from scopes.services import (
     CatalogFileError,
     catalog_load,
@@ -221,8 +221,10 @@ def test_a_decided_change_cannot_be_decided_again(dual_scope, first_manager, sec
         ({"pk": 999, "name": "Renamed"}, "pk"),
         ({"endpoints": [], "description": "New."}, "endpoints"),
         ({"kind": "public", "is_custom": False}, "is_custom"),
+        # The catalog file identifies scopes by key; a key renamed here would come back.
+        ({"key": "seller.gadgets.read"}, "key"),
     ],
-    ids=["id", "pk", "relation", "property"],
+    ids=["id", "pk", "relation", "property", "key"],
 )
 def test_edit_refuses_anything_but_the_editable_fields(dual_scope, first_manager, changes, refused):
     before = scope_state(dual_scope)
@@ -441,8 +443,44 @@ def test_first_load_records_every_field_of_every_new_scope(catalog):
         "requires_dual_approval",
         "position",
         "is_active",
+        "endpoints",
     }
     assert not CatalogEvent.objects.exclude(action=Action.LOADED).exists()
+    assert CatalogEvent.objects.filter(field="endpoints").count() == (
+        Endpoint.scopes.through.objects.count()
+    )
+
+
+def test_the_file_records_each_endpoint_link_it_changes_in_the_scopes_history(catalog):
+    data = real_catalog_data()
+    relinked = next(
+        e for e in data["endpoints"] if e["path"] == "/product/202309/products/{product_id}"
+    )
+    assert (relinked["method"], relinked["scopes"]) == ("GET", ["seller.product.basic"])
+    relinked["scopes"] = ["seller.product.write", "seller.shop.info"]
+    removed = data["endpoints"].pop(0)
+    assert removed["scopes"] == ["creator.affiliate_collaboration.read"]
+    last_event = CatalogEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
+
+    catalog_load(data=data)
+
+    new_events = CatalogEvent.objects.filter(pk__gt=last_event)
+    product = "GET /product/202309/products/{product_id}"
+    assert sorted(
+        new_events.values_list("scope__key", "action", "field", "old_value", "new_value", "actor")
+    ) == [
+        (
+            "creator.affiliate_collaboration.read",
+            Action.LOADED,
+            "endpoints",
+            f"{removed['method']} {removed['path']}",
+            None,
+            None,
+        ),
+        ("seller.product.basic", Action.LOADED, "endpoints", product, None, None),
+        ("seller.product.write", Action.LOADED, "endpoints", None, product, None),
+        ("seller.shop.info", Action.LOADED, "endpoints", None, product, None),
+    ]
 
 
 def test_catalog_file_may_not_make_a_scope_in_use_custom(catalog):
