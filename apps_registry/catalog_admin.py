@@ -9,6 +9,7 @@ is the scope's identity in the file, so it is read-only too."""
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.db.models import Count
 from django.http import HttpResponseRedirect
 
@@ -83,14 +84,36 @@ class ScopeAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         changes = {name: form.cleaned_data[name] for name in form.changed_data}
-        result = catalog_scope_edit(scope_id=obj.pk, changes=changes, actor=request.user)
-        for proposal in result.proposed:
+        # Read back by construct_change_message and response_change, which get the same object.
+        obj.edit_result = catalog_scope_edit(scope_id=obj.pk, changes=changes, actor=request.user)
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        """The history line says what was applied and what waits, not every field posted."""
+        result = form.instance.edit_result
+        parts = []
+        if result.applied:
+            parts.append(f"Changed {_field_labels(result.applied)}.")
+        if result.proposed:
+            proposed = _field_labels([change.field for change in result.proposed])
+            parts.append(f"Proposed {proposed}, awaiting a second catalog manager.")
+        return " ".join(parts) or "No fields changed."
+
+    def response_change(self, request, obj):
+        result = obj.edit_result
+        if result.applied:
+            self.message_user(
+                request, f"Changed {_field_labels(result.applied)} of {obj}.", messages.SUCCESS
+            )
+        if result.proposed:
+            proposed = _field_labels([change.field for change in result.proposed])
             self.message_user(
                 request,
-                f"The change of {proposal.field} waits for a second catalog manager to confirm "
-                "it (Scope catalog › Scope changes).",
+                f"Not changed yet: {proposed} of {obj} waits for a second catalog manager to "
+                "confirm it (Scope catalog › Scope changes).",
                 messages.WARNING,
             )
+        if not result.applied and not result.proposed:
+            self.message_user(request, f"No fields of {obj} changed.", messages.INFO)
         if result.tightened:
             self.message_user(
                 request,
@@ -98,3 +121,15 @@ class ScopeAdmin(admin.ModelAdmin):
                 "told by e-mail.",
                 messages.INFO,
             )
+        # Django's own response would add "…was changed successfully", true only of `applied`.
+        if "_continue" in request.POST:
+            preserved = {
+                "preserved_filters": self.get_preserved_filters(request),
+                "opts": self.opts,
+            }
+            return HttpResponseRedirect(add_preserved_filters(preserved, request.path))
+        return self.response_post_save_change(request, obj)
+
+
+def _field_labels(names: list[str]) -> str:
+    return ", ".join(str(Scope._meta.get_field(name).verbose_name) for name in names)

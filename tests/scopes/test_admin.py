@@ -4,6 +4,7 @@ it, catalog managers edit it, and a weakening change waits for a second catalog 
 from __future__ import annotations
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -437,3 +438,45 @@ def test_a_tampered_change_id_in_an_action_is_a_message_not_a_server_error(
     scope.refresh_from_db()
     assert (change.status, scope.requires_dual_approval) == ("pending", True)
     assert CatalogEvent.objects.count() == events_before
+
+
+@pytest.mark.parametrize(
+    ("changes", "messages", "history"),
+    [
+        (
+            {"consent_text": "Read everything."},
+            [
+                "Not changed yet: consent text of Widgets (seller.widgets.read) waits for a "
+                "second catalog manager to confirm it (Scope catalog › Scope changes)."
+            ],
+            "Proposed consent text, awaiting a second catalog manager.",
+        ),
+        (
+            {"consent_text": "Read everything.", "description": "Widgets, all of them."},
+            [
+                "Changed description of Widgets (seller.widgets.read).",
+                "Not changed yet: consent text of Widgets (seller.widgets.read) waits for a "
+                "second catalog manager to confirm it (Scope catalog › Scope changes).",
+            ],
+            "Changed description. Proposed consent text, awaiting a second catalog manager.",
+        ),
+        (
+            {"description": "Widgets, all of them."},
+            ["Changed description of Widgets (seller.widgets.read)."],
+            "Changed description.",
+        ),
+    ],
+    ids=["only-proposed", "applied-and-proposed", "only-applied"],
+)
+def test_a_save_reports_what_was_applied_and_what_waits(
+    catalog_manager_client, changes, messages, history
+):
+    scope = ScopeFactory(key="seller.widgets.read", name="Widgets", kind=Scope.Kind.CUSTOM)
+    url = reverse("admin:scopes_scope_change", args=[scope.pk])
+    data = _change_form_post_data(catalog_manager_client, scope, **changes)
+
+    response = catalog_manager_client.post(url, data, follow=True)
+
+    assert [str(message) for message in response.context["messages"]] == messages
+    entry = LogEntry.objects.get(object_id=str(scope.pk))
+    assert entry.get_change_message() == history
