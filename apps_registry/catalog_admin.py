@@ -74,13 +74,21 @@ class ScopeAdmin(admin.ModelAdmin):
         return False
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        # A refusal (a change already pending, a lost permission) rolls the whole save back and
-        # comes back to the form with the service's message, rather than a server error.
+        # A refusal (a change already pending, a lost permission) rolls the whole save back.
+        # The form is then shown again as typed, with the service's message as its error: the
+        # second pass fails validation with it (get_form), so it saves nothing.
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
         except CatalogError as error:
-            self.message_user(request, str(error), messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
+            request.catalog_refusal = str(error)
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        refusal = getattr(request, "catalog_refusal", None)
+        if refusal is None:
+            return form
+        return type(form.__name__, (form,), {"refusal": refusal})
 
     def save_model(self, request, obj, form, change):
         changes = {name: form.cleaned_data[name] for name in form.changed_data}

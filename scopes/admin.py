@@ -20,6 +20,9 @@ from scopes.services import is_catalog_manager, scope_change_cancel, scope_chang
 
 
 class ScopeAdminForm(forms.ModelForm):
+    # Set by the Scope admin when the service refused the save, to show the form again with it.
+    refusal: str | None = None
+
     class Meta:
         model = Scope
         fields = [
@@ -33,6 +36,12 @@ class ScopeAdminForm(forms.ModelForm):
             "description",
             "consent_text",
         ]
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if self.refusal:
+            raise forms.ValidationError(self.refusal)
+        return cleaned_data
 
 
 class EndpointLinkInline(ReadOnlyInline):

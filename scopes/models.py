@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -53,6 +54,17 @@ class Scope(models.Model):
     @property
     def is_custom(self) -> bool:
         return self.kind == self.Kind.CUSTOM
+
+    def clean(self) -> None:
+        # Public scopes are granted without review, so a second reviewer would mean nothing; the
+        # catalog file refuses the pair too. Checked by every edit and every confirmation.
+        if self.requires_dual_approval and not self.is_custom:
+            raise ValidationError(
+                {
+                    "requires_dual_approval": "Dual approval applies to Custom scopes only: "
+                    "turn it off before the scope becomes Public."
+                }
+            )
 
 
 class Endpoint(models.Model):

@@ -672,6 +672,9 @@ def scope_change_confirm(*, change_id: int, actor: AbstractBaseUser) -> ScopeCha
             "Cancel this change and propose it again."
         )
     setattr(scope, change.field, change.new_value)
+    # Valid when proposed, but confirmations of other fields may have come in between (e.g. the
+    # kind made Public before dual approval was turned off).
+    _validate(scope)
     scope.save(update_fields=[change.field])
     _decide(change, ScopeChange.Status.CONFIRMED, actor=actor)
     transaction.on_commit(catalog_version_bump)

@@ -379,10 +379,16 @@ def test_a_refused_edit_comes_back_with_the_reason_and_changes_nothing(catalog_m
     )
     events_before = CatalogEvent.objects.count()
 
-    response = catalog_manager_client.post(url, data, follow=True)
+    response = catalog_manager_client.post(url, data)
 
+    # The form comes back as typed, with the refusal on it, rather than a redirect.
     assert response.status_code == 200
-    assert "already waits for a second catalog manager" in response.content.decode()
+    form = response.context["adminform"].form
+    assert form.non_field_errors() == [
+        f"A change of consent_text on {scope.key} already waits for a second catalog manager. "
+        "Confirm or cancel it first."
+    ]
+    assert (form["consent_text"].value(), form["name"].value()) == ("Second.", "Gadgets")
     scope.refresh_from_db()
     assert (scope.name, scope.consent_text) == ("Widgets", "See your test data.")
     assert ScopeChange.objects.get().new_value == "First."
@@ -480,3 +486,27 @@ def test_a_save_reports_what_was_applied_and_what_waits(
     assert [str(message) for message in response.context["messages"]] == messages
     entry = LogEntry.objects.get(object_id=str(scope.pk))
     assert entry.get_change_message() == history
+
+
+def test_public_with_dual_approval_is_refused_on_the_field(catalog_manager_client):
+    scope = ScopeFactory(kind=Scope.Kind.PUBLIC)
+    url = reverse("admin:scopes_scope_change", args=[scope.pk])
+    data = _change_form_post_data(
+        catalog_manager_client, scope, requires_dual_approval="on", description="New."
+    )
+
+    response = catalog_manager_client.post(url, data)
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {
+        "requires_dual_approval": [
+            "Dual approval applies to Custom scopes only: turn it off before the scope becomes "
+            "Public."
+        ]
+    }
+    scope.refresh_from_db()
+    assert (scope.requires_dual_approval, scope.description) == (
+        False,
+        "The Partner will be able to test things.",
+    )
+    assert not CatalogEvent.objects.exists()
