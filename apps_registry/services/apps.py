@@ -278,6 +278,16 @@ def app_set_requested_scopes(
 
     Every key must be available to the app (Public, or Custom with a live approval).
     """
+    # A catalog manager making a scope Custom holds its row lock while the apps already using it
+    # get grace approvals. Locking the chosen scopes first, before the app as that edit does,
+    # means the check below sees the scope's committed kind and an app cannot select a scope as
+    # Public while it turns Custom (and miss the grace approval), and the two cannot deadlock.
+    scopes_by_key = {
+        scope.key: scope
+        for scope in Scope.objects.select_for_update(no_key=True)
+        .filter(key__in=selections)
+        .order_by("pk")
+    }
     app = _lock_app(app_id=app.pk, acting_user=acting_user)
     _refuse_if_suspended(app)
     unavailable = sorted(set(selections) - available_scope_keys(app=app))
@@ -287,7 +297,6 @@ def app_set_requested_scopes(
             + ", ".join(unavailable)
             + ". Custom scopes need an approved application first."
         )
-    scopes_by_key = {scope.key: scope for scope in Scope.objects.filter(key__in=selections)}
     current = {row.scope.key: row for row in app.requested_scopes.select_related("scope")}
     changed: dict[str, str] = {}
     for key, row in current.items():

@@ -3,12 +3,16 @@ for a grace period, recorded as the platform's, and their partners are told by e
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
-from apps_registry.models import AccessRequest, ReviewEvent
+from apps_registry.errors import DomainError
+from apps_registry.models import AccessRequest, AppScope, ReviewEvent
+from apps_registry.services.apps import app_set_requested_scopes
 from apps_registry.services.catalog import catalog_scope_edit
 from scopes.errors import CatalogPermissionError
 from scopes.models import CatalogEvent, Scope
@@ -18,6 +22,11 @@ from tests.apps_registry.review_helpers import (
     make_request,
     make_reviewer,
     member_emails,
+)
+from tests.apps_registry.test_concurrency import (
+    backend_pid,
+    hold_until_blocked_or_finished,
+    race,
 )
 
 pytestmark = pytest.mark.django_db
@@ -132,3 +141,48 @@ def test_reviewer_cannot_tighten_a_scope_and_nothing_is_granted(
         "events": CatalogEvent.objects.count(),
     } == before
     assert mailoutbox == []
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_app_cannot_select_a_scope_as_public_while_it_turns_custom():
+    """The catalog manager's edit holds the scope while grace approvals are granted; an app that
+    chooses the scope meanwhile waits, then sees it Custom and is refused (PostgreSQL locks)."""
+    scope = factories.ScopeFactory(key="seller.widgets.read", kind=Scope.Kind.PUBLIC)
+    app = factories.PartnerAppFactory()
+    member = factories.MembershipFactory(partner=app.partner).user
+    manager = make_catalog_manager()
+    app_pid: list[int] = []
+    ready, tightened, finished = threading.Event(), threading.Event(), threading.Event()
+
+    def tighten():
+        with transaction.atomic():
+            catalog_scope_edit(scope_id=scope.pk, changes={"kind": "custom"}, actor=manager)
+            tightened.set()
+            ready.wait(10)
+            # Commit only once the app's save waits behind this edit (or has finished).
+            hold_until_blocked_or_finished(app_pid[0], finished)
+
+    def choose():
+        app_pid.append(backend_pid())
+        ready.set()
+        tightened.wait(10)
+        try:
+            return app_set_requested_scopes(
+                app=app, selections={scope.key: True}, acting_user=member
+            )
+        finally:
+            finished.set()
+
+    outcomes = race(tighten, choose)
+
+    assert outcomes[0] is None
+    assert isinstance(outcomes[1], DomainError)
+    assert str(outcomes[1]) == (
+        "These scopes are not available to this app: seller.widgets.read. "
+        "Custom scopes need an approved application first."
+    )
+    assert not AppScope.objects.filter(app=app).exists()
+    assert not AccessRequest.objects.filter(app=app).exists()
+    scope.refresh_from_db()
+    assert scope.kind == Scope.Kind.CUSTOM
