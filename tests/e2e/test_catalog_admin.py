@@ -48,7 +48,8 @@ def test_dual_approval_off_waits_until_a_second_catalog_manager_confirms(
     first.locator('input[name="_save"]').click()
 
     expect(first.locator(".messagelist")).to_contain_text(
-        "The change of requires_dual_approval waits for a second catalog manager"
+        "Not changed yet: requires dual approval of Widgets (seller.widgets.read) waits for a "
+        "second catalog manager"
     )
     assert Scope.objects.get(pk=scope.pk).requires_dual_approval is True
 

@@ -135,7 +135,6 @@ def test_catalog_manager_pages(live_server, page: Page):
     paths = [
         "/admin/scopes/scope/",
         f"/admin/scopes/scope/{scope.pk}/change/",
-        "/admin/scopes/scope/add/",
         "/admin/scopes/scopechange/",
         "/admin/scopes/catalogevent/",
     ]
