@@ -1,5 +1,6 @@
-"""The catalog in the admin: constant-query changelists, the key guard, no deletes; reviewers read
-it, catalog managers edit it, and a weakening change waits for a second catalog manager."""
+"""The catalog in the admin: constant-query changelists; keys, endpoints and links read-only, no
+adds or deletes (the catalog file owns them); reviewers read it, catalog managers edit it, and a
+weakening change waits for a second catalog manager."""
 
 from __future__ import annotations
 
