@@ -92,8 +92,12 @@ class ScopeAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        result = catalog_scope_edit(scope_id=obj.pk, changes=changes, actor=request.user)
+        # The form put every posted value on `obj`, proposals too: the admin's history and
+        # messages name the scope as it now is.
+        obj.refresh_from_db()
         # Read back by construct_change_message and response_change, which get the same object.
-        obj.edit_result = catalog_scope_edit(scope_id=obj.pk, changes=changes, actor=request.user)
+        obj.edit_result = result
 
     def construct_change_message(self, request, form, formsets, add=False):
         """The history line says what was applied and what waits, not every field posted."""

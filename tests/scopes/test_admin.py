@@ -472,8 +472,16 @@ def test_a_tampered_change_id_in_an_action_is_a_message_not_a_server_error(
             ["Changed description of Widgets (seller.widgets.read)."],
             "Changed description.",
         ),
+        (
+            {"name": "Gadgets"},
+            [
+                "Not changed yet: name of Widgets (seller.widgets.read) waits for a second "
+                "catalog manager to confirm it (Scope catalog › Scope changes)."
+            ],
+            "Proposed name, awaiting a second catalog manager.",
+        ),
     ],
-    ids=["only-proposed", "applied-and-proposed", "only-applied"],
+    ids=["only-proposed", "applied-and-proposed", "only-applied", "rename-proposed"],
 )
 def test_a_save_reports_what_was_applied_and_what_waits(
     catalog_manager_client, changes, messages, history
@@ -486,7 +494,10 @@ def test_a_save_reports_what_was_applied_and_what_waits(
 
     assert [str(message) for message in response.context["messages"]] == messages
     entry = LogEntry.objects.get(object_id=str(scope.pk))
-    assert entry.get_change_message() == history
+    assert (entry.object_repr, entry.get_change_message()) == (
+        "Widgets (seller.widgets.read)",
+        history,
+    )
 
 
 def test_public_with_dual_approval_is_refused_on_the_field(catalog_manager_client):
