@@ -17,6 +17,7 @@ import idna
 from confusable_homoglyphs.categories import alias, unique_aliases
 from confusable_homoglyphs.confusables import is_confusable
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator, URLValidator
 
 MAX_REDIRECT_URIS = 10
 MAX_REDIRECT_URI_LENGTH = 2000
@@ -26,6 +27,43 @@ LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 RESERVED_QUERY_PARAMETERS = frozenset({"code", "state", "error", "iss"})
 # Digits, punctuation, spaces and combining marks belong to no script of their own.
 SCRIPT_NEUTRAL = frozenset({"COMMON", "INHERITED"})
+
+
+# --- Web addresses partners give: homepage, privacy policy, demo ---------------------------------
+# Sellers follow these links from the consent page, so they are public, dotted host names (an
+# international one in its xn-- form, as for redirect URIs), not IP addresses or localhost. The
+# regex is also the pattern the API's schema publishes, so clients and the service agree.
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_TOP_LEVEL_DOMAIN = r"([A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59})"
+# A TCP port: 1 to 65535.
+PORT_PATTERN = (
+    r"([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
+)
+# RFC 3986 characters; a "%" only as a percent-escape (a stray one is no URI at all).
+_PATH_CHAR = r"([A-Za-z0-9._~!$&'()*+,;=:@/-]|%[0-9A-Fa-f]{2})"
+_QUERY_CHAR = r"([A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})"
+
+
+class WebAddressValidator(RegexValidator):
+    """A full web address with one of `schemes`: the pattern above, and Django's URLValidator."""
+
+    def __init__(self, *schemes: str):
+        super().__init__(
+            rf"^({'|'.join(schemes)})://({_LABEL}\.)+{_TOP_LEVEL_DOMAIN}(:{PORT_PATTERN})?"
+            rf"(/{_PATH_CHAR}*)?(\?{_QUERY_CHAR}*)?$",
+            message=f"Enter a full {' or '.join(schemes)} address with a domain name, e.g. "
+            "https://app.example.com/privacy (an international domain in its xn-- form).",
+            code="web_address",
+        )
+        self.url_validator = URLValidator(schemes=list(schemes))
+
+    def __call__(self, value):
+        super().__call__(value)
+        self.url_validator(value)
+
+
+validate_https_address = WebAddressValidator("https")
+validate_web_address = WebAddressValidator("https", "http")
 
 
 def parse_redirect_uris(text: str) -> list[str]:

@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -32,6 +31,7 @@ from apps_registry.services.authorizations import (
     authorization_withdraw_scope_for_platform,
     lock_app_for_consent,
 )
+from apps_registry.validators import validate_web_address
 from scopes.models import Scope
 
 audit_log = logging.getLogger("apps_registry.audit")
@@ -714,7 +714,7 @@ def _clean_answers(answers: dict[str, str], *, partial: bool) -> dict[str, str]:
             errors[field] = f"{label}: keep it under {ANSWER_MAX_LENGTH} characters."
     if cleaned.get("demo_url") and "demo_url" not in errors:
         try:
-            URLValidator(schemes=["https", "http"])(cleaned["demo_url"])
+            validate_web_address(cleaned["demo_url"])
         except ValidationError:
             errors["demo_url"] = "Demo url: enter a full web address, e.g. https://…"
     if errors:

@@ -14,7 +14,6 @@ import logging
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 from oauth2_provider.generators import generate_client_secret
@@ -26,6 +25,7 @@ from apps_registry.services.audit import record_partner_event
 from apps_registry.services.partners import membership_require
 from apps_registry.validators import (
     validate_display_name,
+    validate_https_address,
     validate_no_format_characters,
     validate_redirect_uris,
 )
@@ -35,7 +35,6 @@ logger = logging.getLogger("apps_registry.apps")
 Action = PartnerAuditEvent.Action
 
 SECRET_HINT_LENGTH = 4
-HTTPS_URL = URLValidator(schemes=["https"])
 URL_FIELD_LABELS = {"homepage_url": "homepage URL", "privacy_policy_url": "privacy policy URL"}
 
 
@@ -76,10 +75,11 @@ def _validated_details(
             raise DomainError(f"The {label} can be at most {max_length} characters.")
         if details[field]:
             try:
-                HTTPS_URL(details[field])
+                validate_https_address(details[field])
             except ValidationError:
                 raise DomainError(
-                    f"The {label} must be a full https:// address, e.g. https://example.com/."
+                    f"The {label} must be a full https:// address with a domain name, e.g. "
+                    "https://example.com/ (an international domain in its xn-- form)."
                 ) from None
     return details
 

@@ -23,9 +23,11 @@ from apps_registry.validators import (
     MAX_REDIRECT_URI_LENGTH,
     MAX_REDIRECT_URIS,
     validate_display_name,
+    validate_https_address,
     validate_no_format_characters,
+    validate_web_address,
 )
-from console.api.fields import RedirectUriValidator, StrictCharField, required_text, web_address
+from console.api.fields import RedirectUriValidator, StrictCharField, required_text
 from console.api.pagination import ValidatedLimitOffsetPagination
 from console.api.schema import ErrorSerializer
 from console.caching import forbid_storing
@@ -96,10 +98,10 @@ class AppCreateInputSerializer(serializers.Serializer):
         choices=PartnerApp.Category.choices, default=PartnerApp.Category.OTHER
     )
     homepage_url = StrictCharField(
-        required=False, allow_blank=True, max_length=200, validators=[web_address("https")]
+        required=False, allow_blank=True, max_length=200, validators=[validate_https_address]
     )
     privacy_policy_url = StrictCharField(
-        required=False, allow_blank=True, max_length=200, validators=[web_address("https")]
+        required=False, allow_blank=True, max_length=200, validators=[validate_https_address]
     )
     redirect_uris = serializers.ListField(
         child=StrictCharField(
@@ -204,7 +206,7 @@ class AccessRequestCreateInputSerializer(serializers.Serializer):
     endpoints_used = required_text(max_length=5000)
     data_protection = required_text(max_length=5000)
     demo_url = StrictCharField(
-        required=False, allow_blank=True, max_length=200, validators=[web_address("https", "http")]
+        required=False, allow_blank=True, max_length=200, validators=[validate_web_address]
     )
 
 

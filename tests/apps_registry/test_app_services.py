@@ -197,6 +197,11 @@ def test_app_create_refuses_a_non_member_and_creates_nothing():
         ({"category": "gambling"}, "categories"),
         ({"homepage_url": "http://app.example.com"}, "homepage URL"),
         ({"privacy_policy_url": "not a url"}, "privacy policy URL"),
+        # Sellers follow these links: a public domain name, an international one as xn--.
+        ({"homepage_url": "https://10.0.0.1/"}, "homepage URL"),
+        ({"homepage_url": "https://localhost/"}, "homepage URL"),
+        ({"privacy_policy_url": "https://bücher.example/privacy"}, "privacy policy URL"),
+        ({"privacy_policy_url": "https://app.example.com/100%"}, "privacy policy URL"),
     ],
 )
 def test_app_create_refuses_bad_input_and_creates_nothing(overrides, message):
@@ -207,6 +212,17 @@ def test_app_create_refuses_bad_input_and_creates_nothing(overrides, message):
         create_app(partner, user, **overrides)
 
     assert PartnerApp.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "url", ["https://shop.xn--p1ai/privacy", "https://app.example.com:8443/privacy?lang=en"]
+)
+def test_app_create_takes_any_public_https_address_for_its_links(url):
+    partner = factories.PartnerFactory()
+
+    app, _secret = create_app(partner, member_of(partner), homepage_url=url, privacy_policy_url=url)
+
+    assert (app.homepage_url, app.privacy_policy_url) == (url, url)
 
 
 # --- credentials and redirect URIs --------------------------------------------------------------

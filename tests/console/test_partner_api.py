@@ -132,6 +132,15 @@ def test_create_app_refuses_what_its_schema_refuses(api, field, value, message):
     assert not PartnerApp.objects.exists()
 
 
+def test_create_app_takes_an_international_domain_in_its_xn_form(api):
+    url = "https://shop.xn--p1ai/privacy"
+
+    response = api.post("/api/v1/apps/", {**NEW_APP, "privacy_policy_url": url}, format="json")
+
+    assert response.status_code == 201
+    assert PartnerApp.objects.get().privacy_policy_url == url
+
+
 def test_create_app_accepts_a_form_body_no_more(csrf_api):
     csrf_api.get("/console/")  # sets the CSRF cookie
     response = csrf_api.post(
