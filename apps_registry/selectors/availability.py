@@ -1,4 +1,4 @@
-"""Which scopes an app may use at all: the second clause of the access rule in DESIGN.md."""
+"""Which scopes an app may use at all: public ones, and Custom ones with a live approval."""
 
 from __future__ import annotations
 

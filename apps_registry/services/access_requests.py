@@ -1,4 +1,4 @@
-"""The Custom-scope review workflow (DESIGN.md): partners submit, resubmit and withdraw; reviewers
+"""The Custom-scope review workflow (ADR 0006): partners submit, resubmit and withdraw; reviewers
 assign, approve, reject, request changes and revoke. Every transition locks the row, checks the
 status, bumps `version`, writes one ReviewEvent and sends its e-mails after commit."""
 

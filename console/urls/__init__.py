@@ -1,4 +1,5 @@
-"""Root URL configuration; the paths are the stable contract in DESIGN.md."""
+"""Root URL configuration. The paths are a stable contract: clients, gateways and the README
+rely on them, so change one only with a redirect from the old path."""
 
 from django.contrib import admin
 from django.urls import include, path

@@ -1,6 +1,7 @@
-"""OAuth 2.0 endpoints (DESIGN.md URL contract), in DOT's `oauth2_provider` namespace so DOT's own
-reverse() calls (metadata document, issuer) find them. Only these endpoints exist: no application
-management, device flow, OIDC or dynamic registration views."""
+"""OAuth 2.0 endpoints (stable paths, advertised in the RFC 8414 metadata), in DOT's
+`oauth2_provider` namespace so DOT's own reverse() calls (metadata document, issuer) find them.
+Only these endpoints exist: no application management, device flow, OIDC or dynamic registration
+views."""
 
 from django.urls import include, path
 from oauth2_provider.views import OAuthServerMetadataView

@@ -1,4 +1,4 @@
-"""Partner console URLs (/console/…); the page paths are the stable contract in DESIGN.md."""
+"""Partner console URLs (/console/…); the page paths are stable: links in e-mails point at them."""
 
 from django.urls import path
 
