@@ -1,5 +1,5 @@
-"""Request guards: query strings with a NUL character are refused; staff reach /admin/ only with
-TOTP enrolled and used this session."""
+"""Request guards: query strings with a NUL character or an over-long search are refused; staff
+reach /admin/ only with TOTP enrolled and used this session."""
 
 from __future__ import annotations
 
@@ -14,22 +14,40 @@ NUL_IN_QUERY = (
     "The address contains a NUL character (%00), which no parameter accepts. "
     "Remove it and try again."
 )
+# Longer than any real search, and far below where SQLite's LIKE gives up ("pattern too complex",
+# past about 50,000 characters), which the admin's search boxes would turn into a 500.
+SEARCH_PARAMETER = "q"
+MAX_SEARCH_LENGTH = 1000
+SEARCH_TOO_LONG = (
+    f"The search is longer than {MAX_SEARCH_LENGTH} characters. Shorten it and try again."
+)
 
 
-class RejectNulInQueryMiddleware:
-    """A query string holding NUL gets a 400. PostgreSQL refuses NUL in a query, so such a value
-    (a filter, a search, a client_id) would otherwise turn into a 500 wherever it reaches the
-    database, including in the admin's and DOT's views, which we do not write ourselves."""
+class RejectMalformedQueryMiddleware:
+    """A query string holding NUL, or a search longer than MAX_SEARCH_LENGTH, gets a 400.
+    PostgreSQL refuses NUL in a query, so such a value (a filter, a search, a client_id) would
+    otherwise turn into a 500 wherever it reaches the database, including in the admin's and DOT's
+    views, which we do not write ourselves; so would a huge admin search on SQLite."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest):
-        if any("\x00" in key or "\x00" in value for key, value in _query_items(request)):
-            if request.path.startswith("/api/"):
-                return JsonResponse({"detail": NUL_IN_QUERY}, status=400)
-            return HttpResponseBadRequest(NUL_IN_QUERY, content_type="text/plain; charset=utf-8")
-        return self.get_response(request)
+        problem = _query_problem(request)
+        if problem is None:
+            return self.get_response(request)
+        if request.path.startswith("/api/"):
+            return JsonResponse({"detail": problem}, status=400)
+        return HttpResponseBadRequest(problem, content_type="text/plain; charset=utf-8")
+
+
+def _query_problem(request: HttpRequest) -> str | None:
+    items = list(_query_items(request))
+    if any("\x00" in key or "\x00" in value for key, value in items):
+        return NUL_IN_QUERY
+    if any(key == SEARCH_PARAMETER and len(value) > MAX_SEARCH_LENGTH for key, value in items):
+        return SEARCH_TOO_LONG
+    return None
 
 
 def _query_items(request: HttpRequest):

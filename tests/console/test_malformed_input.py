@@ -23,6 +23,7 @@ NUL_IN_QUERY = (
     "The address contains a NUL character (%00), which no parameter accepts. "
     "Remove it and try again."
 )
+SEARCH_TOO_LONG = "The search is longer than 1000 characters. Shorten it and try again."
 
 
 def _converters(resolver: URLResolver, prefix: str = ""):
@@ -143,6 +144,29 @@ def test_nul_in_a_page_query_is_a_400_that_says_so(mfa_admin_client, url):
 
     assert response.status_code == 400
     assert response.content.decode() == NUL_IN_QUERY
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/apps_registry/accessrequest/?q=",
+        "/admin/apps_registry/partnerapp/?q=",
+        "/admin/scopes/scope/?q=",
+        "/scopes/?q=",
+    ],
+)
+def test_a_search_too_long_to_be_real_is_a_400_that_says_so(mfa_admin_client, url):
+    # 60,000 characters: SQLite's LIKE refused the admin's search ("pattern too complex"), a 500.
+    response = mfa_admin_client.get(url + "a" * 60_000)
+
+    assert response.status_code == 400
+    assert response.content.decode() == SEARCH_TOO_LONG
+
+
+def test_a_search_of_the_longest_allowed_length_is_answered(mfa_admin_client):
+    response = mfa_admin_client.get("/admin/apps_registry/accessrequest/?q=" + "a" * 1000)
+
+    assert response.status_code == 200
 
 
 @pytest.fixture
