@@ -9,7 +9,20 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class NoWritesMixin:
+    """An admin page or inline that adds, changes and deletes nothing."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyAdmin(NoWritesMixin, admin.ModelAdmin):
     """Nothing is added, edited or deleted through these pages; actions call services."""
 
     def response_action(self, request, queryset, *args, **kwargs):
@@ -24,26 +37,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(request.get_full_path())
         return super().response_action(request, queryset, *args, **kwargs)
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(NoWritesMixin, admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
