@@ -280,8 +280,8 @@ def _action_refusal(
         and access_request.first_approved_by_id == reviewer.pk
     ):
         return SeparationOfDutiesError(
-            "You gave the first approval, so this scope needs a second approval from a different "
-            "reviewer."
+            "You gave the first approval, so this application needs a second approval from a "
+            "different reviewer."
         )
     return None
 

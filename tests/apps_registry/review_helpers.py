@@ -9,6 +9,7 @@ from django.utils import timezone
 from oauth2_provider.models import AccessToken, RefreshToken, set_token_value
 
 from apps_registry.models import AccessRequest, Membership, ReviewEvent
+from apps_registry.services import access_requests as workflow
 from apps_registry.services.reviewers import catalog_managers_group, reviewers_group
 from tests import factories
 
@@ -47,6 +48,19 @@ def make_request(*, status=AccessRequest.Status.SUBMITTED, **kwargs) -> AccessRe
         kwargs.setdefault("decided_at", timezone.now())
         kwargs.setdefault("approval_expires_at", timezone.now() + timedelta(days=365))
     return factories.AccessRequestFactory(app=app, status=status, **kwargs)
+
+
+def make_first_approved(reviewer) -> AccessRequest:
+    """A dual-approval application `reviewer` approved first, then took again (as for a second)."""
+    access_request = make_request(
+        status=AccessRequest.Status.IN_REVIEW,
+        assigned_to=reviewer,
+        scope=factories.CustomScopeFactory(requires_dual_approval=True),
+    )
+    workflow.access_request_approve(request_id=access_request.pk, reviewer=reviewer)
+    workflow.access_request_assign(request_id=access_request.pk, reviewer=reviewer)
+    access_request.refresh_from_db()
+    return access_request
 
 
 def snapshot(access_request: AccessRequest) -> dict:

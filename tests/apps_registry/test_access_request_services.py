@@ -20,6 +20,7 @@ from tests import factories
 from tests.apps_registry.review_helpers import (
     ANSWERS,
     make_access_token,
+    make_first_approved,
     make_member,
     make_request,
     make_reviewer,
@@ -655,14 +656,7 @@ def test_a_conflict_of_interest_is_refused_with_what_is_true_of_the_reviewer(
 
 def test_the_refusal_predicates_say_what_the_services_would_refuse_and_change_nothing():
     first, second = make_reviewer(), make_reviewer()
-    access_request = make_request(
-        status=Status.IN_REVIEW,
-        assigned_to=first,
-        scope=factories.CustomScopeFactory(requires_dual_approval=True),
-    )
-    workflow.access_request_approve(request_id=access_request.pk, reviewer=first)
-    workflow.access_request_assign(request_id=access_request.pk, reviewer=first)
-    access_request.refresh_from_db()
+    access_request = make_first_approved(first)
     before = snapshot(access_request)
 
     def refusal(reviewer, action):
@@ -672,7 +666,7 @@ def test_the_refusal_predicates_say_what_the_services_would_refuse_and_change_no
         return str(found) if found else None
 
     second_approval = (
-        "You gave the first approval, so this scope needs a second approval from a different "
+        "You gave the first approval, so this application needs a second approval from a different "
         "reviewer."
     )
     assert refusal(first, ReviewEvent.Action.APPROVE) == second_approval

@@ -18,6 +18,7 @@ from apps_registry.services import access_requests as workflow
 from apps_registry.services import partners as partner_services
 from tests import factories
 from tests.apps_registry.review_helpers import (
+    make_first_approved,
     make_member,
     make_request,
     make_reviewer,
@@ -195,7 +196,8 @@ def test_detail_offers_decisions_only_to_the_assigned_reviewer(client, reviewer,
 
 
 SECOND_APPROVAL_REFUSAL = (
-    "You gave the first approval, so this scope needs a second approval from a different reviewer."
+    "You gave the first approval, so this application needs a second approval from a "
+    "different reviewer."
 )
 MEMBER_REFUSAL = "You are a member of the partner that applied, so another reviewer must handle it."
 
@@ -203,15 +205,7 @@ MEMBER_REFUSAL = "You are a member of the partner that applied, so another revie
 @pytest.fixture
 def first_approved(client, reviewer):
     """A dual-approval application the signed-in reviewer approved first and took again."""
-    access_request = make_request(
-        status=Status.IN_REVIEW,
-        assigned_to=reviewer,
-        scope=factories.CustomScopeFactory(requires_dual_approval=True),
-    )
-    workflow.access_request_approve(request_id=access_request.pk, reviewer=reviewer)
-    workflow.access_request_assign(request_id=access_request.pk, reviewer=reviewer)
-    access_request.refresh_from_db()
-    return access_request
+    return make_first_approved(reviewer)
 
 
 def test_detail_disables_approve_for_the_first_approver_and_says_why(

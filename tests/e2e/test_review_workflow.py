@@ -147,7 +147,7 @@ def test_first_approver_sees_approve_disabled_with_the_reason(live_server, page:
     approve = page.locator(".object-tools").get_by_role("button", name="Approve")
     expect(approve).to_be_disabled()
     expect(page.locator("#refusal-approve")).to_have_text(
-        "Approve is not available to you: You gave the first approval, so this scope needs a "
+        "Approve is not available to you: You gave the first approval, so this application needs a "
         "second approval from a different reviewer."
     )
     expect(page.locator(".object-tools").get_by_role("link", name="Reject")).to_be_enabled()
