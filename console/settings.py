@@ -135,8 +135,6 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
-
 # --- Accounts (django-allauth) ----------------------------------------------------------------
 
 AUTHENTICATION_BACKENDS = [
