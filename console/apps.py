@@ -6,4 +6,4 @@ class ConsoleConfig(AppConfig):
     verbose_name = "Partner Console"
 
     def ready(self) -> None:
-        from console import checks  # noqa: F401 - registers the deploy checks
+        from console import checks  # noqa: F401 - registers the system checks

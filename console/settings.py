@@ -135,8 +135,6 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
-
 # --- Accounts (django-allauth) ----------------------------------------------------------------
 
 AUTHENTICATION_BACKENDS = [
@@ -230,7 +228,7 @@ OAUTH2_PROVIDER = {
     "OAUTH2_VALIDATOR_CLASS": "apps_registry.oauth_validators.ConsoleOAuth2Validator",
     # The issuer in metadata and in every authorization response's `iss` (RFC 8414, RFC 9207).
     "OIDC_ISS_ENDPOINT": OAUTH_ISSUER,
-    # Discovery advertises only what partner apps can use (security.md F3).
+    # Discovery advertises only what partner apps can use (docs/security.md F3).
     "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
     "OAUTH2_GRANT_TYPES_SUPPORTED": ["authorization_code", "refresh_token"],
     "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
@@ -312,8 +310,9 @@ STORAGES = {
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 # Cross-origin requests (the redirect back to the app, the partner's privacy-policy link) carry
-# no Referer, so the authorize URL's state never leaks. Not "no-referrer" (security.md I3): with
-# it Chromium sends `Origin: null` on the consent form's POST, which Django's CSRF check refuses.
+# no Referer, so the authorize URL's state never leaks. Not "no-referrer" (docs/security.md I3):
+# with it Chromium sends `Origin: null` on the consent form's POST, which Django's CSRF check
+# refuses.
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SECURE_CSP = {

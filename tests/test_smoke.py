@@ -34,6 +34,8 @@ def check_deploy(tmp_path, **overrides) -> subprocess.CompletedProcess:
         DJANGO_SECRET_KEY="x" * 20 + "production-secret-key-for-deploy-check-0123456789",
         DJANGO_ALLOWED_HOSTS="console.example.com",
         DATABASE_URL=f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
+        # Workers share their rate-limit counts in Redis; a local-memory cache is console.W003.
+        REDIS_URL="redis://cache:6379/0",
         EMAIL_URL="smtp+tls://mailer:pw@smtp.example.com:587",
         OAUTH_ISSUER="https://console.example.com",
         # Production sits behind one TLS-terminating proxy (SECURE_PROXY_SSL_HEADER); leaving
