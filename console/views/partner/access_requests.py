@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
@@ -14,6 +15,7 @@ from apps_registry.models import AccessRequest
 from apps_registry.selectors import partners as selectors
 from apps_registry.services import access_requests as access_request_services
 from console.forms import AccessRequestForm
+from console.views.actions import ObjectActionView
 from console.views.partner.base import PartnerMixin
 from console.views.partner.presenters import ANSWER_LABELS, timeline_entry
 
@@ -128,17 +130,17 @@ class AccessRequestDetailView(PartnerMixin, View):
         )
 
 
-class AccessRequestWithdrawView(PartnerMixin, View):
-    def post(self, request, request_id: int):
-        access_request = selectors.access_request_get_for_user(
-            user=request.user, request_id=request_id
+class AccessRequestWithdrawView(PartnerMixin, ObjectActionView):
+    def get_object(self) -> AccessRequest:
+        return selectors.access_request_get_for_user(
+            user=self.request.user, request_id=self.kwargs["request_id"]
         )
-        try:
-            access_request_services.access_request_withdraw(
-                request_id=access_request.pk, acting_user=request.user
-            )
-        except DomainError as error:
-            messages.error(request, str(error))
-        else:
-            messages.success(request, "Your application was withdrawn.")
-        return redirect("partner:request-detail", request_id=access_request.pk)
+
+    def perform(self, access_request: AccessRequest) -> str:
+        access_request_services.access_request_withdraw(
+            request_id=access_request.pk, acting_user=self.request.user
+        )
+        return "Your application was withdrawn."
+
+    def redirect_url(self, access_request: AccessRequest) -> str:
+        return reverse("partner:request-detail", kwargs={"request_id": access_request.pk})

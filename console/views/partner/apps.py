@@ -19,6 +19,7 @@ from apps_registry.selectors import partners as selectors
 from apps_registry.services import apps as app_services
 from console.caching import forbid_storing
 from console.forms import AppCreateForm, AppDetailsForm, RedirectUrisForm
+from console.views.actions import ObjectActionView
 from console.views.partner.base import PartnerMixin
 from console.views.partner.presenters import activity_entry
 
@@ -158,32 +159,30 @@ class AppRedirectUrisView(AppDetailView):
         return self._render(app, redirect_form=form, status=400)
 
 
+class _AppActionView(PartnerMixin, ObjectActionView):
+    """A button on the app page: it changes the app and comes back to its page."""
+
+    def get_object(self) -> PartnerApp:
+        return selectors.app_get_for_user(user=self.request.user, app_id=self.kwargs["app_id"])
+
+    def redirect_url(self, app: PartnerApp) -> str:
+        return _app_url(app)
+
+
 @method_decorator(reauthentication_required, name="post")
-class AppRotateSecretView(PartnerMixin, View):
+class AppRotateSecretView(_AppActionView):
     """A new client secret, shown once; the old one stops working at once."""
 
     @method_decorator(sensitive_variables("raw_secret"))
-    def post(self, request, app_id: int):
-        app = selectors.app_get_for_user(user=request.user, app_id=app_id)
-        try:
-            app, raw_secret = app_services.app_rotate_secret(
-                app_id=app.pk, acting_user=request.user
-            )
-        except DomainError as error:
-            messages.error(request, str(error))
-            return redirect(_app_url(app))
-        _stash_one_time_secret(request, app, raw_secret)
-        messages.success(request, "A new client secret was generated; the old one no longer works.")
-        return redirect(_app_url(app))
+    def perform(self, app: PartnerApp) -> str:
+        app, raw_secret = app_services.app_rotate_secret(
+            app_id=app.pk, acting_user=self.request.user
+        )
+        _stash_one_time_secret(self.request, app, raw_secret)
+        return "A new client secret was generated; the old one no longer works."
 
 
-class AppPublishView(PartnerMixin, View):
-    def post(self, request, app_id: int):
-        app = selectors.app_get_for_user(user=request.user, app_id=app_id)
-        try:
-            app_services.app_publish(app_id=app.pk, acting_user=request.user)
-        except DomainError as error:
-            messages.error(request, str(error))
-        else:
-            messages.success(request, f"{app.name} is live: sellers can now authorize it.")
-        return redirect(_app_url(app))
+class AppPublishView(_AppActionView):
+    def perform(self, app: PartnerApp) -> str:
+        app_services.app_publish(app_id=app.pk, acting_user=self.request.user)
+        return f"{app.name} is live: sellers can now authorize it."

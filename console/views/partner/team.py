@@ -7,15 +7,17 @@ from allauth.account.adapter import get_adapter
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
 
 from apps_registry.errors import DomainError
-from apps_registry.models import Membership
+from apps_registry.models import Invitation, Membership
 from apps_registry.selectors import partners as selectors
 from apps_registry.services import partners as partner_services
 from console.forms import InvitationForm
+from console.views.actions import ObjectActionView
 from console.views.partner.base import PartnerMixin
 
 
@@ -55,39 +57,48 @@ class TeamView(PartnerMixin, View):
         )
 
 
-class InvitationRevokeView(PartnerMixin, View):
-    def post(self, request, invitation_id: int):
-        invitation = selectors.invitation_get_for_user(
-            user=request.user, invitation_id=invitation_id
+class InvitationRevokeView(PartnerMixin, ObjectActionView):
+    def get_object(self) -> Invitation:
+        return selectors.invitation_get_for_user(
+            user=self.request.user, invitation_id=self.kwargs["invitation_id"]
         )
-        try:
-            partner_services.invitation_revoke(
-                invitation_id=invitation.pk, acting_user=request.user
-            )
-        except DomainError as error:
-            messages.error(request, str(error))
-        else:
-            messages.success(request, f"The invitation for {invitation.email} was withdrawn.")
-        return redirect("partner:team")
+
+    def perform(self, invitation: Invitation) -> str:
+        partner_services.invitation_revoke(
+            invitation_id=invitation.pk, acting_user=self.request.user
+        )
+        return f"The invitation for {invitation.email} was withdrawn."
+
+    def redirect_url(self, invitation: Invitation) -> str:
+        return reverse("partner:team")
 
 
-class MemberRemoveView(PartnerMixin, View):
-    def post(self, request, membership_id: int):
-        membership = selectors.membership_get_for_user(
-            user=request.user, membership_id=membership_id
+class MemberRemoveView(PartnerMixin, ObjectActionView):
+    """An owner removes a member, or a member leaves (then the team page is no longer theirs)."""
+
+    def get_object(self) -> Membership:
+        return selectors.membership_get_for_user(
+            user=self.request.user, membership_id=self.kwargs["membership_id"]
         )
-        try:
-            partner_services.membership_remove(
-                membership_id=membership.pk, acting_user=request.user
-            )
-        except DomainError as error:
-            messages.error(request, str(error))
-            return redirect("partner:team")
-        if membership.user_id == request.user.pk:
-            messages.success(request, f"You left {membership.partner.name}.")
-            return redirect("partner:dashboard")
-        messages.success(request, f"{membership.user.email} was removed from the organisation.")
-        return redirect("partner:team")
+
+    def perform(self, membership: Membership) -> str:
+        partner_services.membership_remove(
+            membership_id=membership.pk, acting_user=self.request.user
+        )
+        if self._is_leaving(membership):
+            return f"You left {membership.partner.name}."
+        return f"{membership.user.email} was removed from the organisation."
+
+    def redirect_url(self, membership: Membership) -> str:
+        return reverse("partner:team")
+
+    def success_url(self, membership: Membership) -> str:
+        if self._is_leaving(membership):
+            return reverse("partner:dashboard")
+        return reverse("partner:team")
+
+    def _is_leaving(self, membership: Membership) -> bool:
+        return membership.user_id == self.request.user.pk
 
 
 @method_decorator(never_cache, name="dispatch")
