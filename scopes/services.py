@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from scopes.errors import CatalogError, CatalogPermissionError, CatalogStateError
+from scopes.errors import CatalogError, CatalogFileError, CatalogPermissionError, CatalogStateError
 from scopes.matching import PARAMETER_SEGMENT, catalog_version_bump
 from scopes.models import CatalogEvent, Endpoint, Scope, ScopeChange
 from scopes.selectors import scope_is_in_use
@@ -29,22 +29,6 @@ SCOPE_EDITABLE_FIELDS = ("is_active", *SCOPE_FIELDS, *SCOPE_OPTIONAL_FIELDS)
 # What the consent page shows sellers of each scope: its group heading, name and consent text.
 SELLER_FACING_FIELDS = ("group", "name", "consent_text")
 CATALOG_MANAGE_PERMISSION = "scopes.manage_catalog"
-# Enough to fix a file in one go without burying the first problem under a thousand others.
-MAX_REPORTED_PROBLEMS = 20
-
-
-class CatalogFileError(CatalogError):
-    """The catalog file is malformed; nothing was written."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        shown = problems[:MAX_REPORTED_PROBLEMS]
-        more = len(problems) - len(shown)
-        lines = [f"The catalog file is invalid ({len(problems)} problem(s)); nothing was changed:"]
-        lines += [f"  - {problem}" for problem in shown]
-        if more:
-            lines.append(f"  … and {more} more")
-        super().__init__("\n".join(lines))
 
 
 @dataclass(frozen=True)
