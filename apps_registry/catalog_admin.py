@@ -22,7 +22,7 @@ from scopes.admin import (
 )
 from scopes.errors import CatalogError
 from scopes.models import Scope
-from scopes.services import is_catalog_manager
+from scopes.services.scope_edits import is_catalog_manager
 
 
 @admin.register(Scope)

@@ -16,7 +16,11 @@ from django.contrib import admin, messages
 from append_only.admin import ReadOnlyAdmin, ReadOnlyInline
 from scopes.errors import CatalogError
 from scopes.models import CatalogEvent, Endpoint, Scope, ScopeChange
-from scopes.services import is_catalog_manager, scope_change_cancel, scope_change_confirm
+from scopes.services.scope_edits import (
+    is_catalog_manager,
+    scope_change_cancel,
+    scope_change_confirm,
+)
 
 
 class ScopeAdminForm(forms.ModelForm):

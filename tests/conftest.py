@@ -16,7 +16,7 @@ from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.core.cache import cache
 from django.db import connection
 
-from scopes.services import CatalogLoadReport
+from scopes.services.catalog_loading import CatalogLoadReport
 from tests.scopes.catalog_data import load_real_catalog
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,7 +10,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 
 from apps_registry.services.access_requests import access_requests_grant_grace
-from scopes.services import ScopeEditResult, scope_edit
+from scopes.services.scope_edits import ScopeEditResult, scope_edit
 
 
 @transaction.atomic

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404
-from django.shortcuts import redirect
-from django.views.generic import TemplateView, View
+from django.urls import reverse
+from django.views.generic import TemplateView
 
-from apps_registry.errors import DomainError
 from apps_registry.selectors.authorizations import (
     ConnectedApp,
     connected_app_for_seller,
@@ -21,6 +19,7 @@ from apps_registry.services.authorizations import (
     authorization_revoke_scope,
     authorization_revoke_shop,
 )
+from console.views.actions import ObjectActionView
 
 
 class SellerHomeView(LoginRequiredMixin, TemplateView):
@@ -52,33 +51,27 @@ class ConnectedAppListView(LoginRequiredMixin, TemplateView):
         )
 
 
-class _RevokeView(LoginRequiredMixin, View):
+class _RevokeView(LoginRequiredMixin, ObjectActionView):
     """POST only; another seller's app, shop or scope is a 404 and nothing changes."""
 
     http_method_names = ["post"]
 
-    def post(self, request, app_id: int, **kwargs):
-        connected = connected_app_for_seller(seller=request.user, app_id=app_id)
-        try:
-            message = self.revoke(connected, **kwargs)
-        except DomainError as error:
-            messages.error(request, str(error))
-        else:
-            messages.success(request, message)
-        return redirect("seller-apps")
+    def get_object(self) -> ConnectedApp:
+        return connected_app_for_seller(seller=self.request.user, app_id=self.kwargs["app_id"])
 
-    def revoke(self, connected: ConnectedApp, **kwargs) -> str:
-        raise NotImplementedError
+    def redirect_url(self, connected: ConnectedApp) -> str:
+        return reverse("seller-apps")
 
 
 class RevokeAppView(_RevokeView):
-    def revoke(self, connected: ConnectedApp) -> str:
+    def perform(self, connected: ConnectedApp) -> str:
         authorization_revoke_app(seller=self.request.user, app=connected.app)
         return f"{connected.app.name} is disconnected from all your shops; its access has ended."
 
 
 class RevokeShopView(_RevokeView):
-    def revoke(self, connected: ConnectedApp, shop_id: int) -> str:
+    def perform(self, connected: ConnectedApp) -> str:
+        shop_id = self.kwargs["shop_id"]
         shops = {auth.shop.pk: auth.shop for auth in connected.authorizations}
         if shop_id not in shops:
             raise Http404("This shop is not connected to the app.")
@@ -87,7 +80,8 @@ class RevokeShopView(_RevokeView):
 
 
 class RevokeScopeView(_RevokeView):
-    def revoke(self, connected: ConnectedApp, scope_key: str) -> str:
+    def perform(self, connected: ConnectedApp) -> str:
+        scope_key = self.kwargs["scope_key"]
         scopes = {scope.key: scope for scope in connected.scopes}
         if scope_key not in scopes:
             raise Http404("The app does not hold this permission.")

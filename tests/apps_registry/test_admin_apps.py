@@ -16,7 +16,7 @@ from oauth2_provider.models import AccessToken
 
 from apps_registry.models import Partner, PartnerApp
 from apps_registry.services.access_requests import is_reviewer
-from scopes.services import is_catalog_manager
+from scopes.services.scope_edits import is_catalog_manager
 from tests import factories
 from tests.apps_registry.review_helpers import make_access_token, make_reviewer
 from tests.conftest import sign_in_with_mfa

@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
 from apps_registry.models import AccessRequest, Membership, Partner, PartnerApp, Shop
-from scopes.services import is_catalog_manager
+from scopes.services.scope_edits import is_catalog_manager
 from tests.scopes.catalog_data import load_real_catalog
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from django.test import Client
 from playwright.sync_api import Page
 
 from apps_registry.models import AccessRequest, Membership
-from scopes.services import scope_edit
+from scopes.services.scope_edits import scope_edit
 from tests import factories
 from tests.apps_registry.review_helpers import make_catalog_manager, make_request, make_reviewer
 from tests.conftest import sign_in_with_mfa

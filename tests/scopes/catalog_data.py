@@ -10,7 +10,7 @@ from django.core.cache import cache
 
 from scopes.management.commands.load_scope_catalog import DEFAULT_CATALOG
 from scopes.matching import CATALOG_VERSION_CACHE_KEY
-from scopes.services import CatalogLoadReport, catalog_load
+from scopes.services.catalog_loading import CatalogLoadReport, catalog_load
 
 SCOPE_COUNT = 41
 ENDPOINT_COUNT = 214

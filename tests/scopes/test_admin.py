@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from scopes.matching import CATALOG_VERSION_CACHE_KEY
 from scopes.models import CatalogEvent, Endpoint, Scope, ScopeChange
-from scopes.services import scope_edit
+from scopes.services.scope_edits import scope_edit
 from tests.apps_registry.review_helpers import make_catalog_manager, make_reviewer
 from tests.conftest import sign_in_with_mfa
 from tests.factories import (

@@ -6,15 +6,10 @@ from __future__ import annotations
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from scopes.errors import CatalogError, CatalogPermissionError, CatalogStateError
+from scopes.errors import CatalogError, CatalogFileError, CatalogPermissionError, CatalogStateError
 from scopes.models import CatalogEvent, Endpoint, Scope, ScopeChange
-from scopes.services import (
-    CatalogFileError,
-    catalog_load,
-    scope_change_cancel,
-    scope_change_confirm,
-    scope_edit,
-)
+from scopes.services.catalog_loading import catalog_load
+from scopes.services.scope_edits import scope_change_cancel, scope_change_confirm, scope_edit
 from tests.apps_registry.review_helpers import make_catalog_manager, make_reviewer
 from tests.factories import AppScopeFactory, ScopeFactory
 from tests.scopes.catalog_data import real_catalog_data

@@ -8,8 +8,9 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from scopes.errors import CatalogFileError
 from scopes.models import Endpoint, Scope
-from scopes.services import CatalogFileError, catalog_load
+from scopes.services.catalog_loading import catalog_load
 from tests.factories import AppScopeFactory
 from tests.scopes.catalog_data import ENDPOINT_COUNT, SCOPE_COUNT, real_catalog_data
 

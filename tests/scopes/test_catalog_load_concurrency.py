@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 
 from scopes.models import Endpoint, ScopeChange
-from scopes.services import catalog_load
+from scopes.services.catalog_loading import catalog_load
 from tests.scopes.catalog_data import ENDPOINT_COUNT, real_catalog_data
 
 

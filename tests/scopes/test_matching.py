@@ -6,7 +6,8 @@ import pytest
 
 from scopes.matching import EndpointIndex, EndpointMatch, EndpointRow, resolve_endpoint
 from scopes.models import Endpoint
-from scopes.services import catalog_load, scope_edit
+from scopes.services.catalog_loading import catalog_load
+from scopes.services.scope_edits import scope_edit
 from tests.apps_registry.review_helpers import make_catalog_manager
 from tests.scopes.catalog_data import real_catalog_data
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from scopes.services import CatalogError, CatalogLoadReport, catalog_load
+from scopes.errors import CatalogError
+from scopes.services.catalog_loading import CatalogLoadReport, catalog_load
 
 DEFAULT_CATALOG = Path(__file__).resolve().parents[2] / "catalog" / "catalog.json"
 

@@ -1,0 +1,146 @@
+"""Custom-scope applications: the questionnaire, one application's status and timeline with the
+resubmit form, and withdrawing it."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.cache import never_cache
+
+from apps_registry.errors import DomainError
+from apps_registry.models import AccessRequest
+from apps_registry.selectors import partners as selectors
+from apps_registry.services import access_requests as access_request_services
+from console.forms import AccessRequestForm
+from console.views.actions import ObjectActionView
+from console.views.partner.base import PartnerMixin
+from console.views.partner.presenters import ANSWER_LABELS, timeline_entry
+
+
+def _add_domain_error(form, error: DomainError) -> None:
+    """Show a refused change on the form: per answer when the service says where, else on top."""
+    field_errors = getattr(error, "field_errors", None) or {}
+    for name, message in field_errors.items():
+        form.add_error(name if name in form.fields else None, message)
+    if not field_errors:
+        form.add_error(None, str(error))
+
+
+class AccessRequestApplyView(PartnerMixin, View):
+    """The questionnaire for one Custom scope of one app."""
+
+    def get(self, request, app_id: int, scope_key: str):
+        app, scope = self._objects(app_id, scope_key)
+        return self._render(app, scope, AccessRequestForm(endpoints=scope.endpoints.all()))
+
+    def post(self, request, app_id: int, scope_key: str):
+        app, scope = self._objects(app_id, scope_key)
+        form = AccessRequestForm(request.POST, endpoints=scope.endpoints.all())
+        if form.is_valid():
+            try:
+                access_request = access_request_services.access_request_submit(
+                    app=app, scope=scope, answers=form.answers(), acting_user=request.user
+                )
+            except DomainError as error:
+                _add_domain_error(form, error)
+            else:
+                messages.success(
+                    request, f"Your application for {scope.name} was submitted for review."
+                )
+                return redirect("partner:request-detail", request_id=access_request.pk)
+        return self._render(app, scope, form, status=400)
+
+    def _objects(self, app_id: int, scope_key: str):
+        app = selectors.app_get_for_user(user=self.request.user, app_id=app_id)
+        return app, selectors.scope_get_for_application(key=scope_key)
+
+    def _render(self, app, scope, form, *, status: int = 200):
+        return self.render(
+            "console/access_request_apply.html",
+            {"app": app, "scope": scope, "form": form, "endpoints": form.endpoints},
+            status=status,
+        )
+
+
+@method_decorator(never_cache, name="dispatch")
+class AccessRequestDetailView(PartnerMixin, View):
+    """Status, expected decision date, timeline, reviewer comments and the resubmit form."""
+
+    def get(self, request, request_id: int):
+        access_request = selectors.access_request_get_for_user(
+            user=request.user, request_id=request_id
+        )
+        return self._render(access_request, self._resubmit_form(access_request))
+
+    def post(self, request, request_id: int):
+        """Resubmit after the reviewer asked for changes."""
+        access_request = selectors.access_request_get_for_user(
+            user=request.user, request_id=request_id
+        )
+        form = AccessRequestForm(request.POST, endpoints=access_request.scope.endpoints.all())
+        if form.is_valid():
+            try:
+                access_request_services.access_request_resubmit(
+                    request_id=access_request.pk, answers=form.answers(), acting_user=request.user
+                )
+            except DomainError as error:
+                _add_domain_error(form, error)
+            else:
+                messages.success(request, "Your answers were resubmitted for review.")
+                return redirect("partner:request-detail", request_id=access_request.pk)
+        return self._render(access_request, form, status=400)
+
+    def _resubmit_form(self, access_request: AccessRequest):
+        if access_request.status != AccessRequest.Status.CHANGES_REQUESTED:
+            return None
+        return AccessRequestForm(
+            initial=AccessRequestForm.initial_from(access_request),
+            endpoints=access_request.scope.endpoints.all(),
+        )
+
+    def _render(self, access_request, form, *, status: int = 200):
+        field_comments = selectors.reviewer_field_comments(access_request)
+        answers = [
+            {
+                "label": ANSWER_LABELS[name],
+                "value": getattr(access_request, name),
+                "comment": field_comments.get(name, ""),
+            }
+            for name in AccessRequest.ANSWER_FIELDS
+        ]
+        return self.render(
+            "console/access_request_detail.html",
+            {
+                "access_request": access_request,
+                "app": access_request.app,
+                "scope": access_request.scope,
+                "timeline": [timeline_entry(event) for event in access_request.events.all()],
+                "answers": answers,
+                "expected_decision": selectors.expected_decision_date(access_request),
+                "form": form,
+                "form_rows": [(field, field_comments.get(field.name, "")) for field in form]
+                if form
+                else [],
+                "can_withdraw": access_request.is_open,
+            },
+            status=status,
+        )
+
+
+class AccessRequestWithdrawView(PartnerMixin, ObjectActionView):
+    def get_object(self) -> AccessRequest:
+        return selectors.access_request_get_for_user(
+            user=self.request.user, request_id=self.kwargs["request_id"]
+        )
+
+    def perform(self, access_request: AccessRequest) -> str:
+        access_request_services.access_request_withdraw(
+            request_id=access_request.pk, acting_user=self.request.user
+        )
+        return "Your application was withdrawn."
+
+    def redirect_url(self, access_request: AccessRequest) -> str:
+        return reverse("partner:request-detail", kwargs={"request_id": access_request.pk})
