@@ -164,9 +164,10 @@ class ConsoleOAuth2Validator(OAuth2Validator):
     def get_original_scopes(self, refresh_token, request, *args, **kwargs):
         return request.still_granted_scopes
 
-    def save_bearer_token(self, token, request, *args, **kwargs):
+    def _save_bearer_token(self, token, request, *args, **kwargs):
+        # DOT documents this hook for storing tokens; its save_bearer_token adds the transaction.
         self._cap_lifetime_at_consent(token, request)
-        super().save_bearer_token(token, request, *args, **kwargs)
+        super()._save_bearer_token(token, request, *args, **kwargs)
         if request.grant_type == "authorization_code" and token.get("refresh_token"):
             refresh = get_refresh_token_model().objects.get(
                 token_checksum=_checksum(token["refresh_token"]), revoked__isnull=True

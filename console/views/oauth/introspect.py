@@ -5,17 +5,14 @@ from __future__ import annotations
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import View
-from oauth2_provider.oauth2_backends import get_oauthlib_core
-from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.views import IntrospectTokenView
-from oauthlib.common import Request as OauthlibRequest
 
-from apps_registry.models import PartnerApp
+from console.dot_internals import authenticated_client
 from console.views.oauth.client_auth import ClientAuthThrottleMixin, RefuseMalformedRequestMixin
 from console.views.oauth.responses import oauth_error
 
 
-class _ResourceServerIntrospection(IntrospectTokenView):
+class _ResourceServerIntrospection(View):
     """RFC 7662 for resource servers only: the caller authenticates as a client with
     `can_introspect`; bearer tokens and partner apps are refused (security.md §0.4, F2)."""
 
@@ -30,7 +27,7 @@ class _ResourceServerIntrospection(IntrospectTokenView):
                 "URL query parameters are not allowed; send the client credentials and the "
                 "token in the POST body.",
             )
-        client = self._authenticated_client(request)
+        client = authenticated_client(request)
         if client is None:
             response = oauth_error(401, "invalid_client", "Client authentication failed.")
             response["WWW-Authenticate"] = 'Basic realm="introspection"'
@@ -39,17 +36,14 @@ class _ResourceServerIntrospection(IntrospectTokenView):
             return oauth_error(
                 403, "unauthorized_client", "Only resource servers may introspect tokens."
             )
-        response = View.dispatch(self, request, *args, **kwargs)
+        response = super().dispatch(request, *args, **kwargs)
         response["Cache-Control"] = "no-store"
         return response
 
-    def _authenticated_client(self, request) -> PartnerApp | None:
-        core = get_oauthlib_core()
-        oauthlib_request = OauthlibRequest(*core._extract_params(request))
-        validator: OAuth2Validator = core.server.request_validator
-        if not validator.authenticate_client(oauthlib_request):
-            return None
-        return oauthlib_request.client
+    def post(self, request, *args, **kwargs):
+        # DOT's answer about the token, without DOT's view: its dispatch would also let a bearer
+        # token in, where only a resource server's client credentials may.
+        return IntrospectTokenView.get_token_response(request.POST.get("token"))
 
 
 @method_decorator(csrf_exempt, name="dispatch")
