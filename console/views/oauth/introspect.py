@@ -14,7 +14,7 @@ from console.views.oauth.responses import oauth_error
 
 class _ResourceServerIntrospection(View):
     """RFC 7662 for resource servers only: the caller authenticates as a client with
-    `can_introspect`; bearer tokens and partner apps are refused (security.md §0.4, F2)."""
+    `can_introspect`; bearer tokens and partner apps are refused (docs/security.md §0.4, F2)."""
 
     http_method_names = ["post", "options"]
 
