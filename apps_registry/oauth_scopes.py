@@ -1,8 +1,8 @@
 """DOT's scopes backend (SCOPES_BACKEND_CLASS), fed by the scope catalog.
 
-DOT's default backend offers every scope in settings to every app (security.md §0.2). Here an app
-may ask for a scope only while it is available to it (Public, or Custom with a live approval) *and*
-chosen on its Manage API page; with no `scope` parameter it gets those chosen scopes.
+DOT's default backend offers every scope in settings to every app (docs/security.md §0.2). Here an
+app may ask for a scope only while it is available to it (Public, or Custom with a live approval)
+*and* chosen on its Manage API page; with no `scope` parameter it gets those chosen scopes.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ class CatalogScopes(BaseScopes):
 
     def get_available_scopes(self, application=None, request=None, *args, **kwargs) -> list[str]:
         # Without an app (the RFC 8414 metadata document), advertise Public scopes only so that
-        # no partner's Custom scopes leak (security.md F3).
+        # no partner's Custom scopes leak (docs/security.md F3).
         if application is None:
             return sorted(
                 Scope.objects.filter(is_active=True, kind=Scope.Kind.PUBLIC).values_list(

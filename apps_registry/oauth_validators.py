@@ -1,12 +1,12 @@
 """DOT's request validator (OAUTH2_VALIDATOR_CLASS), extended where DOT's defaults fall short.
 
 - invalid_scope names the scope and why it cannot be asked for;
-- a replayed authorization code revokes the tokens it issued (RFC 6749 §4.1.2, security.md B1),
+- a replayed authorization code revokes the tokens it issued (RFC 6749 §4.1.2, docs/security.md B1),
   a failed redemption (wrong PKCE verifier or redirect URI) burns the code, and a code carries
   only what the seller still grants when it is redeemed;
 - a refresh carries only scopes that are still available to the app *and* still granted by the
-  seller, and dies with the seller's consent (security.md §0.3, D4, D5);
-- a deactivated seller's codes, refresh tokens and access tokens stop working (security.md D6).
+  seller, and dies with the seller's consent (docs/security.md §0.3, D4, D5);
+- a deactivated seller's codes, refresh tokens and access tokens stop working (docs/security.md D6).
 See ADR 0007 and ADR 0011.
 """
 
@@ -164,9 +164,10 @@ class ConsoleOAuth2Validator(OAuth2Validator):
     def get_original_scopes(self, refresh_token, request, *args, **kwargs):
         return request.still_granted_scopes
 
-    def save_bearer_token(self, token, request, *args, **kwargs):
+    def _save_bearer_token(self, token, request, *args, **kwargs):
+        # DOT documents this hook for storing tokens; its save_bearer_token adds the transaction.
         self._cap_lifetime_at_consent(token, request)
-        super().save_bearer_token(token, request, *args, **kwargs)
+        super()._save_bearer_token(token, request, *args, **kwargs)
         if request.grant_type == "authorization_code" and token.get("refresh_token"):
             refresh = get_refresh_token_model().objects.get(
                 token_checksum=_checksum(token["refresh_token"]), revoked__isnull=True

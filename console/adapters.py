@@ -5,12 +5,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from allauth.account.adapter import DefaultAccountAdapter
-from allauth.core.internal import ratelimit
+from allauth.core import ratelimit
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.http import HttpRequest
 from django.urls import reverse
 
+from apps_registry.allauth_internals import (
+    LoginFailedLimitHooks,
+    account_rate_limit_consume,
+    rate_limit_client_address,
+)
 from apps_registry.selectors.authorizations import shops_for_seller
 from apps_registry.selectors.partners import membership_for_user
 from apps_registry.services.access_requests import REVIEW_PERMISSION
@@ -26,10 +30,10 @@ def client_address(request: HttpRequest) -> str:
     (X-Forwarded-For read through ALLAUTH_TRUSTED_PROXY_COUNT proxies, never further, or the
     nearest hop when it is shorter), an IPv6 address narrowed to its
     ALLAUTH_RATE_LIMIT_IPV6_PREFIX network."""
-    return ratelimit.get_ip(request)
+    return rate_limit_client_address(request)
 
 
-class AccountAdapter(DefaultAccountAdapter):
+class AccountAdapter(LoginFailedLimitHooks):
     """Partner Console's account adapter.
 
     Invitations rely on the default `is_email_verified`: following an invitation link stashes
@@ -78,35 +82,29 @@ class AccountAdapter(DefaultAccountAdapter):
         """Sellers and reviewers are provisioned; whoever signs up is a partner to onboard."""
         return reverse("partner:dashboard")
 
-    def _get_login_attempts_cache_key(self, request: HttpRequest, **credentials: Any) -> str:
-        # The key of allauth's `login_failed` limit, also the one a password reset clears.
-        return f"{self._account_key(request, **credentials)}:{client_address(request)}"
-
-    def _account_key(self, request: HttpRequest, **credentials: Any) -> str:
-        return super()._get_login_attempts_cache_key(request, **credentials)
+    def login_failed_key(self, request: HttpRequest, **credentials: Any) -> str:
+        # Per (account, address): a stranger's failures lock out only the stranger's address.
+        return f"{self.login_failed_account_key(request, **credentials)}:{client_address(request)}"
 
     def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
         """allauth's per-address and per-(account, address) limits, then the account's ceiling."""
         super().pre_authenticate(request, **credentials)
-        account_usage = ratelimit.consume(
+        account_usage = account_rate_limit_consume(
             request,
-            app="allauth.account",
             action=LOGIN_FAILED_ACCOUNT,
-            key=self._account_key(request, **credentials),
+            key=self.login_failed_account_key(request, **credentials),
         )
         if not account_usage:
-            self._rollback_login_failed_rl_usage()  # this attempt never reached the password
+            self.login_failed_usage_rollback()  # this attempt never reached the password
             raise self.validation_error("too_many_login_attempts")
         # allauth rolls its usage back when the password was right; the ceiling's goes with it.
-        self._login_failed_rl_usage.usage.extend(account_usage.usage)
+        self.login_failed_usage_extend(account_usage)
 
-    def _delete_login_attempts_cached_email(self, request: HttpRequest, **credentials: Any) -> None:
+    def login_failures_cleared(self, request: HttpRequest, **credentials: Any) -> None:
         """A completed password reset also lifts the account's ceiling (the reset mail proved
         the person owns the account, and the old password no longer works)."""
-        super()._delete_login_attempts_cached_email(request, **credentials)
         ratelimit.clear(
             request,
-            app="allauth.account",
             action=LOGIN_FAILED_ACCOUNT,
-            key=self._account_key(request, **credentials),
+            key=self.login_failed_account_key(request, **credentials),
         )

@@ -6,13 +6,13 @@ views."""
 from django.urls import include, path
 from oauth2_provider.views import OAuthServerMetadataView
 
-from console.views import oauth
+from console.views.oauth import authorize, introspect, token
 
 oauth2_provider_patterns = [
-    path("oauth/authorize/", oauth.ConsentView.as_view(), name="authorize"),
-    path("oauth/token/", oauth.TokenView.as_view(), name="token"),
-    path("oauth/revoke/", oauth.RevokeTokenView.as_view(), name="revoke-token"),
-    path("oauth/introspect/", oauth.IntrospectView.as_view(), name="introspect"),
+    path("oauth/authorize/", authorize.ConsentView.as_view(), name="authorize"),
+    path("oauth/token/", token.TokenView.as_view(), name="token"),
+    path("oauth/revoke/", token.RevokeTokenView.as_view(), name="revoke-token"),
+    path("oauth/introspect/", introspect.IntrospectView.as_view(), name="introspect"),
     path(
         ".well-known/oauth-authorization-server",
         OAuthServerMetadataView.as_view(),

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.urls import reverse
 from django.utils.http import urlencode
 
+from apps_registry.allauth_internals import totp_activate
 from tests import factories
 from tests.apps_registry.review_helpers import make_reviewer
 from tests.conftest import sign_in_with_mfa
@@ -28,7 +28,7 @@ def test_staff_without_totp_is_sent_to_enroll(client):
 
 def test_staff_with_totp_who_signed_in_without_it_must_use_it(client):
     reviewer = make_reviewer()
-    TOTP.activate(reviewer, generate_totp_secret())
+    totp_activate(reviewer)
     client.force_login(reviewer)  # e.g. a session from before TOTP was enrolled
 
     response = client.get(QUEUE_URL)
@@ -49,7 +49,7 @@ def test_staff_who_used_totp_this_session_sees_the_queue(client):
 def test_mfa_records_of_another_user_do_not_count(client):
     first, second = make_reviewer(), make_reviewer()
     sign_in_with_mfa(client, first)
-    TOTP.activate(second, generate_totp_secret())
+    totp_activate(second)
     session = client.session
     records = session["account_authentication_methods"]
     client.force_login(second)

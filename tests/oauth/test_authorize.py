@@ -1,4 +1,4 @@
-"""The authorization endpoint and the consent page (security.md A, B5, E1–E3)."""
+"""The authorization endpoint and the consent page (docs/security.md A, B5, E1–E3)."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from django.core.cache import cache
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 
 from apps_registry.models import ClientAuthFailure
-from console.views.oauth import _failure_key
+from console.views.oauth.client_auth import _failure_key
 from tests import factories
 from tests.oauth.flow import CLIENT_SECRET, app_with_scopes, issue_tokens
 

@@ -1,4 +1,4 @@
-"""Races on the token endpoint, with real threads on PostgreSQL (security.md D2)."""
+"""Races on the token endpoint, with real threads on PostgreSQL (docs/security.md D2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Defects found in the security review of the authorization server (security.md A–F, I3)."""
+"""Defects found in the security review of the authorization server (docs/security.md A–F, I3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Token endpoint, refresh, revocation, introspection and metadata (security.md B–F)."""
+"""Token endpoint, refresh, revocation, introspection and metadata (docs/security.md B–F)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,34 @@
+"""django-oauth-toolkit's private APIs, reached from here and nowhere else.
+
+Written against django-oauth-toolkit 3.4.1 (uv.lock; pyproject sets only a lower bound): when DOT
+is upgraded, check each of these against the new version first.
+
+- `OAuthLibCore._extract_params`: turns a Django request into oauthlib's request the way DOT's own
+  endpoints do (escaped URL, headers, form body). The introspection endpoint must know which client
+  a request authenticates as, to check `can_introspect`, and DOT's public
+  `OAuthLibCore.authenticate_client` only answers whether one did.
+
+Also underscored, though DOT's docstring names it as the method to override when saving tokens:
+`OAuth2Validator._save_bearer_token`, extended in apps_registry/oauth_validators.py.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from oauth2_provider.oauth2_backends import get_oauthlib_core
+from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauthlib.common import Request as OauthlibRequest
+
+from apps_registry.models import PartnerApp
+
+
+def authenticated_client(request: HttpRequest) -> PartnerApp | None:
+    """The app whose client credentials `request` carries (HTTP Basic, or client_id and
+    client_secret in the body), checked by DOT's validator as DOT's endpoints check them; None
+    when they do not authenticate."""
+    core = get_oauthlib_core()
+    oauthlib_request = OauthlibRequest(*core._extract_params(request))
+    validator: OAuth2Validator = core.server.request_validator
+    if not validator.authenticate_client(oauthlib_request):
+        return None
+    return oauthlib_request.client
