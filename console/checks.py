@@ -18,7 +18,7 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.urls import NoReverseMatch, resolve, reverse
 
-from console.views.oauth import TokenView
+from console.views.oauth.token import TokenView
 
 PROXY_SETTINGS = ("SECURE_PROXY_SSL_HEADER", "USE_X_FORWARDED_HOST", "USE_X_FORWARDED_PORT")
 # Caches that each worker keeps to itself, or that keep nothing: no count is shared.
@@ -42,11 +42,11 @@ def check_token_view(app_configs=None, **kwargs) -> list[CheckMessage]:
     return [
         Error(
             f"The OAuth token endpoint (oauth2_provider:token) is served by {name}, not "
-            "console.views.oauth.TokenView: refresh-token rotation no longer runs in one "
+            "console.views.oauth.token.TokenView: refresh-token rotation no longer runs in one "
             "transaction, so two concurrent refreshes can both succeed, and failed client "
             "authentications are not throttled.",
-            hint='Route "oauth/token/" to console.views.oauth.TokenView in console/urls/oauth.py, '
-            'in the "oauth2_provider" namespace (ADR 0007, ADR 0009).',
+            hint='Route "oauth/token/" to console.views.oauth.token.TokenView in '
+            'console/urls/oauth.py, in the "oauth2_provider" namespace (ADR 0007, ADR 0009).',
             id="console.E001",
         )
     ]

@@ -17,8 +17,8 @@ from scopes.services.scope_edits import ScopeEditResult, scope_edit
 def catalog_scope_edit(
     *, scope_id: int, changes: dict[str, Any], actor: AbstractBaseUser
 ) -> ScopeEditResult:
-    """A catalog manager's edit of a scope (see scopes.services.scope_edit); when it tightens the
-    scope from Public to Custom, apps already using it keep it for a grace period."""
+    """A catalog manager's edit of a scope (see scopes.services.scope_edits.scope_edit); when it
+    tightens the scope from Public to Custom, apps already using it keep it for a grace period."""
     result = scope_edit(scope_id=scope_id, changes=changes, actor=actor)
     if result.tightened:
         access_requests_grant_grace(scope=result.scope, tightened_by=actor)

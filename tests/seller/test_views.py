@@ -1,4 +1,4 @@
-"""Seller center pages: shops, connected apps, and revocation (security.md E4)."""
+"""Seller center pages: shops, connected apps, and revocation (docs/security.md E4)."""
 
 from __future__ import annotations
 
