@@ -11,9 +11,9 @@ from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.http import HttpRequest
 from django.urls import reverse
 
+from apps_registry.models.access_requests import REVIEW_PERMISSION
 from apps_registry.selectors.authorizations import shops_for_seller
 from apps_registry.selectors.partners import membership_for_user
-from apps_registry.services.access_requests import REVIEW_PERMISSION
 
 logger = logging.getLogger(__name__)
 

@@ -25,6 +25,7 @@ from apps_registry.models import (
     ReviewEvent,
     ShopAuthorization,
 )
+from apps_registry.models.access_requests import REVIEW_PERMISSION
 from apps_registry.selectors.access_requests import answer_label
 from apps_registry.services.authorizations import (
     ApprovalEnding,
@@ -36,7 +37,6 @@ from scopes.models import Scope
 
 audit_log = logging.getLogger("apps_registry.audit")
 
-REVIEW_PERMISSION = "apps_registry.review_accessrequest"
 ANSWER_MAX_LENGTH = 5000
 REQUIRED_ANSWERS = tuple(field for field in AccessRequest.ANSWER_FIELDS if field != "demo_url")
 
