@@ -37,8 +37,7 @@ from apps_registry.models import (
     ShopAuthorization,
 )
 from apps_registry.selectors import access_requests as queue
-from apps_registry.services import access_requests as workflow
-from apps_registry.services import app_status
+from apps_registry.services import app_status, reviews
 
 Status = AccessRequest.Status
 
@@ -156,7 +155,7 @@ DECISIONS = {
         title="Approve",
         button="Approve",
         form=ApproveForm,
-        service=workflow.access_request_approve,
+        service=reviews.access_request_approve,
         done="Approved",
     ),
     "reject": Decision(
@@ -164,7 +163,7 @@ DECISIONS = {
         title="Reject",
         button="Reject",
         form=ReasonForm,
-        service=workflow.access_request_reject,
+        service=reviews.access_request_reject,
         done="Rejected",
     ),
     "request-changes": Decision(
@@ -172,7 +171,7 @@ DECISIONS = {
         title="Request changes",
         button="Send to the partner",
         form=RequestChangesForm,
-        service=workflow.access_request_request_changes,
+        service=reviews.access_request_request_changes,
         done="Changes requested",
     ),
     "revoke": Decision(
@@ -180,7 +179,7 @@ DECISIONS = {
         title="Revoke the approval",
         button="Revoke",
         form=ReasonForm,
-        service=workflow.access_request_revoke,
+        service=reviews.access_request_revoke,
         done="Revoked",
     ),
 }
@@ -299,7 +298,7 @@ class AccessRequestAdmin(ReadOnlyAdmin):
         return f"{days} {unit} — {verdict}"
 
     def has_review_permission(self, request):
-        return workflow.is_reviewer(request.user)
+        return reviews.is_reviewer(request.user)
 
     # --- detail page ---
 
@@ -314,7 +313,7 @@ class AccessRequestAdmin(ReadOnlyAdmin):
 
     def _review_context(self, request, access_request: AccessRequest) -> dict:
         review_options = (
-            workflow.review_options(reviewer=request.user, access_request=access_request)
+            reviews.review_options(reviewer=request.user, access_request=access_request)
             if self.has_review_permission(request)
             else {}
         )
@@ -375,7 +374,7 @@ class AccessRequestAdmin(ReadOnlyAdmin):
             self.message_user(request, "Reload the page and try again.", messages.ERROR)
             return HttpResponseRedirect(self._change_url(access_request))
         try:
-            workflow.access_request_assign(
+            reviews.access_request_assign(
                 request_id=access_request.pk,
                 reviewer=request.user,
                 expected_version=form.cleaned_data["version"],
@@ -416,11 +415,11 @@ class AccessRequestAdmin(ReadOnlyAdmin):
             form = spec.form(initial={"version": access_request.version})
         # What the workflow would refuse now disables the button; a decision the status does not
         # offer (an old link) is refused by the status.
-        options = workflow.review_options(reviewer=request.user, access_request=access_request)
+        options = reviews.review_options(reviewer=request.user, access_request=access_request)
         refusal = (
             options[spec.action]
             if spec.action in options
-            else workflow.decision_refusal(
+            else reviews.decision_refusal(
                 reviewer=request.user, access_request=access_request, action=spec.action
             )
         )
@@ -443,7 +442,7 @@ class AccessRequestAdmin(ReadOnlyAdmin):
         self._act_on_each(
             request,
             queryset,
-            lambda obj: workflow.access_request_assign(request_id=obj.pk, reviewer=request.user),
+            lambda obj: reviews.access_request_assign(request_id=obj.pk, reviewer=request.user),
             done="Assigned to you",
         )
 
@@ -456,7 +455,7 @@ class AccessRequestAdmin(ReadOnlyAdmin):
         self._act_on_each(
             request,
             queryset,
-            lambda obj: workflow.access_request_approve(request_id=obj.pk, reviewer=request.user),
+            lambda obj: reviews.access_request_approve(request_id=obj.pk, reviewer=request.user),
             done="Approved",
         )
 
