@@ -11,3 +11,11 @@ class InvalidTransitionError(DomainError):
 
 class PermissionRefusedError(DomainError):
     """The actor may not do this (separation of duties, wrong role, not a reviewer)."""
+
+
+class AccessRequestNotFoundError(DomainError):
+    """No access request has this id."""
+
+
+class StaleAccessRequestError(InvalidTransitionError):
+    """The request changed after the reviewer opened it (optimistic locking)."""

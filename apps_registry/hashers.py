@@ -1,9 +1,11 @@
-"""A fast keyed hash for long random credentials (client secrets), never for user passwords.
+"""A fast keyed hash for long random credentials (client secrets, invitation tokens), never for
+user passwords.
 
 Client secrets are 128 random characters, so a slow, salted password hash adds no protection but
 costs ~0.3 s of CPU per token request: a denial-of-service lever on the token endpoint. HMAC-SHA256
 under a server-side key (CREDENTIAL_HASH_KEY) keeps a stolen database useless without the key and
-verifies in microseconds (ADR 0003). DOT hashes with it through CLIENT_SECRET_HASHER.
+verifies in microseconds (ADR 0003). DOT hashes with it through CLIENT_SECRET_HASHER. Invitations
+store invitation_token_hash(token): the services write it and the selectors look it up.
 """
 
 from __future__ import annotations
@@ -15,6 +17,15 @@ from django.contrib.auth.hashers import BasePasswordHasher, mask_hash
 from django.utils.crypto import salted_hmac
 
 KEY_SALT = "apps_registry.hashers.CredentialHasher"
+# The salt's value is part of every stored invitation hash: changing it voids pending invitations.
+INVITATION_TOKEN_SALT = "apps_registry.services.partners.invitation"  # noqa: S105 - a salt name
+
+
+def invitation_token_hash(raw_token: str) -> str:
+    """The keyed hash stored for an invitation token; the token itself is only e-mailed."""
+    return salted_hmac(
+        INVITATION_TOKEN_SALT, raw_token, secret=settings.CREDENTIAL_HASH_KEY, algorithm="sha256"
+    ).hexdigest()
 
 
 class CredentialHasher(BasePasswordHasher):

@@ -15,9 +15,9 @@ from apps_registry.allauth_internals import (
     account_rate_limit_consume,
     rate_limit_client_address,
 )
+from apps_registry.models.access_requests import REVIEW_PERMISSION
 from apps_registry.selectors.authorizations import shops_for_seller
 from apps_registry.selectors.partners import membership_for_user
-from apps_registry.services.access_requests import REVIEW_PERMISSION
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """The catalog in the admin: endpoints, the catalog's history and the weakening changes waiting for
 a second catalog manager, and the pieces of the scope page.
 
-The Scope admin itself is registered by apps_registry (`apps_registry/catalog_admin.py`): making a
+The Scope admin itself is registered by apps_registry (`apps_registry/admin/catalog.py`): making a
 Public scope Custom grants apps already using it a grace approval, which scopes cannot do. Every
 save goes through a service, so the second manager, the history and the matcher's version bump
 cannot be walked around. Which scopes and endpoints exist, and which endpoints each scope

@@ -15,6 +15,7 @@ from django.db.models import Count, Max, Prefetch, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from apps_registry.hashers import invitation_token_hash
 from apps_registry.models import (
     AccessRequest,
     AppScope,
@@ -26,7 +27,6 @@ from apps_registry.models import (
     PartnerAuditEvent,
     ReviewEvent,
 )
-from apps_registry.services.partners import invitation_token_hash
 from scopes.models import Scope
 
 # --- Organisation -------------------------------------------------------------------------------

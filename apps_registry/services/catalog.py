@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 
-from apps_registry.services.access_requests import access_requests_grant_grace
+from apps_registry.services.access_request_jobs import access_requests_grant_grace
 from scopes.services.scope_edits import ScopeEditResult, scope_edit
 
 

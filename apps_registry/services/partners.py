@@ -18,9 +18,9 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
 
 from apps_registry.errors import DomainError, InvalidTransitionError, PermissionRefusedError
+from apps_registry.hashers import invitation_token_hash
 from apps_registry.models import Invitation, Membership, Partner, PartnerAuditEvent
 from apps_registry.services.audit import record_partner_event
 from apps_registry.validators import validate_display_name
@@ -28,15 +28,7 @@ from apps_registry.validators import validate_display_name
 Action = PartnerAuditEvent.Action
 
 INVITATION_LIFETIME = timedelta(days=7)
-INVITATION_TOKEN_SALT = "apps_registry.services.partners.invitation"  # noqa: S105 - a salt name
 PARTNER_NAME_MAX_LENGTH = Partner._meta.get_field("name").max_length
-
-
-def invitation_token_hash(raw_token: str) -> str:
-    """The keyed hash stored for an invitation token; the token itself is only e-mailed."""
-    return salted_hmac(
-        INVITATION_TOKEN_SALT, raw_token, secret=settings.CREDENTIAL_HASH_KEY, algorithm="sha256"
-    ).hexdigest()
 
 
 def membership_require(

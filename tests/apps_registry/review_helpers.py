@@ -9,7 +9,7 @@ from django.utils import timezone
 from oauth2_provider.models import AccessToken, RefreshToken, set_token_value
 
 from apps_registry.models import AccessRequest, Membership, ReviewEvent
-from apps_registry.services import access_requests as workflow
+from apps_registry.services import reviews
 from apps_registry.services.reviewers import catalog_managers_group, reviewers_group
 from tests import factories
 
@@ -57,8 +57,8 @@ def make_first_approved(reviewer) -> AccessRequest:
         assigned_to=reviewer,
         scope=factories.CustomScopeFactory(requires_dual_approval=True),
     )
-    workflow.access_request_approve(request_id=access_request.pk, reviewer=reviewer)
-    workflow.access_request_assign(request_id=access_request.pk, reviewer=reviewer)
+    reviews.access_request_approve(request_id=access_request.pk, reviewer=reviewer)
+    reviews.access_request_assign(request_id=access_request.pk, reviewer=reviewer)
     access_request.refresh_from_db()
     return access_request
 

@@ -11,9 +11,15 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from oauth2_provider.models import AccessToken, RefreshToken
 
-from apps_registry.errors import DomainError, InvalidTransitionError, PermissionRefusedError
+from apps_registry.errors import (
+    AccessRequestNotFoundError,
+    DomainError,
+    InvalidTransitionError,
+    PermissionRefusedError,
+    StaleAccessRequestError,
+)
 from apps_registry.models import AccessRequest, AppScope, Membership, ReviewEvent
-from apps_registry.services import access_requests as workflow
+from apps_registry.services import access_request_jobs, access_requests, reviews
 from apps_registry.services import partners as partner_services
 from scopes.models import Scope
 from tests import factories
@@ -67,7 +73,7 @@ def test_submit_creates_a_submitted_request_and_mails_eligible_reviewers_after_c
     factories.MembershipFactory(partner=app.partner, user=conflicted)
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        access_request = workflow.access_request_submit(
+        access_request = access_requests.access_request_submit(
             app=app, scope=scope, answers=ANSWERS, acting_user=member
         )
         assert mailoutbox == []  # nothing leaves before commit
@@ -102,7 +108,7 @@ def test_submit_refuses_public_inactive_scopes_and_suspended_apps(
     scope = factories.CustomScopeFactory(**scope_kwargs)
 
     with pytest.raises(InvalidTransitionError, match=message):
-        workflow.access_request_submit(
+        access_requests.access_request_submit(
             app=app, scope=scope, answers=ANSWERS, acting_user=make_member(app.partner)
         )
 
@@ -116,7 +122,7 @@ def test_submit_refuses_a_non_member_and_a_second_active_request():
     outsider = make_member(factories.PartnerFactory())
 
     with pytest.raises(PermissionRefusedError, match="Only members of the app's partner"):
-        workflow.access_request_submit(
+        access_requests.access_request_submit(
             app=existing.app,
             scope=factories.CustomScopeFactory(),
             answers=ANSWERS,
@@ -125,7 +131,7 @@ def test_submit_refuses_a_non_member_and_a_second_active_request():
     with pytest.raises(
         InvalidTransitionError, match="already has an open application or an approval"
     ):
-        workflow.access_request_submit(
+        access_requests.access_request_submit(
             app=existing.app,
             scope=existing.scope,
             answers=ANSWERS,
@@ -148,8 +154,8 @@ def test_submit_refuses_a_non_member_and_a_second_active_request():
 def test_submit_refuses_bad_answers_naming_the_field(answers, field, error):
     app = factories.PartnerAppFactory()
 
-    with pytest.raises(workflow.InvalidAnswersError) as refused:
-        workflow.access_request_submit(
+    with pytest.raises(access_requests.InvalidAnswersError) as refused:
+        access_requests.access_request_submit(
             app=app,
             scope=factories.CustomScopeFactory(),
             answers=answers,
@@ -171,7 +177,7 @@ def test_resubmit_records_the_changed_answers_and_restarts_the_clock(
     old_justification = access_request.justification
 
     with django_capture_on_commit_callbacks(execute=True):
-        workflow.access_request_resubmit(
+        access_requests.access_request_resubmit(
             request_id=access_request.pk,
             answers={
                 "justification": "Narrower scopes lack the message bodies.",
@@ -207,7 +213,7 @@ def test_resubmit_without_a_change_is_refused(reviewer):
     before = snapshot(access_request)
 
     with pytest.raises(InvalidTransitionError, match="Nothing changed"):
-        workflow.access_request_resubmit(
+        access_requests.access_request_resubmit(
             request_id=access_request.pk, answers=ANSWERS, acting_user=access_request.submitted_by
         )
 
@@ -218,7 +224,7 @@ def test_resubmit_without_a_change_is_refused(reviewer):
 def test_withdraw_closes_any_open_request(status, reviewer):
     access_request = make_request(status=status, assigned_to=reviewer)
 
-    workflow.access_request_withdraw(
+    access_requests.access_request_withdraw(
         request_id=access_request.pk, acting_user=make_member(access_request.app.partner)
     )
 
@@ -231,8 +237,8 @@ def test_withdraw_closes_any_open_request(status, reviewer):
 @pytest.mark.parametrize(
     "call",
     [
-        lambda r, u: workflow.access_request_withdraw(request_id=r.pk, acting_user=u),
-        lambda r, u: workflow.access_request_resubmit(
+        lambda r, u: access_requests.access_request_withdraw(request_id=r.pk, acting_user=u),
+        lambda r, u: access_requests.access_request_resubmit(
             request_id=r.pk, answers={"justification": "new"}, acting_user=u
         ),
     ],
@@ -255,7 +261,7 @@ def test_partner_actions_refuse_members_of_other_partners_and_reviewers(call, re
 def test_assign_takes_a_submitted_request_into_review(reviewer):
     access_request = make_request()
 
-    workflow.access_request_assign(request_id=access_request.pk, reviewer=reviewer)
+    reviews.access_request_assign(request_id=access_request.pk, reviewer=reviewer)
 
     access_request.refresh_from_db()
     assert (access_request.status, access_request.assigned_to, access_request.version) == (
@@ -269,7 +275,7 @@ def test_assign_takes_a_submitted_request_into_review(reviewer):
 def test_assign_reassigns_a_request_another_reviewer_holds(in_review, reviewer):
     other = make_reviewer()
 
-    workflow.access_request_assign(request_id=in_review.pk, reviewer=other)
+    reviews.access_request_assign(request_id=in_review.pk, reviewer=other)
 
     in_review.refresh_from_db()
     assert (in_review.status, in_review.assigned_to) == (Status.IN_REVIEW, other)
@@ -285,7 +291,7 @@ def test_assign_refuses_a_request_already_yours(in_review, reviewer):
     before = snapshot(in_review)
 
     with pytest.raises(InvalidTransitionError, match="already assigned to you"):
-        workflow.access_request_assign(request_id=in_review.pk, reviewer=reviewer)
+        reviews.access_request_assign(request_id=in_review.pk, reviewer=reviewer)
 
     assert snapshot(in_review) == before
 
@@ -298,7 +304,7 @@ def test_approve_grants_until_the_default_expiry_and_mails_the_partner(
     before = timezone.now()
 
     with django_capture_on_commit_callbacks(execute=True):
-        workflow.access_request_approve(request_id=in_review.pk, reviewer=reviewer, comment=" ok ")
+        reviews.access_request_approve(request_id=in_review.pk, reviewer=reviewer, comment=" ok ")
 
     in_review.refresh_from_db()
     assert in_review.status == Status.APPROVED
@@ -316,7 +322,7 @@ def test_approve_grants_until_the_default_expiry_and_mails_the_partner(
 def test_approve_takes_an_explicit_expiry_and_refuses_one_in_the_past(in_review, reviewer):
     before = snapshot(in_review)
     with pytest.raises(DomainError, match="must be in the future"):
-        workflow.access_request_approve(
+        reviews.access_request_approve(
             request_id=in_review.pk,
             reviewer=reviewer,
             expires_at=timezone.now() - timedelta(days=1),
@@ -324,7 +330,7 @@ def test_approve_takes_an_explicit_expiry_and_refuses_one_in_the_past(in_review,
     assert snapshot(in_review) == before
 
     expires_at = timezone.now() + timedelta(days=30)
-    workflow.access_request_approve(
+    reviews.access_request_approve(
         request_id=in_review.pk, reviewer=reviewer, expires_at=expires_at
     )
 
@@ -336,7 +342,7 @@ def test_reject_records_the_reason_and_mails_it_to_the_partner(
     in_review, reviewer, django_capture_on_commit_callbacks, mailoutbox
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        workflow.access_request_reject(
+        reviews.access_request_reject(
             request_id=in_review.pk, reviewer=reviewer, reason="  No data deletion policy.  "
         )
 
@@ -356,7 +362,7 @@ def test_request_changes_keeps_per_answer_comments_and_mails_them(
     in_review, reviewer, django_capture_on_commit_callbacks, mailoutbox
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        workflow.access_request_request_changes(
+        reviews.access_request_request_changes(
             request_id=in_review.pk,
             reviewer=reviewer,
             comment="Tell us more.",
@@ -379,7 +385,7 @@ def test_request_changes_refuses_comments_on_unknown_fields(in_review, reviewer)
     before = snapshot(in_review)
 
     with pytest.raises(DomainError, match="Unknown answer fields: status"):
-        workflow.access_request_request_changes(
+        reviews.access_request_request_changes(
             request_id=in_review.pk, reviewer=reviewer, comment="x", field_comments={"status": "y"}
         )
 
@@ -391,17 +397,17 @@ def test_request_changes_refuses_comments_on_unknown_fields(in_review, reviewer)
     [
         (
             Status.IN_REVIEW,
-            lambda r, u: workflow.access_request_reject(request_id=r.pk, reviewer=u, reason=" "),
+            lambda r, u: reviews.access_request_reject(request_id=r.pk, reviewer=u, reason=" "),
         ),
         (
             Status.IN_REVIEW,
-            lambda r, u: workflow.access_request_request_changes(
+            lambda r, u: reviews.access_request_request_changes(
                 request_id=r.pk, reviewer=u, comment=""
             ),
         ),
         (
             Status.APPROVED,
-            lambda r, u: workflow.access_request_revoke(request_id=r.pk, reviewer=u, reason="\n"),
+            lambda r, u: reviews.access_request_revoke(request_id=r.pk, reviewer=u, reason="\n"),
         ),
     ],
     ids=["reject", "request_changes", "revoke"],
@@ -419,19 +425,19 @@ def test_decisions_that_need_a_written_reason_refuse_a_blank_one(status, call, r
 def test_full_lifecycle_with_changes_requested_and_resubmission(reviewer):
     app = factories.PartnerAppFactory()
     member = make_member(app.partner)
-    access_request = workflow.access_request_submit(
+    access_request = access_requests.access_request_submit(
         app=app, scope=factories.CustomScopeFactory(), answers=ANSWERS, acting_user=member
     )
-    workflow.access_request_assign(request_id=access_request.pk, reviewer=reviewer)
-    workflow.access_request_request_changes(
+    reviews.access_request_assign(request_id=access_request.pk, reviewer=reviewer)
+    reviews.access_request_request_changes(
         request_id=access_request.pk, reviewer=reviewer, comment="More."
     )
-    workflow.access_request_resubmit(
+    access_requests.access_request_resubmit(
         request_id=access_request.pk, answers={"data_usage": "Changed."}, acting_user=member
     )
-    workflow.access_request_assign(request_id=access_request.pk, reviewer=reviewer)
-    workflow.access_request_approve(request_id=access_request.pk, reviewer=reviewer)
-    workflow.access_request_revoke(request_id=access_request.pk, reviewer=reviewer, reason="Abuse.")
+    reviews.access_request_assign(request_id=access_request.pk, reviewer=reviewer)
+    reviews.access_request_approve(request_id=access_request.pk, reviewer=reviewer)
+    reviews.access_request_revoke(request_id=access_request.pk, reviewer=reviewer, reason="Abuse.")
 
     access_request.refresh_from_db()
     assert access_request.status == Status.REVOKED
@@ -452,15 +458,15 @@ def test_full_lifecycle_with_changes_requested_and_resubmission(reviewer):
 
 def _decide(name):
     return {
-        "approve": lambda r, u: workflow.access_request_approve(request_id=r.pk, reviewer=u),
-        "reject": lambda r, u: workflow.access_request_reject(
+        "approve": lambda r, u: reviews.access_request_approve(request_id=r.pk, reviewer=u),
+        "reject": lambda r, u: reviews.access_request_reject(
             request_id=r.pk, reviewer=u, reason="No."
         ),
-        "request_changes": lambda r, u: workflow.access_request_request_changes(
+        "request_changes": lambda r, u: reviews.access_request_request_changes(
             request_id=r.pk, reviewer=u, comment="More."
         ),
-        "assign": lambda r, u: workflow.access_request_assign(request_id=r.pk, reviewer=u),
-        "revoke": lambda r, u: workflow.access_request_revoke(
+        "assign": lambda r, u: reviews.access_request_assign(request_id=r.pk, reviewer=u),
+        "revoke": lambda r, u: reviews.access_request_revoke(
             request_id=r.pk, reviewer=u, reason="No."
         ),
     }[name]
@@ -503,12 +509,12 @@ def test_partner_actions_refuse_every_illegal_transition(action, status):
     before = snapshot(access_request)
 
     partner_action = {
-        "resubmit": lambda: workflow.access_request_resubmit(
+        "resubmit": lambda: access_requests.access_request_resubmit(
             request_id=access_request.pk,
             answers={"justification": "Different."},
             acting_user=access_request.submitted_by,
         ),
-        "withdraw": lambda: workflow.access_request_withdraw(
+        "withdraw": lambda: access_requests.access_request_withdraw(
             request_id=access_request.pk, acting_user=access_request.submitted_by
         ),
     }[action]
@@ -533,8 +539,8 @@ def test_deciding_needs_the_request_assigned_to_you(action, in_review):
 def test_stale_version_is_refused(in_review, reviewer):
     before = snapshot(in_review)
 
-    with pytest.raises(workflow.StaleAccessRequestError, match="changed since you opened it"):
-        workflow.access_request_approve(
+    with pytest.raises(StaleAccessRequestError, match="changed since you opened it"):
+        reviews.access_request_approve(
             request_id=in_review.pk, reviewer=reviewer, expected_version=in_review.version - 1
         )
 
@@ -543,11 +549,13 @@ def test_stale_version_is_refused(in_review, reviewer):
 
 def test_a_stale_page_cannot_approve_a_withdrawn_request(in_review, reviewer):
     seen_version = in_review.version
-    workflow.access_request_withdraw(request_id=in_review.pk, acting_user=in_review.submitted_by)
+    access_requests.access_request_withdraw(
+        request_id=in_review.pk, acting_user=in_review.submitted_by
+    )
     before = snapshot(in_review)
 
-    with pytest.raises(workflow.StaleAccessRequestError):
-        workflow.access_request_approve(
+    with pytest.raises(StaleAccessRequestError):
+        reviews.access_request_approve(
             request_id=in_review.pk, reviewer=reviewer, expected_version=seen_version
         )
 
@@ -555,8 +563,8 @@ def test_a_stale_page_cannot_approve_a_withdrawn_request(in_review, reviewer):
 
 
 def test_unknown_request_id_is_a_clear_error(reviewer):
-    with pytest.raises(workflow.AccessRequestNotFoundError, match="No such application"):
-        workflow.access_request_assign(request_id=987654, reviewer=reviewer)
+    with pytest.raises(AccessRequestNotFoundError, match="No such application"):
+        reviews.access_request_assign(request_id=987654, reviewer=reviewer)
 
 
 # --- Who may review: separation of duties -------------------------------------------------------
@@ -585,7 +593,7 @@ def test_a_reviewer_who_submitted_the_request_is_refused():
     before = snapshot(access_request)
 
     with pytest.raises(PermissionRefusedError) as refusal:
-        workflow.access_request_assign(request_id=access_request.pk, reviewer=reviewer)
+        reviews.access_request_assign(request_id=access_request.pk, reviewer=reviewer)
 
     assert str(refusal.value) == (
         "You submitted this application, so another reviewer must handle it."
@@ -646,12 +654,12 @@ def test_a_conflict_of_interest_is_refused_with_what_is_true_of_the_reviewer(
     before = snapshot(access_request)
 
     with pytest.raises(PermissionRefusedError) as refusal:
-        workflow.access_request_assign(request_id=access_request.pk, reviewer=reviewer)
+        reviews.access_request_assign(request_id=access_request.pk, reviewer=reviewer)
 
     assert str(refusal.value) == message
     assert snapshot(access_request) == before
     assert f"SoD denied: user {reviewer.pk} on access request {access_request.pk}" in caplog.text
-    assert str(workflow.assign_refusal(reviewer=reviewer, access_request=access_request)) == message
+    assert str(reviews.assign_refusal(reviewer=reviewer, access_request=access_request)) == message
 
 
 def test_the_refusal_predicates_say_what_the_services_would_refuse_and_change_nothing():
@@ -660,7 +668,7 @@ def test_the_refusal_predicates_say_what_the_services_would_refuse_and_change_no
     before = snapshot(access_request)
 
     def refusal(reviewer, action):
-        found = workflow.decision_refusal(
+        found = reviews.decision_refusal(
             reviewer=reviewer, access_request=access_request, action=action
         )
         return str(found) if found else None
@@ -678,23 +686,21 @@ def test_the_refusal_predicates_say_what_the_services_would_refuse_and_change_no
     assert refusal(second, ReviewEvent.Action.APPROVE) == (
         "Assign the application to yourself before you approve it."
     )
-    assert workflow.assign_refusal(reviewer=second, access_request=access_request) is None
-    assert str(workflow.assign_refusal(reviewer=first, access_request=access_request)) == (
+    assert reviews.assign_refusal(reviewer=second, access_request=access_request) is None
+    assert str(reviews.assign_refusal(reviewer=first, access_request=access_request)) == (
         "This application is already assigned to you."
     )
     assert snapshot(access_request) == before
     with pytest.raises(PermissionRefusedError) as raised:
-        workflow.access_request_approve(request_id=access_request.pk, reviewer=first)
+        reviews.access_request_approve(request_id=access_request.pk, reviewer=first)
     assert str(raised.value) == second_approval
     assert snapshot(access_request) == before
 
 
 def _predicate_refusal(reviewer, access_request, action):
     if action == Action.ASSIGN:
-        return workflow.assign_refusal(reviewer=reviewer, access_request=access_request)
-    return workflow.decision_refusal(
-        reviewer=reviewer, access_request=access_request, action=action
-    )
+        return reviews.assign_refusal(reviewer=reviewer, access_request=access_request)
+    return reviews.decision_refusal(reviewer=reviewer, access_request=access_request, action=action)
 
 
 @pytest.mark.parametrize("status", ALL_STATUSES)
@@ -715,7 +721,7 @@ def test_review_options_are_what_the_status_allows_with_the_predicates_refusals(
     }.get(status, [])
 
     for user in (assignee, other, member, plain_staff):
-        options = workflow.review_options(reviewer=user, access_request=access_request)
+        options = reviews.review_options(reviewer=user, access_request=access_request)
 
         assert list(options) == allowed
         for action, refusal in options.items():
@@ -726,12 +732,12 @@ def test_review_options_are_what_the_status_allows_with_the_predicates_refusals(
 def test_review_options_check_for_a_conflict_of_interest_once(
     reviewer, in_review, django_assert_num_queries
 ):
-    workflow.assign_refusal(reviewer=reviewer, access_request=in_review)  # caches the permissions
+    reviews.assign_refusal(reviewer=reviewer, access_request=in_review)  # caches the permissions
     with CaptureQueriesContext(connection) as one_action:
-        workflow.assign_refusal(reviewer=reviewer, access_request=in_review)
+        reviews.assign_refusal(reviewer=reviewer, access_request=in_review)
 
     with django_assert_num_queries(len(one_action.captured_queries)):
-        options = workflow.review_options(reviewer=reviewer, access_request=in_review)
+        options = reviews.review_options(reviewer=reviewer, access_request=in_review)
 
     assert len(options) == 4
 
@@ -765,7 +771,7 @@ def test_dual_approval_needs_two_distinct_reviewers(django_capture_on_commit_cal
     )
 
     with django_capture_on_commit_callbacks(execute=True):
-        workflow.access_request_approve(request_id=access_request.pk, reviewer=first)
+        reviews.access_request_approve(request_id=access_request.pk, reviewer=first)
     access_request.refresh_from_db()
     assert (
         access_request.status,
@@ -779,14 +785,14 @@ def test_dual_approval_needs_two_distinct_reviewers(django_capture_on_commit_cal
     assert [message.to for message in mailoutbox] == [[second.email]]
     assert mailoutbox[0].subject.startswith("Second approval needed")
 
-    workflow.access_request_assign(request_id=access_request.pk, reviewer=first)
+    reviews.access_request_assign(request_id=access_request.pk, reviewer=first)
     before = snapshot(access_request)
     with pytest.raises(PermissionRefusedError, match="second approval from a different reviewer"):
-        workflow.access_request_approve(request_id=access_request.pk, reviewer=first)
+        reviews.access_request_approve(request_id=access_request.pk, reviewer=first)
     assert snapshot(access_request) == before
 
-    workflow.access_request_assign(request_id=access_request.pk, reviewer=second)
-    workflow.access_request_approve(request_id=access_request.pk, reviewer=second)
+    reviews.access_request_assign(request_id=access_request.pk, reviewer=second)
+    reviews.access_request_approve(request_id=access_request.pk, reviewer=second)
 
     access_request.refresh_from_db()
     assert (access_request.status, access_request.decided_by) == (Status.APPROVED, second)
@@ -800,7 +806,7 @@ def test_dual_approval_needs_two_distinct_reviewers(django_capture_on_commit_cal
 
 def _submit(scope) -> AccessRequest:
     app = factories.PartnerAppFactory()
-    return workflow.access_request_submit(
+    return access_requests.access_request_submit(
         app=app, scope=scope, answers=ANSWERS, acting_user=make_member(app.partner)
     )
 
@@ -817,9 +823,9 @@ def test_application_keeps_dual_approval_when_the_scope_drops_it_after_submissio
     access_request = _submit(scope)
     Scope.objects.filter(pk=scope.pk).update(requires_dual_approval=False)
     first = make_reviewer()
-    workflow.access_request_assign(request_id=access_request.pk, reviewer=first)
+    reviews.access_request_assign(request_id=access_request.pk, reviewer=first)
 
-    workflow.access_request_approve(request_id=access_request.pk, reviewer=first)
+    reviews.access_request_approve(request_id=access_request.pk, reviewer=first)
 
     # Still a first approval of two (the rest of the two-reviewer path is tested above).
     access_request.refresh_from_db()
@@ -836,9 +842,9 @@ def test_application_keeps_single_approval_when_the_scope_adds_dual_approval_lat
     access_request = _submit(scope)
     Scope.objects.filter(pk=scope.pk).update(requires_dual_approval=True)
     reviewer = make_reviewer()
-    workflow.access_request_assign(request_id=access_request.pk, reviewer=reviewer)
+    reviews.access_request_assign(request_id=access_request.pk, reviewer=reviewer)
 
-    workflow.access_request_approve(request_id=access_request.pk, reviewer=reviewer)
+    reviews.access_request_approve(request_id=access_request.pk, reviewer=reviewer)
 
     access_request.refresh_from_db()
     assert (access_request.status, access_request.decided_by, access_request.first_approved_by) == (
@@ -857,7 +863,7 @@ def test_request_changes_voids_a_first_approval():
         scope=factories.CustomScopeFactory(requires_dual_approval=True),
     )
 
-    workflow.access_request_request_changes(
+    reviews.access_request_request_changes(
         request_id=access_request.pk, reviewer=second, comment="More."
     )
 
@@ -912,7 +918,7 @@ def test_revoke_strips_the_scope_from_app_scopes_authorizations_and_tokens(
     granted, reviewer, django_capture_on_commit_callbacks, mailoutbox
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        workflow.access_request_revoke(
+        reviews.access_request_revoke(
             request_id=granted["request"].pk, reviewer=reviewer, reason="Data misuse."
         )
 
@@ -944,7 +950,7 @@ def test_expire_due_expires_only_past_approvals_and_strips_them(
     still_live = make_request(status=Status.APPROVED)
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert workflow.access_requests_expire_due() == 1
+        assert access_request_jobs.access_requests_expire_due() == 1
 
     granted["request"].refresh_from_db()
     still_live.refresh_from_db()
@@ -954,7 +960,7 @@ def test_expire_due_expires_only_past_approvals_and_strips_them(
     event = ReviewEvent.objects.get(request=granted["request"])
     assert (event.action, event.actor, event.from_status) == (Action.EXPIRE, None, Status.APPROVED)
     assert [message.subject.split(":")[0] for message in mailoutbox] == ["Approval expired"]
-    assert workflow.access_requests_expire_due() == 0
+    assert access_request_jobs.access_requests_expire_due() == 0
 
 
 def test_reapplying_after_the_approval_ended_but_before_the_sweep_expires_it_first(
@@ -967,7 +973,7 @@ def test_reapplying_after_the_approval_ended_but_before_the_sweep_expires_it_fir
     member = make_member(ended.app.partner)
 
     with django_capture_on_commit_callbacks(execute=True):
-        reapplied = workflow.access_request_submit(
+        reapplied = access_requests.access_request_submit(
             app=ended.app, scope=ended.scope, answers=ANSWERS, acting_user=member
         )
 
@@ -998,7 +1004,7 @@ def test_reapplying_while_the_approval_is_live_is_refused_and_changes_nothing(gr
     with pytest.raises(
         InvalidTransitionError, match="already has an open application or an approval"
     ):
-        workflow.access_request_submit(
+        access_requests.access_request_submit(
             app=live.app,
             scope=live.scope,
             answers=ANSWERS,
@@ -1017,7 +1023,7 @@ def test_a_failed_transition_sends_no_mail(
 ):
     def reject_then_fail():
         with transaction.atomic():
-            workflow.access_request_reject(request_id=in_review.pk, reviewer=reviewer, reason="No.")
+            reviews.access_request_reject(request_id=in_review.pk, reviewer=reviewer, reason="No.")
             raise RuntimeError("rolled back after the service ran")
 
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
@@ -1032,7 +1038,7 @@ def test_a_failed_transition_sends_no_mail(
 
 @pytest.fixture
 def event(in_review, reviewer):
-    workflow.access_request_reject(request_id=in_review.pk, reviewer=reviewer, reason="Original.")
+    reviews.access_request_reject(request_id=in_review.pk, reviewer=reviewer, reason="Original.")
     return ReviewEvent.objects.get(request=in_review)
 
 

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps_registry.models import AccessRequest, Membership, ReviewEvent
-from apps_registry.services import access_requests as workflow
+from apps_registry.services import access_requests, reviews
 from apps_registry.services import partners as partner_services
 from tests import factories
 from tests.apps_registry.review_helpers import (
@@ -126,13 +126,13 @@ def test_detail_shows_answers_other_grants_and_the_timeline_with_diffs(client, r
     access_request = make_request(
         app=app, submitted_by=member, status=Status.IN_REVIEW, assigned_to=reviewer
     )
-    workflow.access_request_request_changes(
+    reviews.access_request_request_changes(
         request_id=access_request.pk,
         reviewer=reviewer,
         comment="Say how long you keep data.",
         field_comments={"data_protection": "Retention period?"},
     )
-    workflow.access_request_resubmit(
+    access_requests.access_request_resubmit(
         request_id=access_request.pk,
         answers={"data_protection": "Deleted after <b>30</b> days."},
         acting_user=member,
@@ -265,7 +265,7 @@ def _resubmitted_it_for_the_partner_then_left(reviewer, access_request) -> None:
     partner = access_request.app.partner
     factories.MembershipFactory(partner=partner, user=reviewer)
     AccessRequest.objects.filter(pk=access_request.pk).update(status=Status.CHANGES_REQUESTED)
-    workflow.access_request_resubmit(
+    access_requests.access_request_resubmit(
         request_id=access_request.pk,
         answers={"data_protection": "Deleted after 30 days."},
         acting_user=reviewer,
@@ -484,7 +484,7 @@ def test_the_timeline_says_what_a_revocation_took_from_sellers(client, reviewer)
     factories.AppScopeFactory(app=app, scope=scope)
     factories.ShopAuthorizationFactory(app=app, scopes=[scope])
     factories.ShopAuthorizationFactory(app=app, scopes=[scope, factories.ScopeFactory()])
-    workflow.access_request_revoke(request_id=approved.pk, reviewer=reviewer, reason="Misuse.")
+    reviews.access_request_revoke(request_id=approved.pk, reviewer=reviewer, reason="Misuse.")
 
     page = client.get(change_url(approved)).content.decode()
 
@@ -496,7 +496,9 @@ def test_the_timeline_says_what_a_revocation_took_from_sellers(client, reviewer)
 
 def test_a_stale_page_is_refused_with_a_conflict(client, reviewer, in_review):
     seen_version = in_review.version
-    workflow.access_request_withdraw(request_id=in_review.pk, acting_user=in_review.submitted_by)
+    access_requests.access_request_withdraw(
+        request_id=in_review.pk, acting_user=in_review.submitted_by
+    )
     before = snapshot(in_review)
 
     response = client.post(decide_url(in_review, "approve"), {"version": seen_version})
@@ -698,7 +700,7 @@ def test_workflow_fields_cannot_be_tampered_with_through_the_change_form(client,
 
 
 def test_history_cannot_be_added_changed_or_deleted_in_the_admin(client, in_review, reviewer):
-    workflow.access_request_reject(request_id=in_review.pk, reviewer=reviewer, reason="Original.")
+    reviews.access_request_reject(request_id=in_review.pk, reviewer=reviewer, reason="Original.")
     event = ReviewEvent.objects.get()
     superuser = factories.UserFactory(is_staff=True, is_superuser=True)
     sign_in_with_mfa(client, superuser)

@@ -11,7 +11,7 @@ from django.db import connection, transaction
 
 from apps_registry.errors import DomainError, InvalidTransitionError, PermissionRefusedError
 from apps_registry.models import AccessRequest, AuthorizationEvent, ReviewEvent, ShopAuthorization
-from apps_registry.services import access_requests as workflow
+from apps_registry.services import access_requests, reviews
 from apps_registry.services.authorizations import authorization_grant, authorization_revoke_shop
 from tests import factories
 from tests.apps_registry.review_helpers import make_request, make_reviewer
@@ -68,10 +68,10 @@ def test_racing_approve_and_reject_make_exactly_one_decision():
         mail.outbox.clear()
 
         outcomes = race(
-            lambda r=access_request: workflow.access_request_approve(
+            lambda r=access_request: reviews.access_request_approve(
                 request_id=r.pk, reviewer=reviewer
             ),
-            lambda r=access_request: workflow.access_request_reject(
+            lambda r=access_request: reviews.access_request_reject(
                 request_id=r.pk, reviewer=reviewer, reason="No."
             ),
         )
@@ -91,7 +91,7 @@ def test_a_double_submitted_approval_makes_one_event_and_one_mail():
     access_request = make_request(status=Status.IN_REVIEW, assigned_to=reviewer)
 
     def approve():
-        return workflow.access_request_approve(
+        return reviews.access_request_approve(
             request_id=access_request.pk, reviewer=reviewer, expected_version=access_request.version
         )
 
@@ -116,7 +116,7 @@ def test_racing_submissions_for_one_scope_create_one_request():
     answers = {field: getattr(first, field) for field in AccessRequest.ANSWER_FIELDS}
 
     def submit():
-        return workflow.access_request_submit(
+        return access_requests.access_request_submit(
             app=app, scope=scope, answers=answers, acting_user=member
         )
 
@@ -141,7 +141,7 @@ def test_a_seller_disconnecting_while_the_platform_withdraws_leaves_one_consiste
         shop = authorization.shop
 
         outcomes = race(
-            lambda r=access_request: workflow.access_request_revoke(
+            lambda r=access_request: reviews.access_request_revoke(
                 request_id=r.pk, reviewer=reviewer, reason="Misuse."
             ),
             lambda a=app, s=shop: authorization_revoke_shop(seller=s.owner, app=a, shop=s),
@@ -181,7 +181,7 @@ def test_a_seller_consenting_while_the_approval_is_revoked_does_not_keep_the_sco
 
     def revoke_and_hold_the_transaction():
         with transaction.atomic():
-            outcome = workflow.access_request_revoke(
+            outcome = reviews.access_request_revoke(
                 request_id=access_request.pk, reviewer=reviewer, reason="Misuse."
             )
             revoked.set()

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from apps_registry import notifications
+from apps_registry.errors import InvalidTransitionError
 from apps_registry.models import AccessRequest
-from apps_registry.services import access_requests as workflow
+from apps_registry.services import reviews
 from tests import factories
 from tests.apps_registry.review_helpers import make_member, make_request, make_reviewer
 
@@ -36,7 +37,7 @@ def test_decision_mail_goes_to_every_member_with_the_reviewers_words(mailoutbox)
     reviewer = make_reviewer()
     access_request = make_request(status=Status.IN_REVIEW, assigned_to=reviewer)
     second_member = make_member(access_request.app.partner)
-    workflow.access_request_reject(
+    reviews.access_request_reject(
         request_id=access_request.pk, reviewer=reviewer, reason="Your <b>policy</b> & terms."
     )
 
@@ -76,11 +77,11 @@ def test_approve_twice_mails_once(django_capture_on_commit_callbacks, mailoutbox
     access_request = make_request(status=Status.IN_REVIEW, assigned_to=reviewer)
 
     with django_capture_on_commit_callbacks(execute=True):
-        workflow.access_request_approve(request_id=access_request.pk, reviewer=reviewer)
+        reviews.access_request_approve(request_id=access_request.pk, reviewer=reviewer)
     with (
         django_capture_on_commit_callbacks(execute=True),
-        pytest.raises(workflow.InvalidTransitionError),
+        pytest.raises(InvalidTransitionError),
     ):
-        workflow.access_request_approve(request_id=access_request.pk, reviewer=reviewer)
+        reviews.access_request_approve(request_id=access_request.pk, reviewer=reviewer)
 
     assert len(mailoutbox) == 1

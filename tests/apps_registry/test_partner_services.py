@@ -12,6 +12,7 @@ from django.db import connection
 from django.utils import timezone
 
 from apps_registry.errors import DomainError, InvalidTransitionError, PermissionRefusedError
+from apps_registry.hashers import invitation_token_hash
 from apps_registry.models import Invitation, Membership, Partner
 from apps_registry.services import partners as services
 from tests import factories
@@ -92,7 +93,7 @@ def test_owner_invites_by_email_and_only_a_keyed_hash_of_the_token_is_stored(
     assert invitation.email == "New.Dev@example.com"
     assert invitation.role == Membership.Role.DEVELOPER
     assert raw_token not in invitation.token_hash
-    assert invitation.token_hash == services.invitation_token_hash(raw_token)
+    assert invitation.token_hash == invitation_token_hash(raw_token)
     assert invitation.expires_at - invitation.created_at == timedelta(days=7)
     assert len(mail.outbox) == 1
     message = mail.outbox[0]

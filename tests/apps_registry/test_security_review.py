@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from apps_registry.errors import PermissionRefusedError
 from apps_registry.models import AccessRequest, Membership, ReviewEvent
-from apps_registry.services import access_requests as workflow
+from apps_registry.services import access_requests, reviews
 from tests import factories
 from tests.apps_registry.review_helpers import make_request, make_reviewer, snapshot
 from tests.conftest import sign_in_with_mfa
@@ -45,7 +45,7 @@ def test_a_reviewer_cannot_approve_a_resubmission_they_made_as_a_former_member()
     access_request = make_request(status=Status.CHANGES_REQUESTED)
     reviewer = make_reviewer()
     membership = factories.MembershipFactory(partner=access_request.app.partner, user=reviewer)
-    workflow.access_request_resubmit(
+    access_requests.access_request_resubmit(
         request_id=access_request.pk,
         answers={"justification": "Edited by the reviewer while a member."},
         acting_user=reviewer,
@@ -54,7 +54,7 @@ def test_a_reviewer_cannot_approve_a_resubmission_they_made_as_a_former_member()
     before = snapshot(access_request)
 
     with pytest.raises(PermissionRefusedError, match="acted on this application for the partner"):
-        workflow.access_request_assign(request_id=access_request.pk, reviewer=reviewer)
+        reviews.access_request_assign(request_id=access_request.pk, reviewer=reviewer)
 
     assert snapshot(access_request) == before
 
@@ -72,7 +72,7 @@ def test_a_first_approval_by_someone_who_since_joined_the_partner_does_not_count
     factories.MembershipFactory(partner=access_request.app.partner, user=first)  # joined later
 
     with django_capture_on_commit_callbacks(execute=True):
-        workflow.access_request_approve(request_id=access_request.pk, reviewer=second)
+        reviews.access_request_approve(request_id=access_request.pk, reviewer=second)
 
     access_request.refresh_from_db()
     assert (
@@ -102,7 +102,7 @@ def test_a_mail_failure_after_commit_does_not_turn_a_decision_into_an_error(
     access_request = make_request(status=Status.IN_REVIEW, assigned_to=reviewer)
 
     with django_capture_on_commit_callbacks(execute=True):
-        workflow.access_request_reject(
+        reviews.access_request_reject(
             request_id=access_request.pk, reviewer=reviewer, reason="Not needed."
         )
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from apps_registry.models import AccessRequest, ShopAuthorization
-from apps_registry.services.access_requests import access_request_revoke
+from apps_registry.services.reviews import access_request_revoke
 from scopes.models import Scope
 from tests import factories
 from tests.apps_registry.review_helpers import make_reviewer

@@ -14,7 +14,7 @@ from django.test import Client
 from playwright.sync_api import Page, expect
 
 from apps_registry.models import AccessRequest, ReviewEvent
-from apps_registry.services import access_requests as workflow
+from apps_registry.services import access_requests, reviews
 from apps_registry.services.reviewers import reviewer_create
 from tests import factories
 from tests.apps_registry.review_helpers import make_request
@@ -68,7 +68,7 @@ def test_reviewer_requests_changes_then_approves_the_resubmission(live_server, p
     expect(page.locator(".messagelist")).to_contain_text("Changes requested")
     expect(page.locator("#timeline")).to_contain_text("On “Data protection”: Retention period?")
 
-    workflow.access_request_resubmit(
+    access_requests.access_request_resubmit(
         request_id=access_request.pk,
         answers={"data_protection": "Messages are deleted after 30 days."},
         acting_user=access_request.submitted_by,
@@ -139,8 +139,8 @@ def test_first_approver_sees_approve_disabled_with_the_reason(live_server, page:
         assigned_to=reviewer,
         scope=factories.CustomScopeFactory(requires_dual_approval=True),
     )
-    workflow.access_request_approve(request_id=access_request.pk, reviewer=reviewer)
-    workflow.access_request_assign(request_id=access_request.pk, reviewer=reviewer)
+    reviews.access_request_approve(request_id=access_request.pk, reviewer=reviewer)
+    reviews.access_request_assign(request_id=access_request.pk, reviewer=reviewer)
 
     page.goto(f"{base}/admin/apps_registry/accessrequest/{access_request.pk}/change/")
 

@@ -11,7 +11,7 @@ from oauth2_provider.models import get_access_token_model, get_refresh_token_mod
 
 from apps_registry.errors import DomainError
 from apps_registry.models import AccessRequest, AuthorizationEvent, ShopAuthorization
-from apps_registry.services import access_requests as workflow
+from apps_registry.services import access_request_jobs, reviews
 from apps_registry.services.authorizations import authorization_withdraw_scope_for_platform
 from tests import factories
 from tests.apps_registry.review_helpers import make_access_token, make_reviewer
@@ -79,14 +79,14 @@ def platform(seller, shop, product_scope, custom_scope):
 
 def _end_approval(platform, how: str) -> None:
     if how == "revoked":
-        workflow.access_request_revoke(
+        reviews.access_request_revoke(
             request_id=platform["request"].pk, reviewer=make_reviewer(), reason="Data misuse."
         )
     else:
         AccessRequest.objects.filter(pk=platform["request"].pk).update(
             approval_expires_at=timezone.now() - timedelta(minutes=1)
         )
-        assert workflow.access_requests_expire_due() == 1
+        assert access_request_jobs.access_requests_expire_due() == 1
 
 
 def _scope_keys(authorization) -> list[str]:

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from apps_registry import notifications
 from apps_registry.selectors.access_requests import expiry_reminders_due, overdue_reminders_due
-from apps_registry.services.access_requests import (
+from apps_registry.services.access_request_jobs import (
     access_request_record_expiry_reminder,
     access_requests_expire_due,
     access_requests_record_overdue_reminder,

@@ -1,0 +1,34 @@
+"""Who is asking for access: partners, their apps, Custom-scope applications, shops and consents,
+one module per area.
+
+State changes live in `services/`; these models hold the data, the invariants the database can
+enforce, and pure predicates. Importing every model here is how Django finds them.
+"""
+
+from apps_registry.models.access_requests import AccessRequest, ReviewEvent
+from apps_registry.models.apps import AppScope, PartnerApp
+from apps_registry.models.audit import PartnerAuditEvent
+from apps_registry.models.client_auth import ClientAuthFailure
+from apps_registry.models.partners import Invitation, Membership, Partner
+from apps_registry.models.sellers import (
+    AuthorizationEvent,
+    RedeemedAuthorizationCode,
+    Shop,
+    ShopAuthorization,
+)
+
+__all__ = [
+    "AccessRequest",
+    "AppScope",
+    "AuthorizationEvent",
+    "ClientAuthFailure",
+    "Invitation",
+    "Membership",
+    "Partner",
+    "PartnerApp",
+    "PartnerAuditEvent",
+    "RedeemedAuthorizationCode",
+    "ReviewEvent",
+    "Shop",
+    "ShopAuthorization",
+]

@@ -1,0 +1,167 @@
+"""Custom-scope applications (access requests) and their append-only review history."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from apps_registry.models.apps import PartnerApp
+from apps_registry.models.base import AppendOnlyModel
+from scopes.models import Scope
+
+# What reviewers hold (AccessRequest.Meta.permissions), spelled as user.has_perm expects it.
+REVIEW_PERMISSION = "apps_registry.review_accessrequest"
+
+
+class AccessRequest(models.Model):
+    """One app's application for one Custom scope, and the reviewers' decision on it."""
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", "Submitted"
+        IN_REVIEW = "in_review", "In review"
+        CHANGES_REQUESTED = "changes_requested", "Changes requested"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+        REVOKED = "revoked", "Revoked"
+        EXPIRED = "expired", "Expired"
+
+    OPEN_STATUSES = (Status.SUBMITTED, Status.IN_REVIEW, Status.CHANGES_REQUESTED)
+    # An app holds at most one request per scope that is open or approved; a closed one
+    # (rejected, withdrawn, revoked, expired) leaves room for a new application.
+    ACTIVE_STATUSES = (*OPEN_STATUSES, Status.APPROVED)
+    ANSWER_FIELDS = ("data_usage", "justification", "endpoints_used", "data_protection", "demo_url")
+
+    app = models.ForeignKey(PartnerApp, on_delete=models.CASCADE, related_name="access_requests")
+    scope = models.ForeignKey(Scope, on_delete=models.PROTECT, related_name="access_requests")
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.SUBMITTED, db_index=True
+    )
+    # The questionnaire.
+    data_usage = models.TextField(help_text="What the app does with the data this scope exposes.")
+    justification = models.TextField(
+        help_text="Why this scope, and why a narrower one will not do."
+    )
+    endpoints_used = models.TextField(help_text="Which endpoints the app will call.")
+    data_protection = models.TextField(help_text="How the data is stored, protected and deleted.")
+    demo_url = models.URLField(blank=True, help_text="A demo video or test instructions.")
+    # The workflow.
+    # None when the platform opened it: a grace approval after the scope became Custom.
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    submitted_at = models.DateTimeField(default=timezone.now)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="assigned_access_requests",
+        null=True,
+        blank=True,
+    )
+    requires_dual_approval = models.BooleanField(
+        default=False,
+        help_text="Copied from the scope at submission: the rule this application is decided "
+        "under, whatever happens to the catalog afterwards.",
+    )
+    first_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        help_text="First of two reviewers, for scopes that require dual approval.",
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True)
+    approval_expires_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1, help_text="Bumped on every change.")
+    updated_at = models.DateTimeField(default=timezone.now)
+    # Which reminders the daily send_review_reminders already sent, so a rerun sends none twice.
+    overdue_reminded_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When reviewers were last reminded that this application is past the target.",
+    )
+    expiry_reminder_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="The most urgent expiry reminder the partner got for this approval "
+        "(30, 7 or 1 days before it ends).",
+    )
+    expiry_reminded_at = models.DateTimeField(
+        null=True, blank=True, help_text="When that expiry reminder was sent."
+    )
+
+    class Meta:
+        ordering = ["-submitted_at"]
+        permissions = [("review_accessrequest", "Can review Custom-scope applications")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["app", "scope"],
+                condition=Q(status__in=["submitted", "in_review", "changes_requested", "approved"]),
+                name="accessrequest_one_active_per_app_scope",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="approved") | Q(decided_at__isnull=False),
+                name="accessrequest_approved_has_decision_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.app} → {self.scope.key} ({self.get_status_display()})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    def is_live_approval(self, *, now=None) -> bool:
+        """True while this request grants its scope: approved and not past its expiry."""
+        now = now or timezone.now()
+        return self.status == self.Status.APPROVED and (
+            self.approval_expires_at is None or self.approval_expires_at > now
+        )
+
+
+class ReviewEvent(AppendOnlyModel):
+    """Append-only history of an access request; written only by services, never edited."""
+
+    append_only_message = "The review history is append-only: events cannot be changed or deleted."
+
+    class Action(models.TextChoices):
+        SUBMIT = "submit", "Submitted"
+        ASSIGN = "assign", "Assigned"
+        REQUEST_CHANGES = "request_changes", "Changes requested"
+        RESUBMIT = "resubmit", "Resubmitted"
+        APPROVE = "approve", "Approved"
+        FIRST_APPROVAL = "first_approval", "First approval"
+        REJECT = "reject", "Rejected"
+        WITHDRAW = "withdraw", "Withdrawn"
+        REVOKE = "revoke", "Revoked"
+        EXPIRE = "expire", "Expired"
+        COMMENT = "comment", "Comment"
+
+    request = models.ForeignKey(AccessRequest, on_delete=models.PROTECT, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    action = models.CharField(max_length=20, choices=Action.choices)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
+    comment = models.TextField(blank=True)
+    details = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Structured extras, e.g. changed answers on resubmission.",
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} on request #{self.request_id}"

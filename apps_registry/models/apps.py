@@ -1,0 +1,117 @@
+"""A partner's apps (DOT's OAuth client, swapped in) and the scopes each asks sellers for."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from oauth2_provider.models import AbstractApplication
+
+from apps_registry.models.partners import Partner
+from apps_registry.validators import (
+    parse_redirect_uris,
+    validate_display_name,
+    validate_no_format_characters,
+    validate_redirect_uris,
+)
+from scopes.models import Scope
+
+
+class PartnerApp(AbstractApplication):
+    """A partner's app: DOT's OAuth client, swapped in so the console's fields live on one row.
+
+    Partners never choose the grant type, client type or `skip_authorization`: services set them.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        LIVE = "live", "Live"
+        SUSPENDED = "suspended", "Suspended"
+
+    class Category(models.TextChoices):
+        ERP = "erp", "ERP & inventory"
+        ORDER_MANAGEMENT = "order_management", "Order management"
+        CUSTOMER_SERVICE = "customer_service", "Customer service"
+        MARKETING = "marketing", "Marketing & promotion"
+        ANALYTICS = "analytics", "Analytics"
+        LOGISTICS = "logistics", "Logistics & fulfillment"
+        FINANCE = "finance", "Finance & accounting"
+        AFFILIATE = "affiliate", "Affiliate & creators"
+        OTHER = "other", "Other"
+
+    partner = models.ForeignKey(
+        Partner,
+        on_delete=models.PROTECT,
+        related_name="apps",
+        null=True,
+        blank=True,
+        help_text="Empty only for platform-owned clients, such as the API gateway.",
+    )
+    description = models.TextField(blank=True)
+    category = models.CharField(max_length=30, choices=Category.choices, default=Category.OTHER)
+    homepage_url = models.URLField(blank=True)
+    privacy_policy_url = models.URLField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    secret_hint = models.CharField(
+        max_length=4, blank=True, help_text="Last four characters of the current client secret."
+    )
+    secret_rotated_at = models.DateTimeField(null=True, blank=True)
+    can_introspect = models.BooleanField(
+        default=False,
+        help_text="Resource servers (the gateway) may introspect tokens; partner apps never.",
+    )
+
+    class Meta(AbstractApplication.Meta):
+        swappable = "OAUTH2_PROVIDER_APPLICATION_MODEL"
+
+    def get_allowed_schemes(self) -> list[str]:
+        """https everywhere; http too, because services only accept it for loopback hosts."""
+        return ["https", "http"]
+
+    def is_usable(self, request) -> bool:
+        """A suspended app can neither obtain nor use tokens."""
+        return self.status != self.Status.SUSPENDED
+
+    def clean(self) -> None:
+        """DOT's checks plus our rules for redirect URIs and for what sellers read, so no
+        ModelForm (the admin's included) can store what the services would refuse."""
+        errors: dict[str, list] = {}
+        try:
+            super().clean()
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        for field, validate in (
+            ("name", validate_display_name),
+            ("description", validate_no_format_characters),
+        ):
+            try:
+                validate(getattr(self, field))
+            except ValidationError as error:
+                errors.setdefault(field, []).extend(error.error_list)
+        redirect_uris = parse_redirect_uris(self.redirect_uris)
+        if redirect_uris:  # DOT already demands one for the authorization-code grant
+            try:
+                validate_redirect_uris(redirect_uris)
+            except ValidationError as error:
+                errors.setdefault("redirect_uris", []).extend(error.error_list)
+        if errors:
+            raise ValidationError(errors)
+
+
+class AppScope(models.Model):
+    """A scope the app asks sellers for on the consent page (chosen on its Manage API page)."""
+
+    app = models.ForeignKey(PartnerApp, on_delete=models.CASCADE, related_name="requested_scopes")
+    scope = models.ForeignKey(Scope, on_delete=models.PROTECT, related_name="+")
+    is_required = models.BooleanField(
+        default=True, help_text="Sellers cannot untick a required scope on the consent page."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["app", "scope"], name="appscope_unique_app_scope"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.app} asks for {self.scope.key}"
