@@ -5,13 +5,13 @@ through allauth with MFA from the start."""
 from __future__ import annotations
 
 from allauth.account.models import EmailAddress
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.db.models import Q
 
+from apps_registry.allauth_internals import totp_activate
 from apps_registry.errors import DomainError
 
 REVIEWERS_GROUP = "Reviewers"
@@ -91,6 +91,4 @@ def _staff_create(*, email: str, password: str, group) -> tuple[AbstractBaseUser
     )
     user.groups.add(group())
     EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
-    secret = generate_totp_secret()
-    TOTP.activate(user, secret)
-    return user, secret
+    return user, totp_activate(user)
