@@ -189,12 +189,17 @@ def partner_timeline(access_request: AccessRequest) -> list[PartnerTimelineEntry
 
 
 def partner_timeline_entry(event: ReviewEvent) -> PartnerTimelineEntry:
+    """One review event as its partner may see it (see partner_timeline)."""
     if event.actor is None:
         actor = ""
     elif event.action in PARTNER_ACTIONS:
         actor = event.actor.email
     else:
         actor = "the review team"
-    return PartnerTimelineEntry(
-        event=event, actor=actor, details=read_details(event).partner_payload()
-    )
+    return PartnerTimelineEntry(event=event, actor=actor, details=partner_details(event))
+
+
+def partner_details(event: ReviewEvent) -> dict[str, Any]:
+    """What a partner may see of a review event's details: answer comments, changed answers and
+    an approval's end; not who held the application before, nor what a revocation stripped."""
+    return read_details(event).partner_payload()
