@@ -10,6 +10,7 @@ from django.core.mail import EmailMessage, mailers
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from apps_registry.events.review import partner_timeline_entry
 from apps_registry.models import AccessRequest, Membership
 from apps_registry.selectors.access_requests import answer_label, reviewers
 
@@ -56,9 +57,13 @@ def notify_reviewers_second_approval_needed(*, request_id: int) -> int:
 
 def notify_partner_of_decision(*, request_id: int) -> int:
     """The application's current state (approved, rejected, changes requested, revoked, expired),
-    with the reviewer's words, to every member of the partner."""
+    with the reviewer's words as the partner's timeline shows them, to every member of the
+    partner."""
     access_request = _load(request_id)
-    latest_event = access_request.events.order_by("-created_at", "-pk").first()
+    latest_event = (
+        access_request.events.select_related("actor").order_by("-created_at", "-pk").first()
+    )
+    latest = partner_timeline_entry(latest_event) if latest_event else None
     subject = PARTNER_SUBJECTS[access_request.status].format(
         scope=access_request.scope.key, app=access_request.app.name
     )
@@ -69,7 +74,7 @@ def notify_partner_of_decision(*, request_id: int) -> int:
         context={
             **_context(access_request),
             "event": latest_event,
-            "field_comments": answer_comments(latest_event),
+            "field_comments": answer_comments(latest.field_comments) if latest else [],
         },
     )
 
@@ -86,13 +91,12 @@ def notify_partner_of_grace_approval(*, request_id: int) -> int:
     )
 
 
-def answer_comments(event) -> list[tuple[str, str]]:
+def answer_comments(field_comments: dict[str, str]) -> list[tuple[str, str]]:
     """A changes request's per-answer comments as (question label, comment), in form order."""
-    comments = (event.details or {}).get("field_comments", {}) if event else {}
     return [
-        (answer_label(field), comments[field])
+        (answer_label(field), field_comments[field])
         for field in AccessRequest.ANSWER_FIELDS
-        if field in comments
+        if field in field_comments
     ]
 
 

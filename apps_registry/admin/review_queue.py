@@ -18,6 +18,7 @@ from apps_registry import notifications
 from apps_registry.admin.action_pages import ActionPageMixin, require_recent_authentication
 from apps_registry.admin.decision_pages import DECISIONS, Decision, VersionedForm
 from apps_registry.errors import DomainError
+from apps_registry.events import review as review_events
 from apps_registry.models import AccessRequest, AppScope, ReviewEvent
 from apps_registry.selectors import access_requests as queue
 from apps_registry.services import reviews
@@ -341,8 +342,13 @@ def _outcome(result: AccessRequest, *, done: str) -> str:
 
 
 def _timeline_entry(event: ReviewEvent) -> dict:
-    """An event as the detail page shows it: labelled answer diffs and answer comments."""
-    details = event.details or {}
+    """An event as the detail page shows it: labelled answer diffs, answer comments and what an
+    ended approval stripped."""
+    details = review_events.read_details(event)
+    changed = details.changed if isinstance(details, review_events.Resubmitted) else {}
+    field_comments = (
+        details.field_comments if isinstance(details, review_events.ChangesRequested) else {}
+    )
     return {
         "event": event,
         "changes": [
@@ -351,20 +357,11 @@ def _timeline_entry(event: ReviewEvent) -> dict:
                 "old": change.get("old", ""),
                 "new": change.get("new", ""),
             }
-            for field, change in details.get("changed", {}).items()
+            for field, change in changed.items()
             if field in AccessRequest.ANSWER_FIELDS
         ],
-        "field_comments": notifications.answer_comments(event),
-        "stripped": {
-            key: details[key]
-            for key in (
-                "app_scopes_removed",
-                "authorizations_changed",
-                "authorizations_closed",
-                "tokens_changed",
-            )
-            if key in details
-        },
+        "field_comments": notifications.answer_comments(field_comments),
+        "stripped": details.stored() if isinstance(details, review_events.ScopeStripped) else {},
     }
 
 

@@ -10,6 +10,7 @@ from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from apps_registry.events import authorization as authorization_events
 from apps_registry.models import (
     AppScope,
     AuthorizationEvent,
@@ -127,17 +128,18 @@ def recent_platform_revocations(*, seller: AbstractBaseUser) -> list[PlatformRev
     """What the platform removed from apps on the seller's shops in the last
     PLATFORM_REVOCATION_NOTICE_DAYS days, newest first."""
     since = timezone.now() - timedelta(days=PLATFORM_REVOCATION_NOTICE_DAYS)
-    events = list(
-        AuthorizationEvent.objects.filter(
+    events = [
+        (event, authorization_events.read_details(event))
+        for event in AuthorizationEvent.objects.filter(
             seller=seller,
             action=AuthorizationEvent.Action.PLATFORM_REVOKE,
             created_at__gte=since,
         )
         .select_related("app", "shop")
         .order_by("-created_at", "-pk")
-    )
+    ]
     names = dict(
-        Scope.objects.filter(key__in={event.details["scope"] for event in events}).values_list(
+        Scope.objects.filter(key__in={details.scope for _, details in events}).values_list(
             "key", "name"
         )
     )
@@ -145,12 +147,12 @@ def recent_platform_revocations(*, seller: AbstractBaseUser) -> list[PlatformRev
         PlatformRevocation(
             app=event.app,
             shop=event.shop,
-            scope_name=names.get(event.details["scope"], event.details["scope"]),
+            scope_name=names.get(details.scope, details.scope),
             removed_at=event.created_at,
-            approval_revoked=event.details["approval"] == "revoked",
-            shop_disconnected=event.details["authorization_closed"],
+            approval_revoked=details.approval == "revoked",
+            shop_disconnected=details.authorization_closed,
         )
-        for event in events
+        for event, details in events
     ]
 
 

@@ -15,6 +15,7 @@ from django.db.models import Count, Max, Prefetch, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from apps_registry.events import review as review_events
 from apps_registry.hashers import invitation_token_hash
 from apps_registry.models import (
     AccessRequest,
@@ -223,7 +224,7 @@ def reviewer_field_comments(access_request: AccessRequest) -> dict[str, str]:
             latest = event
     if latest is None:
         return {}
-    comments = (latest.details or {}).get("field_comments") or {}
+    comments = review_events.read_details(latest).field_comments
     return {
         name: str(comment)
         for name, comment in comments.items()

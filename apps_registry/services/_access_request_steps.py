@@ -12,21 +12,22 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from append_only.event_details import EventDetails
 from apps_registry import notifications
 from apps_registry.errors import (
     AccessRequestNotFoundError,
     InvalidTransitionError,
     StaleAccessRequestError,
 )
+from apps_registry.events import review as review_events
+from apps_registry.events.authorization import ApprovalEnding
 from apps_registry.models import AccessRequest, AppScope, ReviewEvent
 from apps_registry.services.authorizations import (
-    ApprovalEnding,
     authorization_withdraw_scope_for_platform,
     lock_app_for_consent,
 )
 
 Status = AccessRequest.Status
-Action = ReviewEvent.Action
 
 
 def lock_access_request(request_id: int, *, expected_version: int | None = None) -> AccessRequest:
@@ -55,29 +56,22 @@ def transition(
     access_request: AccessRequest,
     *,
     to_status: str,
-    action: str,
+    event: EventDetails,
     actor: AbstractBaseUser | None,
     comment: str = "",
-    details: dict | None = None,
     fields: list[str] | tuple[str, ...] = (),
     now: datetime | None = None,
 ) -> ReviewEvent:
-    """Move the request to `to_status`, bump its version and record the move as a ReviewEvent."""
+    """Move the request to `to_status`, bump its version and record the move as the ReviewEvent
+    of `event`'s action."""
     now = now or timezone.now()
     from_status = access_request.status
     access_request.status = to_status
     access_request.version += 1
     access_request.updated_at = now
     access_request.save(update_fields=["status", "version", "updated_at", *fields])
-    return ReviewEvent.objects.create(
-        request=access_request,
-        actor=actor,
-        action=action,
-        from_status=from_status,
-        to_status=to_status,
-        comment=comment,
-        details=details or {},
-        created_at=now,
+    return review_events.record_review_event(
+        access_request, event, actor=actor, now=now, from_status=from_status, comment=comment
     )
 
 
@@ -126,9 +120,8 @@ def expire_approval(*, request_id: int, now: datetime) -> bool:
     transition(
         access_request,
         to_status=Status.EXPIRED,
-        action=Action.EXPIRE,
+        event=review_events.Expired(**stripped),
         actor=None,
-        details=stripped,
         now=now,
     )
     notify_after_commit(notifications.notify_partner_of_decision, access_request.pk)

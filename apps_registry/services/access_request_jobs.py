@@ -12,7 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps_registry import notifications
-from apps_registry.models import AccessRequest, AppScope, PartnerApp, ReviewEvent, ShopAuthorization
+from apps_registry.events import review as review_events
+from apps_registry.models import AccessRequest, AppScope, PartnerApp, ShopAuthorization
 from apps_registry.services._access_request_steps import (
     expire_approval,
     lock_access_request,
@@ -21,7 +22,6 @@ from apps_registry.services._access_request_steps import (
 from scopes.models import Scope
 
 Status = AccessRequest.Status
-Action = ReviewEvent.Action
 
 
 def access_requests_expire_due(*, now: datetime | None = None) -> int:
@@ -76,18 +76,16 @@ def access_requests_grant_grace(*, scope: Scope, tightened_by: AbstractBaseUser)
             approval_expires_at=expires_at,
             updated_at=now,
         )
-        ReviewEvent.objects.create(
-            request=access_request,
+        review_events.record_review_event(
+            access_request,
+            review_events.Approved(
+                expires_at=expires_at.isoformat(),
+                grace_after_tightening=True,
+                tightened_by=tightened_by.pk,
+            ),
             actor=None,
-            action=Action.APPROVE,
-            to_status=Status.APPROVED,
+            now=now,
             comment=reason,
-            details={
-                "grace_after_tightening": True,
-                "tightened_by": tightened_by.pk,
-                "expires_at": expires_at.isoformat(),
-            },
-            created_at=now,
         )
         notify_after_commit(notifications.notify_partner_of_grace_approval, access_request.pk)
         granted.append(access_request.pk)

@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from apps_registry import notifications
 from apps_registry.errors import DomainError, InvalidTransitionError, PermissionRefusedError
-from apps_registry.models import AccessRequest, Membership, PartnerApp, ReviewEvent
+from apps_registry.events import review as review_events
+from apps_registry.models import AccessRequest, Membership, PartnerApp
 from apps_registry.selectors.access_requests import answer_label
 from apps_registry.services._access_request_steps import (
     expire_approval,
@@ -28,7 +29,6 @@ ANSWER_MAX_LENGTH = 5000
 REQUIRED_ANSWERS = tuple(field for field in AccessRequest.ANSWER_FIELDS if field != "demo_url")
 
 Status = AccessRequest.Status
-Action = ReviewEvent.Action
 
 
 class InvalidAnswersError(DomainError):
@@ -85,12 +85,8 @@ def access_request_submit(
             )
     except IntegrityError as error:  # a concurrent submission won the partial unique index
         raise InvalidTransitionError(_ALREADY_ACTIVE.format(scope=scope.key)) from error
-    ReviewEvent.objects.create(
-        request=access_request,
-        actor=acting_user,
-        action=Action.SUBMIT,
-        to_status=Status.SUBMITTED,
-        created_at=now,
+    review_events.record_review_event(
+        access_request, review_events.Submitted(), actor=acting_user, now=now
     )
     notify_after_commit(notifications.notify_reviewers_of_submission, access_request.pk)
     return access_request
@@ -128,9 +124,8 @@ def access_request_resubmit(
     transition(
         access_request,
         to_status=Status.SUBMITTED,
-        action=Action.RESUBMIT,
+        event=review_events.Resubmitted(changed=changed),
         actor=acting_user,
-        details={"changed": changed},
         fields=[*changed, "submitted_at"],
     )
     notify_after_commit(notifications.notify_reviewers_of_submission, access_request.pk)
@@ -144,7 +139,10 @@ def access_request_withdraw(*, request_id: int, acting_user: AbstractBaseUser) -
     _require_member(acting_user, partner_id=access_request.app.partner_id)
     require_status(access_request, *AccessRequest.OPEN_STATUSES, action="withdraw")
     transition(
-        access_request, to_status=Status.WITHDRAWN, action=Action.WITHDRAW, actor=acting_user
+        access_request,
+        to_status=Status.WITHDRAWN,
+        event=review_events.Withdrawn(),
+        actor=acting_user,
     )
     return access_request
 

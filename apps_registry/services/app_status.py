@@ -12,8 +12,9 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 
 from apps_registry.errors import DomainError, InvalidTransitionError, PermissionRefusedError
-from apps_registry.models import Partner, PartnerApp, PartnerAuditEvent
-from apps_registry.services.audit import record_partner_event
+from apps_registry.events import audit as audit_events
+from apps_registry.events.audit import record_partner_event
+from apps_registry.models import Partner, PartnerApp
 from apps_registry.tokens import revoke_tokens
 
 audit_log = logging.getLogger("apps_registry.audit")
@@ -34,15 +35,11 @@ def app_suspend(*, app_id: int, acting_user: AbstractBaseUser, reason: str) -> P
     app.save(update_fields=["status", "updated"])
     revoked = revoke_tokens(app=app)
     record_partner_event(
-        action=PartnerAuditEvent.Action.APP_SUSPENDED,
+        details=audit_events.AppSuspended(
+            from_status=from_status, to_status=app.status, reason=reason, tokens_revoked=revoked
+        ),
         actor=acting_user,
         app=app,
-        details={
-            "from_status": from_status,
-            "to_status": app.status,
-            "reason": reason,
-            "tokens_revoked": revoked,
-        },
     )
     audit_log.info(
         "app %s suspended by user %s (%s tokens revoked): %s",
@@ -64,10 +61,11 @@ def app_unsuspend(*, app_id: int, acting_user: AbstractBaseUser) -> PartnerApp:
     app.status = PartnerApp.Status.DRAFT
     app.save(update_fields=["status", "updated"])
     record_partner_event(
-        action=PartnerAuditEvent.Action.APP_UNSUSPENDED,
+        details=audit_events.AppUnsuspended(
+            from_status=PartnerApp.Status.SUSPENDED, to_status=app.status
+        ),
         actor=acting_user,
         app=app,
-        details={"from_status": PartnerApp.Status.SUSPENDED, "to_status": app.status},
     )
     return app
 
@@ -85,9 +83,7 @@ def partner_set_verified(
     partner.is_verified = verified
     partner.save(update_fields=["is_verified"])
     record_partner_event(
-        action=PartnerAuditEvent.Action.PARTNER_VERIFIED
-        if verified
-        else PartnerAuditEvent.Action.PARTNER_UNVERIFIED,
+        details=audit_events.PartnerVerified() if verified else audit_events.PartnerUnverified(),
         actor=acting_user,
         partner=partner,
     )

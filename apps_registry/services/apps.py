@@ -2,7 +2,7 @@
 
 Partners never choose the OAuth grant type, client type or `skip_authorization`; these services
 fix them. Client secrets are returned once, in plaintext, to the caller and stored only as a keyed
-hash (ADR 0003, ADR 0005). Every change writes a PartnerAuditEvent (services/audit.py) in its
+hash (ADR 0003, ADR 0005). Every change writes a PartnerAuditEvent (events/audit.py) in its
 transaction; secret rotations and redirect-URI changes are logged on logger `apps_registry.apps`
 as well, for security monitoring (never the secret itself: the audit row keeps its last four
 characters).
@@ -19,9 +19,10 @@ from django.utils import timezone
 from oauth2_provider.generators import generate_client_secret
 
 from apps_registry.errors import DomainError, InvalidTransitionError
-from apps_registry.models import AppScope, Partner, PartnerApp, PartnerAuditEvent
+from apps_registry.events import audit as audit_events
+from apps_registry.events.audit import record_partner_event
+from apps_registry.models import AppScope, Partner, PartnerApp
 from apps_registry.selectors.availability import available_scope_keys
-from apps_registry.services.audit import record_partner_event
 from apps_registry.services.partners import membership_require
 from apps_registry.validators import (
     validate_display_name,
@@ -32,7 +33,6 @@ from apps_registry.validators import (
 from scopes.models import Scope
 
 logger = logging.getLogger("apps_registry.apps")
-Action = PartnerAuditEvent.Action
 
 SECRET_HINT_LENGTH = 4
 URL_FIELD_LABELS = {"homepage_url": "homepage URL", "privacy_policy_url": "privacy policy URL"}
@@ -150,14 +150,11 @@ def app_create(
     raw_secret = _new_secret(app)
     app.save()
     record_partner_event(
-        action=Action.APP_CREATED,
+        details=audit_events.AppCreated(
+            name=app.name, redirect_uris=app.redirect_uris.split(), secret_hint=app.secret_hint
+        ),
         actor=acting_user,
         app=app,
-        details={
-            "name": app.name,
-            "redirect_uris": app.redirect_uris.split(),
-            "secret_hint": app.secret_hint,
-        },
     )
     return app, raw_secret
 
@@ -194,7 +191,7 @@ def app_update_details(
         setattr(app, field, value)
     app.save(update_fields=[*details, "updated"])
     record_partner_event(
-        action=Action.APP_UPDATED, actor=acting_user, app=app, details={"changed": changes}
+        details=audit_events.AppUpdated(changed=changes), actor=acting_user, app=app
     )
     return app
 
@@ -210,10 +207,9 @@ def app_set_redirect_uris(
     app.redirect_uris = _validated_redirect_uris(redirect_uris)
     app.save(update_fields=["redirect_uris", "updated"])
     record_partner_event(
-        action=Action.REDIRECT_URIS_CHANGED,
+        details=audit_events.RedirectUrisChanged(old=old, new=app.redirect_uris.split()),
         actor=acting_user,
         app=app,
-        details={"old": old, "new": app.redirect_uris.split()},
     )
     logger.info("app %s redirect URIs changed by user %s", app.pk, acting_user.pk)
     return app
@@ -239,10 +235,11 @@ def app_rotate_secret(*, app_id: int, acting_user: AbstractBaseUser) -> tuple[Pa
         ]
     )
     record_partner_event(
-        action=Action.SECRET_ROTATED,
+        details=audit_events.SecretRotated(
+            secret_hint=app.secret_hint, previous_secret_hint=previous_hint
+        ),
         actor=acting_user,
         app=app,
-        details={"secret_hint": app.secret_hint, "previous_secret_hint": previous_hint},
     )
     logger.info("app %s client secret rotated by user %s", app.pk, acting_user.pk)
     return app, raw_secret
@@ -262,10 +259,11 @@ def app_publish(*, app_id: int, acting_user: AbstractBaseUser) -> PartnerApp:
     app.status = PartnerApp.Status.LIVE
     app.save(update_fields=["status", "updated"])
     record_partner_event(
-        action=Action.APP_PUBLISHED,
+        details=audit_events.AppPublished(
+            from_status=PartnerApp.Status.DRAFT, to_status=PartnerApp.Status.LIVE
+        ),
         actor=acting_user,
         app=app,
-        details={"from_status": PartnerApp.Status.DRAFT, "to_status": PartnerApp.Status.LIVE},
     )
     return app
 
@@ -312,15 +310,14 @@ def app_set_requested_scopes(
         if key not in current
     )
     record_partner_event(
-        action=Action.SCOPES_CHOSEN,
-        actor=acting_user,
-        app=app,
-        details={
-            "added": {
+        details=audit_events.ScopesChosen(
+            added={
                 key: _requirement(selections[key]) for key in sorted(set(selections) - set(current))
             },
-            "removed": sorted(set(current) - set(selections)),
-            "changed": dict(sorted(changed.items())),
-        },
+            removed=sorted(set(current) - set(selections)),
+            changed=dict(sorted(changed.items())),
+        ),
+        actor=acting_user,
+        app=app,
     )
     return list(app.requested_scopes.select_related("scope").order_by("scope__position"))

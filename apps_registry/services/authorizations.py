@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Literal, TypedDict, get_args
+from datetime import timedelta
+from typing import get_args
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
@@ -19,9 +19,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps_registry.errors import DomainError, InvalidTransitionError, PermissionRefusedError
+from apps_registry.events import authorization as authorization_events
+from apps_registry.events.authorization import ApprovalEnding
 from apps_registry.models import (
     AppScope,
-    AuthorizationEvent,
     PartnerApp,
     Shop,
     ShopAuthorization,
@@ -35,19 +36,6 @@ AUTHORIZATION_DURATION_DAYS = (30, 90, 180, 365)
 DEFAULT_AUTHORIZATION_DURATION_DAYS = 90
 # last_used_at is a hint for the seller, not an audit trail: one write a minute per app is plenty.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
-
-# How the Custom-scope approval behind a platform revocation ended (the access request's status).
-ApprovalEnding = Literal["revoked", "expired"]
-
-
-class PlatformRevocationDetails(TypedDict):
-    """`details` of a PLATFORM_REVOKE event: which scope the platform took back, and why."""
-
-    scope: str
-    access_request_id: int
-    approval: ApprovalEnding
-    # True when the scope was the last one on the shop, so the platform disconnected the shop.
-    authorization_closed: bool
 
 
 @dataclass(frozen=True)
@@ -178,14 +166,15 @@ def authorization_grant(
             authorization.expires_at = expires_at
             authorization.save(update_fields=["granted_by", "granted_at", "expires_at"])
         authorization.scopes.set(scopes + list(Scope.objects.filter(key__in=kept - scope_keys)))
-        AuthorizationEvent.objects.create(
+        authorization_events.record_authorization_event(
+            authorization_events.Granted(
+                duration_days=duration_days, withdrawn=sorted(withdrawn_keys)
+            ),
             seller=seller,
             app=app,
             shop=shop,
-            action=AuthorizationEvent.Action.GRANT,
             scope_keys=sorted(scope_keys | kept),
-            details={"duration_days": duration_days, "withdrawn": sorted(withdrawn_keys)},
-            created_at=now,
+            now=now,
         )
         authorizations.append(authorization)
     _narrow_tokens(seller=seller, app=app, candidate_keys=withdrawn_keys)
@@ -206,13 +195,13 @@ def authorization_revoke_shop(*, seller: AbstractBaseUser, app: PartnerApp, shop
     keys = set(authorization.scopes.values_list("key", flat=True))
     authorization.revoked_at = timezone.now()
     authorization.save(update_fields=["revoked_at"])
-    AuthorizationEvent.objects.create(
+    authorization_events.record_authorization_event(
+        authorization_events.ShopDisconnected(),
         seller=seller,
         app=app,
         shop=shop,
-        action=AuthorizationEvent.Action.REVOKE_SHOP,
         scope_keys=sorted(keys),
-        created_at=authorization.revoked_at,
+        now=authorization.revoked_at,
     )
     _narrow_tokens(seller=seller, app=app, candidate_keys=keys)
 
@@ -240,13 +229,15 @@ def authorization_revoke_scope(
         if not authorization.scopes.exists():
             authorization.revoked_at = now
             authorization.save(update_fields=["revoked_at"])
-    AuthorizationEvent.objects.create(
+    authorization_events.record_authorization_event(
+        authorization_events.ScopeWithdrawn(
+            shops=sorted(authorization.shop_id for authorization in authorizations)
+        ),
         seller=seller,
         app=app,
-        action=AuthorizationEvent.Action.REVOKE_SCOPE,
+        shop=None,
         scope_keys=[scope_key],
-        details={"shops": sorted(authorization.shop_id for authorization in authorizations)},
-        created_at=now,
+        now=now,
     )
     _narrow_tokens(seller=seller, app=app, candidate_keys={scope_key})
 
@@ -265,12 +256,15 @@ def authorization_revoke_app(*, seller: AbstractBaseUser, app: PartnerApp) -> No
     for authorization in authorizations:
         authorization.revoked_at = now
         authorization.save(update_fields=["revoked_at"])
-    AuthorizationEvent.objects.create(
+    authorization_events.record_authorization_event(
+        authorization_events.AppDisconnected(
+            shops=sorted(authorization.shop_id for authorization in authorizations)
+        ),
         seller=seller,
         app=app,
-        action=AuthorizationEvent.Action.REVOKE_APP,
-        details={"shops": sorted(authorization.shop_id for authorization in authorizations)},
-        created_at=now,
+        shop=None,
+        scope_keys=[],
+        now=now,
     )
     revoke_tokens(app=app, user=seller)
 
@@ -309,18 +303,22 @@ def authorization_withdraw_scope_for_platform(
             authorization.revoked_at = now
             authorization.save(update_fields=["revoked_at"])
         events.append(
-            _platform_revocation_event(
-                authorization,
-                details={
-                    "scope": scope.key,
-                    "access_request_id": access_request_id,
-                    "approval": approval,
-                    "authorization_closed": closed,
-                },
+            authorization_events.build_authorization_event(
+                authorization_events.PlatformRevoked(
+                    scope=scope.key,
+                    access_request_id=access_request_id,
+                    approval=approval,
+                    authorization_closed=closed,
+                ),
+                # The shop's owner, though the platform made the change.
+                seller=authorization.shop.owner,
+                app=app,
+                shop=authorization.shop,
+                scope_keys=[scope.key],
                 now=now,
             )
         )
-    AuthorizationEvent.objects.bulk_create(events)
+    authorization_events.record_authorization_events(events)
     sellers = {
         authorization.shop.owner_id: authorization.shop.owner for authorization in authorizations
     }
@@ -356,19 +354,4 @@ def _narrow_tokens(*, seller: AbstractBaseUser, app: PartnerApp, candidate_keys:
     return sum(
         strip_scope_from_tokens(app=app, scope_key=key, user=seller)
         for key in sorted(candidate_keys - still_granted)
-    )
-
-
-def _platform_revocation_event(
-    authorization: ShopAuthorization, *, details: PlatformRevocationDetails, now: datetime
-) -> AuthorizationEvent:
-    """An unsaved PLATFORM_REVOKE event for one authorization; the seller is the shop's owner."""
-    return AuthorizationEvent(
-        seller=authorization.shop.owner,
-        app_id=authorization.app_id,
-        shop=authorization.shop,
-        action=AuthorizationEvent.Action.PLATFORM_REVOKE,
-        scope_keys=[details["scope"]],
-        details=details,
-        created_at=now,
     )

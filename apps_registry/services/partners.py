@@ -1,6 +1,6 @@
 """Partner organisations, their members and invitations.
 
-Every change writes a PartnerAuditEvent (services/audit.py) in its transaction.
+Every change writes a PartnerAuditEvent (events/audit.py) in its transaction.
 """
 
 from __future__ import annotations
@@ -20,12 +20,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps_registry.errors import DomainError, InvalidTransitionError, PermissionRefusedError
+from apps_registry.events import audit as audit_events
+from apps_registry.events.audit import record_partner_event
 from apps_registry.hashers import invitation_token_hash
-from apps_registry.models import Invitation, Membership, Partner, PartnerAuditEvent
-from apps_registry.services.audit import record_partner_event
+from apps_registry.models import Invitation, Membership, Partner
 from apps_registry.validators import validate_display_name
-
-Action = PartnerAuditEvent.Action
 
 INVITATION_LIFETIME = timedelta(days=7)
 PARTNER_NAME_MAX_LENGTH = Partner._meta.get_field("name").max_length
@@ -65,10 +64,9 @@ def partner_create(*, name: str, acting_user: AbstractBaseUser) -> Partner:
     partner = Partner.objects.create(name=name)
     Membership.objects.create(partner=partner, user=acting_user, role=Membership.Role.OWNER)
     record_partner_event(
-        action=Action.PARTNER_CREATED,
+        details=audit_events.PartnerCreated(name=partner.name, owner_email=acting_user.email),
         actor=acting_user,
         partner=partner,
-        details={"name": partner.name, "owner_email": acting_user.email},
     )
     return partner
 
@@ -162,14 +160,13 @@ def invitation_create(
         lambda: _send_invitation_email(invitation=invitation, accept_url=accept_url)
     )
     record_partner_event(
-        action=Action.MEMBER_INVITED,
+        details=audit_events.MemberInvited.of(
+            invitation,
+            expires_at=invitation.expires_at.isoformat(),
+            expired_invitations_closed=expired_closed,
+        ),
         actor=acting_user,
         partner=partner,
-        details={
-            **_invitation_details(invitation),
-            "expires_at": invitation.expires_at.isoformat(),
-            "expired_invitations_closed": expired_closed,
-        },
     )
     return invitation, raw_token
 
@@ -184,10 +181,9 @@ def invitation_revoke(*, invitation_id: int, acting_user: AbstractBaseUser) -> I
     invitation.revoked_at = timezone.now()
     invitation.save(update_fields=["revoked_at"])
     record_partner_event(
-        action=Action.INVITATION_REVOKED,
+        details=audit_events.InvitationRevoked.of(invitation),
         actor=acting_user,
         partner=invitation.partner,
-        details=_invitation_details(invitation),
     )
     return invitation
 
@@ -222,10 +218,9 @@ def invitation_accept(*, raw_token: str, acting_user: AbstractBaseUser) -> Membe
         partner=invitation.partner, user=acting_user, role=invitation.role, created_at=now
     )
     record_partner_event(
-        action=Action.MEMBER_JOINED,
+        details=audit_events.MemberJoined.of(invitation, user_id=acting_user.pk),
         actor=acting_user,
         partner=invitation.partner,
-        details={**_invitation_details(invitation), "user_id": acting_user.pk},
     )
     return membership
 
@@ -263,23 +258,18 @@ def membership_remove(*, membership_id: int, acting_user: AbstractBaseUser) -> N
             "The organisation needs at least one owner; invite a colleague as an owner first."
         )
     membership.delete()
-    record_partner_event(
-        action=Action.MEMBER_LEFT
+    ended = (
+        audit_events.MemberLeft
         if membership.user_id == acting_user.pk
-        else Action.MEMBER_REMOVED,
+        else audit_events.MemberRemoved
+    )
+    record_partner_event(
+        details=ended(
+            user_id=membership.user_id, email=membership.user.email, role=membership.role
+        ),
         actor=acting_user,
         partner=partner,
-        details={
-            "user_id": membership.user_id,
-            "email": membership.user.email,
-            "role": membership.role,
-        },
     )
-
-
-def _invitation_details(invitation: Invitation) -> dict:
-    """What an audit row says about an invitation: never its token or the token's hash."""
-    return {"invitation_id": invitation.pk, "email": invitation.email, "role": invitation.role}
 
 
 def _pending_invitations(partner: Partner):

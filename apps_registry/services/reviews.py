@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from apps_registry import notifications
 from apps_registry.errors import DomainError, InvalidTransitionError, PermissionRefusedError
+from apps_registry.events import review as review_events
 from apps_registry.models import (
     AccessRequest,
     Membership,
@@ -34,8 +35,6 @@ audit_log = logging.getLogger("apps_registry.audit")
 
 Status = AccessRequest.Status
 Action = ReviewEvent.Action
-# What members of the applying partner do; whoever did any of it may not review the application.
-PARTNER_ACTIONS = (Action.SUBMIT, Action.RESUBMIT, Action.WITHDRAW)
 # The reviewer's decisions, as the refusals word them ("You cannot … it").
 DECISION_VERBS = {
     Action.APPROVE: "approve",
@@ -166,9 +165,10 @@ def access_request_assign(
     transition(
         access_request,
         to_status=Status.IN_REVIEW,
-        action=Action.ASSIGN,
+        event=review_events.Assigned(
+            previous_reviewer=str(previous_reviewer) if previous_reviewer else None
+        ),
         actor=reviewer,
-        details={"previous_reviewer": str(previous_reviewer)} if previous_reviewer else {},
         fields=["assigned_to"],
     )
     return access_request
@@ -213,12 +213,9 @@ def access_request_approve(
         transition(
             access_request,
             to_status=Status.IN_REVIEW,
-            action=Action.FIRST_APPROVAL,
+            event=review_events.FirstApproval(voided_first_approval_by=voided_first_approver),
             actor=reviewer,
             comment=comment,
-            details={"voided_first_approval_by": voided_first_approver}
-            if voided_first_approver
-            else {},
             fields=["first_approved_by", "assigned_to"],
         )
         notify_after_commit(
@@ -233,10 +230,9 @@ def access_request_approve(
     transition(
         access_request,
         to_status=Status.APPROVED,
-        action=Action.APPROVE,
+        event=review_events.Approved(expires_at=expires_at.isoformat()),
         actor=reviewer,
         comment=comment,
-        details={"expires_at": expires_at.isoformat()},
         fields=["decided_by", "decided_at", "decision_reason", "approval_expires_at"],
         now=now,
     )
@@ -259,7 +255,7 @@ def access_request_reject(
     transition(
         access_request,
         to_status=Status.REJECTED,
-        action=Action.REJECT,
+        event=review_events.Rejected(),
         actor=reviewer,
         comment=reason,
         fields=["decided_by", "decided_at", "decision_reason"],
@@ -295,10 +291,9 @@ def access_request_request_changes(
     transition(
         access_request,
         to_status=Status.CHANGES_REQUESTED,
-        action=Action.REQUEST_CHANGES,
+        event=review_events.ChangesRequested(field_comments=cleaned_field_comments),
         actor=reviewer,
         comment=comment,
-        details={"field_comments": cleaned_field_comments},
         fields=["first_approved_by"],
     )
     notify_after_commit(notifications.notify_partner_of_decision, access_request.pk)
@@ -322,10 +317,9 @@ def access_request_revoke(
     transition(
         access_request,
         to_status=Status.REVOKED,
-        action=Action.REVOKE,
+        event=review_events.Revoked(**stripped),
         actor=reviewer,
         comment=reason,
-        details=stripped,
         fields=["decided_by", "decided_at", "decision_reason"],
     )
     notify_after_commit(notifications.notify_partner_of_decision, access_request.pk)
@@ -349,7 +343,7 @@ def _conflict_of_interest(user: AbstractBaseUser, access_request: AccessRequest)
         return "You submitted this application, so another reviewer must handle it."
     if Membership.objects.filter(partner_id=partner_id, user=user).exists():
         return "You are a member of the partner that applied, so another reviewer must handle it."
-    if access_request.events.filter(actor=user, action__in=PARTNER_ACTIONS).exists():
+    if access_request.events.filter(actor=user, action__in=review_events.PARTNER_ACTIONS).exists():
         return "You acted on this application for the partner, so another reviewer must handle it."
     if PartnerAuditEvent.objects.filter(
         partner_id=partner_id,

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps_registry.errors import DomainError, InvalidTransitionError
+from apps_registry.events import review as review_events
 from apps_registry.models import AccessRequest, AppScope, PartnerApp, ReviewEvent
 from apps_registry.selectors import partners as selectors
 from apps_registry.services import access_requests as access_request_services
@@ -140,11 +141,6 @@ class ScopeStatusOutputSerializer(serializers.Serializer):
         return "required" if row.requested.is_required else "optional"
 
 
-# What an event's details may show a partner; the rest (who was assigned before, counts of
-# stripped tokens) is for reviewers, as the page names reviewers only as "the review team".
-PARTNER_EVENT_DETAILS = ("field_comments", "changed", "expires_at")
-
-
 class ReviewEventOutputSerializer(serializers.ModelSerializer):
     details = serializers.SerializerMethodField()
 
@@ -153,8 +149,7 @@ class ReviewEventOutputSerializer(serializers.ModelSerializer):
         fields = ["action", "from_status", "to_status", "comment", "details", "created_at"]
 
     def get_details(self, event: ReviewEvent) -> dict:
-        details = event.details or {}
-        return {name: details[name] for name in PARTNER_EVENT_DETAILS if name in details}
+        return review_events.partner_details(event)
 
 
 class AccessRequestOutputSerializer(serializers.ModelSerializer):

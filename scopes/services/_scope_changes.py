@@ -8,7 +8,8 @@ from typing import Any
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.utils import timezone
 
-from scopes.models import CatalogEvent, Scope, ScopeChange
+from scopes import events as catalog_events
+from scopes.models import Scope, ScopeChange
 
 # What the consent page shows sellers of each scope: its group heading, name and consent text.
 SELLER_FACING_FIELDS = ("group", "name", "consent_text")
@@ -41,22 +42,11 @@ def decide(change: ScopeChange, status: str, *, actor: AbstractBaseUser | None, 
     change.decided_by = actor
     change.decided_at = now
     change.save(update_fields=["status", "decided_by", "decided_at"])
-    action = (
-        CatalogEvent.Action.CONFIRMED
+    decision = (
+        catalog_events.Confirmed
         if status == ScopeChange.Status.CONFIRMED
-        else CatalogEvent.Action.CANCELLED
+        else catalog_events.Cancelled
     )
-    change_event(change, action, actor=actor, now=now).save()
-
-
-def change_event(change: ScopeChange, action: str, *, actor, now) -> CatalogEvent:
-    return CatalogEvent(
-        scope_id=change.scope_id,
-        change=change,
-        actor=actor,
-        action=action,
-        field=change.field,
-        old_value=change.old_value,
-        new_value=change.new_value,
-        created_at=now,
+    catalog_events.record_catalog_events(
+        [catalog_events.build_change_event(change, decision, actor=actor, now=now)]
     )

@@ -9,12 +9,12 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from scopes import events as catalog_events
 from scopes.errors import CatalogFileError
 from scopes.matching import catalog_version_bump
-from scopes.models import CatalogEvent, Endpoint, Scope, ScopeChange
+from scopes.models import Endpoint, Scope, ScopeChange
 from scopes.selectors import scope_is_in_use
 from scopes.services._scope_changes import (
-    change_event,
     changed_fields,
     decide,
     is_tightening,
@@ -113,14 +113,12 @@ def catalog_load(*, data: Any) -> CatalogLoadReport:
         Scope.objects.bulk_update(to_update, sorted(update_fields))
     scope_ids = dict(Scope.objects.values_list("key", "pk"))
     now = timezone.now()
-    CatalogEvent.objects.bulk_create(
-        CatalogEvent(
+    catalog_events.record_catalog_events(
+        catalog_events.build_catalog_event(
+            catalog_events.Loaded(field=name, old_value=old, new_value=new),
             scope_id=scope_ids[key],
-            action=CatalogEvent.Action.LOADED,
-            field=name,
-            old_value=old,
-            new_value=new,
-            created_at=now,
+            actor=None,
+            now=now,
         )
         for key, name, old, new in field_changes
     )
@@ -196,7 +194,9 @@ def _propose_from_file(
         proposed_by=None,
         proposed_at=now,
     )
-    change_event(change, CatalogEvent.Action.PROPOSED, actor=None, now=now).save()
+    catalog_events.record_catalog_events(
+        [catalog_events.build_change_event(change, catalog_events.Proposed, actor=None, now=now)]
+    )
     report.scopes_proposed.setdefault(scope.key, []).append(name)
 
 
@@ -297,14 +297,12 @@ def _record_link_changes(
     now = timezone.now()
     changes = [(scope_id, labels[e], None) for e, scope_id in removed_links]
     changes += [(scope_id, None, labels[e]) for e, scope_id in added_links]
-    CatalogEvent.objects.bulk_create(
-        CatalogEvent(
+    catalog_events.record_catalog_events(
+        catalog_events.build_catalog_event(
+            catalog_events.Loaded(field="endpoints", old_value=old, new_value=new),
             scope_id=scope_id,
-            action=CatalogEvent.Action.LOADED,
-            field="endpoints",
-            old_value=old,
-            new_value=new,
-            created_at=now,
+            actor=None,
+            now=now,
         )
         for scope_id, old, new in sorted(changes, key=lambda c: (c[0], c[1] or c[2]))
     )

@@ -11,11 +11,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from scopes import events as catalog_events
 from scopes.errors import CatalogError, CatalogPermissionError, CatalogStateError
 from scopes.matching import catalog_version_bump
-from scopes.models import CatalogEvent, Scope, ScopeChange
+from scopes.models import Scope, ScopeChange
 from scopes.services._scope_changes import (
-    change_event,
     changed_fields,
     decide,
     is_tightening,
@@ -100,14 +100,11 @@ def scope_edit(
 
     now = timezone.now()
     events = [
-        CatalogEvent(
-            scope=scope,
+        catalog_events.build_catalog_event(
+            catalog_events.Applied(field=name, old_value=old[name], new_value=changes[name]),
+            scope_id=scope.pk,
             actor=actor,
-            action=CatalogEvent.Action.APPLIED,
-            field=name,
-            old_value=old[name],
-            new_value=changes[name],
-            created_at=now,
+            now=now,
         )
         for name in applied
     ]
@@ -122,8 +119,10 @@ def scope_edit(
             proposed_at=now,
         )
         proposed.append(change)
-        events.append(change_event(change, CatalogEvent.Action.PROPOSED, actor=actor, now=now))
-    CatalogEvent.objects.bulk_create(events)
+        events.append(
+            catalog_events.build_change_event(change, catalog_events.Proposed, actor=actor, now=now)
+        )
+    catalog_events.record_catalog_events(events)
     return ScopeEditResult(scope=scope, applied=applied, proposed=proposed, tightened=tightened)
 
 

@@ -17,7 +17,7 @@ from apps_registry.services import access_requests as access_request_services
 from console.forms import AccessRequestForm
 from console.views.actions import ObjectActionView
 from console.views.partner.base import PartnerMixin
-from console.views.partner.presenters import ANSWER_LABELS, timeline_entry
+from console.views.partner.presenters import ANSWER_LABELS, partner_timeline_page
 
 
 def _add_domain_error(form, error: DomainError) -> None:
@@ -117,7 +117,7 @@ class AccessRequestDetailView(PartnerMixin, View):
                 "access_request": access_request,
                 "app": access_request.app,
                 "scope": access_request.scope,
-                "timeline": [timeline_entry(event) for event in access_request.events.all()],
+                "timeline": partner_timeline_page(access_request),
                 "answers": answers,
                 "expected_decision": selectors.expected_decision_date(access_request),
                 "form": form,

@@ -3,19 +3,14 @@ timeline, in plain words, with staff and reviewers named as the platform and the
 
 from __future__ import annotations
 
-from apps_registry.models import AccessRequest, PartnerAuditEvent, ReviewEvent
+from apps_registry.events import audit as audit_events
+from apps_registry.events.review import partner_timeline
+from apps_registry.models import AccessRequest, PartnerAuditEvent
 from apps_registry.services import apps as app_services
 from console.forms import AccessRequestForm
 
-AuditAction = PartnerAuditEvent.Action
 ANSWER_LABELS = {
     name: AccessRequestForm.base_fields[name].label for name in AccessRequest.ANSWER_FIELDS
-}
-# The partner's own steps on the timeline, named by the member who took them.
-PARTNER_ACTIONS = {
-    ReviewEvent.Action.SUBMIT,
-    ReviewEvent.Action.RESUBMIT,
-    ReviewEvent.Action.WITHDRAW,
 }
 
 
@@ -31,44 +26,39 @@ def activity_entry(event: PartnerAuditEvent) -> dict:
 
 
 def _activity_changes(event: PartnerAuditEvent) -> list[str]:
-    details = event.details or {}
-    if event.action == AuditAction.APP_UPDATED:
-        labels = [
-            app_services.URL_FIELD_LABELS.get(name, name) for name in details.get("changed", {})
-        ]
-        return [f"Changed {', '.join(labels)}"] if labels else []
-    if event.action == AuditAction.REDIRECT_URIS_CHANGED:
-        old, new = details.get("old", []), details.get("new", [])
-        return [f"Added {uri}" for uri in new if uri not in old] + [
-            f"Removed {uri}" for uri in old if uri not in new
-        ]
-    hint = details.get("secret_hint")
-    if event.action in (AuditAction.APP_CREATED, AuditAction.SECRET_ROTATED) and hint:
-        return [f"Secret ends in …{hint}"]
-    if event.action == AuditAction.SCOPES_CHOSEN:
-        return (
-            [f"Added {key} ({need})" for key, need in details.get("added", {}).items()]
-            + [f"Removed {key}" for key in details.get("removed", [])]
-            + [f"{key} is now {need}" for key, need in details.get("changed", {}).items()]
-        )
+    details = audit_events.read_details(event)
+    match details:
+        case audit_events.AppUpdated(changed=changed):
+            labels = [app_services.URL_FIELD_LABELS.get(name, name) for name in changed]
+            return [f"Changed {', '.join(labels)}"] if labels else []
+        case audit_events.RedirectUrisChanged(old=old, new=new):
+            return [f"Added {uri}" for uri in new if uri not in old] + [
+                f"Removed {uri}" for uri in old if uri not in new
+            ]
+        case (
+            audit_events.AppCreated(secret_hint=hint) | audit_events.SecretRotated(secret_hint=hint)
+        ) if hint:
+            return [f"Secret ends in …{hint}"]
+        case audit_events.ScopesChosen(added=added, removed=removed, changed=changed):
+            return (
+                [f"Added {key} ({need})" for key, need in added.items()]
+                + [f"Removed {key}" for key in removed]
+                + [f"{key} is now {need}" for key, need in changed.items()]
+            )
     return []
 
 
-def timeline_entry(event: ReviewEvent) -> dict:
-    """One event as the partner sees it: reviewers are named as the team, not as people."""
-    if event.actor is None:
-        actor = ""
-    elif event.action in PARTNER_ACTIONS:
-        actor = event.actor.email
-    else:
-        actor = "the review team"
-    details = event.details or {}
-    return {
-        "event": event,
-        "actor": actor,
-        "field_comments": [
-            (ANSWER_LABELS.get(name, name), comment)
-            for name, comment in (details.get("field_comments") or {}).items()
-        ],
-        "changed": [ANSWER_LABELS.get(name, name) for name in details.get("changed") or {}],
-    }
+def partner_timeline_page(access_request: AccessRequest) -> list[dict]:
+    """The application's timeline as the partner sees it (events.review.partner_timeline), with
+    the questionnaire's labels for the answers it names."""
+    return [
+        {
+            "event": entry.event,
+            "actor": entry.actor,
+            "field_comments": [
+                (ANSWER_LABELS[name], comment) for name, comment in entry.field_comments.items()
+            ],
+            "changed": [ANSWER_LABELS.get(name, name) for name in entry.changed],
+        }
+        for entry in partner_timeline(access_request)
+    ]
