@@ -14,7 +14,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 
-from apps_registry.errors import DomainError, InvalidTransitionError, PermissionRefusedError
+from core.errors import DomainError, InvalidTransitionError, PermissionRefusedError
 
 
 def require_recent_authentication(request) -> None:

@@ -14,7 +14,6 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps_registry.errors import DomainError, InvalidTransitionError
 from apps_registry.models import AccessRequest, AppScope, PartnerApp, ReviewEvent
 from apps_registry.selectors import partners as selectors
 from apps_registry.services import access_requests as access_request_services
@@ -32,6 +31,7 @@ from console.api.pagination import ValidatedLimitOffsetPagination
 from console.api.schema import ErrorSerializer
 from console.caching import forbid_storing
 from console.urls import converters  # noqa: F401 - registers <id:…>
+from core.errors import DomainError, InvalidTransitionError
 
 # --- Serializers --------------------------------------------------------------------------------
 

@@ -10,7 +10,6 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
 
-from apps_registry.errors import DomainError
 from apps_registry.models import AccessRequest
 from apps_registry.selectors import partners as selectors
 from apps_registry.services import access_requests as access_request_services
@@ -18,6 +17,7 @@ from console.forms import AccessRequestForm
 from console.views.actions import ObjectActionView
 from console.views.partner.base import PartnerMixin
 from console.views.partner.presenters import ANSWER_LABELS, timeline_entry
+from core.errors import DomainError
 
 
 def _add_domain_error(form, error: DomainError) -> None:

@@ -13,7 +13,6 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_variables
 
-from apps_registry.errors import DomainError
 from apps_registry.models import PartnerApp
 from apps_registry.selectors import partners as selectors
 from apps_registry.services import apps as app_services
@@ -22,6 +21,7 @@ from console.forms import AppCreateForm, AppDetailsForm, RedirectUrisForm
 from console.views.actions import ObjectActionView
 from console.views.partner.base import PartnerMixin
 from console.views.partner.presenters import activity_entry
+from core.errors import DomainError
 
 ONE_TIME_SECRET_SESSION_KEY = "console:one-time-secret:{app_id}"  # noqa: S105 - a key name
 

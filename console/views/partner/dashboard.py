@@ -7,10 +7,10 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.shortcuts import redirect, render
 from django.views import View
 
-from apps_registry.errors import DomainError
 from apps_registry.selectors import partners as selectors
 from apps_registry.services import partners as partner_services
 from console.forms import OnboardingForm
+from core.errors import DomainError
 
 
 class DashboardView(LoginRequiredMixin, View):

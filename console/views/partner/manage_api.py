@@ -8,13 +8,13 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views import View
 
-from apps_registry.errors import DomainError
 from apps_registry.models import PartnerApp
 from apps_registry.selectors import partners as selectors
 from apps_registry.selectors.availability import available_scope_keys
 from apps_registry.services import apps as app_services
 from console.forms import RequestedScopesForm
 from console.views.partner.base import PartnerMixin
+from core.errors import DomainError
 
 
 class ManageApiView(PartnerMixin, View):

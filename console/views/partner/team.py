@@ -12,13 +12,13 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
 
-from apps_registry.errors import DomainError
 from apps_registry.models import Invitation, Membership
 from apps_registry.selectors import partners as selectors
 from apps_registry.services import partners as partner_services
 from console.forms import InvitationForm
 from console.views.actions import ObjectActionView
 from console.views.partner.base import PartnerMixin
+from core.errors import DomainError
 
 
 class TeamView(PartnerMixin, View):
