@@ -10,6 +10,7 @@ from enum import StrEnum
 
 class PartnerErrorCode(StrEnum):
     NOT_A_MEMBER = "not_a_member"
+    NO_ORGANISATION = "no_organisation"
     OWNER_REQUIRED = "owner_required"
     NAME_REQUIRED = "name_required"
     NAME_TOO_LONG = "name_too_long"

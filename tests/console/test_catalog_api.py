@@ -159,7 +159,11 @@ def test_scope_detail_of_unknown_or_inactive_scope_is_404(client, catalog, key):
     response = client.get(f"/api/v1/scopes/{key}/")
 
     assert response.status_code == 404
-    assert response.json() == {"detail": "No Scope matches the given query."}
+    assert response.json() == {
+        "code": "not_found",
+        "message": "No Scope matches the given query.",
+        "fields": {},
+    }
 
 
 def test_endpoint_resolve_returns_endpoint_and_scopes(client, catalog):
