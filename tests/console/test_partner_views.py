@@ -609,7 +609,7 @@ def test_a_developer_cannot_invite(client):
     response = client.post("/console/team/", {"email": "dev@example.com", "role": "owner"})
 
     assert "Only owners can invite members." in page.text
-    assert response.status_code == 400
+    assert response.status_code == 403
     assert "Only an owner of the organisation can do this." in response.text
     assert not Invitation.objects.exists()
     assert mail.outbox == []
