@@ -1,21 +1,30 @@
-"""Domain errors: services raise them; views turn them into a 4xx or an actionable message."""
+"""apps_registry's refusals that carry more than a category and a code. Services raise these or
+core.errors' categories, always with a code from apps_registry.error_codes."""
+
+from __future__ import annotations
+
+from apps_registry.error_codes import AccessRequestErrorCode, HistoryErrorCode
+from core.errors import InvalidTransitionError, NotFoundError, PermissionRefusedError
 
 
-class DomainError(Exception):
-    """A rule refused the change; the message is safe to show to the person who asked."""
-
-
-class InvalidTransitionError(DomainError):
-    """The object is not in a state that allows this action."""
-
-
-class PermissionRefusedError(DomainError):
-    """The actor may not do this (separation of duties, wrong role, not a reviewer)."""
-
-
-class AccessRequestNotFoundError(DomainError):
+class AccessRequestNotFoundError(NotFoundError):
     """No access request has this id."""
 
 
 class StaleAccessRequestError(InvalidTransitionError):
     """The request changed after the reviewer opened it (optimistic locking)."""
+
+
+class SeparationOfDutiesError(PermissionRefusedError):
+    """The reviewer is too close to the application: a conflict of interest, or a second approval
+    of their own. Refusals of this kind are logged for the audit trail."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code=AccessRequestErrorCode.SEPARATION_OF_DUTIES)
+
+
+class HistoryChangeRefusedError(PermissionRefusedError):
+    """Someone tried to change or delete a row of an append-only history table."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code=HistoryErrorCode.APPEND_ONLY)

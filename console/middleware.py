@@ -10,6 +10,8 @@ from django.http import HttpRequest, HttpResponseBadRequest, HttpResponseRedirec
 from django.urls import reverse
 from django.utils.http import urlencode
 
+from console.api.exceptions import error_body
+
 NUL_IN_QUERY = (
     "The address contains a NUL character (%00), which no parameter accepts. "
     "Remove it and try again."
@@ -37,7 +39,7 @@ class RejectMalformedQueryMiddleware:
         if problem is None:
             return self.get_response(request)
         if request.path.startswith("/api/"):
-            return JsonResponse({"detail": problem}, status=400)
+            return JsonResponse(error_body(code="invalid", message=problem), status=400)
         return HttpResponseBadRequest(problem, content_type="text/plain; charset=utf-8")
 
 

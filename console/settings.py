@@ -268,6 +268,8 @@ REST_FRAMEWORK = {
     # The API speaks JSON both ways (form bodies are for the pages), and refuses a body nested
     # deeper than any request needs with a 400 instead of a RecursionError.
     "DEFAULT_PARSER_CLASSES": ["console.api.parsers.JSONParser"],
+    # One error body, {"code", "message", "fields"}, for every refusal (ADR 0013).
+    "EXCEPTION_HANDLER": "console.api.exceptions.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Partner Console API",

@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 import append_only.models
-from scopes.errors import CatalogPermissionError
+from scopes.errors import CatalogHistoryChangeRefusedError
 
 
 class Scope(models.Model):
@@ -153,7 +153,7 @@ class CatalogEvent(append_only.models.AppendOnlyModel):
     services in the same transaction. No actor means the catalog file (`load_scope_catalog`)."""
 
     append_only_message = "The catalog history is append-only: events cannot be changed or deleted."
-    refusal_error = CatalogPermissionError
+    refusal_error = CatalogHistoryChangeRefusedError
 
     class Action(models.TextChoices):
         APPLIED = "applied", "Applied"

@@ -14,7 +14,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 
-from apps_registry.errors import DomainError, InvalidTransitionError, PermissionRefusedError
+from core.errors import DomainError
+from core.forms import show_refusal
 
 
 def require_recent_authentication(request) -> None:
@@ -24,15 +25,6 @@ def require_recent_authentication(request) -> None:
     records = get_authentication_records(request, request.user)
     if not records or time.time() - records[-1]["at"] > settings.ACCOUNT_REAUTHENTICATION_TIMEOUT:
         raise ReauthenticationRequired()
-
-
-def error_status(error: DomainError) -> int:
-    """The HTTP status of a page that shows the service's refusal."""
-    if isinstance(error, PermissionRefusedError):
-        return 403
-    if isinstance(error, InvalidTransitionError):
-        return 409
-    return 400
 
 
 class ActionPageMixin:
@@ -61,8 +53,7 @@ class ActionPageMixin:
                 try:
                     act(form)
                 except DomainError as error:
-                    form.add_error(None, str(error))
-                    status = error_status(error)
+                    status = show_refusal(form, error)
                 else:
                     return HttpResponseRedirect(change_url)
             else:

@@ -13,9 +13,9 @@ from django.urls import path, reverse
 from append_only.admin import ReadOnlyAdmin, ReadOnlyInline
 from apps_registry.admin.action_pages import ActionPageMixin
 from apps_registry.admin.partners import AppAuditEventInline
-from apps_registry.errors import DomainError
 from apps_registry.models import AccessRequest, AppScope, PartnerApp
 from apps_registry.services import app_status
+from core.errors import DomainError
 
 
 class AppScopeInline(ReadOnlyInline):

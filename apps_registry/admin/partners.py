@@ -6,9 +6,9 @@ from django.contrib import admin, messages
 from django.db.models import Count
 
 from append_only.admin import ReadOnlyAdmin, ReadOnlyInline
-from apps_registry.errors import DomainError
 from apps_registry.models import Membership, Partner, PartnerAuditEvent
 from apps_registry.services import app_status
+from core.errors import DomainError
 
 
 @admin.register(PartnerAuditEvent)

@@ -17,11 +17,11 @@ from append_only.admin import ReadOnlyAdmin
 from apps_registry import notifications
 from apps_registry.admin.action_pages import ActionPageMixin, require_recent_authentication
 from apps_registry.admin.decision_pages import DECISIONS, Decision, VersionedForm
-from apps_registry.errors import DomainError
 from apps_registry.events import review as review_events
 from apps_registry.models import AccessRequest, AppScope, ReviewEvent
 from apps_registry.selectors import access_requests as queue
-from apps_registry.services import reviews
+from apps_registry.services import review_rules, reviews
+from core.errors import DomainError
 
 Status = AccessRequest.Status
 
@@ -136,7 +136,7 @@ class AccessRequestAdmin(ActionPageMixin, ReadOnlyAdmin):
         return f"{days} {unit} — {verdict}"
 
     def has_review_permission(self, request):
-        return reviews.is_reviewer(request.user)
+        return review_rules.is_reviewer(request.user)
 
     # --- detail page ---
 
@@ -151,7 +151,7 @@ class AccessRequestAdmin(ActionPageMixin, ReadOnlyAdmin):
 
     def _review_context(self, request, access_request: AccessRequest) -> dict:
         review_options = (
-            reviews.review_options(reviewer=request.user, access_request=access_request)
+            review_rules.review_options(reviewer=request.user, access_request=access_request)
             if self.has_review_permission(request)
             else {}
         )
@@ -252,11 +252,11 @@ class AccessRequestAdmin(ActionPageMixin, ReadOnlyAdmin):
     def _decision_context(self, request, access_request: AccessRequest, spec: Decision) -> dict:
         # What the workflow would refuse now disables the button; a decision the status does not
         # offer (an old link) is refused by the status.
-        options = reviews.review_options(reviewer=request.user, access_request=access_request)
+        options = review_rules.review_options(reviewer=request.user, access_request=access_request)
         refusal = (
             options[spec.action]
             if spec.action in options
-            else reviews.decision_refusal(
+            else review_rules.decision_refusal(
                 reviewer=request.user, access_request=access_request, action=spec.action
             )
         )

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import append_only.models
-from apps_registry.errors import PermissionRefusedError
+from apps_registry.errors import HistoryChangeRefusedError
 
 
 class AppendOnlyModel(append_only.models.AppendOnlyModel):
-    """A history table of this app: a refused change is a PermissionRefusedError."""
+    """A history table of this app: a refused change is a HistoryChangeRefusedError (403)."""
 
-    refusal_error = PermissionRefusedError
+    refusal_error = HistoryChangeRefusedError
 
     class Meta:
         abstract = True

@@ -14,11 +14,8 @@ from django.utils import timezone
 
 from append_only.event_details import EventDetails
 from apps_registry import notifications
-from apps_registry.errors import (
-    AccessRequestNotFoundError,
-    InvalidTransitionError,
-    StaleAccessRequestError,
-)
+from apps_registry.error_codes import AccessRequestErrorCode
+from apps_registry.errors import AccessRequestNotFoundError, StaleAccessRequestError
 from apps_registry.events import review as review_events
 from apps_registry.events.authorization import ApprovalEnding
 from apps_registry.models import AccessRequest, AppScope, ReviewEvent
@@ -26,6 +23,7 @@ from apps_registry.services.authorizations import (
     authorization_withdraw_scope_for_platform,
     lock_app_for_consent,
 )
+from core.errors import InvalidTransitionError
 
 Status = AccessRequest.Status
 
@@ -37,7 +35,9 @@ def lock_access_request(request_id: int, *, expected_version: int | None = None)
     # them: revoking or expiring an approval rewrites the app's consent, which serializes there.
     app_id = AccessRequest.objects.filter(pk=request_id).values_list("app_id", flat=True).first()
     if app_id is None:
-        raise AccessRequestNotFoundError("No such application.")
+        raise AccessRequestNotFoundError(
+            "No such application.", code=AccessRequestErrorCode.NOT_FOUND
+        )
     lock_app_for_consent(app_id=app_id)
     access_request = (
         AccessRequest.objects.select_for_update(of=("self",))
@@ -47,7 +47,8 @@ def lock_access_request(request_id: int, *, expected_version: int | None = None)
     if expected_version is not None and access_request.version != expected_version:
         raise StaleAccessRequestError(
             "This application changed since you opened it (it is now "
-            f"“{access_request.get_status_display()}”). Reload it and check before acting."
+            f"“{access_request.get_status_display()}”). Reload it and check before acting.",
+            code=AccessRequestErrorCode.STALE_VERSION,
         )
     return access_request
 
@@ -86,7 +87,8 @@ def status_refusal(access_request: AccessRequest, *allowed: str, action: str):
     if access_request.status in allowed:
         return None
     return InvalidTransitionError(
-        f"You cannot {action} an application that is “{access_request.get_status_display()}”."
+        f"You cannot {action} an application that is “{access_request.get_status_display()}”.",
+        code=AccessRequestErrorCode.INVALID_STATUS,
     )
 
 

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps_registry import notifications
-from apps_registry.errors import DomainError, InvalidTransitionError, PermissionRefusedError
+from apps_registry.error_codes import AccessRequestErrorCode, PartnerErrorCode
 from apps_registry.events import review as review_events
 from apps_registry.models import AccessRequest, Membership, PartnerApp
 from apps_registry.selectors.access_requests import answer_label
@@ -23,6 +23,7 @@ from apps_registry.services._access_request_steps import (
     transition,
 )
 from apps_registry.validators import validate_web_address
+from core.errors import InvalidInputError, InvalidTransitionError, PermissionRefusedError
 from scopes.models import Scope
 
 ANSWER_MAX_LENGTH = 5000
@@ -31,12 +32,15 @@ REQUIRED_ANSWERS = tuple(field for field in AccessRequest.ANSWER_FIELDS if field
 Status = AccessRequest.Status
 
 
-class InvalidAnswersError(DomainError):
-    """The questionnaire is incomplete or malformed; `field_errors` says where."""
+class InvalidAnswersError(InvalidInputError):
+    """The questionnaire is incomplete or malformed; `fields` says where."""
 
     def __init__(self, field_errors: dict[str, str]):
-        self.field_errors = field_errors
-        super().__init__("Please correct the answers: " + " ".join(field_errors.values()))
+        super().__init__(
+            "Please correct the answers: " + " ".join(field_errors.values()),
+            code=AccessRequestErrorCode.INVALID_ANSWERS,
+            fields={field: [message] for field, message in field_errors.items()},
+        )
 
 
 @transaction.atomic
@@ -50,14 +54,21 @@ def access_request_submit(
     app = PartnerApp.objects.select_for_update().get(pk=app.pk)
     _require_member(acting_user, partner_id=app.partner_id)
     if app.status == PartnerApp.Status.SUSPENDED:
-        raise InvalidTransitionError("This app is suspended, so it cannot apply for scopes.")
+        raise InvalidTransitionError(
+            "This app is suspended, so it cannot apply for scopes.",
+            code=AccessRequestErrorCode.APP_SUSPENDED,
+        )
     scope = Scope.objects.get(pk=scope.pk)
     if not scope.is_active:
-        raise InvalidTransitionError(f"The scope {scope.key} is no longer offered.")
+        raise InvalidTransitionError(
+            f"The scope {scope.key} is no longer offered.",
+            code=AccessRequestErrorCode.SCOPE_NOT_OFFERED,
+        )
     if not scope.is_custom:
         raise InvalidTransitionError(
             f"{scope.key} is a Public scope: every app may use it without applying. "
-            "Add it on the app's Manage API page instead."
+            "Add it on the app's Manage API page instead.",
+            code=AccessRequestErrorCode.SCOPE_IS_PUBLIC,
         )
     cleaned = _clean_answers(answers, partial=False)
     now = timezone.now()
@@ -71,7 +82,10 @@ def access_request_submit(
     if AccessRequest.objects.filter(
         app=app, scope=scope, status__in=AccessRequest.ACTIVE_STATUSES
     ).exists():
-        raise InvalidTransitionError(_ALREADY_ACTIVE.format(scope=scope.key))
+        raise InvalidTransitionError(
+            _ALREADY_ACTIVE.format(scope=scope.key),
+            code=AccessRequestErrorCode.APPLICATION_ALREADY_OPEN,
+        )
     try:
         with transaction.atomic():
             access_request = AccessRequest.objects.create(
@@ -84,7 +98,10 @@ def access_request_submit(
                 **cleaned,
             )
     except IntegrityError as error:  # a concurrent submission won the partial unique index
-        raise InvalidTransitionError(_ALREADY_ACTIVE.format(scope=scope.key)) from error
+        raise InvalidTransitionError(
+            _ALREADY_ACTIVE.format(scope=scope.key),
+            code=AccessRequestErrorCode.APPLICATION_ALREADY_OPEN,
+        ) from error
     review_events.record_review_event(
         access_request, review_events.Submitted(), actor=acting_user, now=now
     )
@@ -116,7 +133,8 @@ def access_request_resubmit(
     }
     if not changed:
         raise InvalidTransitionError(
-            "Nothing changed: edit the answers the reviewer asked about, then resubmit."
+            "Nothing changed: edit the answers the reviewer asked about, then resubmit.",
+            code=AccessRequestErrorCode.NOTHING_CHANGED,
         )
     for field, change in changed.items():
         setattr(access_request, field, change["new"])
@@ -153,7 +171,9 @@ def _require_member(user: AbstractBaseUser, *, partner_id: int | None) -> None:
         and partner_id is not None
         and Membership.objects.filter(partner_id=partner_id, user=user).exists()
     ):
-        raise PermissionRefusedError("Only members of the app's partner can do this.")
+        raise PermissionRefusedError(
+            "Only members of the app's partner can do this.", code=PartnerErrorCode.NOT_A_MEMBER
+        )
 
 
 def _clean_answers(answers: dict[str, str], *, partial: bool) -> dict[str, str]:

@@ -11,11 +11,12 @@ import logging
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 
-from apps_registry.errors import DomainError, InvalidTransitionError, PermissionRefusedError
+from apps_registry.error_codes import AppErrorCode, PartnerErrorCode
 from apps_registry.events import audit as audit_events
 from apps_registry.events.audit import record_partner_event
 from apps_registry.models import Partner, PartnerApp
 from apps_registry.tokens import revoke_tokens
+from core.errors import InvalidInputError, InvalidTransitionError, PermissionRefusedError
 
 audit_log = logging.getLogger("apps_registry.audit")
 
@@ -26,10 +27,14 @@ def app_suspend(*, app_id: int, acting_user: AbstractBaseUser, reason: str) -> P
     transaction, so it stops working on the very next request (`is_usable()` is false too)."""
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("Please write why the app is suspended.")
+        raise InvalidInputError(
+            "Please write why the app is suspended.", code=AppErrorCode.SUSPENSION_REASON_REQUIRED
+        )
     app = _lock_app(app_id=app_id, acting_user=acting_user)
     if app.status == PartnerApp.Status.SUSPENDED:
-        raise InvalidTransitionError("This app is already suspended.")
+        raise InvalidTransitionError(
+            "This app is already suspended.", code=AppErrorCode.ALREADY_SUSPENDED
+        )
     from_status = app.status
     app.status = PartnerApp.Status.SUSPENDED
     app.save(update_fields=["status", "updated"])
@@ -57,7 +62,9 @@ def app_unsuspend(*, app_id: int, acting_user: AbstractBaseUser) -> PartnerApp:
     revoked; sellers authorize anew."""
     app = _lock_app(app_id=app_id, acting_user=acting_user)
     if app.status != PartnerApp.Status.SUSPENDED:
-        raise InvalidTransitionError("Only a suspended app can be reinstated.")
+        raise InvalidTransitionError(
+            "Only a suspended app can be reinstated.", code=AppErrorCode.NOT_SUSPENDED
+        )
     app.status = PartnerApp.Status.DRAFT
     app.save(update_fields=["status", "updated"])
     record_partner_event(
@@ -79,7 +86,9 @@ def partner_set_verified(
     partner = Partner.objects.select_for_update().get(pk=partner_id)
     if partner.is_verified == verified:
         state = "verified" if verified else "unverified"
-        raise InvalidTransitionError(f"{partner.name} is already {state}.")
+        raise InvalidTransitionError(
+            f"{partner.name} is already {state}.", code=PartnerErrorCode.VERIFICATION_UNCHANGED
+        )
     partner.is_verified = verified
     partner.save(update_fields=["is_verified"])
     record_partner_event(
@@ -97,4 +106,7 @@ def _lock_app(*, app_id: int, acting_user: AbstractBaseUser) -> PartnerApp:
 
 def _require_staff(user: AbstractBaseUser, permission: str) -> None:
     if not (user.is_active and user.is_staff and user.has_perm(permission)):
-        raise PermissionRefusedError("Only platform staff with the right permission can do this.")
+        raise PermissionRefusedError(
+            "Only platform staff with the right permission can do this.",
+            code=AppErrorCode.STAFF_PERMISSION_REQUIRED,
+        )

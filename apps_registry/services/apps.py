@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from oauth2_provider.generators import generate_client_secret
 
-from apps_registry.errors import DomainError, InvalidTransitionError
+from apps_registry.error_codes import AppErrorCode
 from apps_registry.events import audit as audit_events
 from apps_registry.events.audit import record_partner_event
 from apps_registry.models import AppScope, Partner, PartnerApp
@@ -30,6 +30,7 @@ from apps_registry.validators import (
     validate_no_format_characters,
     validate_redirect_uris,
 )
+from core.errors import InvalidInputError, InvalidTransitionError
 from scopes.models import Scope
 
 logger = logging.getLogger("apps_registry.apps")
@@ -43,7 +44,9 @@ def _validated_redirect_uris(redirect_uris: list[str]) -> str:
     try:
         validate_redirect_uris(redirect_uris)
     except ValidationError as error:
-        raise DomainError(" ".join(error.messages)) from None
+        raise InvalidInputError(
+            " ".join(error.messages), code=AppErrorCode.INVALID_REDIRECT_URIS
+        ) from None
     return " ".join(redirect_uris)
 
 
@@ -58,28 +61,37 @@ def _validated_details(
         "privacy_policy_url": privacy_policy_url.strip(),
     }
     if not details["name"]:
-        raise DomainError("Give the app a name.")
+        raise InvalidInputError("Give the app a name.", code=AppErrorCode.NAME_REQUIRED)
     name_max_length = PartnerApp._meta.get_field("name").max_length
     if len(details["name"]) > name_max_length:
-        raise DomainError(f"The app name can be at most {name_max_length} characters.")
+        raise InvalidInputError(
+            f"The app name can be at most {name_max_length} characters.",
+            code=AppErrorCode.NAME_TOO_LONG,
+        )
     try:
         validate_display_name(details["name"])
         validate_no_format_characters(details["description"])
     except ValidationError as error:
-        raise DomainError(" ".join(error.messages)) from None
+        raise InvalidInputError(" ".join(error.messages), code=AppErrorCode.INVALID_TEXT) from None
     if category not in PartnerApp.Category.values:
-        raise DomainError("Choose one of the listed categories.")
+        raise InvalidInputError(
+            "Choose one of the listed categories.", code=AppErrorCode.INVALID_CATEGORY
+        )
     for field, label in URL_FIELD_LABELS.items():
         max_length = PartnerApp._meta.get_field(field).max_length
         if len(details[field]) > max_length:
-            raise DomainError(f"The {label} can be at most {max_length} characters.")
+            raise InvalidInputError(
+                f"The {label} can be at most {max_length} characters.",
+                code=AppErrorCode.URL_TOO_LONG,
+            )
         if details[field]:
             try:
                 validate_https_address(details[field])
             except ValidationError:
-                raise DomainError(
+                raise InvalidInputError(
                     f"The {label} must be a full https:// address with a domain name, e.g. "
-                    "https://example.com/ (an international domain in its xn-- form)."
+                    "https://example.com/ (an international domain in its xn-- form).",
+                    code=AppErrorCode.INVALID_URL,
                 ) from None
     return details
 
@@ -88,7 +100,9 @@ def _lock_app(*, app_id: int, acting_user: AbstractBaseUser) -> PartnerApp:
     """Re-read the app under a row lock and check the acting user belongs to its partner."""
     app = PartnerApp.objects.select_for_update().get(pk=app_id)
     if app.partner_id is None:
-        raise DomainError("Platform-owned clients are managed by staff.")
+        raise InvalidInputError(
+            "Platform-owned clients are managed by staff.", code=AppErrorCode.PLATFORM_CLIENT
+        )
     membership_require(partner_id=app.partner_id, user=acting_user)
     return app
 
@@ -96,7 +110,8 @@ def _lock_app(*, app_id: int, acting_user: AbstractBaseUser) -> PartnerApp:
 def _refuse_if_suspended(app: PartnerApp) -> None:
     if app.status == PartnerApp.Status.SUSPENDED:
         raise InvalidTransitionError(
-            "This app is suspended by the platform; contact partner support before changing it."
+            "This app is suspended by the platform; contact partner support before changing it.",
+            code=AppErrorCode.APP_SUSPENDED,
         )
 
 
@@ -181,7 +196,10 @@ def app_update_details(
         privacy_policy_url=privacy_policy_url,
     )
     if app.status == PartnerApp.Status.LIVE and not details["privacy_policy_url"]:
-        raise DomainError("A live app needs a privacy policy URL: sellers are shown it.")
+        raise InvalidInputError(
+            "A live app needs a privacy policy URL: sellers are shown it.",
+            code=AppErrorCode.PRIVACY_POLICY_REQUIRED,
+        )
     changes = {
         field: {"old": getattr(app, field), "new": value}
         for field, value in details.items()
@@ -251,11 +269,18 @@ def app_publish(*, app_id: int, acting_user: AbstractBaseUser) -> PartnerApp:
     app = _lock_app(app_id=app_id, acting_user=acting_user)
     _refuse_if_suspended(app)
     if app.status != PartnerApp.Status.DRAFT:
-        raise InvalidTransitionError("Only a draft app can be published; this one is live.")
+        raise InvalidTransitionError(
+            "Only a draft app can be published; this one is live.", code=AppErrorCode.NOT_A_DRAFT
+        )
     if not app.privacy_policy_url:
-        raise DomainError("Add a privacy policy URL before publishing: sellers are shown it.")
+        raise InvalidInputError(
+            "Add a privacy policy URL before publishing: sellers are shown it.",
+            code=AppErrorCode.PRIVACY_POLICY_REQUIRED,
+        )
     if not app.redirect_uris.split():
-        raise DomainError("Add a redirect URI before publishing.")
+        raise InvalidInputError(
+            "Add a redirect URI before publishing.", code=AppErrorCode.REDIRECT_URI_REQUIRED
+        )
     app.status = PartnerApp.Status.LIVE
     app.save(update_fields=["status", "updated"])
     record_partner_event(
@@ -290,10 +315,11 @@ def app_set_requested_scopes(
     _refuse_if_suspended(app)
     unavailable = sorted(set(selections) - available_scope_keys(app=app))
     if unavailable:
-        raise DomainError(
+        raise InvalidInputError(
             "These scopes are not available to this app: "
             + ", ".join(unavailable)
-            + ". Custom scopes need an approved application first."
+            + ". Custom scopes need an approved application first.",
+            code=AppErrorCode.SCOPES_UNAVAILABLE,
         )
     current = {row.scope.key: row for row in app.requested_scopes.select_related("scope")}
     changed: dict[str, str] = {}

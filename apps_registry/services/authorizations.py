@@ -18,7 +18,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from apps_registry.errors import DomainError, InvalidTransitionError, PermissionRefusedError
+from apps_registry.error_codes import AuthorizationErrorCode
 from apps_registry.events import authorization as authorization_events
 from apps_registry.events.authorization import ApprovalEnding
 from apps_registry.models import (
@@ -30,6 +30,7 @@ from apps_registry.models import (
 from apps_registry.selectors.authorizations import granted_scope_keys
 from apps_registry.selectors.availability import requestable_scope_keys
 from apps_registry.tokens import revoke_tokens, strip_scope_from_tokens
+from core.errors import InvalidInputError, InvalidTransitionError, PermissionRefusedError
 from scopes.models import Scope
 
 AUTHORIZATION_DURATION_DAYS = (30, 90, 180, 365)
@@ -71,9 +72,14 @@ def shop_create(
     name = name.strip()
     region = region.strip().upper()
     if not name:
-        raise DomainError("A shop needs a name.")
+        raise InvalidInputError(
+            "A shop needs a name.", code=AuthorizationErrorCode.SHOP_NAME_REQUIRED
+        )
     if len(region) != 2 or not region.isalpha():
-        raise DomainError("The region is a two-letter market code, e.g. GB.")
+        raise InvalidInputError(
+            "The region is a two-letter market code, e.g. GB.",
+            code=AuthorizationErrorCode.INVALID_REGION,
+        )
     user_model = get_user_model()
     seller = user_model.objects.select_for_update().filter(email__iexact=owner_email).first()
     created = seller is None
@@ -104,30 +110,46 @@ def authorization_grant(
     scope_keys, withdrawn_keys = set(scope_keys), set(withdrawn_keys) - set(scope_keys)
     shop_ids = {shop.pk for shop in shops}
     if duration_days not in AUTHORIZATION_DURATION_DAYS:
-        raise DomainError("Choose how long the app may access your shops: 30, 90, 180 or 365 days.")
+        raise InvalidInputError(
+            "Choose how long the app may access your shops: 30, 90, 180 or 365 days.",
+            code=AuthorizationErrorCode.INVALID_DURATION,
+        )
     if not shop_ids:
-        raise DomainError("Choose at least one shop to authorize.")
+        raise InvalidInputError(
+            "Choose at least one shop to authorize.", code=AuthorizationErrorCode.SHOP_REQUIRED
+        )
     if not scope_keys:
-        raise DomainError("There is nothing to authorize: the app asked for no scope.")
+        raise InvalidInputError(
+            "There is nothing to authorize: the app asked for no scope.",
+            code=AuthorizationErrorCode.NOTHING_TO_AUTHORIZE,
+        )
     # Before anything below reads the app's status, approvals or chosen scopes.
     app = lock_app_for_consent(app_id=app.pk)
     if not app.is_usable(None):
-        raise InvalidTransitionError("This app is suspended and cannot be authorized.")
+        raise InvalidTransitionError(
+            "This app is suspended and cannot be authorized.",
+            code=AuthorizationErrorCode.APP_SUSPENDED,
+        )
     # NO KEY UPDATE: it serializes grants for a shop, yet does not block the key-share lock that a
     # concurrent disconnect's event rows take on the shop when they commit (a plain FOR UPDATE here
     # and that disconnect's lock on the authorization deadlocked each other).
     owned = list(Shop.objects.select_for_update(no_key=True).filter(pk__in=shop_ids, owner=seller))
     if len(owned) != len(shop_ids):
-        raise PermissionRefusedError("You can only authorize your own shops.")
+        raise PermissionRefusedError(
+            "You can only authorize your own shops.", code=AuthorizationErrorCode.NOT_YOUR_SHOP
+        )
     scopes = list(Scope.objects.filter(key__in=scope_keys, is_active=True))
     if len(scopes) != len(scope_keys):
         unknown = sorted(scope_keys - {scope.key for scope in scopes})
-        raise DomainError(f"Unknown scope: {', '.join(unknown)}.")
+        raise InvalidInputError(
+            f"Unknown scope: {', '.join(unknown)}.", code=AuthorizationErrorCode.UNKNOWN_SCOPE
+        )
     # The consent page only offers what DOT validated, but the rule belongs here, whoever calls.
     not_requestable = scope_keys - requestable_scope_keys(app=app)
     if not_requestable:
         raise PermissionRefusedError(
-            f"{app.name} may not ask for: {', '.join(sorted(not_requestable))}."
+            f"{app.name} may not ask for: {', '.join(sorted(not_requestable))}.",
+            code=AuthorizationErrorCode.SCOPE_NOT_REQUESTABLE,
         )
     required_withdrawn = set(
         AppScope.objects.filter(
@@ -135,9 +157,10 @@ def authorization_grant(
         ).values_list("scope__key", flat=True)
     )
     if required_withdrawn:
-        raise DomainError(
+        raise InvalidInputError(
             f"{app.name} cannot work without: {', '.join(sorted(required_withdrawn))}. "
-            "Cancel instead if you do not want to grant it."
+            "Cancel instead if you do not want to grant it.",
+            code=AuthorizationErrorCode.REQUIRED_SCOPE_WITHDRAWN,
         )
 
     now = timezone.now()
@@ -191,7 +214,9 @@ def authorization_revoke_shop(*, seller: AbstractBaseUser, app: PartnerApp, shop
         .first()
     )
     if authorization is None:
-        raise InvalidTransitionError("This shop is not connected to the app.")
+        raise InvalidTransitionError(
+            "This shop is not connected to the app.", code=AuthorizationErrorCode.SHOP_NOT_CONNECTED
+        )
     keys = set(authorization.scopes.values_list("key", flat=True))
     authorization.revoked_at = timezone.now()
     authorization.save(update_fields=["revoked_at"])
@@ -214,7 +239,8 @@ def authorization_revoke_scope(
     seller's tokens. Required scopes cannot be withdrawn alone: disconnect the app instead."""
     if AppScope.objects.filter(app=app, scope__key=scope_key, is_required=True).exists():
         raise PermissionRefusedError(
-            "The app needs this permission to work; to stop it, disconnect the app instead."
+            "The app needs this permission to work; to stop it, disconnect the app instead.",
+            code=AuthorizationErrorCode.SCOPE_REQUIRED_BY_APP,
         )
     authorizations = list(
         ShopAuthorization.objects.select_for_update().filter(
@@ -222,7 +248,10 @@ def authorization_revoke_scope(
         )
     )
     if not authorizations:
-        raise InvalidTransitionError("The app does not hold this permission on your shops.")
+        raise InvalidTransitionError(
+            "The app does not hold this permission on your shops.",
+            code=AuthorizationErrorCode.SCOPE_NOT_HELD,
+        )
     now = timezone.now()
     for authorization in authorizations:
         authorization.scopes.remove(*authorization.scopes.filter(key=scope_key))
@@ -251,7 +280,10 @@ def authorization_revoke_app(*, seller: AbstractBaseUser, app: PartnerApp) -> No
         )
     )
     if not authorizations:
-        raise InvalidTransitionError("This app is not connected to your shops.")
+        raise InvalidTransitionError(
+            "This app is not connected to your shops.",
+            code=AuthorizationErrorCode.APP_NOT_CONNECTED,
+        )
     now = timezone.now()
     for authorization in authorizations:
         authorization.revoked_at = now
@@ -277,7 +309,10 @@ def authorization_withdraw_scope_for_platform(
     it was revoked or expired: one PLATFORM_REVOKE event per authorization, an authorization left
     with no scope is closed, and every token of the app is narrowed or revoked to match."""
     if approval not in get_args(ApprovalEnding):
-        raise DomainError(f"Unknown end of an approval: {approval}.")
+        raise InvalidInputError(
+            f"Unknown end of an approval: {approval}.",
+            code=AuthorizationErrorCode.UNKNOWN_APPROVAL_END,
+        )
     # The review workflow already holds it (taken before the access request's); taking it here
     # keeps a grant from slipping in whoever calls.
     lock_app_for_consent(app_id=app.pk)

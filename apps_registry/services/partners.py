@@ -19,12 +19,13 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from apps_registry.errors import DomainError, InvalidTransitionError, PermissionRefusedError
+from apps_registry.error_codes import PartnerErrorCode
 from apps_registry.events import audit as audit_events
 from apps_registry.events.audit import record_partner_event
 from apps_registry.hashers import invitation_token_hash
 from apps_registry.models import Invitation, Membership, Partner
 from apps_registry.validators import validate_display_name
+from core.errors import InvalidInputError, InvalidTransitionError, PermissionRefusedError
 
 INVITATION_LIFETIME = timedelta(days=7)
 PARTNER_NAME_MAX_LENGTH = Partner._meta.get_field("name").max_length
@@ -36,9 +37,13 @@ def membership_require(
     """The user's membership of the partner, or PermissionRefusedError (owners only if `owner`)."""
     membership = Membership.objects.filter(partner_id=partner_id, user_id=user.pk).first()
     if membership is None:
-        raise PermissionRefusedError("You are not a member of this partner organisation.")
+        raise PermissionRefusedError(
+            "You are not a member of this partner organisation.", code=PartnerErrorCode.NOT_A_MEMBER
+        )
     if owner and membership.role != Membership.Role.OWNER:
-        raise PermissionRefusedError("Only an owner of the organisation can do this.")
+        raise PermissionRefusedError(
+            "Only an owner of the organisation can do this.", code=PartnerErrorCode.OWNER_REQUIRED
+        )
     return membership
 
 
@@ -50,17 +55,27 @@ def partner_create(*, name: str, acting_user: AbstractBaseUser) -> Partner:
     """
     name = " ".join(name.split())
     if not name:
-        raise DomainError("Give your organisation a name.")
+        raise InvalidInputError(
+            "Give your organisation a name.", code=PartnerErrorCode.NAME_REQUIRED
+        )
     if len(name) > PARTNER_NAME_MAX_LENGTH:
-        raise DomainError(f"The name can be at most {PARTNER_NAME_MAX_LENGTH} characters.")
+        raise InvalidInputError(
+            f"The name can be at most {PARTNER_NAME_MAX_LENGTH} characters.",
+            code=PartnerErrorCode.NAME_TOO_LONG,
+        )
     try:
         validate_display_name(name)  # sellers see it on the consent page ("Built by …")
     except ValidationError as error:
-        raise DomainError(" ".join(error.messages)) from None
+        raise InvalidInputError(
+            " ".join(error.messages), code=PartnerErrorCode.INVALID_NAME
+        ) from None
     # Locking the user serialises concurrent onboardings (a double-clicked form) of one person.
     get_user_model().objects.select_for_update().get(pk=acting_user.pk)
     if Membership.objects.filter(user_id=acting_user.pk).exists():
-        raise InvalidTransitionError("You already belong to a partner organisation.")
+        raise InvalidTransitionError(
+            "You already belong to a partner organisation.",
+            code=PartnerErrorCode.ALREADY_IN_ORGANISATION,
+        )
     partner = Partner.objects.create(name=name)
     Membership.objects.create(partner=partner, user=acting_user, role=Membership.Role.OWNER)
     record_partner_event(
@@ -82,14 +97,21 @@ def partner_create_with_owner(
     """
     email = get_user_model().objects.normalize_email(owner_email.strip()).lower()
     if not email or "@" not in email:
-        raise DomainError("Give the owner's e-mail address.")
+        raise InvalidInputError(
+            "Give the owner's e-mail address.", code=PartnerErrorCode.EMAIL_REQUIRED
+        )
     user_model = get_user_model()
     user = user_model.objects.filter(email__iexact=email).first()
     if user is None:
         if EmailAddress.objects.filter(email__iexact=email).exists():
-            raise DomainError(f"{email} is already in use by another account.")
+            raise InvalidInputError(
+                f"{email} is already in use by another account.", code=PartnerErrorCode.EMAIL_IN_USE
+            )
         if not password:
-            raise DomainError("Give a password for the new owner account.")
+            raise InvalidInputError(
+                "Give a password for the new owner account.",
+                code=PartnerErrorCode.PASSWORD_REQUIRED,
+            )
         user = user_model.objects.create_user(username=email, email=email, password=password)
         EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
     else:
@@ -110,7 +132,8 @@ def partner_create_with_owner(
         ):
             return membership.partner, user, False
         raise InvalidTransitionError(
-            f"{email} already belongs to the organisation “{membership.partner.name}”."
+            f"{email} already belongs to the organisation “{membership.partner.name}”.",
+            code=PartnerErrorCode.ALREADY_IN_ORGANISATION,
         )
     return partner_create(name=name, acting_user=user), user, True
 
@@ -132,14 +155,20 @@ def invitation_create(
     membership_require(partner_id=partner.pk, user=acting_user, owner=True)
     email = get_user_model().objects.normalize_email(email.strip())
     if role not in Membership.Role.values:
-        raise DomainError("Choose a role: owner or developer.")
+        raise InvalidInputError(
+            "Choose a role: owner or developer.", code=PartnerErrorCode.INVALID_ROLE
+        )
     if Membership.objects.filter(partner=partner, user__email__iexact=email).exists():
-        raise DomainError(f"{email} is already a member of {partner.name}.")
+        raise InvalidInputError(
+            f"{email} is already a member of {partner.name}.",
+            code=PartnerErrorCode.ALREADY_A_MEMBER,
+        )
     now = timezone.now()
     pending = _pending_invitations(partner).filter(email__iexact=email)
     if pending.filter(expires_at__gt=now).exists():
-        raise DomainError(
-            f"{email} already has a pending invitation; revoke it first to send a new one."
+        raise InvalidInputError(
+            f"{email} already has a pending invitation; revoke it first to send a new one.",
+            code=PartnerErrorCode.INVITATION_ALREADY_PENDING,
         )
     # An expired invitation is dead already; closing it frees the one-pending-per-e-mail slot.
     expired_closed = pending.update(revoked_at=now)
@@ -177,7 +206,9 @@ def invitation_revoke(*, invitation_id: int, acting_user: AbstractBaseUser) -> I
     invitation = Invitation.objects.select_for_update().get(pk=invitation_id)
     membership_require(partner_id=invitation.partner_id, user=acting_user, owner=True)
     if invitation.accepted_at is not None or invitation.revoked_at is not None:
-        raise InvalidTransitionError("This invitation is no longer pending.")
+        raise InvalidTransitionError(
+            "This invitation is no longer pending.", code=PartnerErrorCode.INVITATION_NOT_PENDING
+        )
     invitation.revoked_at = timezone.now()
     invitation.save(update_fields=["revoked_at"])
     record_partner_event(
@@ -205,11 +236,15 @@ def invitation_accept(*, raw_token: str, acting_user: AbstractBaseUser) -> Membe
     if not _has_verified_email(acting_user, invitation.email):
         raise PermissionRefusedError(
             f"This invitation is for {invitation.email}. Sign in with that address "
-            "(and verify it) to accept."
+            "(and verify it) to accept.",
+            code=PartnerErrorCode.INVITATION_FOR_ANOTHER_EMAIL,
         )
     get_user_model().objects.select_for_update().get(pk=acting_user.pk)
     if Membership.objects.filter(user_id=acting_user.pk).exists():
-        raise InvalidTransitionError("You already belong to a partner organisation.")
+        raise InvalidTransitionError(
+            "You already belong to a partner organisation.",
+            code=PartnerErrorCode.ALREADY_IN_ORGANISATION,
+        )
     now = timezone.now()
     invitation.accepted_at = now
     invitation.accepted_by = acting_user
@@ -228,13 +263,24 @@ def invitation_accept(*, raw_token: str, acting_user: AbstractBaseUser) -> Membe
 def invitation_check_usable(invitation: Invitation | None) -> Invitation:
     """Raise a DomainError saying why the invitation cannot be accepted, if it cannot."""
     if invitation is None:
-        raise DomainError("This invitation link is not valid. Ask the owner for a new one.")
+        raise InvalidInputError(
+            "This invitation link is not valid. Ask the owner for a new one.",
+            code=PartnerErrorCode.INVITATION_INVALID,
+        )
     if invitation.revoked_at is not None:
-        raise InvalidTransitionError("This invitation was withdrawn. Ask the owner for a new one.")
+        raise InvalidTransitionError(
+            "This invitation was withdrawn. Ask the owner for a new one.",
+            code=PartnerErrorCode.INVITATION_WITHDRAWN,
+        )
     if invitation.accepted_at is not None:
-        raise InvalidTransitionError("This invitation has already been used.")
+        raise InvalidTransitionError(
+            "This invitation has already been used.", code=PartnerErrorCode.INVITATION_USED
+        )
     if invitation.expires_at <= timezone.now():
-        raise InvalidTransitionError("This invitation has expired. Ask the owner for a new one.")
+        raise InvalidTransitionError(
+            "This invitation has expired. Ask the owner for a new one.",
+            code=PartnerErrorCode.INVITATION_EXPIRED,
+        )
     return invitation
 
 
@@ -255,7 +301,8 @@ def membership_remove(*, membership_id: int, acting_user: AbstractBaseUser) -> N
         .exists()
     ):
         raise InvalidTransitionError(
-            "The organisation needs at least one owner; invite a colleague as an owner first."
+            "The organisation needs at least one owner; invite a colleague as an owner first.",
+            code=PartnerErrorCode.LAST_OWNER,
         )
     membership.delete()
     ended = (

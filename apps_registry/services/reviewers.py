@@ -12,7 +12,8 @@ from django.db import transaction
 from django.db.models import Q
 
 from apps_registry.allauth_internals import totp_activate
-from apps_registry.errors import DomainError
+from apps_registry.error_codes import ReviewerErrorCode
+from core.errors import InvalidInputError
 
 REVIEWERS_GROUP = "Reviewers"
 CATALOG_MANAGERS_GROUP = "Catalog managers"
@@ -85,7 +86,9 @@ def _staff_create(*, email: str, password: str, group) -> tuple[AbstractBaseUser
         user_model.objects.filter(Q(email__iexact=email) | Q(username__iexact=email)).exists()
         or EmailAddress.objects.filter(email__iexact=email).exists()
     ):
-        raise DomainError(f"An account for {email} already exists.")
+        raise InvalidInputError(
+            f"An account for {email} already exists.", code=ReviewerErrorCode.ACCOUNT_EXISTS
+        )
     user = user_model.objects.create_user(
         username=email, email=email, password=password, is_staff=True
     )

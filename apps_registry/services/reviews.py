@@ -1,6 +1,6 @@
 """The reviewers' side of the Custom-scope review workflow (ADR 0006): assign, approve, reject,
-request changes and revoke, and what a reviewer may do now (the refusals the admin shows beside a
-disabled control). Separation of duties applies to every action."""
+request changes and revoke. What a reviewer may do now, separation of duties included, is
+review_rules.py; every action here raises its refusal."""
 
 from __future__ import annotations
 
@@ -13,139 +13,36 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps_registry import notifications
-from apps_registry.errors import DomainError, InvalidTransitionError, PermissionRefusedError
+from apps_registry.error_codes import AccessRequestErrorCode
+from apps_registry.errors import SeparationOfDutiesError
 from apps_registry.events import review as review_events
 from apps_registry.models import (
     AccessRequest,
-    Membership,
     PartnerApp,
-    PartnerAuditEvent,
     ReviewEvent,
 )
-from apps_registry.models.access_requests import REVIEW_PERMISSION
 from apps_registry.services._access_request_steps import (
     lock_access_request,
     notify_after_commit,
-    status_refusal,
     transition,
     withdraw_scope_from_app,
+)
+from apps_registry.services.review_rules import (
+    assign_refusal,
+    conflict_of_interest,
+    decision_refusal,
+    is_reviewer,
+)
+from core.errors import (
+    DomainError,
+    InvalidInputError,
+    InvalidTransitionError,
 )
 
 audit_log = logging.getLogger("apps_registry.audit")
 
 Status = AccessRequest.Status
 Action = ReviewEvent.Action
-# The reviewer's decisions, as the refusals word them ("You cannot … it").
-DECISION_VERBS = {
-    Action.APPROVE: "approve",
-    Action.REJECT: "reject",
-    Action.REQUEST_CHANGES: "request changes on",
-    Action.REVOKE: "revoke",
-}
-
-
-class SeparationOfDutiesError(PermissionRefusedError):
-    """The reviewer is too close to the application: a conflict of interest, or a second approval
-    of their own. Refusals of this kind are logged for the audit trail."""
-
-
-# --- What a reviewer may do ---------------------------------------------------------------------
-# Side-effect free: the services raise what these return, and the admin shows it beside a disabled
-# control, so the rules live here once.
-
-# The review actions each status allows, in the order the admin shows them.
-REVIEW_ACTIONS_BY_STATUS = {
-    Status.SUBMITTED: (Action.ASSIGN,),
-    Status.IN_REVIEW: (Action.ASSIGN, Action.APPROVE, Action.REQUEST_CHANGES, Action.REJECT),
-    Status.APPROVED: (Action.REVOKE,),
-}
-
-
-def assign_refusal(
-    *, reviewer: AbstractBaseUser, access_request: AccessRequest
-) -> DomainError | None:
-    """Why assigning `access_request` to `reviewer` would be refused now, or None."""
-    return _action_refusal(
-        Action.ASSIGN,
-        reviewer=reviewer,
-        access_request=access_request,
-        reviewer_refusal=_reviewer_refusal(reviewer, access_request),
-    )
-
-
-def decision_refusal(
-    *, reviewer: AbstractBaseUser, access_request: AccessRequest, action: str
-) -> DomainError | None:
-    """Why `reviewer`'s decision (`action`: approve, reject, request changes or revoke) on
-    `access_request` would be refused now, or None. The expiry and other inputs of the decision
-    are checked by the service itself."""
-    if action not in DECISION_VERBS:
-        raise ValueError(f"{action!r} is not a reviewer's decision.")
-    return _action_refusal(
-        action,
-        reviewer=reviewer,
-        access_request=access_request,
-        reviewer_refusal=_reviewer_refusal(reviewer, access_request),
-    )
-
-
-def review_options(
-    *, reviewer: AbstractBaseUser, access_request: AccessRequest
-) -> dict[str, DomainError | None]:
-    """The review actions `access_request`'s status allows, in order, each mapped to why
-    `reviewer` would be refused it now (what assign_refusal or decision_refusal returns), or None.
-    Whether they are a reviewer free of conflicts of interest is checked once for all of them."""
-    actions = REVIEW_ACTIONS_BY_STATUS.get(access_request.status, ())
-    if not actions:
-        return {}
-    reviewer_refusal = _reviewer_refusal(reviewer, access_request)
-    return {
-        action: _action_refusal(
-            action,
-            reviewer=reviewer,
-            access_request=access_request,
-            reviewer_refusal=reviewer_refusal,
-        )
-        for action in actions
-    }
-
-
-_ACTION_VERBS = {Action.ASSIGN: "assign", **DECISION_VERBS}
-
-
-def _action_refusal(
-    action: str,
-    *,
-    reviewer: AbstractBaseUser,
-    access_request: AccessRequest,
-    reviewer_refusal: DomainError | None,
-) -> DomainError | None:
-    """The rule behind every reviewer action. `reviewer_refusal` (not a reviewer, or a conflict of
-    interest) comes first; then the status, the assignment and the first approval."""
-    verb = _ACTION_VERBS[action]
-    allowed = [status for status, actions in REVIEW_ACTIONS_BY_STATUS.items() if action in actions]
-    refusal = reviewer_refusal or status_refusal(access_request, *allowed, action=verb)
-    if refusal is not None:
-        return refusal
-    assigned_to_reviewer = access_request.assigned_to_id == reviewer.pk
-    if action == Action.ASSIGN:
-        if access_request.status == Status.IN_REVIEW and assigned_to_reviewer:
-            return InvalidTransitionError("This application is already assigned to you.")
-        return None
-    if action == Action.REVOKE:
-        return None
-    if not assigned_to_reviewer:
-        return PermissionRefusedError(f"Assign the application to yourself before you {verb} it.")
-    if (
-        action == Action.APPROVE
-        and access_request.requires_dual_approval
-        and access_request.first_approved_by_id == reviewer.pk
-    ):
-        return SeparationOfDutiesError(
-            "You gave the first approval, so this application needs a second approval from a "
-            "different reviewer."
-        )
-    return None
 
 
 # --- Reviewer actions ---------------------------------------------------------------------------
@@ -195,13 +92,20 @@ def access_request_approve(
     if expires_at is None:
         expires_at = now + timedelta(days=settings.APPROVAL_DEFAULT_DAYS)
     if expires_at <= now:
-        raise DomainError("The approval's expiry must be in the future.")
+        raise InvalidInputError(
+            "The approval's expiry must be in the future.",
+            code=AccessRequestErrorCode.EXPIRY_NOT_IN_FUTURE,
+        )
     if not access_request.scope.is_active:
         raise InvalidTransitionError(
-            f"The scope {access_request.scope.key} is no longer offered; reject the application."
+            f"The scope {access_request.scope.key} is no longer offered; reject the application.",
+            code=AccessRequestErrorCode.SCOPE_NOT_OFFERED,
         )
     if access_request.app.status == PartnerApp.Status.SUSPENDED:
-        raise InvalidTransitionError("The app is suspended; it cannot be granted scopes.")
+        raise InvalidTransitionError(
+            "The app is suspended; it cannot be granted scopes.",
+            code=AccessRequestErrorCode.APP_SUSPENDED,
+        )
     comment = comment.strip()
 
     # The rule the application was submitted under, not the catalog's current one.
@@ -278,7 +182,10 @@ def access_request_request_changes(
     comment = _require_text(comment, what="a comment saying what to change")
     unknown = set(field_comments or {}) - set(AccessRequest.ANSWER_FIELDS)
     if unknown:
-        raise DomainError(f"Unknown answer fields: {', '.join(sorted(unknown))}.")
+        raise InvalidInputError(
+            f"Unknown answer fields: {', '.join(sorted(unknown))}.",
+            code=AccessRequestErrorCode.UNKNOWN_ANSWER_FIELDS,
+        )
     cleaned_field_comments = {
         field: text.strip() for field, text in (field_comments or {}).items() if text.strip()
     }
@@ -326,51 +233,16 @@ def access_request_revoke(
     return access_request
 
 
-# --- Who may review -----------------------------------------------------------------------------
-
-
-def is_reviewer(user: AbstractBaseUser) -> bool:
-    """Active staff holding the review permission (directly, by group, or as superuser)."""
-    return bool(user.is_active and user.is_staff and user.has_perm(REVIEW_PERMISSION))
-
-
-def _conflict_of_interest(user: AbstractBaseUser, access_request: AccessRequest) -> str:
-    """Why `user` may not review this application, in words true of them ("" if they may): they
-    submitted it, belong to the partner that applied, acted on it for that partner, or were a
-    member of that partner and have left since."""
-    partner_id = access_request.app.partner_id
-    if access_request.submitted_by_id == user.pk:
-        return "You submitted this application, so another reviewer must handle it."
-    if Membership.objects.filter(partner_id=partner_id, user=user).exists():
-        return "You are a member of the partner that applied, so another reviewer must handle it."
-    if access_request.events.filter(actor=user, action__in=review_events.PARTNER_ACTIONS).exists():
-        return "You acted on this application for the partner, so another reviewer must handle it."
-    if PartnerAuditEvent.objects.filter(
-        partner_id=partner_id,
-        action__in=(PartnerAuditEvent.Action.MEMBER_LEFT, PartnerAuditEvent.Action.MEMBER_REMOVED),
-        details__user_id=user.pk,
-    ).exists():
-        return "You were a member of the partner that applied, so another reviewer must handle it."
-    return ""
-
-
 def _void_ineligible_first_approval(access_request: AccessRequest) -> int | None:
     """A first approval counts only while its reviewer could still give it (not after they joined
     the partner or lost the review permission); otherwise it is dropped. Returns whose it was."""
     first_approver = access_request.first_approved_by
     if first_approver is None or (
-        is_reviewer(first_approver) and not _conflict_of_interest(first_approver, access_request)
+        is_reviewer(first_approver) and not conflict_of_interest(first_approver, access_request)
     ):
         return None
     access_request.first_approved_by = None
     return first_approver.pk
-
-
-def _reviewer_refusal(reviewer: AbstractBaseUser, access_request: AccessRequest):
-    if not is_reviewer(reviewer):
-        return PermissionRefusedError("Only reviewers can act on applications.")
-    conflict = _conflict_of_interest(reviewer, access_request)
-    return SeparationOfDutiesError(conflict) if conflict else None
 
 
 def _raise_refusal(
@@ -389,7 +261,10 @@ def _raise_refusal(
 def _require_text(text: str, *, what: str) -> str:
     text = (text or "").strip()
     if not text:
-        raise DomainError(f"Please write {what}; the partner will see it.")
+        raise InvalidInputError(
+            f"Please write {what}; the partner will see it.",
+            code=AccessRequestErrorCode.TEXT_REQUIRED,
+        )
     return text
 
 

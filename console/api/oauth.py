@@ -17,7 +17,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.views import APIView
+from rest_framework.views import APIView, exception_handler
 
 from apps_registry.selectors.authorizations import authorized_shops
 from apps_registry.selectors.availability import available_scope_keys
@@ -62,6 +62,10 @@ class AuthorizedShopsApi(APIView):
 
     authentication_classes = [BearerTokenAuthentication]
     permission_classes = [IsAuthenticated]
+
+    def get_exception_handler(self):
+        # Bearer-token clients follow RFC 6750 (`error` beside `detail`), not the console's body.
+        return exception_handler
 
     class OutputSerializer(serializers.Serializer):
         id = serializers.IntegerField(source="shop.pk")

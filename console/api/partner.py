@@ -14,7 +14,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps_registry.errors import DomainError, InvalidTransitionError
+from apps_registry.error_codes import PartnerErrorCode
 from apps_registry.events import review as review_events
 from apps_registry.models import AccessRequest, AppScope, PartnerApp, ReviewEvent
 from apps_registry.selectors import partners as selectors
@@ -33,6 +33,7 @@ from console.api.pagination import ValidatedLimitOffsetPagination
 from console.api.schema import ErrorSerializer
 from console.caching import forbid_storing
 from console.urls import converters  # noqa: F401 - registers <id:…>
+from core.errors import InvalidInputError
 
 # --- Serializers --------------------------------------------------------------------------------
 
@@ -205,19 +206,6 @@ class AccessRequestCreateInputSerializer(serializers.Serializer):
     )
 
 
-def _domain_error_response(error: DomainError) -> Response:
-    body = {"detail": str(error)}
-    field_errors = getattr(error, "field_errors", None)
-    if field_errors:
-        body["field_errors"] = field_errors
-    code = (
-        status.HTTP_409_CONFLICT
-        if isinstance(error, InvalidTransitionError)
-        else status.HTTP_400_BAD_REQUEST
-    )
-    return Response(body, status=code)
-
-
 # --- Views --------------------------------------------------------------------------------------
 
 
@@ -257,18 +245,15 @@ class AppListCreateApi(PartnerApi):
     def post(self, request):
         partner = selectors.partner_for_user(user=request.user)
         if partner is None:
-            return Response(
-                {"detail": "Create your organisation in the console first."},
-                status=status.HTTP_400_BAD_REQUEST,
+            raise InvalidInputError(
+                "Create your organisation in the console first.",
+                code=PartnerErrorCode.NO_ORGANISATION,
             )
         serializer = AppCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            app, raw_secret = app_services.app_create(
-                partner=partner, acting_user=request.user, **serializer.validated_data
-            )
-        except DomainError as error:
-            return _domain_error_response(error)
+        app, raw_secret = app_services.app_create(
+            partner=partner, acting_user=request.user, **serializer.validated_data
+        )
         return forbid_storing(
             Response(
                 {**AppOutputSerializer(app).data, "client_secret": raw_secret},
@@ -340,12 +325,9 @@ class AccessRequestListCreateApi(PartnerApi):
         data = dict(serializer.validated_data)
         app = selectors.app_get_for_user(user=request.user, app_id=data.pop("app_id"))
         scope = selectors.scope_get_for_application(key=data.pop("scope"))
-        try:
-            access_request = access_request_services.access_request_submit(
-                app=app, scope=scope, answers=data, acting_user=request.user
-            )
-        except DomainError as error:
-            return _domain_error_response(error)
+        access_request = access_request_services.access_request_submit(
+            app=app, scope=scope, answers=data, acting_user=request.user
+        )
         access_request = selectors.access_request_get_for_user(
             user=request.user, request_id=access_request.pk
         )

@@ -9,31 +9,38 @@ from __future__ import annotations
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny, IsAuthenticated
 
+from console.api.exceptions import api_exception_handler
+
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 ErrorSerializer = inline_serializer(
-    "Error", fields={"detail": serializers.CharField(help_text="What went wrong.")}
+    "Error",
+    fields={
+        "code": serializers.CharField(
+            help_text="Stable and machine-readable, e.g. `invalid`, `not_found`, "
+            "`application_already_open`; branch on this, never on the message."
+        ),
+        "message": serializers.CharField(help_text="What went wrong, safe to show to people."),
+        "fields": serializers.DictField(
+            child=serializers.ListField(child=serializers.CharField()),
+            help_text="The messages per invalid parameter or field (dotted for a list's items, "
+            "e.g. `redirect_uris.0`); empty when the request as a whole was refused.",
+        ),
+    },
 )
-VALIDATION_ERROR_SCHEMA = {
-    "type": "object",
-    "description": "Why the request was refused: `detail` for the request as a whole (e.g. a "
-    "body that is not valid JSON, or a rule a service enforces, then with `field_errors`), "
-    "and/or one entry per invalid parameter or field, listing its messages (an object for the "
-    "items of a list).",
-    "properties": {
-        "detail": {"type": "string"},
-        "field_errors": {"type": "object", "additionalProperties": {"type": "string"}},
+# Bearer-token endpoints answer as RFC 6750 and DRF do, not with the console's error body.
+ProtocolErrorSerializer = inline_serializer(
+    "BearerTokenError",
+    fields={
+        "detail": serializers.CharField(help_text="What went wrong."),
+        "error": serializers.CharField(required=False, help_text="e.g. `invalid_token`."),
     },
-    "additionalProperties": {
-        "anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "object"}]
-    },
-}
+)
 
 
 class ConsoleAutoSchema(AutoSchema):
@@ -51,22 +58,15 @@ class ConsoleAutoSchema(AutoSchema):
         refusals = {}
         parameters = operation.get("parameters", [])
         if "requestBody" in operation or any(p["in"] == "query" for p in parameters):
-            component = ResolvedComponent(
-                name="ValidationError",
-                type=ResolvedComponent.SCHEMA,
-                schema=VALIDATION_ERROR_SCHEMA,
-                object="ValidationError",
-            )
-            self.registry.register_on_missing(component)
             refusals["400"] = self._response(
                 "400",
-                "Malformed or invalid input; the body names each parameter or field to fix.",
-                component.ref,
+                "Malformed or invalid input; `fields` names each parameter or field to fix.",
+                self._error_body(),
             )
         refusals.update(self._authentication_refusals())
         if any(p["in"] == "path" for p in parameters):
             refusals["404"] = self._response(
-                "404", "No such object, or not yours to see.", ErrorSerializer
+                "404", "No such object, or not yours to see.", self._error_body()
             )
         return refusals
 
@@ -86,7 +86,7 @@ class ConsoleAutoSchema(AutoSchema):
             response = self._response(
                 "401",
                 "No valid credentials; the `WWW-Authenticate` header says which are expected.",
-                ErrorSerializer,
+                self._error_body(),
             )
             response["headers"] = {
                 "WWW-Authenticate": {
@@ -107,9 +107,15 @@ class ConsoleAutoSchema(AutoSchema):
                 "403",
                 "Not signed in, not allowed, or (for a signed-in session's writes) a missing or "
                 "wrong CSRF token.",
-                ErrorSerializer,
+                self._error_body(),
             )
         return refusals
+
+    def _error_body(self):
+        """The body the view's exception handler gives its refusals."""
+        if self.view.get_exception_handler() is api_exception_handler:
+            return ErrorSerializer
+        return ProtocolErrorSerializer
 
     def _response(self, status_code: str, description: str, body) -> dict:
         return self._get_response_for_code(

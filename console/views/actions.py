@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views import View
 
-from apps_registry.errors import DomainError
+from core.errors import DomainError
 
 
 class ObjectActionView(View):

@@ -12,7 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from scopes import events as catalog_events
-from scopes.errors import CatalogError, CatalogPermissionError, CatalogStateError
+from scopes.error_codes import CatalogErrorCode
+from scopes.errors import CatalogInputError, CatalogPermissionError, CatalogStateError
 from scopes.matching import catalog_version_bump
 from scopes.models import Scope, ScopeChange
 from scopes.services._scope_changes import (
@@ -48,7 +49,8 @@ def is_catalog_manager(user: AbstractBaseUser) -> bool:
 def _require_catalog_manager(user: AbstractBaseUser) -> None:
     if not is_catalog_manager(user):
         raise CatalogPermissionError(
-            "Only catalog managers may change the scope catalog; reviewers can view it."
+            "Only catalog managers may change the scope catalog; reviewers can view it.",
+            code=CatalogErrorCode.NOT_A_CATALOG_MANAGER,
         )
 
 
@@ -56,7 +58,11 @@ def _validate(scope: Scope) -> None:
     try:
         scope.full_clean()
     except ValidationError as error:
-        raise CatalogError("; ".join(error.messages)) from error
+        raise CatalogInputError(
+            "; ".join(error.messages),
+            code=CatalogErrorCode.INVALID_VALUE,
+            fields=error.message_dict,
+        ) from error
 
 
 @transaction.atomic
@@ -71,7 +77,10 @@ def scope_edit(
     # catalog's own fields are edited here.
     not_editable = sorted(set(changes) - set(SCOPE_EDITABLE_FIELDS))
     if not_editable:
-        raise CatalogError(f"Not an editable field of a scope: {', '.join(not_editable)}.")
+        raise CatalogInputError(
+            f"Not an editable field of a scope: {', '.join(not_editable)}.",
+            code=CatalogErrorCode.FIELD_NOT_EDITABLE,
+        )
     scope = Scope.objects.select_for_update().get(pk=scope_id)
     changed = changed_fields(scope, changes)
     weakening = [name for name in changed if is_weakening(scope, name, changes[name])]
@@ -83,7 +92,8 @@ def scope_edit(
     if already_pending:
         raise CatalogStateError(
             f"A change of {', '.join(already_pending)} on {scope.key} already waits for a second "
-            "catalog manager. Confirm or cancel it first."
+            "catalog manager. Confirm or cancel it first.",
+            code=CatalogErrorCode.CHANGE_ALREADY_PENDING,
         )
     tightened = is_tightening(scope, "kind", changes.get("kind"))
     old = {name: getattr(scope, name) for name in changed}
@@ -134,12 +144,14 @@ def scope_change_confirm(*, change_id: int, actor: AbstractBaseUser) -> ScopeCha
     change, scope = _lock_pending_change(change_id, action="confirm")
     if change.proposed_by_id == actor.pk:
         raise CatalogPermissionError(
-            "You proposed this change; a different catalog manager must confirm it."
+            "You proposed this change; a different catalog manager must confirm it.",
+            code=CatalogErrorCode.OWN_PROPOSAL,
         )
     if getattr(scope, change.field) != change.old_value:
         raise CatalogStateError(
             f"The {change.field} of {scope.key} changed since this was proposed. "
-            "Cancel this change and propose it again."
+            "Cancel this change and propose it again.",
+            code=CatalogErrorCode.SCOPE_CHANGED_SINCE_PROPOSED,
         )
     setattr(scope, change.field, change.new_value)
     # Valid when proposed, but confirmations of other fields may have come in between (e.g. the
@@ -164,12 +176,15 @@ def _lock_pending_change(change_id: int, *, action: str) -> tuple[ScopeChange, S
     # The scope is locked before the change, in the same order scope_edit takes them.
     scope_id = ScopeChange.objects.filter(pk=change_id).values_list("scope_id", flat=True).first()
     if scope_id is None:
-        raise CatalogStateError("This catalog change does not exist.")
+        raise CatalogStateError(
+            "This catalog change does not exist.", code=CatalogErrorCode.CHANGE_NOT_FOUND
+        )
     scope = Scope.objects.select_for_update().get(pk=scope_id)
     change = ScopeChange.objects.select_for_update().get(pk=change_id)
     if change.status != ScopeChange.Status.PENDING:
         raise CatalogStateError(
             f"This change is already {change.get_status_display().lower()}; "
-            f"there is nothing to {action}."
+            f"there is nothing to {action}.",
+            code=CatalogErrorCode.CHANGE_NOT_PENDING,
         )
     return change, scope

@@ -11,16 +11,12 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from oauth2_provider.models import AccessToken, RefreshToken
 
-from apps_registry.errors import (
-    AccessRequestNotFoundError,
-    DomainError,
-    InvalidTransitionError,
-    PermissionRefusedError,
-    StaleAccessRequestError,
-)
+from apps_registry.errors import AccessRequestNotFoundError, StaleAccessRequestError
 from apps_registry.models import AccessRequest, AppScope, Membership, ReviewEvent
 from apps_registry.services import access_request_jobs, access_requests, reviews
 from apps_registry.services import partners as partner_services
+from apps_registry.services import review_rules as rules
+from core.errors import DomainError, InvalidTransitionError, PermissionRefusedError
 from scopes.models import Scope
 from tests import factories
 from tests.apps_registry.review_helpers import (
@@ -162,8 +158,9 @@ def test_submit_refuses_bad_answers_naming_the_field(answers, field, error):
             acting_user=make_member(app.partner),
         )
 
-    assert list(refused.value.field_errors) == [field]
-    assert error in refused.value.field_errors[field]
+    assert list(refused.value.fields) == [field]
+    [message] = refused.value.fields[field]
+    assert error in message
     assert AccessRequest.objects.count() == 0
 
 
@@ -659,7 +656,7 @@ def test_a_conflict_of_interest_is_refused_with_what_is_true_of_the_reviewer(
     assert str(refusal.value) == message
     assert snapshot(access_request) == before
     assert f"SoD denied: user {reviewer.pk} on access request {access_request.pk}" in caplog.text
-    assert str(reviews.assign_refusal(reviewer=reviewer, access_request=access_request)) == message
+    assert str(rules.assign_refusal(reviewer=reviewer, access_request=access_request)) == message
 
 
 def test_the_refusal_predicates_say_what_the_services_would_refuse_and_change_nothing():
@@ -668,7 +665,7 @@ def test_the_refusal_predicates_say_what_the_services_would_refuse_and_change_no
     before = snapshot(access_request)
 
     def refusal(reviewer, action):
-        found = reviews.decision_refusal(
+        found = rules.decision_refusal(
             reviewer=reviewer, access_request=access_request, action=action
         )
         return str(found) if found else None
@@ -686,8 +683,8 @@ def test_the_refusal_predicates_say_what_the_services_would_refuse_and_change_no
     assert refusal(second, ReviewEvent.Action.APPROVE) == (
         "Assign the application to yourself before you approve it."
     )
-    assert reviews.assign_refusal(reviewer=second, access_request=access_request) is None
-    assert str(reviews.assign_refusal(reviewer=first, access_request=access_request)) == (
+    assert rules.assign_refusal(reviewer=second, access_request=access_request) is None
+    assert str(rules.assign_refusal(reviewer=first, access_request=access_request)) == (
         "This application is already assigned to you."
     )
     assert snapshot(access_request) == before
@@ -699,8 +696,8 @@ def test_the_refusal_predicates_say_what_the_services_would_refuse_and_change_no
 
 def _predicate_refusal(reviewer, access_request, action):
     if action == Action.ASSIGN:
-        return reviews.assign_refusal(reviewer=reviewer, access_request=access_request)
-    return reviews.decision_refusal(reviewer=reviewer, access_request=access_request, action=action)
+        return rules.assign_refusal(reviewer=reviewer, access_request=access_request)
+    return rules.decision_refusal(reviewer=reviewer, access_request=access_request, action=action)
 
 
 @pytest.mark.parametrize("status", ALL_STATUSES)
@@ -721,7 +718,7 @@ def test_review_options_are_what_the_status_allows_with_the_predicates_refusals(
     }.get(status, [])
 
     for user in (assignee, other, member, plain_staff):
-        options = reviews.review_options(reviewer=user, access_request=access_request)
+        options = rules.review_options(reviewer=user, access_request=access_request)
 
         assert list(options) == allowed
         for action, refusal in options.items():
@@ -732,12 +729,12 @@ def test_review_options_are_what_the_status_allows_with_the_predicates_refusals(
 def test_review_options_check_for_a_conflict_of_interest_once(
     reviewer, in_review, django_assert_num_queries
 ):
-    reviews.assign_refusal(reviewer=reviewer, access_request=in_review)  # caches the permissions
+    rules.assign_refusal(reviewer=reviewer, access_request=in_review)  # caches the permissions
     with CaptureQueriesContext(connection) as one_action:
-        reviews.assign_refusal(reviewer=reviewer, access_request=in_review)
+        rules.assign_refusal(reviewer=reviewer, access_request=in_review)
 
     with django_assert_num_queries(len(one_action.captured_queries)):
-        options = reviews.review_options(reviewer=reviewer, access_request=in_review)
+        options = rules.review_options(reviewer=reviewer, access_request=in_review)
 
     assert len(options) == 4
 

@@ -15,7 +15,7 @@ from django.urls import reverse
 from oauth2_provider.models import AccessToken
 
 from apps_registry.models import Partner, PartnerApp
-from apps_registry.services.reviews import is_reviewer
+from apps_registry.services.review_rules import is_reviewer
 from scopes.services.scope_edits import is_catalog_manager
 from tests import factories
 from tests.apps_registry.review_helpers import make_access_token, make_reviewer

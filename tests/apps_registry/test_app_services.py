@@ -10,11 +10,11 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils import timezone
 
-from apps_registry.errors import DomainError, InvalidTransitionError, PermissionRefusedError
 from apps_registry.models import AccessRequest, AppScope, Membership, PartnerApp, ReviewEvent
 from apps_registry.selectors import partners as selectors
 from apps_registry.services import apps as services
 from apps_registry.validators import validate_redirect_uri, validate_redirect_uris
+from core.errors import DomainError, InvalidTransitionError, PermissionRefusedError
 from tests import factories
 
 pytestmark = pytest.mark.django_db

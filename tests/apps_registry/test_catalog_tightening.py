@@ -10,10 +10,10 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from apps_registry.errors import DomainError
 from apps_registry.models import AccessRequest, AppScope, ReviewEvent
 from apps_registry.services.apps import app_set_requested_scopes
 from apps_registry.services.catalog import catalog_scope_edit
+from core.errors import DomainError
 from scopes.errors import CatalogPermissionError
 from scopes.models import CatalogEvent, Scope
 from tests import factories

@@ -9,10 +9,10 @@ import pytest
 from django.core import mail
 from django.db import connection, transaction
 
-from apps_registry.errors import DomainError, InvalidTransitionError, PermissionRefusedError
 from apps_registry.models import AccessRequest, AuthorizationEvent, ReviewEvent, ShopAuthorization
 from apps_registry.services import access_requests, reviews
 from apps_registry.services.authorizations import authorization_grant, authorization_revoke_shop
+from core.errors import DomainError, InvalidTransitionError, PermissionRefusedError
 from tests import factories
 from tests.apps_registry.review_helpers import make_request, make_reviewer
 

@@ -12,11 +12,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from rest_framework.test import APIClient
 
-from apps_registry.errors import DomainError
 from apps_registry.models import Membership, Partner, PartnerApp, PartnerAuditEvent
 from apps_registry.services import apps as app_services
 from apps_registry.services import partners as partner_services
 from apps_registry.validators import validate_display_name, validate_no_format_characters
+from core.errors import DomainError
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from apps_registry import notifications
-from apps_registry.errors import InvalidTransitionError
 from apps_registry.models import AccessRequest
 from apps_registry.services import reviews
+from core.errors import InvalidTransitionError
 from tests import factories
 from tests.apps_registry.review_helpers import make_member, make_request, make_reviewer
 

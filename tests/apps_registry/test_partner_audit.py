@@ -12,11 +12,11 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
-from apps_registry.errors import DomainError, PermissionRefusedError
 from apps_registry.models import Invitation, Membership, Partner, PartnerApp, PartnerAuditEvent
 from apps_registry.services import app_status
 from apps_registry.services import apps as app_services
 from apps_registry.services import partners as partner_services
+from core.errors import DomainError, PermissionRefusedError
 from tests import factories
 from tests.apps_registry.review_helpers import make_access_token
 

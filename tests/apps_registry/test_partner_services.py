@@ -11,10 +11,10 @@ from django.core import mail
 from django.db import connection
 from django.utils import timezone
 
-from apps_registry.errors import DomainError, InvalidTransitionError, PermissionRefusedError
 from apps_registry.hashers import invitation_token_hash
 from apps_registry.models import Invitation, Membership, Partner
 from apps_registry.services import partners as services
+from core.errors import DomainError, InvalidTransitionError, PermissionRefusedError
 from tests import factories
 
 pytestmark = pytest.mark.django_db

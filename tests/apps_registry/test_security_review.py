@@ -14,9 +14,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from apps_registry.errors import PermissionRefusedError
 from apps_registry.models import AccessRequest, Membership, ReviewEvent
 from apps_registry.services import access_requests, reviews
+from core.errors import PermissionRefusedError
 from tests import factories
 from tests.apps_registry.review_helpers import make_request, make_reviewer, snapshot
 from tests.conftest import sign_in_with_mfa

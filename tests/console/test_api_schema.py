@@ -7,7 +7,7 @@ import pytest
 pytestmark = pytest.mark.django_db
 
 ERROR = {"$ref": "#/components/schemas/Error"}
-VALIDATION_ERROR = {"$ref": "#/components/schemas/ValidationError"}
+BEARER_TOKEN_ERROR = {"$ref": "#/components/schemas/BearerTokenError"}
 
 
 @pytest.fixture
@@ -59,7 +59,7 @@ def test_the_bearer_operation_documents_401_with_its_challenge(operations):
 
     assert operation["security"] == [{"bearerAuth": []}]
     unauthorized = operation["responses"]["401"]
-    assert _body_schema(unauthorized) == ERROR
+    assert _body_schema(unauthorized) == BEARER_TOKEN_ERROR
     assert unauthorized["headers"]["WWW-Authenticate"]["required"] is True
     assert "403" not in operation["responses"]
 
@@ -77,7 +77,7 @@ def test_the_bearer_operation_documents_401_with_its_challenge(operations):
     ],
 )
 def test_operations_that_take_input_document_400(operations, operation):
-    assert _body_schema(operations[operation]["responses"]["400"]) == VALIDATION_ERROR
+    assert _body_schema(operations[operation]["responses"]["400"]) == ERROR
 
 
 @pytest.mark.parametrize(

@@ -94,7 +94,7 @@ def test_scope_list_refuses_a_malformed_page_with_400(client, catalog, query, er
     response = client.get("/api/v1/scopes/", query)
 
     assert response.status_code == 400
-    assert response.json() == errors
+    assert response.json() == {"code": "invalid", "message": "Invalid input.", "fields": errors}
 
 
 def test_scope_list_pages_with_limit_and_offset(client, catalog):
@@ -117,7 +117,7 @@ def test_scope_list_rejects_an_unknown_kind_with_400(client, catalog):
     response = client.get("/api/v1/scopes/", {"kind": "secret"})
 
     assert response.status_code == 400
-    assert response.json() == {
+    assert response.json()["fields"] == {
         "kind": ["Select a valid choice. secret is not one of the available choices."]
     }
 
@@ -159,7 +159,11 @@ def test_scope_detail_of_unknown_or_inactive_scope_is_404(client, catalog, key):
     response = client.get(f"/api/v1/scopes/{key}/")
 
     assert response.status_code == 404
-    assert response.json() == {"detail": "No Scope matches the given query."}
+    assert response.json() == {
+        "code": "not_found",
+        "message": "No Scope matches the given query.",
+        "fields": {},
+    }
 
 
 def test_endpoint_resolve_returns_endpoint_and_scopes(client, catalog):
@@ -252,7 +256,7 @@ def test_endpoint_resolve_rejects_missing_or_malformed_input_with_400(
     response = client.get("/api/v1/endpoints/", params)
 
     assert response.status_code == 400
-    assert response.json() == errors
+    assert response.json() == {"code": "invalid", "message": "Invalid input.", "fields": errors}
 
 
 def test_schema_is_served_and_lists_the_catalog_paths(client):

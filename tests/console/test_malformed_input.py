@@ -83,7 +83,7 @@ def test_deeply_nested_json_is_a_400_that_says_so(api, url):
     response = api.generic("POST", url, NESTED_5000_DEEP, content_type="application/json")
 
     assert response.status_code == 400
-    assert response.json() == {"detail": NESTED_TOO_DEEPLY}
+    assert response.json() == {"code": "parse_error", "message": NESTED_TOO_DEEPLY, "fields": {}}
     assert not PartnerApp.objects.exists()
     assert not AccessRequest.objects.exists()
 
@@ -95,8 +95,10 @@ def test_a_body_that_is_not_utf8_is_a_400_that_says_so(api):
 
     assert response.status_code == 400
     assert response.json() == {
-        "detail": "JSON parse error - 'utf-8' codec can't decode byte 0xff in position 10: "
-        "invalid start byte"
+        "code": "parse_error",
+        "message": "JSON parse error - 'utf-8' codec can't decode byte 0xff in position 10: "
+        "invalid start byte",
+        "fields": {},
     }
     assert not PartnerApp.objects.exists()
 
@@ -111,15 +113,27 @@ def test_a_huge_limit_or_offset_is_a_400_naming_the_parameter(api, member):
 
     assert (apps.status_code, apps.json()) == (
         400,
-        {"limit": ["Ensure this value is less than or equal to 1000."]},
+        {
+            "code": "invalid",
+            "message": "Invalid input.",
+            "fields": {"limit": ["Ensure this value is less than or equal to 1000."]},
+        },
     )
     assert (scopes.status_code, scopes.json()) == (
         400,
-        {"limit": ["Ensure this value is less than or equal to 1000."]},
+        {
+            "code": "invalid",
+            "message": "Invalid input.",
+            "fields": {"limit": ["Ensure this value is less than or equal to 1000."]},
+        },
     )
     assert (past_the_end.status_code, past_the_end.json()) == (
         400,
-        {"offset": ["Ensure this value is less than or equal to 2147483647."]},
+        {
+            "code": "invalid",
+            "message": "Invalid input.",
+            "fields": {"offset": ["Ensure this value is less than or equal to 2147483647."]},
+        },
     )
 
 
@@ -127,7 +141,7 @@ def test_nul_in_an_api_query_is_a_400_that_says_so(api, member):
     response = api.get("/api/v1/scopes/?group=a%00b")
 
     assert response.status_code == 400
-    assert response.json() == {"detail": NUL_IN_QUERY}
+    assert response.json() == {"code": "invalid", "message": NUL_IN_QUERY, "fields": {}}
 
 
 @pytest.mark.parametrize(

@@ -101,7 +101,8 @@ def test_create_app_with_a_bad_redirect_uri_is_a_400_with_the_reason(api):
     )
 
     assert response.status_code == 400
-    [message] = response.json()["redirect_uris"]["0"]
+    assert response.json()["code"] == "invalid"
+    [message] = response.json()["fields"]["redirect_uris.0"]
     assert "wildcard" in message
     assert not PartnerApp.objects.exists()
 
@@ -126,8 +127,8 @@ def test_create_app_refuses_what_its_schema_refuses(api, field, value, message):
     response = api.post("/api/v1/apps/", {**NEW_APP, field: value}, format="json")
 
     assert response.status_code == 400
-    errors = response.json()[field]
-    first = errors["0"][0] if isinstance(errors, dict) else errors[0]
+    fields = response.json()["fields"]
+    first = fields[f"{field}.0"][0] if field == "redirect_uris" else fields[field][0]
     assert first.startswith(message)
     assert not PartnerApp.objects.exists()
 
@@ -167,7 +168,7 @@ def test_lists_refuse_a_malformed_page_with_400(api, path, query, errors):
     response = api.get(path, query)
 
     assert response.status_code == 400
-    assert response.json() == errors
+    assert response.json() == {"code": "invalid", "message": "Invalid input.", "fields": errors}
 
 
 def test_lists_page_with_limit_and_offset(api, member):
@@ -183,14 +184,16 @@ def test_app_scopes_search_longer_than_100_characters_is_a_400(api, app):
     response = api.get(f"/api/v1/apps/{app.pk}/scopes/", {"q": "x" * 101})
 
     assert response.status_code == 400
-    assert response.json() == {"q": ["Ensure this field has no more than 100 characters."]}
+    assert response.json()["fields"] == {
+        "q": ["Ensure this field has no more than 100 characters."]
+    }
 
 
 def test_unknown_api_url_is_a_json_404(api):
     response = api.get("/api/v1/apps/not-a-number/")
 
     assert response.status_code == 404
-    assert response.json() == {"detail": "Not found."}
+    assert response.json() == {"code": "not_found", "message": "Not found.", "fields": {}}
 
 
 def test_create_app_without_an_organisation_is_a_400():
@@ -200,7 +203,11 @@ def test_create_app_without_an_organisation_is_a_400():
     response = client.post("/api/v1/apps/", NEW_APP, format="json")
 
     assert response.status_code == 400
-    assert "organisation" in response.json()["detail"]
+    assert response.json() == {
+        "code": "no_organisation",
+        "message": "Create your organisation in the console first.",
+        "fields": {},
+    }
     assert not PartnerApp.objects.exists()
 
 
@@ -208,7 +215,8 @@ def test_session_writes_need_the_csrf_token(csrf_api):
     refused = csrf_api.post("/api/v1/apps/", NEW_APP, format="json")
 
     assert refused.status_code == 403
-    assert "CSRF" in refused.json()["detail"]
+    assert refused.json()["code"] == "permission_denied"
+    assert "CSRF" in refused.json()["message"]
     assert not PartnerApp.objects.exists()
 
     csrf_api.get("/console/")  # a console page with a form sets the CSRF cookie
@@ -280,7 +288,8 @@ def test_a_duplicate_application_is_a_409_with_the_reason(api, member):
     )
 
     assert response.status_code == 409
-    assert "already has an open application" in response.json()["detail"]
+    assert response.json()["code"] == "application_already_open"
+    assert "already has an open application" in response.json()["message"]
     assert AccessRequest.objects.count() == 1
     assert not ReviewEvent.objects.exists()
 

@@ -483,7 +483,7 @@ def test_a_second_open_application_is_refused_with_a_message(client, app):
 
     response = client.post(f"/console/apps/{app.pk}/api/{scope.key}/apply/", ANSWERS)
 
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert "already has an open application" in response.text
     assert list(AccessRequest.objects.all()) == [first]
 
@@ -538,7 +538,7 @@ def test_resubmitting_a_request_that_is_not_awaiting_changes_is_refused(client, 
 
     response = client.post(f"/console/requests/{access_request.pk}/", ANSWERS)
 
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert "You cannot resubmit" in response.text
     access_request.refresh_from_db()
     assert access_request.status == AccessRequest.Status.IN_REVIEW
@@ -609,7 +609,7 @@ def test_a_developer_cannot_invite(client):
     response = client.post("/console/team/", {"email": "dev@example.com", "role": "owner"})
 
     assert "Only owners can invite members." in page.text
-    assert response.status_code == 400
+    assert response.status_code == 403
     assert "Only an owner of the organisation can do this." in response.text
     assert not Invitation.objects.exists()
     assert mail.outbox == []

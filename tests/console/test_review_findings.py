@@ -39,7 +39,7 @@ def test_app_scopes_api_search_with_a_nul_character_is_a_400(api, app):
     response = api.get(f"/api/v1/apps/{app.pk}/scopes/", {"q": "product\x00"})
 
     assert response.status_code == 400
-    assert "contains a NUL character (%00)" in response.json()["detail"]
+    assert "contains a NUL character (%00)" in response.json()["message"]
 
 
 @pytest.mark.postgres

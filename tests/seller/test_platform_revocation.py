@@ -9,10 +9,10 @@ import pytest
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 
-from apps_registry.errors import DomainError
 from apps_registry.models import AccessRequest, AuthorizationEvent, ShopAuthorization
 from apps_registry.services import access_request_jobs, reviews
 from apps_registry.services.authorizations import authorization_withdraw_scope_for_platform
+from core.errors import DomainError
 from tests import factories
 from tests.apps_registry.review_helpers import make_access_token, make_reviewer
 from tests.oauth.flow import app_with_scopes

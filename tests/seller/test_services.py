@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from apps_registry.errors import DomainError, InvalidTransitionError, PermissionRefusedError
 from apps_registry.models import AuthorizationEvent, PartnerApp, ShopAuthorization
 from apps_registry.services.authorizations import (
     authorization_grant,
     authorization_record_use,
     authorization_revoke_app,
 )
+from core.errors import DomainError, InvalidTransitionError, PermissionRefusedError
 from tests import factories
 
 pytestmark = pytest.mark.django_db

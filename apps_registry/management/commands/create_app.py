@@ -7,9 +7,9 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from apps_registry.errors import DomainError
 from apps_registry.models import Membership, Partner, PartnerApp
 from apps_registry.services.apps import app_create, app_publish, app_set_requested_scopes
+from core.errors import DomainError
 
 
 def parse_scope_option(value: str) -> tuple[str, bool]:

@@ -6,8 +6,8 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from apps_registry.errors import DomainError
 from apps_registry.services.partners import partner_create_with_owner
+from core.errors import DomainError
 
 
 class Command(BaseCommand):

@@ -5,8 +5,8 @@ import secrets
 
 from django.core.management.base import BaseCommand, CommandError
 
-from apps_registry.errors import DomainError
 from apps_registry.services.reviewers import reviewer_create
+from core.errors import DomainError
 
 
 class Command(BaseCommand):

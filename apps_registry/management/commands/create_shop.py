@@ -4,8 +4,8 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from apps_registry.errors import DomainError
 from apps_registry.services.authorizations import shop_create
+from core.errors import DomainError
 
 
 class Command(BaseCommand):

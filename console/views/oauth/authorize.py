@@ -13,11 +13,11 @@ from django.db import transaction
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views import AuthorizationView
 
-from apps_registry.errors import DomainError
 from apps_registry.models import PartnerApp
 from apps_registry.selectors.authorizations import active_authorizations
 from apps_registry.services.authorizations import authorization_grant
 from console.views.oauth.consent import ConsentForm, consent_context
+from core.errors import DomainError
 
 
 class _ConsentRequiredError(Exception):

@@ -10,7 +10,6 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
 
-from apps_registry.errors import DomainError
 from apps_registry.models import AccessRequest
 from apps_registry.selectors import partners as selectors
 from apps_registry.services import access_requests as access_request_services
@@ -18,15 +17,8 @@ from console.forms import AccessRequestForm
 from console.views.actions import ObjectActionView
 from console.views.partner.base import PartnerMixin
 from console.views.partner.presenters import ANSWER_LABELS, partner_timeline_page
-
-
-def _add_domain_error(form, error: DomainError) -> None:
-    """Show a refused change on the form: per answer when the service says where, else on top."""
-    field_errors = getattr(error, "field_errors", None) or {}
-    for name, message in field_errors.items():
-        form.add_error(name if name in form.fields else None, message)
-    if not field_errors:
-        form.add_error(None, str(error))
+from core.errors import DomainError
+from core.forms import show_refusal
 
 
 class AccessRequestApplyView(PartnerMixin, View):
@@ -39,19 +31,20 @@ class AccessRequestApplyView(PartnerMixin, View):
     def post(self, request, app_id: int, scope_key: str):
         app, scope = self._objects(app_id, scope_key)
         form = AccessRequestForm(request.POST, endpoints=scope.endpoints.all())
+        status = 400
         if form.is_valid():
             try:
                 access_request = access_request_services.access_request_submit(
                     app=app, scope=scope, answers=form.answers(), acting_user=request.user
                 )
             except DomainError as error:
-                _add_domain_error(form, error)
+                status = show_refusal(form, error)
             else:
                 messages.success(
                     request, f"Your application for {scope.name} was submitted for review."
                 )
                 return redirect("partner:request-detail", request_id=access_request.pk)
-        return self._render(app, scope, form, status=400)
+        return self._render(app, scope, form, status=status)
 
     def _objects(self, app_id: int, scope_key: str):
         app = selectors.app_get_for_user(user=self.request.user, app_id=app_id)
@@ -81,17 +74,18 @@ class AccessRequestDetailView(PartnerMixin, View):
             user=request.user, request_id=request_id
         )
         form = AccessRequestForm(request.POST, endpoints=access_request.scope.endpoints.all())
+        status = 400
         if form.is_valid():
             try:
                 access_request_services.access_request_resubmit(
                     request_id=access_request.pk, answers=form.answers(), acting_user=request.user
                 )
             except DomainError as error:
-                _add_domain_error(form, error)
+                status = show_refusal(form, error)
             else:
                 messages.success(request, "Your answers were resubmitted for review.")
                 return redirect("partner:request-detail", request_id=access_request.pk)
-        return self._render(access_request, form, status=400)
+        return self._render(access_request, form, status=status)
 
     def _resubmit_form(self, access_request: AccessRequest):
         if access_request.status != AccessRequest.Status.CHANGES_REQUESTED:

@@ -13,7 +13,6 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_variables
 
-from apps_registry.errors import DomainError
 from apps_registry.models import PartnerApp
 from apps_registry.selectors import partners as selectors
 from apps_registry.services import apps as app_services
@@ -22,6 +21,8 @@ from console.forms import AppCreateForm, AppDetailsForm, RedirectUrisForm
 from console.views.actions import ObjectActionView
 from console.views.partner.base import PartnerMixin
 from console.views.partner.presenters import activity_entry
+from core.errors import DomainError
+from core.forms import show_refusal
 
 ONE_TIME_SECRET_SESSION_KEY = "console:one-time-secret:{app_id}"  # noqa: S105 - a key name
 
@@ -60,8 +61,7 @@ class AppCreateView(PartnerMixin, View):
                 partner=self.partner, acting_user=request.user, **form.cleaned_data
             )
         except DomainError as error:
-            form.add_error(None, str(error))
-            return self._render(form, status=400)
+            return self._render(form, status=show_refusal(form, error))
         _stash_one_time_secret(request, app, raw_secret)
         messages.success(request, f"{app.name} was created. Copy its client secret now.")
         return redirect(_app_url(app))
@@ -85,17 +85,18 @@ class AppDetailView(PartnerMixin, View):
         """Save the app's details (name, description, category, links)."""
         app = selectors.app_get_for_user(user=request.user, app_id=app_id)
         form = AppDetailsForm(request.POST)
+        status = 400
         if form.is_valid():
             try:
                 app_services.app_update_details(
                     app_id=app.pk, acting_user=request.user, **form.cleaned_data
                 )
             except DomainError as error:
-                form.add_error(None, str(error))
+                status = show_refusal(form, error)
             else:
                 messages.success(request, "The app's details were saved.")
                 return redirect(_app_url(app))
-        return self._render(app, details_form=form, status=400)
+        return self._render(app, details_form=form, status=status)
 
     def _render(
         self, app, *, one_time_secret=None, details_form=None, redirect_form=None, status=200
@@ -144,6 +145,7 @@ class AppRedirectUrisView(AppDetailView):
     def post(self, request, app_id: int):
         app = selectors.app_get_for_user(user=request.user, app_id=app_id)
         form = RedirectUrisForm(request.POST)
+        status = 400
         if form.is_valid():
             try:
                 app_services.app_set_redirect_uris(
@@ -152,11 +154,11 @@ class AppRedirectUrisView(AppDetailView):
                     acting_user=request.user,
                 )
             except DomainError as error:
-                form.add_error(None, str(error))
+                status = show_refusal(form, error)
             else:
                 messages.success(request, "Redirect URIs saved.")
                 return redirect(_app_url(app))
-        return self._render(app, redirect_form=form, status=400)
+        return self._render(app, redirect_form=form, status=status)
 
 
 class _AppActionView(PartnerMixin, ObjectActionView):

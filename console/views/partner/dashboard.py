@@ -7,10 +7,11 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.shortcuts import redirect, render
 from django.views import View
 
-from apps_registry.errors import DomainError
 from apps_registry.selectors import partners as selectors
 from apps_registry.services import partners as partner_services
 from console.forms import OnboardingForm
+from core.errors import DomainError
+from core.forms import show_refusal
 
 
 class DashboardView(LoginRequiredMixin, View):
@@ -41,8 +42,7 @@ class DashboardView(LoginRequiredMixin, View):
                 name=form.cleaned_data["name"], acting_user=request.user
             )
         except DomainError as error:
-            form.add_error(None, str(error))
-            return self._onboarding(form, status=400)
+            return self._onboarding(form, status=show_refusal(form, error))
         messages.success(request, f"Welcome! {partner.name} is ready. Create your first app.")
         return redirect("partner:app-create")
 

@@ -8,13 +8,14 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views import View
 
-from apps_registry.errors import DomainError
 from apps_registry.models import PartnerApp
 from apps_registry.selectors import partners as selectors
 from apps_registry.selectors.availability import available_scope_keys
 from apps_registry.services import apps as app_services
 from console.forms import RequestedScopesForm
 from console.views.partner.base import PartnerMixin
+from core.errors import DomainError
+from core.forms import show_refusal
 
 
 class ManageApiView(PartnerMixin, View):
@@ -27,17 +28,18 @@ class ManageApiView(PartnerMixin, View):
     def post(self, request, app_id: int):
         app = selectors.app_get_for_user(user=request.user, app_id=app_id)
         form = self._form(app, data=request.POST)
+        status = 400
         if form.is_valid():
             try:
                 app_services.app_set_requested_scopes(
                     app=app, selections=form.selections(), acting_user=request.user
                 )
             except DomainError as error:
-                form.add_error(None, str(error))
+                status = show_refusal(form, error)
             else:
                 messages.success(request, "The scopes your app asks sellers for were saved.")
                 return redirect(reverse("partner:manage-api", args=[app.pk]))
-        return self._render(app, form, status=400)
+        return self._render(app, form, status=status)
 
     def _form(self, app: PartnerApp, data=None) -> RequestedScopesForm:
         current = {

@@ -12,13 +12,14 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
 
-from apps_registry.errors import DomainError
 from apps_registry.models import Invitation, Membership
 from apps_registry.selectors import partners as selectors
 from apps_registry.services import partners as partner_services
 from console.forms import InvitationForm
 from console.views.actions import ObjectActionView
 from console.views.partner.base import PartnerMixin
+from core.errors import DomainError
+from core.forms import show_refusal
 
 
 class TeamView(PartnerMixin, View):
@@ -28,6 +29,7 @@ class TeamView(PartnerMixin, View):
     def post(self, request):
         """Invite someone (owners only; the service refuses everyone else)."""
         form = InvitationForm(request.POST)
+        status = 400
         if form.is_valid():
             try:
                 invitation, _token = partner_services.invitation_create(
@@ -38,11 +40,11 @@ class TeamView(PartnerMixin, View):
                     base_url=request.build_absolute_uri("/"),
                 )
             except DomainError as error:
-                form.add_error(None, str(error))
+                status = show_refusal(form, error)
             else:
                 messages.success(request, f"Invitation sent to {invitation.email}.")
                 return redirect("partner:team")
-        return self._render(form, status=400)
+        return self._render(form, status=status)
 
     def _render(self, form, *, status: int = 200):
         return self.render(
@@ -126,7 +128,7 @@ class InvitationAcceptView(View):
             )
         except DomainError as error:
             invitation = selectors.invitation_get_by_token(raw_token=token)
-            return self._render(invitation=invitation, error=str(error), status=400)
+            return self._render(invitation=invitation, error=error.message, status=error.status)
         messages.success(request, f"You joined {membership.partner.name}.")
         return redirect("partner:dashboard")
 
