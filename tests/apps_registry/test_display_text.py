@@ -203,6 +203,7 @@ def test_the_api_refuses_deceptive_text_per_field():
 
     assert response.status_code == 400
     body = response.json()
-    assert body["name"] == [LOOKALIKE_MESSAGE]
-    assert body["description"][0].startswith(FORMAT_MESSAGE)
+    assert body["code"] == "invalid"
+    assert body["fields"]["name"] == [LOOKALIKE_MESSAGE]
+    assert body["fields"]["description"][0].startswith(FORMAT_MESSAGE)
     assert PartnerApp.objects.count() == 0
