@@ -15,6 +15,7 @@ from django.db.models import Count, Max, Prefetch, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from apps_registry.business_days import add_business_days
 from apps_registry.hashers import invitation_token_hash
 from apps_registry.models import (
     AccessRequest,
@@ -184,17 +185,6 @@ def access_request_get_for_user(*, user: AbstractBaseUser, request_id: int) -> A
         ),
         pk=request_id,
     )
-
-
-def add_business_days(start: date, days: int) -> date:
-    """The date `days` working days (Monday to Friday) after `start`."""
-    current = start
-    remaining = days
-    while remaining > 0:
-        current += timedelta(days=1)
-        if current.weekday() < 5:
-            remaining -= 1
-    return current
 
 
 def expected_decision_date(access_request: AccessRequest) -> date | None:

@@ -559,19 +559,6 @@ def test_scope_statuses_search_by_endpoint_path():
     assert [row.scope.key for group in groups for row in group.rows] == [chat.key]
 
 
-@pytest.mark.parametrize(
-    ("start", "days", "expected"),
-    [
-        (date(2026, 3, 2), 5, date(2026, 3, 9)),  # Monday → next Monday
-        (date(2026, 3, 6), 1, date(2026, 3, 9)),  # Friday → Monday
-        (date(2026, 3, 7), 1, date(2026, 3, 9)),  # Saturday → Monday
-        (date(2026, 3, 4), 0, date(2026, 3, 4)),
-    ],
-)
-def test_add_business_days_skips_weekends(start, days, expected):
-    assert selectors.add_business_days(start, days) == expected
-
-
 def test_expected_decision_date_counts_from_the_last_submission(settings):
     settings.REVIEW_TARGET_BUSINESS_DAYS = 5
     submitted = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.UTC)
