@@ -347,15 +347,6 @@ def app_scope_statuses(
     return list(groups.values())
 
 
-def scope_groups() -> list[str]:
-    """Names of the catalog's groups, in catalog order (for the group filter)."""
-    seen: dict[str, None] = {}
-    active = Scope.objects.filter(is_active=True).order_by("position", "key")
-    for name in active.values_list("group", flat=True):
-        seen.setdefault(name, None)
-    return list(seen)
-
-
 def scope_get_for_application(*, key: str) -> Scope:
     """An active Custom scope a partner may apply for, else Http404."""
     return get_object_or_404(

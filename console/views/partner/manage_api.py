@@ -15,6 +15,7 @@ from apps_registry.selectors.availability import available_scope_keys
 from apps_registry.services import apps as app_services
 from console.forms import RequestedScopesForm
 from console.views.partner.base import PartnerMixin
+from scopes.selectors import scope_groups
 
 
 class ManageApiView(PartnerMixin, View):
@@ -76,7 +77,7 @@ class ManageApiView(PartnerMixin, View):
                 "query": query,
                 "group": group,
                 "status_filter": status_filter,
-                "group_names": selectors.scope_groups(),
+                "group_names": scope_groups(),
                 "status_choices": MANAGE_API_STATUS_FILTERS,
                 "row_count": sum(len(scope_group.rows) for scope_group in groups),
                 "requested_count": app.requested_scopes.count(),
