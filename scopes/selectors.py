@@ -9,6 +9,8 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from scopes.matching import current_index
 from scopes.models import Endpoint, Scope
 
+# The longest search text taken: room for a pasted call with its host and query string.
+SCOPE_SEARCH_MAX_LENGTH = 200
 # A method in front of a pasted call ("GET /product/…") narrows the match to that method.
 _METHOD_PREFIXES = tuple(f"{method} " for method in Endpoint.Method.values)
 

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import Count, Max, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Max, Prefetch, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -29,6 +29,7 @@ from apps_registry.models import (
     ReviewEvent,
 )
 from scopes.models import Scope
+from scopes.selectors import scope_text_filter
 
 # --- Organisation -------------------------------------------------------------------------------
 
@@ -303,20 +304,15 @@ def app_scope_statuses(
 ) -> list[ScopeGroup]:
     """Every active catalog scope with its status for the app, grouped in catalog order.
 
-    `query` matches a scope's key or name or the path or title of an endpoint it unlocks.
+    `query` is the catalog's search: a scope's key or name, the path or title of an endpoint it
+    unlocks, or a pasted call to such an endpoint.
     """
     scopes = Scope.objects.filter(is_active=True).annotate(
         endpoint_count=Count("endpoints", distinct=True)
     )
     query = query.strip()
     if query:
-        matching = Scope.objects.filter(
-            Q(key__icontains=query)
-            | Q(name__icontains=query)
-            | Q(endpoints__path__icontains=query)
-            | Q(endpoints__title__icontains=query)
-        ).values("pk")
-        scopes = scopes.filter(pk__in=matching)
+        scopes = scopes.filter(scope_text_filter(query))
     if group:
         scopes = scopes.filter(group=group)
     latest_requests: dict[int, AccessRequest] = {}

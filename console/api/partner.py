@@ -32,6 +32,7 @@ from console.api.pagination import ValidatedLimitOffsetPagination
 from console.api.schema import ErrorSerializer
 from console.caching import forbid_storing
 from console.urls import converters  # noqa: F401 - registers <id:…>
+from scopes.selectors import SCOPE_SEARCH_MAX_LENGTH
 
 # --- Serializers --------------------------------------------------------------------------------
 
@@ -193,8 +194,8 @@ class ScopeSearchInputSerializer(serializers.Serializer):
     q = serializers.CharField(
         allow_blank=True,
         default="",
-        max_length=100,
-        help_text="Only scopes whose name, key or endpoints match.",
+        max_length=SCOPE_SEARCH_MAX_LENGTH,
+        help_text="Scope name or key, endpoint title or path, or a concrete call path.",
     )
 
 

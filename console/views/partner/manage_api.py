@@ -15,7 +15,7 @@ from apps_registry.selectors.availability import available_scope_keys
 from apps_registry.services import apps as app_services
 from console.forms import RequestedScopesForm
 from console.views.partner.base import PartnerMixin
-from scopes.selectors import scope_groups
+from scopes.selectors import SCOPE_SEARCH_MAX_LENGTH, scope_groups
 
 
 class ManageApiView(PartnerMixin, View):
@@ -49,7 +49,7 @@ class ManageApiView(PartnerMixin, View):
         )
 
     def _render(self, app, form, *, status: int = 200):
-        query = self.request.GET.get("q", "")[:100]
+        query = self.request.GET.get("q", "")[:SCOPE_SEARCH_MAX_LENGTH]
         group = self.request.GET.get("group", "")[:60]
         status_filter = self.request.GET.get("status", "")[:30]
         groups = selectors.app_scope_statuses(
