@@ -62,9 +62,7 @@ def membership_get_for_user(*, user: AbstractBaseUser, membership_id: int) -> Me
 
 
 def pending_invitations_for_partner(*, partner: Partner) -> QuerySet[Invitation]:
-    return Invitation.objects.filter(
-        partner=partner, accepted_at__isnull=True, revoked_at__isnull=True
-    ).select_related("invited_by")
+    return Invitation.objects.pending().filter(partner=partner).select_related("invited_by")
 
 
 def invitation_get_for_user(*, user: AbstractBaseUser, invitation_id: int) -> Invitation:

@@ -138,7 +138,7 @@ def invitation_create(
     if Membership.objects.filter(partner=partner, user__email__iexact=email).exists():
         raise DomainError(f"{email} is already a member of {partner.name}.")
     now = timezone.now()
-    pending = _pending_invitations(partner).filter(email__iexact=email)
+    pending = Invitation.objects.pending().filter(partner=partner, email__iexact=email)
     if pending.filter(expires_at__gt=now).exists():
         raise DomainError(
             f"{email} already has a pending invitation; revoke it first to send a new one."
@@ -179,7 +179,7 @@ def invitation_revoke(*, invitation_id: int, acting_user: AbstractBaseUser) -> I
     """An owner withdraws a pending invitation; its link stops working."""
     invitation = Invitation.objects.select_for_update().get(pk=invitation_id)
     membership_require(partner_id=invitation.partner_id, user=acting_user, owner=True)
-    if invitation.accepted_at is not None or invitation.revoked_at is not None:
+    if not invitation.is_pending:
         raise InvalidTransitionError("This invitation is no longer pending.")
     invitation.revoked_at = timezone.now()
     invitation.save(update_fields=["revoked_at"])
@@ -280,12 +280,6 @@ def membership_remove(*, membership_id: int, acting_user: AbstractBaseUser) -> N
 def _invitation_details(invitation: Invitation) -> dict:
     """What an audit row says about an invitation: never its token or the token's hash."""
     return {"invitation_id": invitation.pk, "email": invitation.email, "role": invitation.role}
-
-
-def _pending_invitations(partner: Partner):
-    return Invitation.objects.filter(
-        partner=partner, accepted_at__isnull=True, revoked_at__isnull=True
-    )
 
 
 def _has_verified_email(user: AbstractBaseUser, email: str) -> bool:
