@@ -31,7 +31,9 @@ from console.api.fields import RedirectUriValidator, StrictCharField, required_t
 from console.api.pagination import ValidatedLimitOffsetPagination
 from console.api.schema import ErrorSerializer
 from console.caching import forbid_storing
+from console.not_found import found_or_404
 from console.urls import converters  # noqa: F401 - registers <id:…>
+from scopes.models import Scope
 from scopes.selectors import SCOPE_SEARCH_MAX_LENGTH
 
 # --- Serializers --------------------------------------------------------------------------------
@@ -286,7 +288,7 @@ class AppListCreateApi(PartnerApi):
 class AppDetailApi(PartnerApi):
     @extend_schema(operation_id="apps_retrieve", responses=AppOutputSerializer, tags=["partner"])
     def get(self, request, app_id: int):
-        app = selectors.app_get_for_user(user=request.user, app_id=app_id)
+        app = found_or_404(selectors.app_get_for_user(user=request.user, app_id=app_id), PartnerApp)
         return Response(AppOutputSerializer(app).data)
 
 
@@ -303,7 +305,7 @@ class AppScopesApi(PartnerApi):
     def get(self, request, app_id: int):
         params = ScopeSearchInputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        app = selectors.app_get_for_user(user=request.user, app_id=app_id)
+        app = found_or_404(selectors.app_get_for_user(user=request.user, app_id=app_id), PartnerApp)
         rows = [
             row
             for group in selectors.app_scope_statuses(app=app, query=params.validated_data["q"])
@@ -344,16 +346,19 @@ class AccessRequestListCreateApi(PartnerApi):
         serializer = AccessRequestCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        app = selectors.app_get_for_user(user=request.user, app_id=data.pop("app_id"))
-        scope = selectors.scope_get_for_application(key=data.pop("scope"))
+        app = found_or_404(
+            selectors.app_get_for_user(user=request.user, app_id=data.pop("app_id")), PartnerApp
+        )
+        scope = found_or_404(selectors.scope_get_for_application(key=data.pop("scope")), Scope)
         try:
             access_request = access_request_services.access_request_submit(
                 app=app, scope=scope, answers=data, acting_user=request.user
             )
         except DomainError as error:
             return _domain_error_response(error)
-        access_request = selectors.access_request_get_for_user(
-            user=request.user, request_id=access_request.pk
+        access_request = found_or_404(
+            selectors.access_request_get_for_user(user=request.user, request_id=access_request.pk),
+            AccessRequest,
         )
         return Response(
             AccessRequestDetailOutputSerializer(access_request).data,
@@ -369,8 +374,9 @@ class AccessRequestDetailApi(PartnerApi):
         summary="One application with its full history",
     )
     def get(self, request, request_id: int):
-        access_request = selectors.access_request_get_for_user(
-            user=request.user, request_id=request_id
+        access_request = found_or_404(
+            selectors.access_request_get_for_user(user=request.user, request_id=request_id),
+            AccessRequest,
         )
         return Response(AccessRequestDetailOutputSerializer(access_request).data)
 

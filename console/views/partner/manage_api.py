@@ -14,6 +14,7 @@ from apps_registry.selectors import partners as selectors
 from apps_registry.selectors.availability import available_scope_keys
 from apps_registry.services import apps as app_services
 from console.forms import RequestedScopesForm
+from console.not_found import found_or_404
 from console.views.partner.base import PartnerMixin
 from scopes.selectors import SCOPE_SEARCH_MAX_LENGTH, scope_groups
 
@@ -22,11 +23,11 @@ class ManageApiView(PartnerMixin, View):
     """Every catalog scope with its status for the app; choose what the app asks sellers for."""
 
     def get(self, request, app_id: int):
-        app = selectors.app_get_for_user(user=request.user, app_id=app_id)
+        app = found_or_404(selectors.app_get_for_user(user=request.user, app_id=app_id), PartnerApp)
         return self._render(app, self._form(app))
 
     def post(self, request, app_id: int):
-        app = selectors.app_get_for_user(user=request.user, app_id=app_id)
+        app = found_or_404(selectors.app_get_for_user(user=request.user, app_id=app_id), PartnerApp)
         form = self._form(app, data=request.POST)
         if form.is_valid():
             try:
