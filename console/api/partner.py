@@ -204,12 +204,21 @@ class ScopeSearchInputSerializer(serializers.Serializer):
 class AccessRequestCreateInputSerializer(serializers.Serializer):
     app_id = serializers.IntegerField()
     scope = required_text(max_length=100, help_text="The Custom scope's key.")
-    data_usage = required_text(max_length=5000)
-    justification = required_text(max_length=5000)
-    endpoints_used = required_text(max_length=5000)
-    data_protection = required_text(max_length=5000)
+    data_usage = required_text(max_length=AccessRequest.answer_question("data_usage").max_length)
+    justification = required_text(
+        max_length=AccessRequest.answer_question("justification").max_length
+    )
+    endpoints_used = required_text(
+        max_length=AccessRequest.answer_question("endpoints_used").max_length
+    )
+    data_protection = required_text(
+        max_length=AccessRequest.answer_question("data_protection").max_length
+    )
     demo_url = StrictCharField(
-        required=False, allow_blank=True, max_length=200, validators=[validate_web_address]
+        required=False,
+        allow_blank=True,
+        max_length=AccessRequest.answer_question("demo_url").max_length,
+        validators=[validate_web_address],
     )
 
 

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 from apps_registry.models import AccessRequest, PartnerAuditEvent, ReviewEvent
 from apps_registry.services import apps as app_services
-from console.forms import AccessRequestForm
 
 AuditAction = PartnerAuditEvent.Action
-ANSWER_LABELS = {
-    name: AccessRequestForm.base_fields[name].label for name in AccessRequest.ANSWER_FIELDS
-}
+ANSWER_LABELS = {question.field: question.question for question in AccessRequest.ANSWER_QUESTIONS}
 # The partner's own steps on the timeline, named by the member who took them.
 PARTNER_ACTIONS = {
     ReviewEvent.Action.SUBMIT,
