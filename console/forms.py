@@ -96,37 +96,37 @@ class InvitationForm(forms.Form):
     )
 
 
+def _written_answer(field: str, *, help_text: str = "", **textarea_attrs) -> forms.CharField:
+    question = AccessRequest.answer_question(field)
+    return forms.CharField(
+        label=question.question,
+        widget=forms.Textarea(attrs={"rows": 4, **textarea_attrs}),
+        max_length=question.max_length,
+        help_text=help_text,
+    )
+
+
 class AccessRequestForm(forms.Form):
     """The questionnaire for a Custom scope; its fields are AccessRequest.ANSWER_FIELDS."""
 
-    data_usage = forms.CharField(
-        label="What does your app do with this data?",
-        widget=forms.Textarea(attrs={"rows": 4}),
-        max_length=5000,
-        help_text="Describe the feature sellers use and the data it reads or changes.",
+    data_usage = _written_answer(
+        "data_usage", help_text="Describe the feature sellers use and the data it reads or changes."
     )
-    justification = forms.CharField(
-        label="Why this scope, and why will a narrower one not do?",
-        widget=forms.Textarea(attrs={"rows": 4}),
-        max_length=5000,
-    )
-    endpoints_used = forms.CharField(
-        label="Which endpoints will the app call?",
-        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
-        max_length=5000,
+    justification = _written_answer("justification")
+    endpoints_used = _written_answer(
+        "endpoints_used",
         help_text="One per line, e.g. GET /customer_service/202309/conversations.",
+        spellcheck="false",
     )
-    data_protection = forms.CharField(
-        label="How is the data stored, protected and deleted?",
-        widget=forms.Textarea(attrs={"rows": 4}),
-        max_length=5000,
+    data_protection = _written_answer(
+        "data_protection",
         help_text="Where it is kept, who can read it, encryption, and when it is deleted.",
     )
     demo_url = forms.URLField(
-        label="Link to a demo or test instructions",
+        label=AccessRequest.answer_question("demo_url").question,
         required=False,
         assume_scheme="https",
-        max_length=200,
+        max_length=AccessRequest.answer_question("demo_url").max_length,
         help_text="A video or page that shows reviewers the feature (optional; it speeds review).",
     )
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from django.db.models import Count, Min, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from scopes.matching import current_index
 from scopes.models import Endpoint, Scope
 
+# The longest search text taken: room for a pasted call with its host and query string.
+SCOPE_SEARCH_MAX_LENGTH = 200
 # A method in front of a pasted call ("GET /product/…") narrows the match to that method.
 _METHOD_PREFIXES = tuple(f"{method} " for method in Endpoint.Method.values)
 
@@ -93,14 +95,10 @@ def scope_catalog(*, text: str = "", group: str = "", kind: str = "") -> list[Sc
 
 
 def scope_groups() -> list[str]:
-    """Groups that have an active scope, in catalog order (by their first scope's position)."""
-    rows = (
-        Scope.objects.filter(is_active=True)
-        .values("group")
-        .annotate(first_position=Min("position"))
-        .order_by("first_position", "group")
-    )
-    return [row["group"] for row in rows]
+    """Groups that have an active scope, in catalog order: the order in which they first appear
+    among the active scopes sorted by position and key, as `scopes_by_group` bunches them."""
+    active = Scope.objects.filter(is_active=True).order_by("position", "key")
+    return list(dict.fromkeys(active.values_list("group", flat=True)))
 
 
 def scopes_by_group(scopes: list[Scope]) -> list[tuple[str, list[Scope]]]:

@@ -4,6 +4,7 @@ it. AccessRequestAdmin serves them as confirm pages (action_pages.py)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from django import forms
@@ -87,52 +88,58 @@ class RequestChangesForm(VersionedForm):
         }
 
 
+@dataclass(frozen=True, kw_only=True)
 class Decision:
     """One decision page: the workflow action, its form, the service it calls and the words
     around it."""
 
-    def __init__(self, *, action: str, title: str, button: str, form, service: Callable, done: str):
-        self.action, self.title, self.button, self.form, self.service, self.done = (
-            action,
-            title,
-            button,
-            form,
-            service,
-            done,
-        )
+    action: ReviewEvent.Action
+    title: str
+    form: type[VersionedForm]
+    service: Callable
+    button: str
+
+    @property
+    def slug(self) -> str:
+        """The page's URL segment, e.g. `request-changes`."""
+        return self.action.replace("_", "-")
+
+    @property
+    def done(self) -> str:
+        """What the page reports once decided: the action's own label ("Changes requested")."""
+        return self.action.label
 
 
 DECISIONS = {
-    "approve": Decision(
-        action=ReviewEvent.Action.APPROVE,
-        title="Approve",
-        button="Approve",
-        form=ApproveForm,
-        service=reviews.access_request_approve,
-        done="Approved",
-    ),
-    "reject": Decision(
-        action=ReviewEvent.Action.REJECT,
-        title="Reject",
-        button="Reject",
-        form=ReasonForm,
-        service=reviews.access_request_reject,
-        done="Rejected",
-    ),
-    "request-changes": Decision(
-        action=ReviewEvent.Action.REQUEST_CHANGES,
-        title="Request changes",
-        button="Send to the partner",
-        form=RequestChangesForm,
-        service=reviews.access_request_request_changes,
-        done="Changes requested",
-    ),
-    "revoke": Decision(
-        action=ReviewEvent.Action.REVOKE,
-        title="Revoke the approval",
-        button="Revoke",
-        form=ReasonForm,
-        service=reviews.access_request_revoke,
-        done="Revoked",
-    ),
+    decision.slug: decision
+    for decision in (
+        Decision(
+            action=ReviewEvent.Action.APPROVE,
+            title="Approve",
+            button="Approve",
+            form=ApproveForm,
+            service=reviews.access_request_approve,
+        ),
+        Decision(
+            action=ReviewEvent.Action.REJECT,
+            title="Reject",
+            button="Reject",
+            form=ReasonForm,
+            service=reviews.access_request_reject,
+        ),
+        Decision(
+            action=ReviewEvent.Action.REQUEST_CHANGES,
+            title="Request changes",
+            button="Send to the partner",
+            form=RequestChangesForm,
+            service=reviews.access_request_request_changes,
+        ),
+        Decision(
+            action=ReviewEvent.Action.REVOKE,
+            title="Revoke the approval",
+            button="Revoke",
+            form=ReasonForm,
+            service=reviews.access_request_revoke,
+        ),
+    )
 }

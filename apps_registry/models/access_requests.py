@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -13,6 +15,18 @@ from scopes.models import Scope
 
 # What reviewers hold (AccessRequest.Meta.permissions), spelled as user.has_perm expects it.
 REVIEW_PERMISSION = "apps_registry.review_accessrequest"
+
+
+class AnswerQuestion(NamedTuple):
+    """One question of the Custom-scope questionnaire, as the partner is asked it (the page,
+    the API and the service all take its wording and length limit from here)."""
+
+    field: str
+    question: str
+    max_length: int
+
+
+_TEXT_ANSWER_MAX_LENGTH = 5000
 
 
 class AccessRequest(models.Model):
@@ -32,7 +46,27 @@ class AccessRequest(models.Model):
     # An app holds at most one request per scope that is open or approved; a closed one
     # (rejected, withdrawn, revoked, expired) leaves room for a new application.
     ACTIVE_STATUSES = (*OPEN_STATUSES, Status.APPROVED)
-    ANSWER_FIELDS = ("data_usage", "justification", "endpoints_used", "data_protection", "demo_url")
+    ANSWER_QUESTIONS = (
+        AnswerQuestion(
+            "data_usage", "What does your app do with this data?", _TEXT_ANSWER_MAX_LENGTH
+        ),
+        AnswerQuestion(
+            "justification",
+            "Why this scope, and why will a narrower one not do?",
+            _TEXT_ANSWER_MAX_LENGTH,
+        ),
+        AnswerQuestion(
+            "endpoints_used", "Which endpoints will the app call?", _TEXT_ANSWER_MAX_LENGTH
+        ),
+        AnswerQuestion(
+            "data_protection",
+            "How is the data stored, protected and deleted?",
+            _TEXT_ANSWER_MAX_LENGTH,
+        ),
+        # The URL field's own length.
+        AnswerQuestion("demo_url", "Link to a demo or test instructions", 200),
+    )
+    ANSWER_FIELDS = tuple(question.field for question in ANSWER_QUESTIONS)
 
     app = models.ForeignKey(PartnerApp, on_delete=models.CASCADE, related_name="access_requests")
     scope = models.ForeignKey(Scope, on_delete=models.PROTECT, related_name="access_requests")
@@ -114,6 +148,10 @@ class AccessRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.app} → {self.scope.key} ({self.get_status_display()})"
+
+    @classmethod
+    def answer_question(cls, field: str) -> AnswerQuestion:
+        return next(question for question in cls.ANSWER_QUESTIONS if question.field == field)
 
     @property
     def is_open(self) -> bool:

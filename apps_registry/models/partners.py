@@ -47,6 +47,16 @@ class Membership(models.Model):
         return f"{self.user} @ {self.partner} ({self.role})"
 
 
+# Neither accepted nor revoked. An expired invitation stays pending (and holds its e-mail's slot)
+# until a new invitation to the same address closes it.
+_PENDING = Q(accepted_at__isnull=True, revoked_at__isnull=True)
+
+
+class InvitationQuerySet(models.QuerySet):
+    def pending(self) -> InvitationQuerySet:
+        return self.filter(_PENDING)
+
+
 class Invitation(models.Model):
     """An owner's invitation for someone to join the partner organisation, accepted by e-mail link.
 
@@ -70,15 +80,21 @@ class Invitation(models.Model):
     )
     revoked_at = models.DateTimeField(null=True, blank=True)
 
+    objects = InvitationQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
                 fields=["partner", "email"],
-                condition=Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                condition=_PENDING,
                 name="invitation_one_pending_per_email",
             ),
         ]
 
     def __str__(self) -> str:
         return f"Invitation of {self.email} to {self.partner}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None

@@ -10,6 +10,7 @@ from django.contrib.auth.models import Permission
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from apps_registry.business_days import add_business_days, business_days_between
 from apps_registry.models import AccessRequest, Membership
 
 # Changes requested waits on the partner, so it does not count against the review target.
@@ -47,26 +48,6 @@ def reviewers(*, excluding_partner_id: int | None = None) -> QuerySet:
     return users.distinct().order_by("pk")
 
 
-def business_days_between(start: date, end: date) -> int:
-    """Whole business days (Mon–Fri) after `start` up to and including `end`; 0 if end ≤ start."""
-    days, day = 0, start
-    while day < end:
-        day += timedelta(days=1)
-        if day.weekday() < 5:
-            days += 1
-    return days
-
-
-def subtract_business_days(end: date, count: int) -> date:
-    """The date `count` business days before `end`."""
-    day = end
-    while count > 0:
-        day -= timedelta(days=1)
-        if day.weekday() < 5:
-            count -= 1
-    return day
-
-
 def review_age_business_days(access_request: AccessRequest, *, now: datetime | None = None) -> int:
     """Business days since the latest submission, in the server's time zone."""
     now = now or timezone.now()
@@ -86,7 +67,7 @@ def is_overdue(access_request: AccessRequest, *, now: datetime | None = None) ->
 def overdue_cutoff(*, now: datetime | None = None) -> datetime:
     """Applications last submitted before this moment are past the review target."""
     today = timezone.localdate(now or timezone.now())
-    return _start_of(subtract_business_days(today, settings.REVIEW_TARGET_BUSINESS_DAYS))
+    return _start_of(add_business_days(today, -settings.REVIEW_TARGET_BUSINESS_DAYS))
 
 
 def overdue_access_requests(*, now: datetime | None = None) -> QuerySet:

@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import Prefetch, QuerySet
-from django.http import Http404
 from django.utils import timezone
 
 from apps_registry.events import authorization as authorization_events
@@ -100,12 +99,10 @@ def connected_apps_for_seller(
     return list(connected.values())
 
 
-def connected_app_for_seller(*, seller: AbstractBaseUser, app_id: int) -> ConnectedApp:
-    """One connected app of this seller; another seller's (or an unknown) app is a 404."""
+def connected_app_for_seller(*, seller: AbstractBaseUser, app_id: int) -> ConnectedApp | None:
+    """One connected app of this seller; another seller's (or an unknown) app is None."""
     found = connected_apps_for_seller(seller=seller, app_id=app_id)
-    if not found:
-        raise Http404("No connected app with this id.")
-    return found[0]
+    return found[0] if found else None
 
 
 # How long the Connected apps page tells the seller about access the platform removed.

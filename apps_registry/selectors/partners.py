@@ -1,7 +1,7 @@
 """Owner-scoped reads for the partner console and its API.
 
 Everything a partner can reach is found through the user's membership: another organisation's
-app, request, member or invitation is indistinguishable from one that does not exist (Http404).
+app, request, member or invitation is indistinguishable from one that does not exist (None).
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import Count, Max, Prefetch, Q, QuerySet, Sum
-from django.shortcuts import get_object_or_404
+from django.db.models import Count, Max, Prefetch, QuerySet, Sum
 from django.utils import timezone
 
+from apps_registry.business_days import add_business_days
 from apps_registry.events import review as review_events
 from apps_registry.hashers import invitation_token_hash
 from apps_registry.models import (
@@ -29,6 +29,7 @@ from apps_registry.models import (
     ReviewEvent,
 )
 from scopes.models import Scope
+from scopes.selectors import scope_text_filter
 
 # --- Organisation -------------------------------------------------------------------------------
 
@@ -53,24 +54,22 @@ def members_for_partner(*, partner: Partner) -> QuerySet[Membership]:
     )
 
 
-def membership_get_for_user(*, user: AbstractBaseUser, membership_id: int) -> Membership:
-    """A membership of the user's own organisation, else Http404."""
-    return get_object_or_404(
-        Membership.objects.filter(partner__memberships__user_id=user.pk), pk=membership_id
-    )
+def membership_get_for_user(*, user: AbstractBaseUser, membership_id: int) -> Membership | None:
+    """A membership of the user's own organisation, else None."""
+    return Membership.objects.filter(
+        partner__memberships__user_id=user.pk, pk=membership_id
+    ).first()
 
 
 def pending_invitations_for_partner(*, partner: Partner) -> QuerySet[Invitation]:
+    return Invitation.objects.pending().filter(partner=partner).select_related("invited_by")
+
+
+def invitation_get_for_user(*, user: AbstractBaseUser, invitation_id: int) -> Invitation | None:
+    """An invitation of the user's own organisation, else None."""
     return Invitation.objects.filter(
-        partner=partner, accepted_at__isnull=True, revoked_at__isnull=True
-    ).select_related("invited_by")
-
-
-def invitation_get_for_user(*, user: AbstractBaseUser, invitation_id: int) -> Invitation:
-    """An invitation of the user's own organisation, else Http404."""
-    return get_object_or_404(
-        Invitation.objects.filter(partner__memberships__user_id=user.pk), pk=invitation_id
-    )
+        partner__memberships__user_id=user.pk, pk=invitation_id
+    ).first()
 
 
 def invitation_get_by_token(*, raw_token: str) -> Invitation | None:
@@ -96,9 +95,9 @@ def apps_for_user(*, user: AbstractBaseUser) -> QuerySet[PartnerApp]:
     )
 
 
-def app_get_for_user(*, user: AbstractBaseUser, app_id: int) -> PartnerApp:
-    """One app of the user's organisation, else Http404."""
-    return get_object_or_404(apps_for_user(user=user), pk=app_id)
+def app_get_for_user(*, user: AbstractBaseUser, app_id: int) -> PartnerApp | None:
+    """One app of the user's organisation, else None."""
+    return apps_for_user(user=user).filter(pk=app_id).first()
 
 
 APP_ACTIVITY_LIMIT = 20
@@ -176,26 +175,15 @@ def access_requests_for_app(*, app: PartnerApp) -> QuerySet[AccessRequest]:
     return AccessRequest.objects.filter(app=app).select_related("scope")
 
 
-def access_request_get_for_user(*, user: AbstractBaseUser, request_id: int) -> AccessRequest:
-    """One application of the user's organisation with its timeline prefetched, else Http404."""
+def access_request_get_for_user(*, user: AbstractBaseUser, request_id: int) -> AccessRequest | None:
+    """One application of the user's organisation with its timeline prefetched, else None."""
     events = ReviewEvent.objects.select_related("actor").order_by("created_at", "pk")
-    return get_object_or_404(
-        access_requests_for_user(user=user).prefetch_related(
-            Prefetch("events", queryset=events), "scope__endpoints"
-        ),
-        pk=request_id,
+    return (
+        access_requests_for_user(user=user)
+        .prefetch_related(Prefetch("events", queryset=events), "scope__endpoints")
+        .filter(pk=request_id)
+        .first()
     )
-
-
-def add_business_days(start: date, days: int) -> date:
-    """The date `days` working days (Monday to Friday) after `start`."""
-    current = start
-    remaining = days
-    while remaining > 0:
-        current += timedelta(days=1)
-        if current.weekday() < 5:
-            remaining -= 1
-    return current
 
 
 def expected_decision_date(access_request: AccessRequest) -> date | None:
@@ -314,20 +302,15 @@ def app_scope_statuses(
 ) -> list[ScopeGroup]:
     """Every active catalog scope with its status for the app, grouped in catalog order.
 
-    `query` matches a scope's key or name or the path or title of an endpoint it unlocks.
+    `query` is the catalog's search: a scope's key or name, the path or title of an endpoint it
+    unlocks, or a pasted call to such an endpoint.
     """
     scopes = Scope.objects.filter(is_active=True).annotate(
         endpoint_count=Count("endpoints", distinct=True)
     )
     query = query.strip()
     if query:
-        matching = Scope.objects.filter(
-            Q(key__icontains=query)
-            | Q(name__icontains=query)
-            | Q(endpoints__path__icontains=query)
-            | Q(endpoints__title__icontains=query)
-        ).values("pk")
-        scopes = scopes.filter(pk__in=matching)
+        scopes = scopes.filter(scope_text_filter(query))
     if group:
         scopes = scopes.filter(group=group)
     latest_requests: dict[int, AccessRequest] = {}
@@ -358,17 +341,10 @@ def app_scope_statuses(
     return list(groups.values())
 
 
-def scope_groups() -> list[str]:
-    """Names of the catalog's groups, in catalog order (for the group filter)."""
-    seen: dict[str, None] = {}
-    active = Scope.objects.filter(is_active=True).order_by("position", "key")
-    for name in active.values_list("group", flat=True):
-        seen.setdefault(name, None)
-    return list(seen)
-
-
-def scope_get_for_application(*, key: str) -> Scope:
-    """An active Custom scope a partner may apply for, else Http404."""
-    return get_object_or_404(
-        Scope.objects.prefetch_related("endpoints"), key=key, kind=Scope.Kind.CUSTOM, is_active=True
+def scope_get_for_application(*, key: str) -> Scope | None:
+    """An active Custom scope a partner may apply for, else None."""
+    return (
+        Scope.objects.prefetch_related("endpoints")
+        .filter(key=key, kind=Scope.Kind.CUSTOM, is_active=True)
+        .first()
     )

@@ -26,7 +26,6 @@ from apps_registry.validators import validate_web_address
 from core.errors import InvalidInputError, InvalidTransitionError, PermissionRefusedError
 from scopes.models import Scope
 
-ANSWER_MAX_LENGTH = 5000
 REQUIRED_ANSWERS = tuple(field for field in AccessRequest.ANSWER_FIELDS if field != "demo_url")
 
 Status = AccessRequest.Status
@@ -187,8 +186,8 @@ def _clean_answers(answers: dict[str, str], *, partial: bool) -> dict[str, str]:
         label = answer_label(field)
         if field in REQUIRED_ANSWERS and not value:
             errors[field] = f"{label}: this answer is required."
-        elif len(value) > ANSWER_MAX_LENGTH:
-            errors[field] = f"{label}: keep it under {ANSWER_MAX_LENGTH} characters."
+        elif len(value) > (max_length := AccessRequest.answer_question(field).max_length):
+            errors[field] = f"{label}: keep it under {max_length} characters."
     if cleaned.get("demo_url") and "demo_url" not in errors:
         try:
             validate_web_address(cleaned["demo_url"])

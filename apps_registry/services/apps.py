@@ -11,6 +11,7 @@ characters).
 from __future__ import annotations
 
 import logging
+from typing import TypedDict, Unpack
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -50,16 +51,24 @@ def _validated_redirect_uris(redirect_uris: list[str]) -> str:
     return " ".join(redirect_uris)
 
 
-def _validated_details(
-    *, name: str, description: str, category: str, homepage_url: str, privacy_policy_url: str
-) -> dict[str, str]:
-    details = {
-        "name": " ".join(name.split()),
-        "description": description.strip(),
-        "category": category,
-        "homepage_url": homepage_url.strip(),
-        "privacy_policy_url": privacy_policy_url.strip(),
-    }
+class AppDetails(TypedDict):
+    """What sellers see about an app."""
+
+    name: str
+    description: str
+    category: str
+    homepage_url: str
+    privacy_policy_url: str
+
+
+def _validated_details(raw: AppDetails) -> AppDetails:
+    details = AppDetails(
+        name=" ".join(raw["name"].split()),
+        description=raw["description"].strip(),
+        category=raw["category"],
+        homepage_url=raw["homepage_url"].strip(),
+        privacy_policy_url=raw["privacy_policy_url"].strip(),
+    )
     if not details["name"]:
         raise InvalidInputError("Give the app a name.", code=AppErrorCode.NAME_REQUIRED)
     name_max_length = PartnerApp._meta.get_field("name").max_length
@@ -73,7 +82,7 @@ def _validated_details(
         validate_no_format_characters(details["description"])
     except ValidationError as error:
         raise InvalidInputError(" ".join(error.messages), code=AppErrorCode.INVALID_TEXT) from None
-    if category not in PartnerApp.Category.values:
+    if details["category"] not in PartnerApp.Category.values:
         raise InvalidInputError(
             "Choose one of the listed categories.", code=AppErrorCode.INVALID_CATEGORY
         )
@@ -146,11 +155,13 @@ def app_create(
     """
     membership_require(partner_id=partner.pk, user=acting_user)
     details = _validated_details(
-        name=name,
-        description=description,
-        category=category,
-        homepage_url=homepage_url,
-        privacy_policy_url=privacy_policy_url,
+        AppDetails(
+            name=name,
+            description=description,
+            category=category,
+            homepage_url=homepage_url,
+            privacy_policy_url=privacy_policy_url,
+        )
     )
     app = PartnerApp(
         partner=partner,
@@ -179,22 +190,12 @@ def app_update_details(
     *,
     app_id: int,
     acting_user: AbstractBaseUser,
-    name: str,
-    description: str,
-    category: str,
-    homepage_url: str,
-    privacy_policy_url: str,
+    **submitted: Unpack[AppDetails],
 ) -> PartnerApp:
     """Change what sellers see about the app (name, description, links)."""
     app = _lock_app(app_id=app_id, acting_user=acting_user)
     _refuse_if_suspended(app)
-    details = _validated_details(
-        name=name,
-        description=description,
-        category=category,
-        homepage_url=homepage_url,
-        privacy_policy_url=privacy_policy_url,
-    )
+    details = _validated_details(submitted)
     if app.status == PartnerApp.Status.LIVE and not details["privacy_policy_url"]:
         raise InvalidInputError(
             "A live app needs a privacy policy URL: sellers are shown it.",

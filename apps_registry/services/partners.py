@@ -164,7 +164,7 @@ def invitation_create(
             code=PartnerErrorCode.ALREADY_A_MEMBER,
         )
     now = timezone.now()
-    pending = _pending_invitations(partner).filter(email__iexact=email)
+    pending = Invitation.objects.pending().filter(partner=partner, email__iexact=email)
     if pending.filter(expires_at__gt=now).exists():
         raise InvalidInputError(
             f"{email} already has a pending invitation; revoke it first to send a new one.",
@@ -205,7 +205,7 @@ def invitation_revoke(*, invitation_id: int, acting_user: AbstractBaseUser) -> I
     """An owner withdraws a pending invitation; its link stops working."""
     invitation = Invitation.objects.select_for_update().get(pk=invitation_id)
     membership_require(partner_id=invitation.partner_id, user=acting_user, owner=True)
-    if invitation.accepted_at is not None or invitation.revoked_at is not None:
+    if not invitation.is_pending:
         raise InvalidTransitionError(
             "This invitation is no longer pending.", code=PartnerErrorCode.INVITATION_NOT_PENDING
         )
@@ -316,12 +316,6 @@ def membership_remove(*, membership_id: int, acting_user: AbstractBaseUser) -> N
         ),
         actor=acting_user,
         partner=partner,
-    )
-
-
-def _pending_invitations(partner: Partner):
-    return Invitation.objects.filter(
-        partner=partner, accepted_at__isnull=True, revoked_at__isnull=True
     )
 
 

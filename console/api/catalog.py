@@ -17,9 +17,7 @@ from rest_framework.views import APIView
 from console.urls import converters  # noqa: F401 - registers <scope_key:…>
 from scopes.matching import methods_for_path, resolve_endpoint
 from scopes.models import Endpoint, Scope
-from scopes.selectors import scope_text_filter, scopes_active
-
-SEARCH_MAX_LENGTH = 200
+from scopes.selectors import SCOPE_SEARCH_MAX_LENGTH, scope_text_filter, scopes_active
 
 
 class ScopeFilter(django_filters.FilterSet):
@@ -32,11 +30,11 @@ class ScopeFilter(django_filters.FilterSet):
     )
     q = django_filters.CharFilter(
         method="filter_text",
-        max_length=SEARCH_MAX_LENGTH,
+        max_length=SCOPE_SEARCH_MAX_LENGTH,
         help_text="Scope name or key, endpoint title or path, or a concrete call path.",
     )
     search = django_filters.CharFilter(
-        method="filter_text", max_length=SEARCH_MAX_LENGTH, help_text="Same as q."
+        method="filter_text", max_length=SCOPE_SEARCH_MAX_LENGTH, help_text="Same as q."
     )
 
     class Meta:

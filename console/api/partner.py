@@ -32,8 +32,11 @@ from console.api.fields import RedirectUriValidator, StrictCharField, required_t
 from console.api.pagination import ValidatedLimitOffsetPagination
 from console.api.schema import ErrorSerializer
 from console.caching import forbid_storing
+from console.not_found import found_or_404
 from console.urls import converters  # noqa: F401 - registers <id:…>
 from core.errors import InvalidInputError
+from scopes.models import Scope
+from scopes.selectors import SCOPE_SEARCH_MAX_LENGTH
 
 # --- Serializers --------------------------------------------------------------------------------
 
@@ -189,20 +192,29 @@ class ScopeSearchInputSerializer(serializers.Serializer):
     q = serializers.CharField(
         allow_blank=True,
         default="",
-        max_length=100,
-        help_text="Only scopes whose name, key or endpoints match.",
+        max_length=SCOPE_SEARCH_MAX_LENGTH,
+        help_text="Scope name or key, endpoint title or path, or a concrete call path.",
     )
 
 
 class AccessRequestCreateInputSerializer(serializers.Serializer):
     app_id = serializers.IntegerField()
     scope = required_text(max_length=100, help_text="The Custom scope's key.")
-    data_usage = required_text(max_length=5000)
-    justification = required_text(max_length=5000)
-    endpoints_used = required_text(max_length=5000)
-    data_protection = required_text(max_length=5000)
+    data_usage = required_text(max_length=AccessRequest.answer_question("data_usage").max_length)
+    justification = required_text(
+        max_length=AccessRequest.answer_question("justification").max_length
+    )
+    endpoints_used = required_text(
+        max_length=AccessRequest.answer_question("endpoints_used").max_length
+    )
+    data_protection = required_text(
+        max_length=AccessRequest.answer_question("data_protection").max_length
+    )
     demo_url = StrictCharField(
-        required=False, allow_blank=True, max_length=200, validators=[validate_web_address]
+        required=False,
+        allow_blank=True,
+        max_length=AccessRequest.answer_question("demo_url").max_length,
+        validators=[validate_web_address],
     )
 
 
@@ -265,7 +277,7 @@ class AppListCreateApi(PartnerApi):
 class AppDetailApi(PartnerApi):
     @extend_schema(operation_id="apps_retrieve", responses=AppOutputSerializer, tags=["partner"])
     def get(self, request, app_id: int):
-        app = selectors.app_get_for_user(user=request.user, app_id=app_id)
+        app = found_or_404(selectors.app_get_for_user(user=request.user, app_id=app_id), PartnerApp)
         return Response(AppOutputSerializer(app).data)
 
 
@@ -282,7 +294,7 @@ class AppScopesApi(PartnerApi):
     def get(self, request, app_id: int):
         params = ScopeSearchInputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        app = selectors.app_get_for_user(user=request.user, app_id=app_id)
+        app = found_or_404(selectors.app_get_for_user(user=request.user, app_id=app_id), PartnerApp)
         rows = [
             row
             for group in selectors.app_scope_statuses(app=app, query=params.validated_data["q"])
@@ -323,13 +335,16 @@ class AccessRequestListCreateApi(PartnerApi):
         serializer = AccessRequestCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        app = selectors.app_get_for_user(user=request.user, app_id=data.pop("app_id"))
-        scope = selectors.scope_get_for_application(key=data.pop("scope"))
+        app = found_or_404(
+            selectors.app_get_for_user(user=request.user, app_id=data.pop("app_id")), PartnerApp
+        )
+        scope = found_or_404(selectors.scope_get_for_application(key=data.pop("scope")), Scope)
         access_request = access_request_services.access_request_submit(
             app=app, scope=scope, answers=data, acting_user=request.user
         )
-        access_request = selectors.access_request_get_for_user(
-            user=request.user, request_id=access_request.pk
+        access_request = found_or_404(
+            selectors.access_request_get_for_user(user=request.user, request_id=access_request.pk),
+            AccessRequest,
         )
         return Response(
             AccessRequestDetailOutputSerializer(access_request).data,
@@ -345,8 +360,9 @@ class AccessRequestDetailApi(PartnerApi):
         summary="One application with its full history",
     )
     def get(self, request, request_id: int):
-        access_request = selectors.access_request_get_for_user(
-            user=request.user, request_id=request_id
+        access_request = found_or_404(
+            selectors.access_request_get_for_user(user=request.user, request_id=request_id),
+            AccessRequest,
         )
         return Response(AccessRequestDetailOutputSerializer(access_request).data)
 

@@ -8,15 +8,19 @@ from django.template.response import TemplateResponse
 from django.views.generic import TemplateView
 
 from scopes.models import Scope
-from scopes.selectors import scope_catalog, scope_get_active, scope_groups, scopes_by_group
-
-SEARCH_MAX_LENGTH = 200
+from scopes.selectors import (
+    SCOPE_SEARCH_MAX_LENGTH,
+    scope_catalog,
+    scope_get_active,
+    scope_groups,
+    scopes_by_group,
+)
 
 
 class CatalogFilterForm(forms.Form):
     q = forms.CharField(
         required=False,
-        max_length=SEARCH_MAX_LENGTH,
+        max_length=SCOPE_SEARCH_MAX_LENGTH,
         strip=True,
         label="Search scopes and APIs",
         help_text="A scope name or key, an API name, or an API path such as "

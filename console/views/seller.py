@@ -57,7 +57,10 @@ class _RevokeView(LoginRequiredMixin, ObjectActionView):
     http_method_names = ["post"]
 
     def get_object(self) -> ConnectedApp:
-        return connected_app_for_seller(seller=self.request.user, app_id=self.kwargs["app_id"])
+        connected = connected_app_for_seller(seller=self.request.user, app_id=self.kwargs["app_id"])
+        if connected is None:
+            raise Http404("No connected app with this id.")
+        return connected
 
     def redirect_url(self, connected: ConnectedApp) -> str:
         return reverse("seller-apps")

@@ -180,12 +180,12 @@ def test_lists_page_with_limit_and_offset(api, member):
     assert [app["id"] for app in page["results"]] == [apps[1].pk]
 
 
-def test_app_scopes_search_longer_than_100_characters_is_a_400(api, app):
-    response = api.get(f"/api/v1/apps/{app.pk}/scopes/", {"q": "x" * 101})
+def test_app_scopes_search_longer_than_200_characters_is_a_400(api, app):
+    response = api.get(f"/api/v1/apps/{app.pk}/scopes/", {"q": "x" * 201})
 
     assert response.status_code == 400
     assert response.json()["fields"] == {
-        "q": ["Ensure this field has no more than 100 characters."]
+        "q": ["Ensure this field has no more than 200 characters."]
     }
 
 

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
-from django.core.management.base import BaseCommand, CommandError
-
+from apps_registry.management.provisioning import ProvisioningCommand
 from apps_registry.services.partners import partner_create_with_owner
-from core.errors import DomainError
 
 
-class Command(BaseCommand):
+class Command(ProvisioningCommand):
     help = (
         "Create a partner organisation and its owner (an account with a verified e-mail). "
         "Idempotent: re-running with the same owner and name reports the existing ids. "
@@ -24,20 +20,13 @@ class Command(BaseCommand):
             "--password", default="", help="The owner's password (needed for a new account)."
         )
 
-    def handle(self, *args, name: str, owner_email: str, password: str, **options):
-        try:
-            partner, owner, created = partner_create_with_owner(
-                name=name, owner_email=owner_email, password=password
-            )
-        except DomainError as error:
-            raise CommandError(str(error)) from error
-        self.stdout.write(
-            json.dumps(
-                {
-                    "partner_id": partner.pk,
-                    "owner_id": owner.pk,
-                    "owner_email": owner.email,
-                    "created": created,
-                }
-            )
+    def provision(self, *, name: str, owner_email: str, password: str, **options) -> dict:
+        partner, owner, created = partner_create_with_owner(
+            name=name, owner_email=owner_email, password=password
         )
+        return {
+            "partner_id": partner.pk,
+            "owner_id": owner.pk,
+            "owner_email": owner.email,
+            "created": created,
+        }

@@ -1,14 +1,10 @@
 """Provision a seller's shop (creating the seller when missing); prints the shop as JSON."""
 
-import json
-
-from django.core.management.base import BaseCommand, CommandError
-
+from apps_registry.management.provisioning import ProvisioningCommand
 from apps_registry.services.authorizations import shop_create
-from core.errors import DomainError
 
 
-class Command(BaseCommand):
+class Command(ProvisioningCommand):
     help = (
         "Create a shop for the seller with --owner-email (the seller is created if missing, with a "
         "verified e-mail when --password is given). Prints JSON with the shop id and cipher."
@@ -20,22 +16,15 @@ class Command(BaseCommand):
         parser.add_argument("--region", required=True, help="Two-letter market code, e.g. GB.")
         parser.add_argument("--password", help="Password for a seller created by this command.")
 
-    def handle(self, *args, owner_email, name, region, password, **options):
-        try:
-            shop, seller_created = shop_create(
-                owner_email=owner_email, name=name, region=region, password=password
-            )
-        except DomainError as error:
-            raise CommandError(str(error)) from error
-        self.stdout.write(
-            json.dumps(
-                {
-                    "id": shop.pk,
-                    "name": shop.name,
-                    "region": shop.region,
-                    "cipher": shop.cipher,
-                    "owner_id": shop.owner_id,
-                    "owner_created": seller_created,
-                }
-            )
+    def provision(self, *, owner_email, name, region, password, **options) -> dict:
+        shop, seller_created = shop_create(
+            owner_email=owner_email, name=name, region=region, password=password
         )
+        return {
+            "id": shop.pk,
+            "name": shop.name,
+            "region": shop.region,
+            "cipher": shop.cipher,
+            "owner_id": shop.owner_id,
+            "owner_created": seller_created,
+        }

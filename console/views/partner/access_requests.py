@@ -10,15 +10,17 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
 
-from apps_registry.models import AccessRequest
+from apps_registry.models import AccessRequest, PartnerApp
 from apps_registry.selectors import partners as selectors
 from apps_registry.services import access_requests as access_request_services
 from console.forms import AccessRequestForm
+from console.not_found import found_or_404
 from console.views.actions import ObjectActionView
 from console.views.partner.base import PartnerMixin
 from console.views.partner.presenters import ANSWER_LABELS, partner_timeline_page
 from core.errors import DomainError
 from core.forms import show_refusal
+from scopes.models import Scope
 
 
 class AccessRequestApplyView(PartnerMixin, View):
@@ -47,8 +49,10 @@ class AccessRequestApplyView(PartnerMixin, View):
         return self._render(app, scope, form, status=status)
 
     def _objects(self, app_id: int, scope_key: str):
-        app = selectors.app_get_for_user(user=self.request.user, app_id=app_id)
-        return app, selectors.scope_get_for_application(key=scope_key)
+        app = found_or_404(
+            selectors.app_get_for_user(user=self.request.user, app_id=app_id), PartnerApp
+        )
+        return app, found_or_404(selectors.scope_get_for_application(key=scope_key), Scope)
 
     def _render(self, app, scope, form, *, status: int = 200):
         return self.render(
@@ -63,15 +67,17 @@ class AccessRequestDetailView(PartnerMixin, View):
     """Status, expected decision date, timeline, reviewer comments and the resubmit form."""
 
     def get(self, request, request_id: int):
-        access_request = selectors.access_request_get_for_user(
-            user=request.user, request_id=request_id
+        access_request = found_or_404(
+            selectors.access_request_get_for_user(user=request.user, request_id=request_id),
+            AccessRequest,
         )
         return self._render(access_request, self._resubmit_form(access_request))
 
     def post(self, request, request_id: int):
         """Resubmit after the reviewer asked for changes."""
-        access_request = selectors.access_request_get_for_user(
-            user=request.user, request_id=request_id
+        access_request = found_or_404(
+            selectors.access_request_get_for_user(user=request.user, request_id=request_id),
+            AccessRequest,
         )
         form = AccessRequestForm(request.POST, endpoints=access_request.scope.endpoints.all())
         status = 400
@@ -126,8 +132,11 @@ class AccessRequestDetailView(PartnerMixin, View):
 
 class AccessRequestWithdrawView(PartnerMixin, ObjectActionView):
     def get_object(self) -> AccessRequest:
-        return selectors.access_request_get_for_user(
-            user=self.request.user, request_id=self.kwargs["request_id"]
+        return found_or_404(
+            selectors.access_request_get_for_user(
+                user=self.request.user, request_id=self.kwargs["request_id"]
+            ),
+            AccessRequest,
         )
 
     def perform(self, access_request: AccessRequest) -> str:

@@ -18,6 +18,7 @@ from apps_registry.selectors import partners as selectors
 from apps_registry.services import apps as app_services
 from console.caching import forbid_storing
 from console.forms import AppCreateForm, AppDetailsForm, RedirectUrisForm
+from console.not_found import found_or_404
 from console.views.actions import ObjectActionView
 from console.views.partner.base import PartnerMixin
 from console.views.partner.presenters import activity_entry
@@ -76,14 +77,14 @@ class AppDetailView(PartnerMixin, View):
     status and the app's requests."""
 
     def get(self, request, app_id: int):
-        app = selectors.app_get_for_user(user=request.user, app_id=app_id)
+        app = found_or_404(selectors.app_get_for_user(user=request.user, app_id=app_id), PartnerApp)
         one_time_secret = _pop_one_time_secret(request, app)
         response = self._render(app, one_time_secret=one_time_secret)
         return forbid_storing(response) if one_time_secret else response
 
     def post(self, request, app_id: int):
         """Save the app's details (name, description, category, links)."""
-        app = selectors.app_get_for_user(user=request.user, app_id=app_id)
+        app = found_or_404(selectors.app_get_for_user(user=request.user, app_id=app_id), PartnerApp)
         form = AppDetailsForm(request.POST)
         status = 400
         if form.is_valid():
@@ -140,10 +141,11 @@ class AppRedirectUrisView(AppDetailView):
     """Changing where codes are sent is sensitive: it asks for the password again."""
 
     def get(self, request, app_id: int):
-        return redirect(_app_url(selectors.app_get_for_user(user=request.user, app_id=app_id)))
+        app = found_or_404(selectors.app_get_for_user(user=request.user, app_id=app_id), PartnerApp)
+        return redirect(_app_url(app))
 
     def post(self, request, app_id: int):
-        app = selectors.app_get_for_user(user=request.user, app_id=app_id)
+        app = found_or_404(selectors.app_get_for_user(user=request.user, app_id=app_id), PartnerApp)
         form = RedirectUrisForm(request.POST)
         status = 400
         if form.is_valid():
@@ -165,7 +167,10 @@ class _AppActionView(PartnerMixin, ObjectActionView):
     """A button on the app page: it changes the app and comes back to its page."""
 
     def get_object(self) -> PartnerApp:
-        return selectors.app_get_for_user(user=self.request.user, app_id=self.kwargs["app_id"])
+        return found_or_404(
+            selectors.app_get_for_user(user=self.request.user, app_id=self.kwargs["app_id"]),
+            PartnerApp,
+        )
 
     def redirect_url(self, app: PartnerApp) -> str:
         return _app_url(app)

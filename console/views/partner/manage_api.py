@@ -13,20 +13,22 @@ from apps_registry.selectors import partners as selectors
 from apps_registry.selectors.availability import available_scope_keys
 from apps_registry.services import apps as app_services
 from console.forms import RequestedScopesForm
+from console.not_found import found_or_404
 from console.views.partner.base import PartnerMixin
 from core.errors import DomainError
 from core.forms import show_refusal
+from scopes.selectors import SCOPE_SEARCH_MAX_LENGTH, scope_groups
 
 
 class ManageApiView(PartnerMixin, View):
     """Every catalog scope with its status for the app; choose what the app asks sellers for."""
 
     def get(self, request, app_id: int):
-        app = selectors.app_get_for_user(user=request.user, app_id=app_id)
+        app = found_or_404(selectors.app_get_for_user(user=request.user, app_id=app_id), PartnerApp)
         return self._render(app, self._form(app))
 
     def post(self, request, app_id: int):
-        app = selectors.app_get_for_user(user=request.user, app_id=app_id)
+        app = found_or_404(selectors.app_get_for_user(user=request.user, app_id=app_id), PartnerApp)
         form = self._form(app, data=request.POST)
         status = 400
         if form.is_valid():
@@ -50,7 +52,7 @@ class ManageApiView(PartnerMixin, View):
         )
 
     def _render(self, app, form, *, status: int = 200):
-        query = self.request.GET.get("q", "")[:100]
+        query = self.request.GET.get("q", "")[:SCOPE_SEARCH_MAX_LENGTH]
         group = self.request.GET.get("group", "")[:60]
         status_filter = self.request.GET.get("status", "")[:30]
         groups = selectors.app_scope_statuses(
@@ -78,7 +80,7 @@ class ManageApiView(PartnerMixin, View):
                 "query": query,
                 "group": group,
                 "status_filter": status_filter,
-                "group_names": selectors.scope_groups(),
+                "group_names": scope_groups(),
                 "status_choices": MANAGE_API_STATUS_FILTERS,
                 "row_count": sum(len(scope_group.rows) for scope_group in groups),
                 "requested_count": app.requested_scopes.count(),

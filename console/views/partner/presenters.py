@@ -7,11 +7,8 @@ from apps_registry.events import audit as audit_events
 from apps_registry.events.review import partner_timeline
 from apps_registry.models import AccessRequest, PartnerAuditEvent
 from apps_registry.services import apps as app_services
-from console.forms import AccessRequestForm
 
-ANSWER_LABELS = {
-    name: AccessRequestForm.base_fields[name].label for name in AccessRequest.ANSWER_FIELDS
-}
+ANSWER_LABELS = {question.field: question.question for question in AccessRequest.ANSWER_QUESTIONS}
 
 
 def activity_entry(event: PartnerAuditEvent) -> dict:

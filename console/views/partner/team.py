@@ -16,6 +16,7 @@ from apps_registry.models import Invitation, Membership
 from apps_registry.selectors import partners as selectors
 from apps_registry.services import partners as partner_services
 from console.forms import InvitationForm
+from console.not_found import found_or_404
 from console.views.actions import ObjectActionView
 from console.views.partner.base import PartnerMixin
 from core.errors import DomainError
@@ -61,8 +62,11 @@ class TeamView(PartnerMixin, View):
 
 class InvitationRevokeView(PartnerMixin, ObjectActionView):
     def get_object(self) -> Invitation:
-        return selectors.invitation_get_for_user(
-            user=self.request.user, invitation_id=self.kwargs["invitation_id"]
+        return found_or_404(
+            selectors.invitation_get_for_user(
+                user=self.request.user, invitation_id=self.kwargs["invitation_id"]
+            ),
+            Invitation,
         )
 
     def perform(self, invitation: Invitation) -> str:
@@ -79,8 +83,11 @@ class MemberRemoveView(PartnerMixin, ObjectActionView):
     """An owner removes a member, or a member leaves (then the team page is no longer theirs)."""
 
     def get_object(self) -> Membership:
-        return selectors.membership_get_for_user(
-            user=self.request.user, membership_id=self.kwargs["membership_id"]
+        return found_or_404(
+            selectors.membership_get_for_user(
+                user=self.request.user, membership_id=self.kwargs["membership_id"]
+            ),
+            Membership,
         )
 
     def perform(self, membership: Membership) -> str:

@@ -1,0 +1,19 @@
+"""The questionnaire's wording and length limits are defined once, next to the answer fields;
+the page's form, the API and the timeline take them from there."""
+
+from apps_registry.models import AccessRequest
+from console.api.partner import AccessRequestCreateInputSerializer
+from console.forms import AccessRequestForm
+from console.views.partner.presenters import ANSWER_LABELS
+
+
+def test_form_and_api_ask_the_same_questions_with_the_same_limits():
+    form_fields = AccessRequestForm.base_fields
+    api_fields = AccessRequestCreateInputSerializer().fields
+
+    assert tuple(form_fields) == AccessRequest.ANSWER_FIELDS
+    for question in AccessRequest.ANSWER_QUESTIONS:
+        assert form_fields[question.field].label == question.question
+        assert form_fields[question.field].max_length == question.max_length
+        assert api_fields[question.field].max_length == question.max_length
+        assert ANSWER_LABELS[question.field] == question.question

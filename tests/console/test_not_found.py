@@ -1,0 +1,32 @@
+"""Selectors return None for what the user may not reach; pages and the API turn that into the
+same 404 as before (the API's body names the model, as get_object_or_404 did)."""
+
+import pytest
+
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def test_another_partners_app_is_the_same_json_404(api):
+    theirs = factories.PartnerAppFactory()
+
+    response = api.get(f"/api/v1/apps/{theirs.pk}/")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "No PartnerApp matches the given query."}
+
+
+def test_another_partners_request_is_the_same_json_404(api):
+    theirs = factories.AccessRequestFactory()
+
+    response = api.get(f"/api/v1/requests/{theirs.pk}/")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "No AccessRequest matches the given query."}
+
+
+def test_applying_for_an_unknown_scope_is_a_404_page(client, app):
+    response = client.get(f"/console/apps/{app.pk}/api/seller.no_such_scope/apply/")
+
+    assert response.status_code == 404
