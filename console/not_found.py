@@ -8,7 +8,8 @@ from django.http import Http404
 
 
 def found_or_404[T](found: T | None, model: type[Model]) -> T:
-    """`found`, else the same 404 (and message) `get_object_or_404` gives for `model`."""
+    """`found`, else a 404 that names the kind of object in the reader's words ("No such
+    access request."), not the model class `get_object_or_404` would name."""
     if found is None:
-        raise Http404(f"No {model._meta.object_name} matches the given query.")
+        raise Http404(f"No such {model._meta.verbose_name}.")
     return found

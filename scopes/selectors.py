@@ -109,6 +109,6 @@ def scopes_by_group(scopes: list[Scope]) -> list[tuple[str, list[Scope]]]:
     return list(grouped.items())
 
 
-def scope_get_active(*, key: str) -> Scope:
-    """An active scope with its endpoints prefetched; raises Scope.DoesNotExist otherwise."""
-    return scopes_active().prefetch_related("endpoints").get(key=key)
+def scope_get_active(*, key: str) -> Scope | None:
+    """The active scope `key` with its endpoints prefetched, or None."""
+    return scopes_active().prefetch_related("endpoints").filter(key=key).first()

@@ -14,10 +14,16 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from console.not_found import found_or_404
 from console.urls import converters  # noqa: F401 - registers <scope_key:…>
 from scopes.matching import methods_for_path, resolve_endpoint
 from scopes.models import Endpoint, Scope
-from scopes.selectors import SCOPE_SEARCH_MAX_LENGTH, scope_text_filter, scopes_active
+from scopes.selectors import (
+    SCOPE_SEARCH_MAX_LENGTH,
+    scope_get_active,
+    scope_text_filter,
+    scopes_active,
+)
 
 
 class ScopeFilter(django_filters.FilterSet):
@@ -101,8 +107,8 @@ class ScopeDetailApi(generics.RetrieveAPIView):
     lookup_field = "key"
     lookup_url_kwarg = "key"
 
-    def get_queryset(self):
-        return scopes_active().prefetch_related("endpoints")
+    def get_object(self) -> Scope:
+        return found_or_404(scope_get_active(key=self.kwargs["key"]), Scope)
 
 
 class EndpointResolveInputSerializer(serializers.Serializer):

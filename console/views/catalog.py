@@ -92,9 +92,8 @@ class ScopeDetailView(TemplateView):
     not_found_template_name = "catalog/scope_not_found.html"
 
     def get(self, request, *args, key: str, **kwargs):
-        try:
-            scope = scope_get_active(key=key)
-        except Scope.DoesNotExist:
+        scope = scope_get_active(key=key)
+        if scope is None:
             # A page of our own, not a bare 404: the key may be mistyped or the scope retired,
             # and the catalog search is the way on.
             return TemplateResponse(request, self.not_found_template_name, {"key": key}, status=404)

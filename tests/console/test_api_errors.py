@@ -126,7 +126,7 @@ def test_applying_for_another_partners_app_is_the_404_of_an_app_that_does_not_ex
             404,
             {
                 "code": "not_found",
-                "message": "No PartnerApp matches the given query.",
+                "message": "No such partner app.",
                 "fields": {},
             },
         )
@@ -141,7 +141,7 @@ def test_reading_another_partners_application_is_a_404(api):
 
     assert refusal(response) == (
         404,
-        {"code": "not_found", "message": "No AccessRequest matches the given query.", "fields": {}},
+        {"code": "not_found", "message": "No such access request.", "fields": {}},
     )
 
 
@@ -295,7 +295,7 @@ def test_catalog_api_unknown_scope_is_a_404():
 
     assert refusal(response) == (
         404,
-        {"code": "not_found", "message": "No Scope matches the given query.", "fields": {}},
+        {"code": "not_found", "message": "No such scope.", "fields": {}},
     )
 
 

@@ -161,7 +161,7 @@ def test_scope_detail_of_unknown_or_inactive_scope_is_404(client, catalog, key):
     assert response.status_code == 404
     assert response.json() == {
         "code": "not_found",
-        "message": "No Scope matches the given query.",
+        "message": "No such scope.",
         "fields": {},
     }
 
