@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import threading
 from datetime import timedelta
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 from oauth2_provider.models import (
@@ -25,6 +23,7 @@ from apps_registry.models import (
     ShopAuthorization,
 )
 from tests import factories
+from tests.concurrency import race
 from tests.factories import PASSWORD
 from tests.oauth.flow import (
     CLIENT_SECRET,
@@ -105,21 +104,11 @@ def test_two_concurrent_redemptions_of_one_code_are_a_replay_and_both_lose(app, 
     browser.force_login(seller)
     flow = Flow.start(app)
     code = authorize(browser, flow, shops=[shop])
-    start = threading.Barrier(2)
-    responses = []
 
     def redeem_once():
-        try:
-            start.wait(timeout=10)
-            responses.append(exchange(Client(), flow, code))
-        finally:
-            connection.close()
+        return exchange(Client(), flow, code)
 
-    threads = [threading.Thread(target=redeem_once) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    responses = race(redeem_once, redeem_once)
 
     assert sorted(response.status_code for response in responses) == [200, 400]
     loser = next(response for response in responses if response.status_code == 400)
