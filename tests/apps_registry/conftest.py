@@ -7,6 +7,15 @@ import smtplib
 import pytest
 from django.core.mail.backends import locmem
 
+from apps_registry.models import AccessRequest
+from tests.apps_registry.review_helpers import make_request
+
+
+@pytest.fixture
+def in_review(reviewer):
+    """An application in review, assigned to the test module's `reviewer`."""
+    return make_request(status=AccessRequest.Status.IN_REVIEW, assigned_to=reviewer)
+
 
 @pytest.fixture
 def failing_mail(monkeypatch):

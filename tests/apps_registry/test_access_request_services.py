@@ -40,11 +40,6 @@ def reviewer():
     return make_reviewer()
 
 
-@pytest.fixture
-def in_review(reviewer):
-    return make_request(status=Status.IN_REVIEW, assigned_to=reviewer)
-
-
 def events(access_request) -> list[tuple[str, str, str]]:
     return [
         (event.action, event.from_status, event.to_status)

@@ -51,11 +51,6 @@ def reviewer(client):
     return user
 
 
-@pytest.fixture
-def in_review(reviewer):
-    return make_request(status=Status.IN_REVIEW, assigned_to=reviewer)
-
-
 # --- The queue ----------------------------------------------------------------------------------
 
 
