@@ -19,7 +19,7 @@ from apps_registry.models import Membership
 from scopes.services import CatalogLoadReport
 from tests import factories
 from tests.oauth.flow import app_with_scopes
-from tests.scopes.catalog_data import load_real_catalog
+from tests.scopes.catalog_data import LoadedCatalog
 
 ROOT = Path(__file__).resolve().parent.parent
 # What a run leaves behind (as .gitignore lists it) and the repository's own history: a clone has
@@ -54,11 +54,18 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.fixture(scope="session")
+def _loaded_catalog(django_db_setup, django_db_blocker) -> LoadedCatalog:
+    """The real catalog file, loaded once per session the way production loads it."""
+    with django_db_blocker.unblock():
+        return LoadedCatalog.load_and_roll_back()
+
+
 @pytest.fixture
-def catalog(db) -> CatalogLoadReport:
-    """The real scope catalog, loaded the way production loads it (transactional under
-    live_server, which pytest-django arranges when a test asks for both)."""
-    return load_real_catalog()
+def catalog(db, _loaded_catalog) -> CatalogLoadReport:
+    """The real scope catalog, as loading the catalog file writes it (committed under
+    live_server, which pytest-django arranges when a test asks for both, and flushed after)."""
+    return _loaded_catalog.write()
 
 
 @pytest.fixture(autouse=True)
