@@ -36,6 +36,10 @@ run: setup
 test: setup browser
 	DJANGO_TESTING=1 $(BIN)/pytest
 
+## Every test but the browser journeys (tests/e2e, marked e2e): the quick loop while working.
+test-fast: setup
+	DJANGO_TESTING=1 $(BIN)/pytest -m "not e2e"
+
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -1,4 +1,4 @@
-"""Project-wide fixtures and the PostgreSQL-only marker."""
+"""Fixtures that tests in more than one directory use, and the PostgreSQL-only marker."""
 
 from __future__ import annotations
 
@@ -14,10 +14,12 @@ from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.core.cache import cache
-from django.db import connection
 
+from apps_registry.models import Membership
 from scopes.services.catalog_loading import CatalogLoadReport
-from tests.scopes.catalog_data import load_real_catalog
+from tests import factories
+from tests.oauth.flow import app_with_scopes
+from tests.scopes.catalog_data import LoadedCatalog
 
 ROOT = Path(__file__).resolve().parent.parent
 # What a run leaves behind (as .gitignore lists it) and the repository's own history: a clone has
@@ -52,16 +54,18 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
-@pytest.fixture
-def catalog(db) -> CatalogLoadReport:
-    """The real scope catalog, loaded the way production loads it (transactional under
-    live_server, which pytest-django arranges when a test asks for both)."""
-    return load_real_catalog()
+@pytest.fixture(scope="session")
+def _loaded_catalog(django_db_setup, django_db_blocker) -> LoadedCatalog:
+    """The real catalog file, loaded once per session the way production loads it."""
+    with django_db_blocker.unblock():
+        return LoadedCatalog.load_and_roll_back()
 
 
 @pytest.fixture
-def on_postgres() -> bool:
-    return connection.vendor == "postgresql"
+def catalog(db, _loaded_catalog) -> CatalogLoadReport:
+    """The real scope catalog, as loading the catalog file writes it (committed under
+    live_server, which pytest-django arranges when a test asks for both, and flushed after)."""
+    return _loaded_catalog.write()
 
 
 @pytest.fixture(autouse=True)
@@ -103,6 +107,64 @@ def mfa_admin_client(client, admin_user):
     """A superuser signed in with password and TOTP, as the staff MFA guard on /admin/ requires."""
     sign_in_with_mfa(client, admin_user)
     return client
+
+
+@pytest.fixture
+def owner(db):
+    """The owner of a partner organisation, not signed in."""
+    return factories.MembershipFactory(role=Membership.Role.OWNER).user
+
+
+# --- A seller, their shop, and an app asking for two scopes -------------------------------------
+
+
+@pytest.fixture
+def seller(db):
+    return factories.UserFactory()
+
+
+@pytest.fixture
+def shop(seller):
+    return factories.ShopFactory(owner=seller, name="Northwind Goods")
+
+
+@pytest.fixture
+def product_scope(db):
+    return factories.ScopeFactory(
+        key="seller.product.basic",
+        name="Product Basic",
+        group="Product",
+        consent_text="See and edit your product listings.",
+    )
+
+
+@pytest.fixture
+def order_scope(db):
+    return factories.ScopeFactory(
+        key="seller.order.info",
+        name="Order Information",
+        group="Order",
+        consent_text="See your orders.",
+    )
+
+
+@pytest.fixture
+def custom_scope(db):
+    return factories.CustomScopeFactory(
+        key="seller.customer_service",
+        name="Customer Service",
+        group="Customer Service",
+        consent_text="Read and answer your buyers' messages.",
+    )
+
+
+@pytest.fixture
+def app(product_scope, order_scope):
+    """Asks for Product Basic (required) and Order Information (optional)."""
+    return app_with_scopes(required=[product_scope], optional=[order_scope], name="Acme Sync")
+
+
+# --- A fresh clone, and manage.py run in it -----------------------------------------------------
 
 
 @pytest.fixture

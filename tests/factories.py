@@ -160,3 +160,23 @@ class ShopAuthorizationFactory(factory.django.DjangoModelFactory):
     def scopes(self, create, extracted, **kwargs):
         if create and extracted:
             self.scopes.set(extracted)
+
+
+# --- Many rows at once: enough to show whether a page's queries grow with them ------------------
+
+
+def add_partner_apps_and_members(membership: Membership, count: int) -> None:
+    """`count` apps of the member's partner, each with a requested scope and a Custom-scope
+    application the member submitted, and `count` more members of the team."""
+    for _ in range(count):
+        app = PartnerAppFactory(partner=membership.partner)
+        AppScopeFactory(app=app)
+        AccessRequestFactory(app=app, submitted_by=membership.user)
+        MembershipFactory(partner=membership.partner, role=Membership.Role.DEVELOPER)
+
+
+def add_catalog_scopes(count: int) -> None:
+    """`count` scopes, alternately Public and Custom, each with one endpoint "Get Thing <n>"."""
+    for index in range(count):
+        scope = CustomScopeFactory() if index % 2 else ScopeFactory()
+        EndpointFactory(scopes=[scope], title=f"Get Thing {index}")

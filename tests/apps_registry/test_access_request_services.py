@@ -42,11 +42,6 @@ def reviewer():
     return make_reviewer()
 
 
-@pytest.fixture
-def in_review(reviewer):
-    return make_request(status=Status.IN_REVIEW, assigned_to=reviewer)
-
-
 def events(access_request) -> list[tuple[str, str, str]]:
     return [
         (event.action, event.from_status, event.to_status)
@@ -659,6 +654,24 @@ def test_a_conflict_of_interest_is_refused_with_what_is_true_of_the_reviewer(
     assert str(rules.assign_refusal(reviewer=reviewer, access_request=access_request)) == message
 
 
+def test_a_reviewer_cannot_approve_a_resubmission_they_made_as_a_former_member():
+    access_request = make_request(status=Status.CHANGES_REQUESTED)
+    reviewer = make_reviewer()
+    membership = factories.MembershipFactory(partner=access_request.app.partner, user=reviewer)
+    access_requests.access_request_resubmit(
+        request_id=access_request.pk,
+        answers={"justification": "Edited by the reviewer while a member."},
+        acting_user=reviewer,
+    )
+    Membership.objects.filter(pk=membership.pk).delete()  # then left the partner
+    before = snapshot(access_request)
+
+    with pytest.raises(PermissionRefusedError, match="acted on this application for the partner"):
+        reviews.access_request_assign(request_id=access_request.pk, reviewer=reviewer)
+
+    assert snapshot(access_request) == before
+
+
 def test_the_refusal_predicates_say_what_the_services_would_refuse_and_change_nothing():
     first, second = make_reviewer(), make_reviewer()
     access_request = make_first_approved(first)
@@ -798,6 +811,39 @@ def test_dual_approval_needs_two_distinct_reviewers(django_capture_on_commit_cal
         Action.ASSIGN,
         Action.ASSIGN,
         Action.APPROVE,
+    ]
+
+
+def test_a_first_approval_by_someone_who_since_joined_the_partner_does_not_count(
+    django_capture_on_commit_callbacks, mailoutbox
+):
+    first, second, third = make_reviewer(), make_reviewer(), make_reviewer()
+    access_request = make_request(
+        status=Status.IN_REVIEW,
+        assigned_to=second,
+        first_approved_by=first,
+        scope=factories.CustomScopeFactory(requires_dual_approval=True),
+    )
+    factories.MembershipFactory(partner=access_request.app.partner, user=first)  # joined later
+
+    with django_capture_on_commit_callbacks(execute=True):
+        reviews.access_request_approve(request_id=access_request.pk, reviewer=second)
+
+    access_request.refresh_from_db()
+    assert (
+        access_request.status,
+        access_request.first_approved_by,
+        access_request.assigned_to,
+        access_request.decided_by,
+    ) == (Status.IN_REVIEW, second, None, None)
+    event = ReviewEvent.objects.get(request=access_request)
+    assert (event.action, event.actor, event.details) == (
+        Action.FIRST_APPROVAL,
+        second,
+        {"voided_first_approval_by": first.pk},
+    )
+    assert [(message.to, message.subject.split(":")[0]) for message in mailoutbox] == [
+        ([third.email], "Second approval needed")
     ]
 
 

@@ -11,17 +11,21 @@ from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, validate_totp_code
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from oauth2_provider.models import AccessToken
 
-from apps_registry.models import Partner, PartnerApp
+from apps_registry.models import AccessRequest, Partner, PartnerApp
 from apps_registry.services.review_rules import is_reviewer
 from scopes.services.scope_edits import is_catalog_manager
 from tests import factories
-from tests.apps_registry.review_helpers import make_access_token, make_reviewer
+from tests.apps_registry.review_helpers import make_access_token, make_request, make_reviewer
 from tests.conftest import sign_in_with_mfa
 
 pytestmark = pytest.mark.django_db
+
+Status = AccessRequest.Status
 
 
 @pytest.fixture
@@ -50,6 +54,25 @@ def test_app_page_shows_credentials_read_only_and_never_the_secret(client, super
     assert tampered.status_code == 403
     app.refresh_from_db()
     assert (app.skip_authorization, app.client_type) == (False, PartnerApp.CLIENT_CONFIDENTIAL)
+
+
+def test_the_app_page_runs_a_constant_number_of_queries(client, admin_user):
+    sign_in_with_mfa(client, admin_user)
+    app = factories.PartnerAppFactory()
+    url = reverse("admin:apps_registry_partnerapp_change", args=[app.pk])
+    make_request(app=app, scope=factories.CustomScopeFactory())
+    factories.AppScopeFactory(app=app, scope=factories.ScopeFactory())
+    client.get(url)  # the first page of a session also refreshes the session
+    with CaptureQueriesContext(connection) as one_each:
+        assert client.get(url).status_code == 200
+
+    for _ in range(5):
+        make_request(app=app, scope=factories.CustomScopeFactory(), status=Status.REJECTED)
+        factories.AppScopeFactory(app=app, scope=factories.ScopeFactory())
+    with CaptureQueriesContext(connection) as six_each:
+        assert client.get(url).status_code == 200
+
+    assert len(six_each.captured_queries) == len(one_each.captured_queries)
 
 
 def test_suspending_an_app_needs_a_reason_and_revokes_its_tokens(client, superuser):

@@ -51,11 +51,6 @@ def reviewer(client):
     return user
 
 
-@pytest.fixture
-def in_review(reviewer):
-    return make_request(status=Status.IN_REVIEW, assigned_to=reviewer)
-
-
 # --- The queue ----------------------------------------------------------------------------------
 
 
@@ -95,7 +90,11 @@ def test_queue_shows_age_against_the_target_and_the_assignee(client, reviewer, s
 
 def test_queue_filters_and_searches(client, reviewer):
     wanted = make_request(
-        app=factories.PartnerAppFactory(name="Helpdesk Pro"),
+        # Named outright: the admin searches word by word, and a sequence number in the factory's
+        # "Partner <n> Ltd" can be part of the other request's scope key.
+        app=factories.PartnerAppFactory(
+            name="Helpdesk Pro", partner=factories.PartnerFactory(name="Northwind Software")
+        ),
         scope=factories.CustomScopeFactory(group="Finance"),
     )
     other = make_request(app=factories.PartnerAppFactory(name="Other Thing"))
@@ -598,6 +597,24 @@ def test_bulk_assign_reports_each_refusal_and_assigns_the_rest(client, reviewer)
     assert snapshot(own) == own_before
 
 
+@pytest.mark.parametrize("selected", ["abc", "1.5", "99999999999999999999999"])
+def test_a_bulk_action_on_malformed_ids_is_a_clear_refusal(client, selected):
+    reviewer = make_reviewer()
+    sign_in_with_mfa(client, reviewer)
+    access_request = make_request(status=Status.SUBMITTED)
+    before = snapshot(access_request)
+
+    response = client.post(
+        QUEUE_URL, {"action": "assign_to_me", "_selected_action": [selected]}, follow=True
+    )
+
+    assert response.redirect_chain == [(QUEUE_URL, 302)]
+    assert [str(message) for message in response.context["messages"]] == [
+        "Select the items from the list, then run the action."
+    ]
+    assert snapshot(access_request) == before
+
+
 def test_bulk_approve_approves_only_what_the_reviewer_may_decide(
     client, reviewer, own_partners_request
 ):
@@ -623,6 +640,22 @@ def test_bulk_approve_approves_only_what_the_reviewer_may_decide(
     assert mine.status == Status.APPROVED
     assert snapshot(someone_elses) == unassigned_before
     assert snapshot(own_partners_request) == own_before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_mail_failure_does_not_stop_a_bulk_approval_halfway(client, failing_mail):
+    reviewer = make_reviewer()
+    sign_in_with_mfa(client, reviewer)
+    requests = [make_request(status=Status.IN_REVIEW, assigned_to=reviewer) for _ in range(2)]
+
+    response = client.post(
+        QUEUE_URL, {"action": "approve_selected", "_selected_action": [r.pk for r in requests]}
+    )
+
+    assert response.status_code == 302
+    assert [
+        AccessRequest.objects.get(pk=access_request.pk).status for access_request in requests
+    ] == [Status.APPROVED, Status.APPROVED]
 
 
 # --- Nobody else gets in, nothing else changes --------------------------------------------------

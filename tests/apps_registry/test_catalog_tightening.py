@@ -23,11 +23,7 @@ from tests.apps_registry.review_helpers import (
     make_reviewer,
     member_emails,
 )
-from tests.apps_registry.test_concurrency import (
-    backend_pid,
-    hold_until_blocked_or_finished,
-    race,
-)
+from tests.concurrency import backend_pid, hold_until_blocked_or_finished, race
 
 pytestmark = pytest.mark.django_db
 
@@ -174,7 +170,7 @@ def test_an_app_cannot_select_a_scope_as_public_while_it_turns_custom():
         finally:
             finished.set()
 
-    outcomes = race(tighten, choose)
+    outcomes = race(tighten, choose, expected_errors=DomainError)
 
     assert outcomes[0] is None
     assert isinstance(outcomes[1], DomainError)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 from django.core import mail
-from django.db import connection, transaction
+from django.db import transaction
 
 from apps_registry.models import AccessRequest, AuthorizationEvent, ReviewEvent, ShopAuthorization
 from apps_registry.services import access_requests, reviews
@@ -15,50 +14,12 @@ from apps_registry.services.authorizations import authorization_grant, authoriza
 from core.errors import DomainError, InvalidTransitionError, PermissionRefusedError
 from tests import factories
 from tests.apps_registry.review_helpers import make_request, make_reviewer
+from tests.concurrency import backend_pid, hold_until_blocked_or_finished, race
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 Status = AccessRequest.Status
 ROUNDS = 5
-
-
-def race(*calls) -> list[object]:
-    """Start every call at the same moment, each on its own connection; return each outcome."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[object] = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait()
-            outcomes[index] = call()
-        except DomainError as error:
-            outcomes[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return outcomes
-
-
-def backend_pid() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        return cursor.fetchone()[0]
-
-
-def hold_until_blocked_or_finished(pid: int, finished: threading.Event, timeout=10.0) -> None:
-    """Keep the caller's transaction open until backend `pid` waits for a lock or `finished` is
-    set: whichever happens shows whether the other side serializes behind this transaction."""
-    deadline = time.monotonic() + timeout
-    while not finished.wait(0.01) and time.monotonic() < deadline:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT cardinality(pg_blocking_pids(%s)) > 0", [pid])
-            if cursor.fetchone()[0]:
-                return
 
 
 def test_racing_approve_and_reject_make_exactly_one_decision():
@@ -74,6 +35,7 @@ def test_racing_approve_and_reject_make_exactly_one_decision():
             lambda r=access_request: reviews.access_request_reject(
                 request_id=r.pk, reviewer=reviewer, reason="No."
             ),
+            expected_errors=DomainError,
         )
 
         won = [outcome for outcome in outcomes if isinstance(outcome, AccessRequest)]
@@ -95,7 +57,7 @@ def test_a_double_submitted_approval_makes_one_event_and_one_mail():
             request_id=access_request.pk, reviewer=reviewer, expected_version=access_request.version
         )
 
-    outcomes = race(approve, approve)
+    outcomes = race(approve, approve, expected_errors=DomainError)
 
     assert sorted(type(outcome).__name__ for outcome in outcomes) == [
         "AccessRequest",
@@ -120,7 +82,7 @@ def test_racing_submissions_for_one_scope_create_one_request():
             app=app, scope=scope, answers=answers, acting_user=member
         )
 
-    outcomes = race(submit, submit)
+    outcomes = race(submit, submit, expected_errors=DomainError)
 
     assert sorted(type(outcome).__name__ for outcome in outcomes) == [
         "AccessRequest",
@@ -145,6 +107,7 @@ def test_a_seller_disconnecting_while_the_platform_withdraws_leaves_one_consiste
                 request_id=r.pk, reviewer=reviewer, reason="Misuse."
             ),
             lambda a=app, s=shop: authorization_revoke_shop(seller=s.owner, app=a, shop=s),
+            expected_errors=DomainError,
         )
 
         assert not any(isinstance(outcome, DomainError) for outcome in outcomes)
@@ -202,7 +165,9 @@ def test_a_seller_consenting_while_the_approval_is_revoked_does_not_keep_the_sco
         finally:
             grant_finished.set()
 
-    revoke_outcome, grant_outcome = race(revoke_and_hold_the_transaction, grant_once_revoked)
+    revoke_outcome, grant_outcome = race(
+        revoke_and_hold_the_transaction, grant_once_revoked, expected_errors=DomainError
+    )
 
     assert isinstance(revoke_outcome, AccessRequest)
     assert isinstance(grant_outcome, PermissionRefusedError)

@@ -1,4 +1,4 @@
-"""Who gets which e-mail, and what it says."""
+"""Who gets which e-mail, and what it says; a failed send never undoes a committed decision."""
 
 from __future__ import annotations
 
@@ -85,3 +85,19 @@ def test_approve_twice_mails_once(django_capture_on_commit_callbacks, mailoutbox
         reviews.access_request_approve(request_id=access_request.pk, reviewer=reviewer)
 
     assert len(mailoutbox) == 1
+
+
+def test_a_mail_failure_after_commit_does_not_turn_a_decision_into_an_error(
+    failing_mail, django_capture_on_commit_callbacks, caplog
+):
+    reviewer = make_reviewer()
+    access_request = make_request(status=Status.IN_REVIEW, assigned_to=reviewer)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        reviews.access_request_reject(
+            request_id=access_request.pk, reviewer=reviewer, reason="Not needed."
+        )
+
+    access_request.refresh_from_db()
+    assert access_request.status == Status.REJECTED
+    assert "mail server went away" in caplog.text

@@ -27,11 +27,6 @@ RAW_TEST_SECRET = "test-client-secret-0123456789"  # the factories' raw secret
 
 
 @pytest.fixture
-def owner():
-    return factories.MembershipFactory(role=Membership.Role.OWNER).user
-
-
-@pytest.fixture
 def partner(owner):
     return Partner.objects.get(memberships__user=owner)
 

@@ -264,3 +264,19 @@ def test_a_failed_overdue_digest_is_retried_next_run(clock, settings, monkeypatc
 
     assert subjects(mailoutbox) == [DIGEST_OF_ONE]
     assert AccessRequest.objects.get(pk=overdue.pk).overdue_reminded_at == MONDAY_9AM
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_mail_failure_does_not_stop_the_daily_expiry(failing_mail):
+    past = timezone.now() - timedelta(minutes=1)
+    due = [
+        make_request(status=Status.APPROVED, approval_expires_at=past),
+        make_request(status=Status.APPROVED, approval_expires_at=past),
+    ]
+
+    call_command("send_review_reminders")
+
+    assert [AccessRequest.objects.get(pk=r.pk).status for r in due] == [
+        Status.EXPIRED,
+        Status.EXPIRED,
+    ]

@@ -23,11 +23,6 @@ Action = PartnerAuditEvent.Action
 
 
 @pytest.fixture
-def owner():
-    return factories.MembershipFactory(role=Membership.Role.OWNER).user
-
-
-@pytest.fixture
 def app(owner):
     return factories.PartnerAppFactory(
         partner=owner.memberships.get().partner, status=PartnerApp.Status.DRAFT

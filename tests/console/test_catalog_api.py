@@ -7,8 +7,10 @@ import re
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
 
 from scopes.models import Scope
+from tests import factories
 from tests.factories import EndpointFactory, ScopeFactory
 from tests.scopes.catalog_data import SCOPE_COUNT
 
@@ -133,6 +135,15 @@ def test_scope_list_query_count_does_not_grow(client):
 
     assert response.json()["count"] == 22
     assert len(many) == len(few)
+
+
+@pytest.mark.parametrize("count", [1, 41])
+def test_catalog_api_queries_do_not_grow_with_the_catalog(count, django_assert_max_num_queries):
+    factories.add_catalog_scopes(count)
+    api = APIClient()
+
+    with django_assert_max_num_queries(2):
+        assert api.get("/api/v1/scopes/?q=thing").status_code == 200
 
 
 def test_scope_detail_lists_its_endpoints(client, catalog):

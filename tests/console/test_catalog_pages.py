@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from scopes.models import Scope
+from tests import factories
 from tests.factories import EndpointFactory, ScopeFactory
 from tests.scopes.catalog_data import (
     SCOPE_COUNT,
@@ -193,6 +194,17 @@ def test_list_query_count_does_not_grow_with_the_catalog(client, query):
     assert len(response.context["scopes"]) == 33
 
 
+@pytest.mark.parametrize("count", [1, 41])
+@pytest.mark.parametrize("query", ["", "?q=thing", "?group=Product&kind=public"])
+def test_catalog_page_queries_do_not_grow_with_the_catalog(
+    client, count, query, django_assert_max_num_queries
+):
+    factories.add_catalog_scopes(count)
+
+    with django_assert_max_num_queries(3):
+        assert client.get(f"/scopes/{query}").status_code == 200
+
+
 def test_detail_shows_the_scope_its_consent_text_and_endpoints(client, catalog):
     response = client.get(reverse("scope-detail", args=["seller.product.write"]))
 
@@ -249,6 +261,13 @@ def test_inactive_scope_is_a_404_page(client, catalog):
     assert response.status_code == 404
 
 
+def test_a_mistyped_scope_key_still_gets_the_catalogs_own_not_found_page(client):
+    response = client.get("/scopes/seller.no_such.scope/")
+
+    assert response.status_code == 404
+    assert "seller.no_such.scope" in response.text
+
+
 def test_detail_query_count_does_not_grow_with_endpoints(client):
     scope = ScopeFactory()
     EndpointFactory.create_batch(2, scopes=[scope])
@@ -262,3 +281,15 @@ def test_detail_query_count_does_not_grow_with_endpoints(client):
 
     assert len(response.context["endpoints"]) == 27
     assert len(many) == len(few)
+
+
+@pytest.mark.parametrize("count", [1, 41])
+def test_scope_detail_queries_do_not_grow_with_its_endpoints(
+    client, count, django_assert_max_num_queries
+):
+    scope = factories.ScopeFactory(key="seller.product.basic")
+    for _ in range(count):
+        factories.EndpointFactory(scopes=[scope])
+
+    with django_assert_max_num_queries(2):
+        assert client.get("/scopes/seller.product.basic/").status_code == 200

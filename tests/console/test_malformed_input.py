@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 
 from apps_registry.models import AccessRequest, PartnerApp
 from console.urls.converters import MAX_ID, IdConverter
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -158,6 +159,38 @@ def test_nul_in_a_page_query_is_a_400_that_says_so(mfa_admin_client, url):
 
     assert response.status_code == 400
     assert response.content.decode() == NUL_IN_QUERY
+
+
+@pytest.mark.parametrize(("parameter", "value"), [("q", "product\x00"), ("group", "Product\x00")])
+def test_manage_api_filters_with_a_nul_character_are_a_400(client, app, parameter, value):
+    response = client.get(f"/console/apps/{app.pk}/api/", {parameter: value})
+
+    assert response.status_code == 400
+    assert "contains a NUL character (%00)" in response.text
+
+
+def test_app_scopes_api_search_with_a_nul_character_is_a_400(api, app):
+    response = api.get(f"/api/v1/apps/{app.pk}/scopes/", {"q": "product\x00"})
+
+    assert response.status_code == 400
+    assert "contains a NUL character (%00)" in response.json()["message"]
+
+
+@pytest.mark.postgres
+def test_applying_for_a_scope_key_with_a_nul_character_is_a_404(client, app):
+    response = client.get(f"/console/apps/{app.pk}/api/seller.x%00/apply/")
+
+    assert response.status_code == 404
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("path", ["/scopes/seller.x%00/", "/api/v1/scopes/seller.x%00/"])
+def test_a_scope_key_with_a_nul_character_is_a_404(client, path):
+    factories.ScopeFactory(key="seller.x")
+
+    response = client.get(path)
+
+    assert response.status_code == 404
 
 
 @pytest.mark.parametrize(

@@ -23,6 +23,7 @@ NEW_APP = {
     "privacy_policy_url": "https://app.example.com/privacy",
     "redirect_uris": ["https://app.example.com/callback"],
 }
+REVIEWER_EMAIL = "alice.reviewer@platform.example"
 
 
 @pytest.fixture
@@ -142,6 +143,24 @@ def test_create_app_takes_an_international_domain_in_its_xn_form(api):
     assert PartnerApp.objects.get().privacy_policy_url == url
 
 
+def test_duplicate_redirect_uris_from_the_api_are_registered_once(api):
+    response = api.post(
+        "/api/v1/apps/",
+        {
+            "name": "Helpdesk Sync",
+            "redirect_uris": [
+                "https://app.example.com/callback",
+                "https://app.example.com/callback",
+            ],
+        },
+        format="json",
+    )
+
+    assert response.status_code == 201
+    assert response.json()["redirect_uris"] == ["https://app.example.com/callback"]
+    assert PartnerApp.objects.get().redirect_uris == "https://app.example.com/callback"
+
+
 def test_create_app_accepts_a_form_body_no_more(csrf_api):
     csrf_api.get("/console/")  # sets the CSRF cookie
     response = csrf_api.post(
@@ -178,6 +197,16 @@ def test_lists_page_with_limit_and_offset(api, member):
 
     assert page["count"] == 3
     assert [app["id"] for app in page["results"]] == [apps[1].pk]
+
+
+@pytest.mark.parametrize("count", [1, 8])
+def test_partner_api_lists_do_not_grow_with_data(api, member, count, django_assert_max_num_queries):
+    factories.add_partner_apps_and_members(member, count)
+
+    with django_assert_max_num_queries(6):
+        assert api.get("/api/v1/apps/").status_code == 200
+    with django_assert_max_num_queries(5):
+        assert api.get("/api/v1/requests/").status_code == 200
 
 
 def test_app_scopes_search_longer_than_200_characters_is_a_400(api, app):
@@ -260,6 +289,47 @@ def test_submit_an_application_and_read_it_with_its_events(api, member):
     assert detail["events"][0]["to_status"] == "submitted"
     listing = api.get("/api/v1/requests/").json()
     assert [row["id"] for row in listing["results"]] == [body["id"]]
+
+
+def test_the_request_api_does_not_name_reviewers(api, member):
+    access_request = factories.AccessRequestFactory(
+        app=factories.PartnerAppFactory(partner=member.partner),
+        status=AccessRequest.Status.IN_REVIEW,
+    )
+    ReviewEvent.objects.create(
+        request=access_request,
+        action=ReviewEvent.Action.ASSIGN,
+        from_status="in_review",
+        to_status="in_review",
+        details={"previous_reviewer": REVIEWER_EMAIL},
+    )
+
+    response = api.get(f"/api/v1/requests/{access_request.pk}/")
+
+    assert response.status_code == 200
+    assert REVIEWER_EMAIL not in response.text
+    assert response.json()["events"][0]["details"] == {}
+
+
+def test_the_request_api_keeps_the_reviewers_field_comments(api, member):
+    access_request = factories.AccessRequestFactory(
+        app=factories.PartnerAppFactory(partner=member.partner),
+        status=AccessRequest.Status.CHANGES_REQUESTED,
+    )
+    ReviewEvent.objects.create(
+        request=access_request,
+        action=ReviewEvent.Action.REQUEST_CHANGES,
+        from_status="in_review",
+        to_status="changes_requested",
+        comment="Say how long you keep messages.",
+        details={"field_comments": {"data_protection": "How long?"}},
+    )
+
+    response = api.get(f"/api/v1/requests/{access_request.pk}/")
+
+    assert response.json()["events"][0]["details"] == {
+        "field_comments": {"data_protection": "How long?"}
+    }
 
 
 def test_submitting_for_another_partners_app_is_404_and_creates_nothing(api):

@@ -114,6 +114,25 @@ def test_create_app_refuses_bad_input_and_creates_nothing(extra, message):
     assert not AppScope.objects.exists()
 
 
+def test_create_app_command_with_an_overlong_url_is_refused_and_creates_nothing(member):
+    long_url = "https://app.example.com/" + "a" * 200
+
+    with pytest.raises(CommandError, match="homepage URL can be at most 200 characters"):
+        call_command(
+            "create_app",
+            "--partner-id",
+            str(member.partner_id),
+            "--name",
+            "Helpdesk Sync",
+            "--redirect-uri",
+            "https://app.example.com/callback",
+            "--homepage-url",
+            long_url,
+        )
+
+    assert not PartnerApp.objects.exists()
+
+
 def test_create_app_for_an_unknown_partner_is_a_command_error():
     with pytest.raises(CommandError, match="No partner has id 999"):
         call_command(

@@ -1,5 +1,6 @@
-"""Partner console pages: the main paths, bad input (4xx with a message, nothing lost) and owner
-scoping (another partner's object is a 404 and nothing changes)."""
+"""Partner console pages: the main paths, bad input (4xx with a message, nothing lost), owner
+scoping (another partner's object is a 404 and nothing changes) and a number of queries that does
+not grow with what a page lists."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from apps_registry.models import (
     Membership,
     Partner,
     PartnerApp,
+    PartnerAuditEvent,
     ReviewEvent,
 )
 from tests import factories
@@ -186,6 +188,23 @@ def test_saving_app_details(client, app):
 
     assert response.status_code == 302
     assert PartnerApp.objects.get(pk=app.pk).name == "Renamed"
+
+
+def test_a_live_app_cannot_drop_its_privacy_policy(client, member):
+    app = factories.PartnerAppFactory(partner=member.partner, status=PartnerApp.Status.LIVE)
+    events_before = PartnerAuditEvent.objects.count()
+
+    response = client.post(
+        f"/console/apps/{app.pk}/",
+        {"name": "Renamed", "category": "other", "privacy_policy_url": ""},
+    )
+
+    assert response.status_code == 400
+    assert "A live app needs a privacy policy URL" in response.text
+    assert 'value="Renamed"' in response.text
+    saved = PartnerApp.objects.get(pk=app.pk)
+    assert (saved.name, saved.privacy_policy_url) == (app.name, "https://app.example.com/privacy")
+    assert PartnerAuditEvent.objects.count() == events_before
 
 
 def test_rotating_the_secret_asks_for_the_password_first(client, member, app):
@@ -394,6 +413,24 @@ def test_a_filtered_save_keeps_the_scopes_not_shown(client, app):
         kept.key: False,
         shown.key: True,
     }
+
+
+def test_manage_api_still_saves_when_a_chosen_scope_is_no_longer_available(client, app):
+    """A scope leaves the catalog (or a Custom approval lapses before the expiry job runs): the
+    partner can still change the other scopes, and the stale choice is dropped."""
+    kept = factories.ScopeFactory(key="seller.product.basic")
+    retired = factories.ScopeFactory(key="seller.retired.basic", is_active=False)
+    factories.AppScopeFactory(app=app, scope=kept, is_required=True)
+    factories.AppScopeFactory(app=app, scope=retired, is_required=True)
+
+    response = client.post(
+        f"/console/apps/{app.pk}/api/", {"scope:seller.product.basic": "optional"}
+    )
+
+    assert response.status_code == 302
+    assert list(AppScope.objects.filter(app=app).values_list("scope__key", "is_required")) == [
+        ("seller.product.basic", False)
+    ]
 
 
 def test_choosing_an_unapproved_custom_scope_is_a_400_and_changes_nothing(client, app):
@@ -615,6 +652,17 @@ def test_a_developer_cannot_invite(client):
     assert mail.outbox == []
 
 
+def test_inviting_an_overlong_email_address_is_a_400_with_a_message(client, member):
+    email = "a" * 250 + "@example.com"
+
+    response = client.post("/console/team/", {"email": email, "role": "developer"})
+
+    assert response.status_code == 400
+    assert "at most 254 characters" in response.text
+    assert email in response.text
+    assert not Invitation.objects.exists()
+
+
 def test_an_invitee_follows_the_link_and_joins(client, member, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         client.post("/console/team/", {"email": "dev@example.com", "role": "developer"})
@@ -651,3 +699,90 @@ def test_owner_removes_a_member(client, member):
 
     assert "was removed from the organisation" in response.text
     assert not Membership.objects.filter(pk=developer.pk).exists()
+
+
+def test_the_last_owner_is_told_how_to_leave(client, member):
+    response = client.post(f"/console/team/members/{member.pk}/remove/", follow=True)
+
+    assert "invite a colleague as an owner first" in response.text
+    assert Membership.objects.filter(pk=member.pk).exists()
+
+
+# --- pages keep a constant number of queries ----------------------------------------------------
+
+
+@pytest.mark.parametrize("count", [1, 8])
+def test_dashboard_queries_do_not_grow_with_apps(
+    client, member, count, django_assert_max_num_queries
+):
+    factories.add_partner_apps_and_members(member, count)
+
+    with django_assert_max_num_queries(6):
+        assert client.get("/console/").status_code == 200
+
+
+@pytest.mark.parametrize("count", [1, 8])
+def test_app_list_queries_do_not_grow_with_apps(
+    client, member, count, django_assert_max_num_queries
+):
+    factories.add_partner_apps_and_members(member, count)
+
+    with django_assert_max_num_queries(4):
+        assert client.get("/console/apps/").status_code == 200
+
+
+@pytest.mark.parametrize("count", [1, 8])
+def test_team_queries_do_not_grow_with_members(
+    client, member, count, django_assert_max_num_queries
+):
+    factories.add_partner_apps_and_members(member, count)
+
+    with django_assert_max_num_queries(5):
+        assert client.get("/console/team/").status_code == 200
+
+
+@pytest.mark.parametrize("count", [1, 8])
+def test_app_detail_queries_do_not_grow_with_scopes_and_requests(
+    client, member, count, django_assert_max_num_queries
+):
+    app = factories.PartnerAppFactory(partner=member.partner)
+    for _ in range(count):
+        factories.AppScopeFactory(app=app)
+        factories.AccessRequestFactory(app=app, submitted_by=member.user)
+
+    # 8: one of them reads the app's recent failed client authentications.
+    with django_assert_max_num_queries(8):
+        assert client.get(f"/console/apps/{app.pk}/").status_code == 200
+
+
+@pytest.mark.parametrize("count", [1, 41])
+def test_manage_api_queries_do_not_grow_with_the_catalog(
+    client, member, count, django_assert_max_num_queries
+):
+    app = factories.PartnerAppFactory(partner=member.partner)
+    for index in range(count):
+        scope = factories.CustomScopeFactory() if index % 2 else factories.ScopeFactory()
+        factories.EndpointFactory(scopes=[scope])
+        if index % 2:
+            factories.ApprovedAccessRequestFactory(app=app, scope=scope)
+        factories.AppScopeFactory(app=app, scope=scope)
+
+    with django_assert_max_num_queries(11):
+        assert client.get(f"/console/apps/{app.pk}/api/").status_code == 200
+
+
+@pytest.mark.parametrize("count", [1, 8])
+def test_request_detail_queries_do_not_grow_with_its_history(
+    client, member, count, django_assert_max_num_queries
+):
+    access_request = factories.AccessRequestFactory(
+        app=factories.PartnerAppFactory(partner=member.partner), submitted_by=member.user
+    )
+    for _ in range(count):
+        factories.EndpointFactory(scopes=[access_request.scope])
+        ReviewEvent.objects.create(
+            request=access_request, action=ReviewEvent.Action.SUBMIT, actor=member.user
+        )
+
+    with django_assert_max_num_queries(7):
+        assert client.get(f"/console/requests/{access_request.pk}/").status_code == 200

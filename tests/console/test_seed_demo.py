@@ -6,14 +6,12 @@ from django.core.management import CommandError, call_command
 
 from apps_registry.models import AccessRequest, Membership, Partner, PartnerApp, Shop
 from scopes.services.scope_edits import is_catalog_manager
-from tests.scopes.catalog_data import load_real_catalog
 
 pytestmark = pytest.mark.django_db
 
 
-def test_seed_demo_creates_every_role_and_prints_their_logins(settings, capsys):
+def test_seed_demo_creates_every_role_and_prints_their_logins(catalog, settings, capsys):
     settings.DEBUG = True
-    load_real_catalog()
 
     call_command("seed_demo")
 
@@ -46,9 +44,8 @@ def test_seed_demo_creates_every_role_and_prints_their_logins(settings, capsys):
     assert "TOTP secret " in output
 
 
-def test_seed_demo_twice_changes_nothing_and_prints_the_same_totp_secret(settings, capsys):
+def test_seed_demo_twice_changes_nothing_and_prints_the_same_totp_secret(catalog, settings, capsys):
     settings.DEBUG = True
-    load_real_catalog()
     call_command("seed_demo")
     first = capsys.readouterr().out
     counts = [model.objects.count() for model in (Partner, PartnerApp, AccessRequest, Shop)]
@@ -63,9 +60,8 @@ def test_seed_demo_twice_changes_nothing_and_prints_the_same_totp_secret(setting
         assert totp_line in second
 
 
-def test_seed_demo_refuses_without_debug(settings):
+def test_seed_demo_refuses_without_debug(catalog, settings):
     settings.DEBUG = False
-    load_real_catalog()
 
     with pytest.raises(CommandError, match="DJANGO_DEBUG=1"):
         call_command("seed_demo")
@@ -73,10 +69,9 @@ def test_seed_demo_refuses_without_debug(settings):
     assert get_user_model().objects.count() == 0
 
 
-def test_seed_demo_prints_every_url_under_the_issuer_make_run_serves(settings, capsys):
+def test_seed_demo_prints_every_url_under_the_issuer_make_run_serves(catalog, settings, capsys):
     settings.DEBUG = True
     settings.OAUTH_ISSUER = "http://127.0.0.1:8010"
-    load_real_catalog()
 
     call_command("seed_demo")
 

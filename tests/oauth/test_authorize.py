@@ -220,6 +220,20 @@ def test_cancel_returns_access_denied_with_state_and_iss(client, app, seller, sh
     assert _nothing_granted()
 
 
+def test_authorize_responses_send_no_referrer_to_other_sites(client, app, seller, shop):
+    # "same-origin", not "no-referrer": see SECURE_REFERRER_POLICY (the consent POST's Origin).
+    client.force_login(seller)
+    page = client.get(Flow.start(app).authorize_url())
+    error_page = client.get("/oauth/authorize/?client_id=unknown")
+    posted = client.post("/oauth/authorize/", consent_post_data(page, shops=[shop]))
+
+    assert page.status_code == 200
+    assert error_page.status_code == 400
+    assert posted.status_code == 302
+    for response in (page, error_page, posted):
+        assert response["Referrer-Policy"] == "same-origin"
+
+
 @pytest.mark.parametrize(
     "redirect_uri",
     [
@@ -282,6 +296,26 @@ def test_missing_or_plain_pkce_is_refused(client, app, seller, shop, overrides, 
     assert query["iss"] == ISSUER
     assert query["error_description"] == description
     assert _nothing_granted()
+
+
+@pytest.mark.parametrize(
+    "code_challenge",
+    ["A" * 129, "A" * 42, "A" * 42 + "!"],
+    ids=["too-long", "too-short", "bad-character"],
+)
+def test_malformed_code_challenge_is_refused_before_the_consent_page(
+    client, app, seller, shop, code_challenge
+):
+    # Grant.code_challenge is 128 characters: a longer one was a 500 on PostgreSQL at consent.
+    client.force_login(seller)
+
+    response = client.get(Flow.start(app).authorize_url(code_challenge=code_challenge))
+
+    assert response.status_code == 302
+    query = query_of(response["Location"])
+    assert query["error"] == "invalid_request"
+    assert "code_challenge" in query["error_description"]
+    assert Grant.objects.count() == 0
 
 
 def test_unknown_scope_gets_invalid_scope_naming_it(client, app, seller, shop):

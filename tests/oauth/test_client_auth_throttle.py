@@ -5,17 +5,16 @@ Every failure against a real app is counted for its owner's app page."""
 from __future__ import annotations
 
 import base64
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 
 from apps_registry.models import ClientAuthFailure
 from apps_registry.services.client_auth import client_auth_failure_record
 from tests import factories
+from tests.concurrency import race
 from tests.oauth.flow import CLIENT_SECRET, basic_auth, issue_tokens
 
 AccessToken = get_access_token_model()
@@ -195,19 +194,9 @@ def test_hours_past_the_retention_are_pruned_when_a_new_hour_starts(app):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_failures_share_one_row_and_lose_no_count(app):
-    start = threading.Barrier(6)
-
     def fail_once():
-        try:
-            start.wait(timeout=10)
-            client_auth_failure_record(client_ids={app.client_id}, address=ATTACKER)
-        finally:
-            connection.close()
+        client_auth_failure_record(client_ids={app.client_id}, address=ATTACKER)
 
-    threads = [threading.Thread(target=fail_once) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    race(*[fail_once] * 6)
 
     assert list(ClientAuthFailure.objects.values_list("address", "count")) == [(ATTACKER, 6)]

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
 from django.test import Client
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 
+from tests.concurrency import race
 from tests.oauth.flow import issue_tokens, refresh
 
 AccessToken = get_access_token_model()
@@ -21,21 +19,11 @@ def test_two_concurrent_refreshes_yield_one_pair_and_the_reuse_revokes_the_famil
     app, seller, shop
 ):
     tokens = issue_tokens(Client(), app, seller, [shop])
-    start = threading.Barrier(2)
-    responses = []
 
     def refresh_once():
-        try:
-            start.wait(timeout=10)
-            responses.append(refresh(Client(), app, tokens["refresh_token"]))
-        finally:
-            connection.close()
+        return refresh(Client(), app, tokens["refresh_token"])
 
-    threads = [threading.Thread(target=refresh_once) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    responses = race(refresh_once, refresh_once)
 
     assert sorted(response.status_code for response in responses) == [200, 400]
     winner = next(response for response in responses if response.status_code == 200).json()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.test import Client
 from django.utils import timezone
 from oauth2_provider.models import (
     get_access_token_model,
@@ -21,8 +23,10 @@ from apps_registry.models import (
     ShopAuthorization,
 )
 from tests import factories
+from tests.concurrency import race
 from tests.factories import PASSWORD
 from tests.oauth.flow import (
+    CLIENT_SECRET,
     Flow,
     app_with_scopes,
     authorize,
@@ -93,6 +97,26 @@ def test_replayed_code_later_still_revokes(client, app, seller, shop):
     assert _live_token_count() == (0, 0)
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_redemptions_of_one_code_are_a_replay_and_both_lose(app, seller, shop):
+    browser = Client()
+    browser.force_login(seller)
+    flow = Flow.start(app)
+    code = authorize(browser, flow, shops=[shop])
+
+    def redeem_once():
+        return exchange(Client(), flow, code)
+
+    responses = race(redeem_once, redeem_once)
+
+    assert sorted(response.status_code for response in responses) == [200, 400]
+    loser = next(response for response in responses if response.status_code == 400)
+    assert loser.json()["error"] == "invalid_grant"
+    assert _live_token_count() == (0, 0)
+    assert RedeemedAuthorizationCode.objects.count() == 1
+
+
 def test_code_of_another_client_is_refused_and_stays_redeemable(client, app, seller, shop):
     other = app_with_scopes(required=[factories.ScopeFactory()])
     client.force_login(seller)
@@ -104,6 +128,41 @@ def test_code_of_another_client_is_refused_and_stays_redeemable(client, app, sel
     assert response.json()["error"] == "invalid_grant"
     assert _live_token_count() == (0, 0)
     assert exchange(client, flow, code).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "revoke_path", ["/seller/apps/{app}/revoke/", "/seller/apps/{app}/shops/{shop}/revoke/"]
+)
+def test_a_code_issued_before_the_seller_disconnected_the_app_cannot_be_redeemed(
+    client, app, seller, shop, revoke_path
+):
+    client.force_login(seller)
+    flow = Flow.start(app)
+    code = authorize(client, flow, shops=[shop])
+    disconnected = client.post(revoke_path.format(app=app.pk, shop=shop.pk))
+    assert disconnected.status_code == 302
+    assert not ShopAuthorization.objects.filter(revoked_at__isnull=True).exists()
+
+    response = exchange(client, flow, code)
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_grant"
+    assert _live_token_count() == (0, 0)
+
+
+def test_a_code_issued_before_the_seller_withdrew_a_scope_does_not_carry_it(
+    client, app, seller, shop
+):
+    client.force_login(seller)
+    flow = Flow.start(app)
+    code = authorize(client, flow, shops=[shop])
+    withdrawn = client.post(f"/seller/apps/{app.pk}/scopes/seller.order.info/revoke/")
+    assert withdrawn.status_code == 302
+
+    response = exchange(client, flow, code)
+
+    assert response.status_code == 200
+    assert response.json()["scope"] == "seller.product.basic"
 
 
 @pytest.mark.parametrize(
@@ -308,6 +367,25 @@ def test_failed_client_authentication_is_throttled_per_client(client, app, setti
     assert other_response.json()["error"] == "invalid_grant"
 
 
+def test_failed_body_authentication_is_throttled_even_behind_a_junk_basic_header(
+    client, app, settings
+):
+    # DOT falls back to the body client_id when Basic fails, so a fresh junk Basic client_id
+    # on every guess must not give the guesser a fresh failure budget. (A body client_secret
+    # beside Basic is refused outright: test_client_credentials.py.)
+    settings.OAUTH_CLIENT_AUTH_FAILURE_LIMIT = 3
+    guess = {"grant_type": "refresh_token", "refresh_token": "nope", "client_id": app.client_id}
+    for attempt in range(3):
+        junk = base64.b64encode(f"junk-{attempt}:x".encode()).decode()
+        response = client.post("/oauth/token/", guess, HTTP_AUTHORIZATION=f"Basic {junk}")
+        assert response.status_code == 401
+
+    blocked = client.post("/oauth/token/", {**guess, "client_secret": CLIENT_SECRET})
+
+    assert blocked.status_code == 429
+    assert blocked.json()["error"] == "invalid_client"
+
+
 def test_revoking_the_refresh_token_also_kills_the_access_token(client, app, seller, shop):
     tokens = issue_tokens(client, app, seller, [shop])
 
@@ -401,6 +479,24 @@ def test_resource_server_can_introspect(client, app, seller, shop):
     assert active["Cache-Control"] == "no-store"
     assert unknown.json() == {"active": False}
     assert as_get.status_code == 405
+
+
+def test_introspection_refuses_client_credentials_in_the_query_string(client, app, seller, shop):
+    tokens = issue_tokens(client, app, seller, [shop])
+    gateway = factories.PartnerAppFactory(partner=None, can_introspect=True, name="Gateway")
+
+    response = client.post(
+        f"/oauth/introspect/?client_id={gateway.client_id}&client_secret={CLIENT_SECRET}",
+        {"token": tokens["access_token"]},
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "invalid_request",
+        "error_description": "URL query parameters are not allowed; send the client credentials "
+        "and the token in the POST body.",
+    }
+    assert response["Cache-Control"] == "no-store"
 
 
 @pytest.mark.parametrize("endpoint", ["/oauth/token/", "/oauth/revoke/", "/oauth/introspect/"])

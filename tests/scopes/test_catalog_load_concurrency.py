@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
 
 from scopes.models import Endpoint, ScopeChange
 from scopes.services.catalog_loading import catalog_load
+from tests.concurrency import race
 from tests.scopes.catalog_data import ENDPOINT_COUNT, real_catalog_data
 
 
@@ -23,25 +21,12 @@ def test_concurrent_loads_of_the_same_change_apply_it_once():
     data["endpoints"].append(
         {**data["endpoints"][0], "path": "/product/202601/brand_new", "scopes": []}
     )
-    start = threading.Barrier(2)
-    reports, errors = [], []
 
     def load():
-        try:
-            start.wait()
-            reports.append(catalog_load(data=data))
-        except Exception as error:  # collected: the test asserts there were none
-            errors.append(error)
-        finally:
-            connection.close()
+        return catalog_load(data=data)
 
-    threads = [threading.Thread(target=load) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    reports = race(load, load)
 
-    assert errors == []
     assert sorted(len(report.scopes_updated) for report in reports) == [0, 1]
     assert sorted(len(report.endpoints_created) for report in reports) == [0, 1]
     assert Endpoint.objects.count() == ENDPOINT_COUNT + 1

@@ -1,0 +1,27 @@
+"""Fixtures for the apps_registry tests."""
+
+from __future__ import annotations
+
+import smtplib
+
+import pytest
+from django.core.mail.backends import locmem
+
+from apps_registry.models import AccessRequest
+from tests.apps_registry.review_helpers import make_request
+
+
+@pytest.fixture
+def in_review(reviewer):
+    """An application in review, assigned to the test module's `reviewer`."""
+    return make_request(status=AccessRequest.Status.IN_REVIEW, assigned_to=reviewer)
+
+
+@pytest.fixture
+def failing_mail(monkeypatch):
+    """The mail server refuses every message (down, quota, bad credentials)."""
+
+    def refuse(backend, messages):
+        raise smtplib.SMTPServerDisconnected("mail server went away")
+
+    monkeypatch.setattr(locmem.EmailBackend, "send_messages", refuse)
