@@ -113,7 +113,8 @@ class AppCreated(EventDetails):
 
     name: str
     redirect_uris: list[str] = dataclasses.field(default_factory=list)
-    # The last characters of the secret, for staff to match a leaked one; not sent to partners.
+    # The secret's last characters, for staff to match a leaked secret and for the partner's own app
+    # page; left out of partner_payload, which webhooks deliver, since no receiver needs them.
     secret_hint: str | None = None
 
 

@@ -13,8 +13,9 @@ from apps_registry.models.apps import PartnerApp
 from apps_registry.models.base import AppendOnlyModel
 from scopes.models import Scope
 
-# What reviewers hold (AccessRequest.Meta.permissions), spelled as user.has_perm expects it.
-REVIEW_PERMISSION = "apps_registry.review_accessrequest"
+# What reviewers hold (AccessRequest.Meta.permissions): the codename, and as has_perm spells it.
+REVIEW_CODENAME = "review_accessrequest"
+REVIEW_PERMISSION = f"apps_registry.{REVIEW_CODENAME}"
 
 
 class AnswerQuestion(NamedTuple):
@@ -133,7 +134,7 @@ class AccessRequest(models.Model):
 
     class Meta:
         ordering = ["-submitted_at"]
-        permissions = [("review_accessrequest", "Can review Custom-scope applications")]
+        permissions = [(REVIEW_CODENAME, "Can review Custom-scope applications")]
         constraints = [
             models.UniqueConstraint(
                 fields=["app", "scope"],

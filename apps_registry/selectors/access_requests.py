@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from apps_registry.business_days import add_business_days, business_days_between
 from apps_registry.models import AccessRequest, Membership
+from apps_registry.models.access_requests import REVIEW_CODENAME
 
 # Changes requested waits on the partner, so it does not count against the review target.
 WAITING_ON_REVIEWER_STATUSES = (AccessRequest.Status.SUBMITTED, AccessRequest.Status.IN_REVIEW)
@@ -30,7 +31,7 @@ def reviewers(*, excluding_partner_id: int | None = None) -> QuerySet:
     """Active staff who may review (by group, direct permission or superuser), optionally without
     the members of one partner (they may not review its applications)."""
     permission = Permission.objects.filter(
-        content_type__app_label="apps_registry", codename="review_accessrequest"
+        content_type__app_label="apps_registry", codename=REVIEW_CODENAME
     )
     users = (
         get_user_model()

@@ -13,6 +13,7 @@ from django.db.models import Q
 
 from apps_registry.allauth_internals import totp_activate
 from apps_registry.error_codes import ReviewerErrorCode
+from apps_registry.models.access_requests import REVIEW_CODENAME
 from core.errors import InvalidInputError
 
 REVIEWERS_GROUP = "Reviewers"
@@ -30,7 +31,7 @@ CATALOG_VIEW_PERMISSIONS = (
 REVIEWER_PERMISSIONS = (
     *CATALOG_VIEW_PERMISSIONS,
     ("apps_registry", "view_partnerauditevent"),
-    ("apps_registry", "review_accessrequest"),
+    ("apps_registry", REVIEW_CODENAME),
     ("apps_registry", "view_accessrequest"),
     ("apps_registry", "view_reviewevent"),
     ("apps_registry", "view_partner"),
@@ -42,7 +43,8 @@ REVIEWER_PERMISSIONS = (
 )
 
 
-# Catalog managers edit the catalog; weakening changes need a second of them (scopes.services).
+# Catalog managers edit the catalog; weakening changes need a second of them
+# (scopes.services.scope_edits).
 CATALOG_MANAGER_PERMISSIONS = (*CATALOG_VIEW_PERMISSIONS, ("scopes", "manage_catalog"))
 
 
