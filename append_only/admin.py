@@ -42,3 +42,12 @@ class ReadOnlyInline(NoWritesMixin, admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = True
+    # The relations each row shows (in its columns or its str), fetched with the rows rather than
+    # one query per row.
+    rows_select_related: tuple[str, ...] = ()
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if self.rows_select_related:
+            queryset = queryset.select_related(*self.rows_select_related)
+        return queryset

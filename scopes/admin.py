@@ -54,9 +54,7 @@ class EndpointLinkInline(ReadOnlyInline):
     show_change_link = False
     verbose_name = "endpoint"
     verbose_name_plural = "endpoints this scope unlocks"
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("endpoint")
+    rows_select_related = ("endpoint",)
 
 
 def _is_catalog_manager(request) -> bool:
@@ -95,10 +93,10 @@ class PendingScopeChangeInline(ChangeColumns, ReadOnlyInline):
     fields = ["field", "before", "after", "proposer", "proposed_at"]
     readonly_fields = fields
     verbose_name_plural = "changes waiting for a second catalog manager"
+    rows_select_related = ("proposed_by",)
 
     def get_queryset(self, request):
-        pending = super().get_queryset(request).filter(status=ScopeChange.Status.PENDING)
-        return pending.select_related("proposed_by")
+        return super().get_queryset(request).filter(status=ScopeChange.Status.PENDING)
 
 
 class CatalogEventInline(ValueColumns, ReadOnlyInline):
@@ -107,9 +105,7 @@ class CatalogEventInline(ValueColumns, ReadOnlyInline):
     fields = ["created_at", "action", "field", "before", "after", "actor_label"]
     readonly_fields = fields
     verbose_name_plural = "history"
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("actor")
+    rows_select_related = ("actor",)
 
     @admin.display(description="by")
     def actor_label(self, event: CatalogEvent) -> str:

@@ -23,9 +23,7 @@ class AppScopeInline(ReadOnlyInline):
     fields = ("scope", "is_required", "created_at")
     readonly_fields = fields
     show_change_link = False
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("app", "scope")  # for each row's str
+    rows_select_related = ("app", "scope")  # for each row's str
 
 
 class AppAccessRequestInline(ReadOnlyInline):
@@ -33,9 +31,7 @@ class AppAccessRequestInline(ReadOnlyInline):
     fields = ("scope", "status", "submitted_at", "approval_expires_at")
     readonly_fields = fields
     verbose_name_plural = "Custom-scope applications"
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("app", "scope")
+    rows_select_related = ("app", "scope")
 
 
 class SuspendForm(forms.Form):

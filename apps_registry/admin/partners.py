@@ -28,9 +28,7 @@ class PartnerAuditEventInline(ReadOnlyInline):
     readonly_fields = fields
     show_change_link = False
     verbose_name_plural = "Activity (audit trail)"
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("actor", "app", "partner")
+    rows_select_related = ("actor", "app", "partner")
 
 
 class AppAuditEventInline(PartnerAuditEventInline):
@@ -43,9 +41,7 @@ class MembershipInline(ReadOnlyInline):
     fields = ("user", "role", "created_at")
     readonly_fields = fields
     show_change_link = False
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("user", "partner")
+    rows_select_related = ("user", "partner")
 
 
 @admin.register(Partner)

@@ -37,21 +37,24 @@ class ShopDisconnected(EventDetails):
 
 
 @dataclasses.dataclass(frozen=True)
-class ScopeWithdrawn(EventDetails):
-    action = Action.REVOKE_SCOPE
-    type_name = "authorization.scope_withdrawn"
+class ShopsRevoked(EventDetails):
+    """A seller's revocation that reached several of their shops at once."""
+
     partner_fields = ("shops",)
 
     shops: list[int] = dataclasses.field(default_factory=list)  # shop ids
 
 
 @dataclasses.dataclass(frozen=True)
-class AppDisconnected(EventDetails):
+class ScopeWithdrawn(ShopsRevoked):
+    action = Action.REVOKE_SCOPE
+    type_name = "authorization.scope_withdrawn"
+
+
+@dataclasses.dataclass(frozen=True)
+class AppDisconnected(ShopsRevoked):
     action = Action.REVOKE_APP
     type_name = "authorization.revoked"
-    partner_fields = ("shops",)
-
-    shops: list[int] = dataclasses.field(default_factory=list)  # shop ids
 
 
 @dataclasses.dataclass(frozen=True)

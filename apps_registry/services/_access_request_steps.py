@@ -27,6 +27,12 @@ from core.errors import InvalidTransitionError
 
 Status = AccessRequest.Status
 
+# How an approval ended (its new status) → the review event that records it.
+APPROVAL_ENDING_DETAILS: dict[ApprovalEnding, type[review_events.ScopeStripped]] = {
+    "revoked": review_events.Revoked,
+    "expired": review_events.Expired,
+}
+
 
 def lock_access_request(request_id: int, *, expected_version: int | None = None) -> AccessRequest:
     """The request, locked for a change; refused if there is none, or if its version is no
@@ -98,6 +104,30 @@ def require_status(access_request: AccessRequest, *allowed: str, action: str) ->
         raise refusal
 
 
+def end_approval(
+    access_request: AccessRequest,
+    *,
+    ending: ApprovalEnding,
+    actor: AbstractBaseUser | None,
+    comment: str = "",
+    fields: list[str] | tuple[str, ...] = (),
+    now: datetime | None = None,
+) -> None:
+    """approved → revoked or expired (`ending`, the status it moves to): the scope leaves the app,
+    the move is recorded with what that stripped, and the partner is e-mailed."""
+    stripped = withdraw_scope_from_app(access_request, approval=ending)
+    transition(
+        access_request,
+        to_status=Status(ending),
+        event=APPROVAL_ENDING_DETAILS[ending](**stripped),
+        actor=actor,
+        comment=comment,
+        fields=fields,
+        now=now,
+    )
+    notify_after_commit(notifications.notify_partner_of_decision, access_request.pk)
+
+
 def withdraw_scope_from_app(
     access_request: AccessRequest, *, approval: ApprovalEnding
 ) -> dict[str, int]:
@@ -118,13 +148,5 @@ def expire_approval(*, request_id: int, now: datetime) -> bool:
     access_request = lock_access_request(request_id)
     if access_request.status != Status.APPROVED or access_request.is_live_approval(now=now):
         return False  # revoked or extended since the sweep listed it
-    stripped = withdraw_scope_from_app(access_request, approval="expired")
-    transition(
-        access_request,
-        to_status=Status.EXPIRED,
-        event=review_events.Expired(**stripped),
-        actor=None,
-        now=now,
-    )
-    notify_after_commit(notifications.notify_partner_of_decision, access_request.pk)
+    end_approval(access_request, ending="expired", actor=None, now=now)
     return True

@@ -1,5 +1,6 @@
 """Platform staff's actions on apps and partners (from the admin): suspend and reinstate an app,
-verify a partner organisation. Partners' own changes live in apps.py and partners.py.
+verify a partner organisation. Partners' own changes live in apps.py and partners.py; publishing
+there moves the app's status with the same step as here (move_app_status).
 
 Every action writes a PartnerAuditEvent in its transaction; suspensions are logged on logger
 `apps_registry.audit` as well, for security monitoring."""
@@ -7,6 +8,7 @@ Every action writes a PartnerAuditEvent in its transaction; suspensions are logg
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
@@ -35,16 +37,14 @@ def app_suspend(*, app_id: int, acting_user: AbstractBaseUser, reason: str) -> P
         raise InvalidTransitionError(
             "This app is already suspended.", code=AppErrorCode.ALREADY_SUSPENDED
         )
-    from_status = app.status
-    app.status = PartnerApp.Status.SUSPENDED
-    app.save(update_fields=["status", "updated"])
     revoked = revoke_tokens(app=app)
-    record_partner_event(
-        details=audit_events.AppSuspended(
-            from_status=from_status, to_status=app.status, reason=reason, tokens_revoked=revoked
-        ),
-        actor=acting_user,
-        app=app,
+    move_app_status(
+        app,
+        audit_events.AppSuspended,
+        to_status=PartnerApp.Status.SUSPENDED,
+        acting_user=acting_user,
+        reason=reason,
+        tokens_revoked=revoked,
     )
     audit_log.info(
         "app %s suspended by user %s (%s tokens revoked): %s",
@@ -65,14 +65,8 @@ def app_unsuspend(*, app_id: int, acting_user: AbstractBaseUser) -> PartnerApp:
         raise InvalidTransitionError(
             "Only a suspended app can be reinstated.", code=AppErrorCode.NOT_SUSPENDED
         )
-    app.status = PartnerApp.Status.DRAFT
-    app.save(update_fields=["status", "updated"])
-    record_partner_event(
-        details=audit_events.AppUnsuspended(
-            from_status=PartnerApp.Status.SUSPENDED, to_status=app.status
-        ),
-        actor=acting_user,
-        app=app,
+    move_app_status(
+        app, audit_events.AppUnsuspended, to_status=PartnerApp.Status.DRAFT, acting_user=acting_user
     )
     return app
 
@@ -97,6 +91,26 @@ def partner_set_verified(
         partner=partner,
     )
     return partner
+
+
+def move_app_status(
+    app: PartnerApp,
+    details_class: type[audit_events.StatusChange],
+    *,
+    to_status: str,
+    acting_user: AbstractBaseUser,
+    **details: Any,
+) -> None:
+    """Move the locked `app` to `to_status` and audit the move as `details_class`, with the
+    action's own `details`: the one step of publishing, suspending and reinstating an app."""
+    from_status = app.status
+    app.status = to_status
+    app.save(update_fields=["status", "updated"])
+    record_partner_event(
+        details=details_class(from_status=from_status, to_status=to_status, **details),
+        actor=acting_user,
+        app=app,
+    )
 
 
 def _lock_app(*, app_id: int, acting_user: AbstractBaseUser) -> PartnerApp:

@@ -24,6 +24,7 @@ from apps_registry.events import audit as audit_events
 from apps_registry.events.audit import record_partner_event
 from apps_registry.models import AppScope, Partner, PartnerApp
 from apps_registry.selectors.availability import available_scope_keys
+from apps_registry.services.app_status import move_app_status
 from apps_registry.services.partners import membership_require
 from apps_registry.validators import (
     validate_display_name,
@@ -282,14 +283,8 @@ def app_publish(*, app_id: int, acting_user: AbstractBaseUser) -> PartnerApp:
         raise InvalidInputError(
             "Add a redirect URI before publishing.", code=AppErrorCode.REDIRECT_URI_REQUIRED
         )
-    app.status = PartnerApp.Status.LIVE
-    app.save(update_fields=["status", "updated"])
-    record_partner_event(
-        details=audit_events.AppPublished(
-            from_status=PartnerApp.Status.DRAFT, to_status=PartnerApp.Status.LIVE
-        ),
-        actor=acting_user,
-        app=app,
+    move_app_status(
+        app, audit_events.AppPublished, to_status=PartnerApp.Status.LIVE, acting_user=acting_user
     )
     return app
 

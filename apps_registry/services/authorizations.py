@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import get_args
 
 from allauth.account.models import EmailAddress
@@ -258,15 +258,8 @@ def authorization_revoke_scope(
         if not authorization.scopes.exists():
             authorization.revoked_at = now
             authorization.save(update_fields=["revoked_at"])
-    authorization_events.record_authorization_event(
-        authorization_events.ScopeWithdrawn(
-            shops=sorted(authorization.shop_id for authorization in authorizations)
-        ),
-        seller=seller,
-        app=app,
-        shop=None,
-        scope_keys=[scope_key],
-        now=now,
+    _record_shops_revoked(
+        authorization_events.ScopeWithdrawn, authorizations, seller, app, [scope_key], now
     )
     _narrow_tokens(seller=seller, app=app, candidate_keys={scope_key})
 
@@ -288,15 +281,8 @@ def authorization_revoke_app(*, seller: AbstractBaseUser, app: PartnerApp) -> No
     for authorization in authorizations:
         authorization.revoked_at = now
         authorization.save(update_fields=["revoked_at"])
-    authorization_events.record_authorization_event(
-        authorization_events.AppDisconnected(
-            shops=sorted(authorization.shop_id for authorization in authorizations)
-        ),
-        seller=seller,
-        app=app,
-        shop=None,
-        scope_keys=[],
-        now=now,
+    _record_shops_revoked(
+        authorization_events.AppDisconnected, authorizations, seller, app, [], now
     )
     revoke_tokens(app=app, user=seller)
 
@@ -378,6 +364,26 @@ def authorization_record_use(*, seller: AbstractBaseUser, app: PartnerApp) -> No
     ShopAuthorization.objects.filter(
         app=app, shop__owner=seller, revoked_at__isnull=True, expires_at__gt=now
     ).exclude(last_used_at__gt=now - LAST_USED_RESOLUTION).update(last_used_at=now)
+
+
+def _record_shops_revoked(
+    details_class: type[authorization_events.ShopsRevoked],
+    authorizations: list[ShopAuthorization],
+    seller: AbstractBaseUser,
+    app: PartnerApp,
+    scope_keys: list[str],
+    now: datetime,
+) -> None:
+    """The one event of a seller's revocation that reached several of their shops at once: the
+    shops of `authorizations`, which are the seller's with `app`."""
+    authorization_events.record_authorization_event(
+        details_class(shops=sorted(authorization.shop_id for authorization in authorizations)),
+        seller=seller,
+        app=app,
+        shop=None,
+        scope_keys=scope_keys,
+        now=now,
+    )
 
 
 def _narrow_tokens(*, seller: AbstractBaseUser, app: PartnerApp, candidate_keys: set[str]) -> int:

@@ -12,6 +12,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from append_only.event_details import EventDetails
 from apps_registry import notifications
 from apps_registry.error_codes import AccessRequestErrorCode
 from apps_registry.errors import SeparationOfDutiesError
@@ -22,10 +23,10 @@ from apps_registry.models import (
     ReviewEvent,
 )
 from apps_registry.services._access_request_steps import (
+    end_approval,
     lock_access_request,
     notify_after_commit,
     transition,
-    withdraw_scope_from_app,
 )
 from apps_registry.services.review_rules import (
     assign_refusal,
@@ -43,6 +44,9 @@ audit_log = logging.getLogger("apps_registry.audit")
 
 Status = AccessRequest.Status
 Action = ReviewEvent.Action
+
+# What _record_decision sets, for the transition to save.
+DECISION_FIELDS = ("decided_by", "decided_at", "decision_reason")
 
 
 # --- Reviewer actions ---------------------------------------------------------------------------
@@ -83,11 +87,9 @@ def access_request_approve(
     """in_review → approved (until `expires_at`, by default APPROVAL_DEFAULT_DAYS from now), by the
     assigned reviewer. A dual-approval scope takes two distinct reviewers: the first approval is
     recorded and the request goes back to the pool. E-mails the partner after the final approval."""
-    access_request = lock_access_request(request_id, expected_version=expected_version)
-    refusal = decision_refusal(
-        reviewer=reviewer, access_request=access_request, action=Action.APPROVE
+    access_request = _lock_for_decision(
+        request_id, reviewer=reviewer, action=Action.APPROVE, expected_version=expected_version
     )
-    _raise_refusal(refusal, reviewer=reviewer, access_request=access_request)
     now = timezone.now()
     if expires_at is None:
         expires_at = now + timedelta(days=settings.APPROVAL_DEFAULT_DAYS)
@@ -127,20 +129,17 @@ def access_request_approve(
         )
         return access_request
 
-    access_request.decided_by = reviewer
-    access_request.decided_at = now
-    access_request.decision_reason = comment
+    _record_decision(access_request, reviewer=reviewer, reason=comment, now=now)
     access_request.approval_expires_at = expires_at
-    transition(
+    _answer_partner(
         access_request,
         to_status=Status.APPROVED,
         event=review_events.Approved(expires_at=expires_at.isoformat()),
-        actor=reviewer,
+        reviewer=reviewer,
         comment=comment,
-        fields=["decided_by", "decided_at", "decision_reason", "approval_expires_at"],
+        fields=[*DECISION_FIELDS, "approval_expires_at"],
         now=now,
     )
-    notify_after_commit(notifications.notify_partner_of_decision, access_request.pk)
     return access_request
 
 
@@ -150,21 +149,18 @@ def access_request_reject(
 ) -> AccessRequest:
     """in_review → rejected with a written reason the partner sees, by the assigned reviewer."""
     reason = _require_text(reason, what="a reason for the rejection")
-    access_request = lock_access_request(request_id, expected_version=expected_version)
-    refusal = decision_refusal(
-        reviewer=reviewer, access_request=access_request, action=Action.REJECT
+    access_request = _lock_for_decision(
+        request_id, reviewer=reviewer, action=Action.REJECT, expected_version=expected_version
     )
-    _raise_refusal(refusal, reviewer=reviewer, access_request=access_request)
-    _decide(access_request, reviewer=reviewer, reason=reason)
-    transition(
+    _record_decision(access_request, reviewer=reviewer, reason=reason)
+    _answer_partner(
         access_request,
         to_status=Status.REJECTED,
         event=review_events.Rejected(),
-        actor=reviewer,
+        reviewer=reviewer,
         comment=reason,
-        fields=["decided_by", "decided_at", "decision_reason"],
+        fields=DECISION_FIELDS,
     )
-    notify_after_commit(notifications.notify_partner_of_decision, access_request.pk)
     return access_request
 
 
@@ -189,21 +185,21 @@ def access_request_request_changes(
     cleaned_field_comments = {
         field: text.strip() for field, text in (field_comments or {}).items() if text.strip()
     }
-    access_request = lock_access_request(request_id, expected_version=expected_version)
-    refusal = decision_refusal(
-        reviewer=reviewer, access_request=access_request, action=Action.REQUEST_CHANGES
+    access_request = _lock_for_decision(
+        request_id,
+        reviewer=reviewer,
+        action=Action.REQUEST_CHANGES,
+        expected_version=expected_version,
     )
-    _raise_refusal(refusal, reviewer=reviewer, access_request=access_request)
     access_request.first_approved_by = None
-    transition(
+    _answer_partner(
         access_request,
         to_status=Status.CHANGES_REQUESTED,
         event=review_events.ChangesRequested(field_comments=cleaned_field_comments),
-        actor=reviewer,
+        reviewer=reviewer,
         comment=comment,
         fields=["first_approved_by"],
     )
-    notify_after_commit(notifications.notify_partner_of_decision, access_request.pk)
     return access_request
 
 
@@ -214,22 +210,13 @@ def access_request_revoke(
     """approved → revoked with a written reason. In the same transaction the scope leaves the
     app's scope selection, every seller authorization of the app and the app's tokens."""
     reason = _require_text(reason, what="a reason for the revocation")
-    access_request = lock_access_request(request_id, expected_version=expected_version)
-    refusal = decision_refusal(
-        reviewer=reviewer, access_request=access_request, action=Action.REVOKE
+    access_request = _lock_for_decision(
+        request_id, reviewer=reviewer, action=Action.REVOKE, expected_version=expected_version
     )
-    _raise_refusal(refusal, reviewer=reviewer, access_request=access_request)
-    _decide(access_request, reviewer=reviewer, reason=reason)
-    stripped = withdraw_scope_from_app(access_request, approval="revoked")
-    transition(
-        access_request,
-        to_status=Status.REVOKED,
-        event=review_events.Revoked(**stripped),
-        actor=reviewer,
-        comment=reason,
-        fields=["decided_by", "decided_at", "decision_reason"],
+    _record_decision(access_request, reviewer=reviewer, reason=reason)
+    end_approval(
+        access_request, ending="revoked", actor=reviewer, comment=reason, fields=DECISION_FIELDS
     )
-    notify_after_commit(notifications.notify_partner_of_decision, access_request.pk)
     return access_request
 
 
@@ -268,7 +255,47 @@ def _require_text(text: str, *, what: str) -> str:
     return text
 
 
-def _decide(access_request: AccessRequest, *, reviewer: AbstractBaseUser, reason: str) -> None:
+def _lock_for_decision(
+    request_id: int, *, reviewer: AbstractBaseUser, action: str, expected_version: int | None
+) -> AccessRequest:
+    """The request, locked, once `reviewer` may take `action` on it now."""
+    access_request = lock_access_request(request_id, expected_version=expected_version)
+    refusal = decision_refusal(reviewer=reviewer, access_request=access_request, action=action)
+    _raise_refusal(refusal, reviewer=reviewer, access_request=access_request)
+    return access_request
+
+
+def _record_decision(
+    access_request: AccessRequest,
+    *,
+    reviewer: AbstractBaseUser,
+    reason: str,
+    now: datetime | None = None,
+) -> None:
+    """Who closed the request, when and why (saved with DECISION_FIELDS by the transition)."""
     access_request.decided_by = reviewer
-    access_request.decided_at = timezone.now()
+    access_request.decided_at = now or timezone.now()
     access_request.decision_reason = reason
+
+
+def _answer_partner(
+    access_request: AccessRequest,
+    *,
+    to_status: str,
+    event: EventDetails,
+    reviewer: AbstractBaseUser,
+    comment: str,
+    fields: list[str] | tuple[str, ...],
+    now: datetime | None = None,
+) -> None:
+    """Move the request on with the reviewer's answer, then e-mail the partner about it."""
+    transition(
+        access_request,
+        to_status=to_status,
+        event=event,
+        actor=reviewer,
+        comment=comment,
+        fields=fields,
+        now=now,
+    )
+    notify_after_commit(notifications.notify_partner_of_decision, access_request.pk)
