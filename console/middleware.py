@@ -35,20 +35,25 @@ class RejectMalformedQueryMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest):
-        problem = _query_problem(request)
-        if problem is None:
+        found = _query_problem(request)
+        if found is None:
             return self.get_response(request)
+        parameter, problem = found
         if request.path.startswith("/api/"):
-            return JsonResponse(error_body(code="invalid", message=problem), status=400)
+            body = error_body(code="invalid", message=problem, fields={parameter: [problem]})
+            return JsonResponse(body, status=400)
         return HttpResponseBadRequest(problem, content_type="text/plain; charset=utf-8")
 
 
-def _query_problem(request: HttpRequest) -> str | None:
+def _query_problem(request: HttpRequest) -> tuple[str, str] | None:
+    """The first refused query parameter (its name without any NUL) and why, or None."""
     items = list(_query_items(request))
-    if any("\x00" in key or "\x00" in value for key, value in items):
-        return NUL_IN_QUERY
-    if any(key == SEARCH_PARAMETER and len(value) > MAX_SEARCH_LENGTH for key, value in items):
-        return SEARCH_TOO_LONG
+    for key, value in items:
+        if "\x00" in key or "\x00" in value:
+            return key.replace("\x00", ""), NUL_IN_QUERY
+    for key, value in items:
+        if key == SEARCH_PARAMETER and len(value) > MAX_SEARCH_LENGTH:
+            return key, SEARCH_TOO_LONG
     return None
 
 

@@ -76,12 +76,15 @@ class ScopeAdmin(admin.ModelAdmin):
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         # A refusal (a change already pending, a lost permission) rolls the whole save back.
         # The form is then shown again as typed, with the service's message as its error: the
-        # second pass fails validation with it (get_form), so it saves nothing.
+        # second pass fails validation with it (get_form), so it saves nothing. The page answers
+        # with the refusal's status, as every other refused page does (ADR 0013).
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
         except CatalogError as error:
             request.catalog_refusal = str(error)
-            return super().changeform_view(request, object_id, form_url, extra_context)
+            response = super().changeform_view(request, object_id, form_url, extra_context)
+            response.status_code = error.status
+            return response
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)

@@ -88,6 +88,11 @@ class RequestChangesForm(VersionedForm):
         }
 
 
+def action_slug(action: str) -> str:
+    """A review action's URL segment on the request's admin page, e.g. `request-changes`."""
+    return action.replace("_", "-")
+
+
 @dataclass(frozen=True, kw_only=True)
 class Decision:
     """One decision page: the workflow action, its form, the service it calls and the words
@@ -102,7 +107,7 @@ class Decision:
     @property
     def slug(self) -> str:
         """The page's URL segment, e.g. `request-changes`."""
-        return self.action.replace("_", "-")
+        return action_slug(self.action)
 
     @property
     def done(self) -> str:

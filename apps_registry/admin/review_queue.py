@@ -16,7 +16,7 @@ from django.urls import path, re_path, reverse
 from append_only.admin import ReadOnlyAdmin
 from apps_registry import notifications
 from apps_registry.admin.action_pages import ActionPageMixin, require_recent_authentication
-from apps_registry.admin.decision_pages import DECISIONS, Decision, VersionedForm
+from apps_registry.admin.decision_pages import DECISIONS, Decision, VersionedForm, action_slug
 from apps_registry.events import review as review_events
 from apps_registry.models import AccessRequest, AppScope, ReviewEvent
 from apps_registry.selectors import access_requests as queue
@@ -168,7 +168,7 @@ class AccessRequestAdmin(ActionPageMixin, ReadOnlyAdmin):
                 _timeline_entry(event) for event in access_request.events.select_related("actor")
             ],
             "review_actions": [
-                ReviewAction(*REVIEW_CONTROLS[action], refusal=refusal)
+                ReviewAction(action_slug(action), REVIEW_CONTROL_LABELS[action], refusal=refusal)
                 for action, refusal in review_options.items()
             ],
             "needs_second_approval": access_request.requires_dual_approval
@@ -318,13 +318,14 @@ class ReviewAction:
     refusal: DomainError | None
 
 
-# The detail page's control for each review action the workflow may offer: slug and label.
-REVIEW_CONTROLS = {
-    ReviewEvent.Action.ASSIGN: ("assign", "Assign to me"),
-    ReviewEvent.Action.APPROVE: ("approve", "Approve"),
-    ReviewEvent.Action.REQUEST_CHANGES: ("request-changes", "Request changes"),
-    ReviewEvent.Action.REJECT: ("reject", "Reject"),
-    ReviewEvent.Action.REVOKE: ("revoke", "Revoke approval"),
+# The detail page's button for each review action the workflow may offer; it links to the
+# action's page at action_slug(action), the URL the decision pages are served at.
+REVIEW_CONTROL_LABELS = {
+    ReviewEvent.Action.ASSIGN: "Assign to me",
+    ReviewEvent.Action.APPROVE: "Approve",
+    ReviewEvent.Action.REQUEST_CHANGES: "Request changes",
+    ReviewEvent.Action.REJECT: "Reject",
+    ReviewEvent.Action.REVOKE: "Revoke approval",
 }
 
 

@@ -142,7 +142,22 @@ def test_nul_in_an_api_query_is_a_400_that_says_so(api, member):
     response = api.get("/api/v1/scopes/?group=a%00b")
 
     assert response.status_code == 400
-    assert response.json() == {"code": "invalid", "message": NUL_IN_QUERY, "fields": {}}
+    assert response.json() == {
+        "code": "invalid",
+        "message": NUL_IN_QUERY,
+        "fields": {"group": [NUL_IN_QUERY]},
+    }
+
+
+def test_an_over_long_api_search_is_a_400_that_names_the_parameter(api, member):
+    response = api.get("/api/v1/scopes/", {"q": "a" * 1001})
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "invalid",
+        "message": SEARCH_TOO_LONG,
+        "fields": {"q": [SEARCH_TOO_LONG]},
+    }
 
 
 @pytest.mark.parametrize(

@@ -382,8 +382,9 @@ def test_a_refused_edit_comes_back_with_the_reason_and_changes_nothing(catalog_m
 
     response = catalog_manager_client.post(url, data)
 
-    # The form comes back as typed, with the refusal on it, rather than a redirect.
-    assert response.status_code == 200
+    # The form comes back as typed, with the refusal on it and its status (a change already waits:
+    # 409), rather than a redirect.
+    assert response.status_code == 409
     form = response.context["adminform"].form
     assert form.non_field_errors() == [
         f"A change of consent_text on {scope.key} already waits for a second catalog manager. "
