@@ -1,6 +1,6 @@
 """django-oauth-toolkit's private APIs, reached from here and nowhere else.
 
-Written against django-oauth-toolkit 3.4.1 (uv.lock; pyproject sets only a lower bound): when DOT
+Written against django-oauth-toolkit 3.4.1 (uv.lock; pyproject keeps it below 4): when DOT
 is upgraded, check each of these against the new version first.
 
 - `OAuthLibCore._extract_params`: turns a Django request into oauthlib's request the way DOT's own
