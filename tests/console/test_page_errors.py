@@ -49,11 +49,6 @@ def shown_on_top(response, message: str, *, form: str = "form") -> bool:
 
 
 @pytest.fixture
-def custom_scope():
-    return factories.CustomScopeFactory(key="seller.customer_service")
-
-
-@pytest.fixture
 def live_app(member):
     return factories.PartnerAppFactory(partner=member.partner)
 
