@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from apps_registry.events.review import partner_timeline_entry
 from apps_registry.models import AccessRequest, Membership
-from apps_registry.selectors.access_requests import answer_label, reviewers
+from apps_registry.selectors.access_requests import answer_comments, reviewers
 
 Status = AccessRequest.Status
 
@@ -89,15 +89,6 @@ def notify_partner_of_grace_approval(*, request_id: int) -> int:
         template="email/grace_approval.txt",
         context=_context(access_request),
     )
-
-
-def answer_comments(field_comments: dict[str, str]) -> list[tuple[str, str]]:
-    """A changes request's per-answer comments as (question label, comment), in form order."""
-    return [
-        (answer_label(field), field_comments[field])
-        for field in AccessRequest.ANSWER_FIELDS
-        if field in field_comments
-    ]
 
 
 def notify_reviewers_of_overdue(*, access_requests: Iterable[AccessRequest]) -> int:

@@ -14,7 +14,6 @@ from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, re_path, reverse
 
 from append_only.admin import ReadOnlyAdmin
-from apps_registry import notifications
 from apps_registry.admin.action_pages import ActionPageMixin, require_recent_authentication
 from apps_registry.admin.decision_pages import DECISIONS, Decision, VersionedForm, action_slug
 from apps_registry.events import review as review_events
@@ -361,7 +360,7 @@ def _timeline_entry(event: ReviewEvent) -> dict:
             for field, change in changed.items()
             if field in AccessRequest.ANSWER_FIELDS
         ],
-        "field_comments": notifications.answer_comments(field_comments),
+        "field_comments": queue.answer_comments(field_comments),
         "stripped": details.stored() if isinstance(details, review_events.ScopeStripped) else {},
     }
 

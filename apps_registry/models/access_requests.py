@@ -19,11 +19,13 @@ REVIEW_PERMISSION = f"apps_registry.{REVIEW_CODENAME}"
 
 
 class AnswerQuestion(NamedTuple):
-    """One question of the Custom-scope questionnaire, as the partner is asked it (the page,
-    the API and the service all take its wording and length limit from here)."""
+    """One question of the Custom-scope questionnaire: the question as the partner is asked it,
+    the short label that names the answer elsewhere (reviewers' pages, refusals, e-mails), and
+    the answer's length limit. The page, the API and the services all read them from here."""
 
     field: str
     question: str
+    label: str
     max_length: int
 
 
@@ -49,23 +51,31 @@ class AccessRequest(models.Model):
     ACTIVE_STATUSES = (*OPEN_STATUSES, Status.APPROVED)
     ANSWER_QUESTIONS = (
         AnswerQuestion(
-            "data_usage", "What does your app do with this data?", _TEXT_ANSWER_MAX_LENGTH
+            "data_usage",
+            "What does your app do with this data?",
+            "Data usage",
+            _TEXT_ANSWER_MAX_LENGTH,
         ),
         AnswerQuestion(
             "justification",
             "Why this scope, and why will a narrower one not do?",
+            "Justification",
             _TEXT_ANSWER_MAX_LENGTH,
         ),
         AnswerQuestion(
-            "endpoints_used", "Which endpoints will the app call?", _TEXT_ANSWER_MAX_LENGTH
+            "endpoints_used",
+            "Which endpoints will the app call?",
+            "Endpoints used",
+            _TEXT_ANSWER_MAX_LENGTH,
         ),
         AnswerQuestion(
             "data_protection",
             "How is the data stored, protected and deleted?",
+            "Data protection",
             _TEXT_ANSWER_MAX_LENGTH,
         ),
-        # The URL field's own length.
-        AnswerQuestion("demo_url", "Link to a demo or test instructions", 200),
+        # URLField's default length (demo_url below); a test keeps the two equal.
+        AnswerQuestion("demo_url", "Link to a demo or test instructions", "Demo URL", 200),
     )
     ANSWER_FIELDS = tuple(question.field for question in ANSWER_QUESTIONS)
 

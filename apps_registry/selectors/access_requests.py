@@ -23,8 +23,17 @@ OVERDUE_REMINDER_EVERY_DAYS = 1
 
 
 def answer_label(field: str) -> str:
-    """The questionnaire field's label as people read it, e.g. "Data protection"."""
-    return AccessRequest._meta.get_field(field).verbose_name.capitalize()
+    """The questionnaire answer's short label, e.g. "Data protection"."""
+    return AccessRequest.answer_question(field).label
+
+
+def answer_comments(field_comments: dict[str, str]) -> list[tuple[str, str]]:
+    """A changes request's per-answer comments as (answer label, comment), in form order."""
+    return [
+        (answer_label(field), field_comments[field])
+        for field in AccessRequest.ANSWER_FIELDS
+        if field in field_comments
+    ]
 
 
 def reviewers(*, excluding_partner_id: int | None = None) -> QuerySet:

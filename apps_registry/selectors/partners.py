@@ -212,12 +212,7 @@ def reviewer_field_comments(access_request: AccessRequest) -> dict[str, str]:
             latest = event
     if latest is None:
         return {}
-    comments = review_events.read_details(latest).field_comments
-    return {
-        name: str(comment)
-        for name, comment in comments.items()
-        if name in AccessRequest.ANSWER_FIELDS and comment
-    }
+    return review_events.partner_timeline_entry(latest).field_comments
 
 
 # --- Manage API: every scope and its status for one app ----------------------------------------

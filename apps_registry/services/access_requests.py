@@ -192,7 +192,9 @@ def _clean_answers(answers: dict[str, str], *, partial: bool) -> dict[str, str]:
         try:
             validate_web_address(cleaned["demo_url"])
         except ValidationError:
-            errors["demo_url"] = "Demo url: enter a full web address, e.g. https://…"
+            errors["demo_url"] = (
+                f"{answer_label('demo_url')}: enter a full web address, e.g. https://…"
+            )
     if errors:
         raise InvalidAnswersError(errors)
     return cleaned

@@ -25,7 +25,12 @@ from apps_registry.events.audit import record_partner_event
 from apps_registry.hashers import invitation_token_hash
 from apps_registry.models import Invitation, Membership, Partner
 from apps_registry.validators import validate_display_name
-from core.errors import InvalidInputError, InvalidTransitionError, PermissionRefusedError
+from core.errors import (
+    InvalidInputError,
+    InvalidTransitionError,
+    NotFoundError,
+    PermissionRefusedError,
+)
 
 INVITATION_LIFETIME = timedelta(days=7)
 PARTNER_NAME_MAX_LENGTH = Partner._meta.get_field("name").max_length
@@ -263,7 +268,7 @@ def invitation_accept(*, raw_token: str, acting_user: AbstractBaseUser) -> Membe
 def invitation_check_usable(invitation: Invitation | None) -> Invitation:
     """Raise a DomainError saying why the invitation cannot be accepted, if it cannot."""
     if invitation is None:
-        raise InvalidInputError(
+        raise NotFoundError(
             "This invitation link is not valid. Ask the owner for a new one.",
             code=PartnerErrorCode.INVITATION_INVALID,
         )

@@ -39,6 +39,7 @@ ALL_STATUSES = list(Status)
 
 @pytest.fixture
 def reviewer():
+    """A reviewer without a signed-in client: the services are called directly."""
     return make_reviewer()
 
 

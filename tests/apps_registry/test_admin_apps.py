@@ -28,13 +28,6 @@ pytestmark = pytest.mark.django_db
 Status = AccessRequest.Status
 
 
-@pytest.fixture
-def superuser(client):
-    user = factories.UserFactory(is_staff=True, is_superuser=True)
-    sign_in_with_mfa(client, user)
-    return user
-
-
 def app_url(app, view="change") -> str:
     return reverse(f"admin:apps_registry_partnerapp_{view}", args=[app.pk])
 

@@ -22,7 +22,6 @@ from tests.apps_registry.review_helpers import (
     make_reviewer,
     snapshot,
 )
-from tests.conftest import sign_in_with_mfa
 
 pytestmark = pytest.mark.django_db
 
@@ -51,18 +50,6 @@ def refused_on_field(response, field: str, message: str) -> bool:
         response.context["form"].errors == {field: [message]}
         and f"<li>{escape(message)}</li>" in response.text
     )
-
-
-@pytest.fixture
-def reviewer(client):
-    user = make_reviewer()
-    sign_in_with_mfa(client, user)
-    return user
-
-
-@pytest.fixture
-def in_review(reviewer):
-    return make_request(status=Status.IN_REVIEW, assigned_to=reviewer)
 
 
 # --- Decision pages -----------------------------------------------------------------------------
@@ -177,13 +164,6 @@ def test_a_decision_the_status_does_not_allow_is_a_409(client, reviewer):
 
 
 # --- The suspension page ------------------------------------------------------------------------
-
-
-@pytest.fixture
-def superuser(client):
-    user = factories.UserFactory(is_staff=True, is_superuser=True)
-    sign_in_with_mfa(client, user)
-    return user
 
 
 def app_snapshot(app: PartnerApp) -> dict:

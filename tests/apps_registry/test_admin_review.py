@@ -44,13 +44,6 @@ def assign_url(access_request) -> str:
     return reverse("admin:apps_registry_accessrequest_assign", args=[access_request.pk])
 
 
-@pytest.fixture
-def reviewer(client):
-    user = make_reviewer()
-    sign_in_with_mfa(client, user)
-    return user
-
-
 # --- The queue ----------------------------------------------------------------------------------
 
 

@@ -12,7 +12,12 @@ from django.utils import timezone
 from apps_registry.hashers import invitation_token_hash
 from apps_registry.models import Invitation, Membership, Partner
 from apps_registry.services import partners as services
-from core.errors import DomainError, InvalidTransitionError, PermissionRefusedError
+from core.errors import (
+    DomainError,
+    InvalidTransitionError,
+    NotFoundError,
+    PermissionRefusedError,
+)
 from tests import factories
 from tests.concurrency import race
 
@@ -236,11 +241,16 @@ def test_revoked_used_or_expired_invitations_are_refused(change, message):
     assert not Membership.objects.filter(user=joiner).exists()
 
 
-def test_an_unknown_token_is_refused():
+def test_an_unknown_token_is_not_found():
     joiner = verified_user()
 
-    with pytest.raises(DomainError, match="not valid"):
+    with pytest.raises(NotFoundError) as refusal:
         services.invitation_accept(raw_token="forged", acting_user=joiner)
+
+    assert refusal.value.message == (
+        "This invitation link is not valid. Ask the owner for a new one."
+    )
+    assert refusal.value.code == "invitation_invalid"
 
     assert Membership.objects.count() == 0
 

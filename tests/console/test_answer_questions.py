@@ -1,7 +1,8 @@
-"""The questionnaire's wording and length limits are defined once, next to the answer fields;
-the page's form, the API and the timeline take them from there."""
+"""The questionnaire's wording, labels and length limits are defined once, next to the answer
+fields; the page's form, the API, the timeline and the reviewers' labels take them from there."""
 
 from apps_registry.models import AccessRequest
+from apps_registry.selectors.access_requests import answer_label
 from console.api.partner import AccessRequestCreateInputSerializer
 from console.forms import AccessRequestForm
 from console.views.partner.presenters import ANSWER_LABELS
@@ -17,3 +18,10 @@ def test_form_and_api_ask_the_same_questions_with_the_same_limits():
         assert form_fields[question.field].max_length == question.max_length
         assert api_fields[question.field].max_length == question.max_length
         assert ANSWER_LABELS[question.field] == question.question
+        assert answer_label(question.field) == question.label
+
+
+def test_the_demo_url_limit_is_the_model_fields_own():
+    demo_url = AccessRequest._meta.get_field("demo_url")
+
+    assert AccessRequest.answer_question("demo_url").max_length == demo_url.max_length

@@ -44,11 +44,6 @@ def stored_rows() -> dict[str, int]:
 
 
 @pytest.fixture
-def custom_scope(db):
-    return factories.CustomScopeFactory(key=SCOPE_KEY)
-
-
-@pytest.fixture
 def own_app(member):
     return factories.PartnerAppFactory(partner=member.partner)
 

@@ -49,11 +49,6 @@ def shown_on_top(response, message: str, *, form: str = "form") -> bool:
 
 
 @pytest.fixture
-def custom_scope():
-    return factories.CustomScopeFactory(key="seller.customer_service")
-
-
-@pytest.fixture
 def live_app(member):
     return factories.PartnerAppFactory(partner=member.partner)
 
@@ -67,7 +62,7 @@ def test_answers_the_service_refuses_are_a_400_on_the_fields(client, live_app, c
         apply_url(live_app, custom_scope), {**ANSWERS, "demo_url": "https://localhost/demo"}
     )
 
-    message = "Demo url: enter a full web address, e.g. https://…"
+    message = "Demo URL: enter a full web address, e.g. https://…"
     assert response.status_code == 400
     assert response.context["form"].errors == {"demo_url": [message]}
     assert escape(message) in response.text

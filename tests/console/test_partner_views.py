@@ -14,6 +14,7 @@ from django.contrib.auth.hashers import check_password
 from django.core import mail
 from django.utils import timezone
 
+from apps_registry.hashers import invitation_token_hash
 from apps_registry.models import (
     AccessRequest,
     AppScope,
@@ -682,14 +683,80 @@ def test_an_invitee_follows_the_link_and_joins(client, member, django_capture_on
 
     assert response.status_code == 302
     assert Membership.objects.get(user=invitee).partner == member.partner
-    assert client.get(link).status_code == 404  # used
+    assert client.get(link).status_code == 409  # used
 
 
-def test_a_forged_invitation_link_is_404_with_a_message(client):
-    response = client.get("/console/invitations/forged-token/")
+@pytest.fixture
+def invitee():
+    """The invited developer, with the invited address verified, not signed in."""
+    user = factories.UserFactory(email="dev@example.com")
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    return user
 
-    assert response.status_code == 404
-    assert "This invitation link is not valid" in response.text
+
+def invitation_state() -> list:
+    """What a refused acceptance must leave untouched."""
+    return [
+        *Invitation.objects.values_list("pk", "accepted_at", "accepted_by", "revoked_at"),
+        *Membership.objects.values_list("pk", "partner", "user", "role"),
+        PartnerAuditEvent.objects.count(),
+    ]
+
+
+def test_a_forged_invitation_link_is_404_on_get_and_post_and_nothing_changes(client, invitee):
+    message = "This invitation link is not valid. Ask the owner for a new one."
+    factories.MembershipFactory(role=Membership.Role.OWNER)
+    before = invitation_state()
+
+    page = client.get("/console/invitations/forged-token/")
+    client.force_login(invitee)
+    accepted = client.post("/console/invitations/forged-token/")
+
+    assert (page.status_code, accepted.status_code) == (404, 404)
+    assert f"<p>{message}</p>" in page.text
+    assert f"<p>{message}</p>" in accepted.text
+    assert invitation_state() == before
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            {"revoked_at": timezone.now()},
+            "This invitation was withdrawn. Ask the owner for a new one.",
+        ),
+        ({"accepted_at": timezone.now()}, "This invitation has already been used."),
+        (
+            {"expires_at": timezone.now() - timedelta(minutes=1)},
+            "This invitation has expired. Ask the owner for a new one.",
+        ),
+    ],
+)
+def test_an_unusable_invitation_is_409_on_get_and_post_and_nothing_changes(
+    client, invitee, change, message
+):
+    owner = factories.MembershipFactory(role=Membership.Role.OWNER)
+    raw_token = "unusable-invitation-token"
+    invitation = Invitation.objects.create(
+        partner=owner.partner,
+        email="dev@example.com",
+        role=Membership.Role.DEVELOPER,
+        invited_by=owner.user,
+        token_hash=invitation_token_hash(raw_token),
+        expires_at=timezone.now() + timedelta(days=7),
+    )
+    Invitation.objects.filter(pk=invitation.pk).update(**change)
+    link = f"/console/invitations/{raw_token}/"
+    before = invitation_state()
+
+    page = client.get(link)
+    client.force_login(invitee)
+    accepted = client.post(link)
+
+    assert (page.status_code, accepted.status_code) == (409, 409)
+    assert f"<p>{message}</p>" in page.text
+    assert f"<p>{message}</p>" in accepted.text
+    assert invitation_state() == before
 
 
 def test_owner_removes_a_member(client, member):

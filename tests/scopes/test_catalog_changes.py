@@ -30,7 +30,7 @@ def dual_scope() -> Scope:
 
 
 @pytest.fixture
-def custom_scope() -> Scope:
+def gadgets_scope() -> Scope:
     """Custom without dual approval: it may become Public in one change."""
     return ScopeFactory(
         key="seller.gadgets.read", kind=Scope.Kind.CUSTOM, consent_text="See your gadgets."
@@ -100,7 +100,7 @@ def test_reviewer_cannot_edit_the_catalog(dual_scope, changes):
 )
 def test_weakening_change_is_pending_not_applied(request, first_manager, field, new_value):
     # A Public scope may not keep dual approval, so Custom → Public starts without it.
-    dual_scope = request.getfixturevalue("custom_scope" if field == "kind" else "dual_scope")
+    dual_scope = request.getfixturevalue("gadgets_scope" if field == "kind" else "dual_scope")
     old_value = getattr(dual_scope, field)
 
     result = scope_edit(scope_id=dual_scope.pk, changes={field: new_value}, actor=first_manager)
@@ -143,20 +143,20 @@ def test_other_edits_apply_at_once_next_to_a_pending_one(dual_scope, first_manag
 
 
 def test_second_manager_confirms_and_the_change_applies(
-    custom_scope, first_manager, second_manager, django_capture_on_commit_callbacks
+    gadgets_scope, first_manager, second_manager, django_capture_on_commit_callbacks
 ):
-    scope_edit(scope_id=custom_scope.pk, changes={"kind": "public"}, actor=first_manager)
+    scope_edit(scope_id=gadgets_scope.pk, changes={"kind": "public"}, actor=first_manager)
     change = ScopeChange.objects.get()
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         scope_change_confirm(change_id=change.pk, actor=second_manager)
 
-    custom_scope.refresh_from_db()
+    gadgets_scope.refresh_from_db()
     change.refresh_from_db()
-    assert custom_scope.kind == "public"
+    assert gadgets_scope.kind == "public"
     assert (change.status, change.decided_by) == (ScopeChange.Status.CONFIRMED, second_manager)
     assert len(callbacks) == 1  # the matcher's catalog version bump
-    assert history(custom_scope) == [
+    assert history(gadgets_scope) == [
         (Action.PROPOSED, "kind", "custom", "public", "first@platform.example"),
         (Action.CONFIRMED, "kind", "custom", "public", "second@platform.example"),
     ]
@@ -174,16 +174,16 @@ def test_proposer_cannot_confirm_their_own_change(dual_scope, first_manager):
     assert scope_state(dual_scope) == before
 
 
-def test_reviewer_cannot_confirm_or_cancel(custom_scope, first_manager):
-    scope_edit(scope_id=custom_scope.pk, changes={"kind": "public"}, actor=first_manager)
+def test_reviewer_cannot_confirm_or_cancel(gadgets_scope, first_manager):
+    scope_edit(scope_id=gadgets_scope.pk, changes={"kind": "public"}, actor=first_manager)
     change = ScopeChange.objects.get()
-    before = scope_state(custom_scope)
+    before = scope_state(gadgets_scope)
 
     for decide in (scope_change_confirm, scope_change_cancel):
         with pytest.raises(CatalogPermissionError):
             decide(change_id=change.pk, actor=make_reviewer())
 
-    assert scope_state(custom_scope) == before
+    assert scope_state(gadgets_scope) == before
 
 
 @pytest.mark.parametrize("who_cancels", ["proposer", "other-manager"])
@@ -207,16 +207,16 @@ def test_either_manager_can_cancel(dual_scope, first_manager, second_manager, wh
     )
 
 
-def test_a_decided_change_cannot_be_decided_again(custom_scope, first_manager, second_manager):
-    scope_edit(scope_id=custom_scope.pk, changes={"kind": "public"}, actor=first_manager)
+def test_a_decided_change_cannot_be_decided_again(gadgets_scope, first_manager, second_manager):
+    scope_edit(scope_id=gadgets_scope.pk, changes={"kind": "public"}, actor=first_manager)
     change = ScopeChange.objects.get()
     scope_change_cancel(change_id=change.pk, actor=first_manager)
-    before = scope_state(custom_scope)
+    before = scope_state(gadgets_scope)
 
     with pytest.raises(CatalogStateError, match="already cancelled"):
         scope_change_confirm(change_id=change.pk, actor=second_manager)
 
-    assert scope_state(custom_scope) == before
+    assert scope_state(gadgets_scope) == before
 
 
 @pytest.mark.parametrize(
@@ -294,18 +294,18 @@ def test_a_second_proposal_for_the_same_field_is_refused(dual_scope, first_manag
 
 
 def test_confirming_a_proposal_the_scope_moved_past_is_refused(
-    custom_scope, first_manager, second_manager
+    gadgets_scope, first_manager, second_manager
 ):
-    scope_edit(scope_id=custom_scope.pk, changes={"kind": "public"}, actor=first_manager)
+    scope_edit(scope_id=gadgets_scope.pk, changes={"kind": "public"}, actor=first_manager)
     change = ScopeChange.objects.get()
     # Meanwhile the scope became Public another way: the proposal's starting point is gone.
-    Scope.objects.filter(pk=custom_scope.pk).update(kind="public")
-    before = scope_state(custom_scope)
+    Scope.objects.filter(pk=gadgets_scope.pk).update(kind="public")
+    before = scope_state(gadgets_scope)
 
     with pytest.raises(CatalogStateError, match="changed since this was proposed"):
         scope_change_confirm(change_id=change.pk, actor=second_manager)
 
-    assert scope_state(custom_scope) == before
+    assert scope_state(gadgets_scope) == before
 
 
 def test_catalog_file_changes_are_recorded_without_an_actor(catalog):

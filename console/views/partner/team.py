@@ -119,7 +119,7 @@ class InvitationAcceptView(View):
         try:
             partner_services.invitation_check_usable(invitation)
         except DomainError as error:
-            return self._render(invitation=None, error=str(error), status=404)
+            return self._render(invitation=None, error=error.message, status=error.status)
         if not request.user.is_authenticated:
             # Following the e-mailed link proves control of the address, so allauth may treat it
             # as verified when the invitee signs up with it (adapter.is_email_verified).
