@@ -1,6 +1,7 @@
-"""What the staff-only confirm pages share (a reviewer's decision, an app's suspension): a form,
-a recent re-authentication before acting, one service call, a message and the redirect back to the
-object; a refusal stays on the page with the form and its 4xx status."""
+"""What the staff-only actions on one object share. A confirm page (a reviewer's decision, an app's
+suspension): a form, a recent re-authentication before acting, one service call, a message and the
+redirect back to the object; a refusal stays on the page with the form and its 4xx status. A button
+(assign to me, reinstate): one service call, then back to the object with what happened."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from allauth.account.authentication import get_authentication_records
 from allauth.core.exceptions import ReauthenticationRequired
 from django import forms
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 
 from core.errors import DomainError
@@ -68,3 +70,19 @@ class ActionPageMixin:
             **context(),
         }
         return TemplateResponse(request, template, page_context, status=status)
+
+    def action_button(
+        self, request: HttpRequest, *, act: Callable[[], str], change_url: str
+    ) -> HttpResponse:
+        """A POST-only button on the object's page: `act` calls the service, logs what it did and
+        returns what to tell the user; a DomainError is shown as the error instead. Either way the
+        browser goes back to `change_url`."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        try:
+            done = act()
+        except DomainError as error:
+            self.message_user(request, error.message, messages.ERROR)
+        else:
+            self.message_user(request, done, messages.SUCCESS)
+        return HttpResponseRedirect(change_url)

@@ -7,7 +7,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import Http404
 from django.urls import path, reverse
 
 from append_only.admin import ReadOnlyAdmin, ReadOnlyInline
@@ -15,7 +15,6 @@ from apps_registry.admin.action_pages import ActionPageMixin
 from apps_registry.admin.partners import AppAuditEventInline
 from apps_registry.models import AccessRequest, AppScope, PartnerApp
 from apps_registry.services import app_status
-from core.errors import DomainError
 
 
 class AppScopeInline(ReadOnlyInline):
@@ -150,18 +149,11 @@ class PartnerAppAdmin(ActionPageMixin, ReadOnlyAdmin):
         )
 
     def unsuspend_view(self, request, object_id):
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
         app = self._get_app(request, object_id)
-        try:
+
+        def reinstate() -> str:
             app_status.app_unsuspend(app_id=app.pk, acting_user=request.user)
-        except DomainError as error:
-            self.message_user(request, str(error), messages.ERROR)
-        else:
             self.log_change(request, app, "Reinstated (back to draft).")
-            self.message_user(
-                request,
-                f"{app.name} is reinstated as a draft; the partner publishes it again.",
-                messages.SUCCESS,
-            )
-        return HttpResponseRedirect(self._change_url(app))
+            return f"{app.name} is reinstated as a draft; the partner publishes it again."
+
+        return self.action_button(request, act=reinstate, change_url=self._change_url(app))

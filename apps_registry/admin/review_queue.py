@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.urls import path, re_path, reverse
 
 from append_only.admin import ReadOnlyAdmin
@@ -203,25 +203,22 @@ class AccessRequestAdmin(ActionPageMixin, ReadOnlyAdmin):
         return reverse(f"admin:{info[0]}_{info[1]}_change", args=[access_request.pk])
 
     def assign_view(self, request, object_id):
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
         access_request = self._get_reviewable(request, object_id)
         form = VersionedForm(request.POST)
-        if not form.is_valid():
+        if request.method == "POST" and not form.is_valid():
             self.message_user(request, "Reload the page and try again.", messages.ERROR)
             return HttpResponseRedirect(self._change_url(access_request))
-        try:
+
+        def assign() -> str:
             reviews.access_request_assign(
                 request_id=access_request.pk,
                 reviewer=request.user,
                 expected_version=form.cleaned_data["version"],
             )
-        except DomainError as error:
-            self.message_user(request, str(error), messages.ERROR)
-        else:
             self.log_change(request, access_request, "Assigned to me.")
-            self.message_user(request, "The application is assigned to you.", messages.SUCCESS)
-        return HttpResponseRedirect(self._change_url(access_request))
+            return "The application is assigned to you."
+
+        return self.action_button(request, act=assign, change_url=self._change_url(access_request))
 
     def decision_view(self, request, object_id, decision):
         spec = DECISIONS[decision]

@@ -1,6 +1,7 @@
 """The admin's confirm pages (a reviewer's decision, an app's suspension) show a refusal the way
 every page does (ADR 0013): the form again, with the refusal's status (400 input, 403 permission,
-409 state) and its message on the form or on its field; nothing changes."""
+409 state) and its message on the form or on its field; nothing changes. The buttons (assign to me,
+reinstate) go back to the object with the refusal as an error message."""
 
 from __future__ import annotations
 
@@ -200,3 +201,64 @@ def test_suspending_a_suspended_app_is_a_409(client, superuser):
     assert response.status_code == 409
     assert refused_on_top(response, "This app is already suspended.")
     assert app_snapshot(app) == before
+
+
+# --- Buttons (assign to me, reinstate) ------------------------------------------------------------
+
+
+def assign_url(access_request) -> str:
+    return reverse("admin:apps_registry_accessrequest_assign", args=[access_request.pk])
+
+
+def unsuspend_url(app) -> str:
+    return reverse("admin:apps_registry_partnerapp_unsuspend", args=[app.pk])
+
+
+def flashed(response) -> list[tuple[str, str]]:
+    return [(message.level_tag, message.message) for message in response.context["messages"]]
+
+
+def test_assigning_a_page_opened_before_a_change_goes_back_with_the_refusal(client, reviewer):
+    access_request = make_request(status=Status.SUBMITTED)
+    opened_version = access_request.version
+    # Another reviewer's change since the page was opened.
+    AccessRequest.objects.filter(pk=access_request.pk).update(version=opened_version + 1)
+    before = snapshot(access_request)
+
+    response = client.post(assign_url(access_request), {"version": opened_version}, follow=True)
+
+    assert response.redirect_chain == [
+        (reverse("admin:apps_registry_accessrequest_change", args=[access_request.pk]), 302)
+    ]
+    assert flashed(response) == [
+        (
+            "error",
+            "This application changed since you opened it (it is now “Submitted”). "
+            "Reload it and check before acting.",
+        )
+    ]
+    assert snapshot(access_request) == before
+
+
+def test_reinstating_an_app_that_is_not_suspended_goes_back_with_the_refusal(client, superuser):
+    app = factories.PartnerAppFactory(
+        status=PartnerApp.Status.LIVE, updated=timezone.now() - timedelta(days=1)
+    )
+    before = app_snapshot(app)
+
+    response = client.post(unsuspend_url(app), follow=True)
+
+    assert response.redirect_chain == [
+        (reverse("admin:apps_registry_partnerapp_change", args=[app.pk]), 302)
+    ]
+    assert flashed(response) == [("error", "Only a suspended app can be reinstated.")]
+    assert app_snapshot(app) == before
+
+
+def test_the_buttons_take_only_a_post(client, superuser):
+    app = factories.PartnerAppFactory(status=PartnerApp.Status.SUSPENDED)
+
+    response = client.get(unsuspend_url(app))
+
+    assert response.status_code == 405
+    assert PartnerApp.objects.get(pk=app.pk).status == PartnerApp.Status.SUSPENDED
