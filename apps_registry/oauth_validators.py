@@ -21,10 +21,10 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.oauth2.rfc6749.grant_types.authorization_code import code_challenge_method_s256
 
+from apps_registry.gate.usage import record_consent_use
 from apps_registry.models import RedeemedAuthorizationCode
 from apps_registry.selectors.authorizations import active_authorizations, granted_scope_keys
 from apps_registry.selectors.availability import available_scope_keys, chosen_scope_keys
-from apps_registry.services.authorizations import authorization_record_use
 from scopes.models import Scope
 
 # RFC 7636 §4.2: 43–128 unreserved characters (S256 yields exactly 43); DOT stores up to 128.
@@ -178,7 +178,7 @@ class ConsoleOAuth2Validator(OAuth2Validator):
                 token_family=refresh.token_family,
             )
         if request.user is not None:
-            authorization_record_use(seller=request.user, app=request.client)
+            record_consent_use(app_id=request.client.pk, seller_id=request.user.pk)
 
     @staticmethod
     def _cap_lifetime_at_consent(token: dict, request) -> None:

@@ -352,6 +352,8 @@ CATALOG_TIGHTENING_GRACE_DAYS = env.int("CATALOG_TIGHTENING_GRACE_DAYS", default
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"skip_gate_denials": {"()": "console.log_filters.SkipGateDenials"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"django.request": {"filters": ["skip_gate_denials"]}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
 }

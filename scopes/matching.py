@@ -196,8 +196,13 @@ def endpoint_rows_from_db() -> list[EndpointRow]:
 
 def current_index() -> EndpointIndex:
     """The index for the current catalog version: one cache read, a rebuild only after a change."""
+    return index_at(catalog_version())
+
+
+def index_at(version: str) -> EndpointIndex:
+    """The index for `version`, which the caller read from the shared cache (with other keys in
+    the same round trip); rebuilt when this process holds another version's."""
     global _current
-    version = catalog_version()
     held = _current
     if held is not None and held[0] == version:
         return held[1]

@@ -15,6 +15,8 @@ from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.core.cache import cache
 
+from apps_registry.gate.context import forget_cached_contexts
+from apps_registry.gate.usage import forget_buffered
 from apps_registry.models import Membership
 from scopes.services.catalog_loading import CatalogLoadReport
 from tests import factories
@@ -70,8 +72,11 @@ def catalog(db, _loaded_catalog) -> CatalogLoadReport:
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Rate-limit counters and the catalog version live in the cache, which outlives rollbacks."""
+    """Rate-limit counters and the catalog and gate versions live in the cache, which outlives
+    rollbacks; the gate's per-process contexts and usage buffer would too."""
     cache.clear()
+    forget_cached_contexts()
+    forget_buffered()
     yield
     cache.clear()
 

@@ -9,6 +9,7 @@ from apps_registry.models.access_requests import AccessRequest, ReviewEvent
 from apps_registry.models.apps import AppScope, PartnerApp
 from apps_registry.models.audit import PartnerAuditEvent
 from apps_registry.models.client_auth import ClientAuthFailure
+from apps_registry.models.gate_usage import GateDenialCount, ScopeUsage
 from apps_registry.models.partners import Invitation, Membership, Partner
 from apps_registry.models.sellers import (
     AuthorizationEvent,
@@ -22,6 +23,7 @@ __all__ = [
     "AppScope",
     "AuthorizationEvent",
     "ClientAuthFailure",
+    "GateDenialCount",
     "Invitation",
     "Membership",
     "Partner",
@@ -29,6 +31,7 @@ __all__ = [
     "PartnerAuditEvent",
     "RedeemedAuthorizationCode",
     "ReviewEvent",
+    "ScopeUsage",
     "Shop",
     "ShopAuthorization",
 ]

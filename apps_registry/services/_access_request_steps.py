@@ -18,6 +18,7 @@ from apps_registry.error_codes import AccessRequestErrorCode
 from apps_registry.errors import AccessRequestNotFoundError, StaleAccessRequestError
 from apps_registry.events import review as review_events
 from apps_registry.events.authorization import ApprovalEnding
+from apps_registry.gate import versions as gate_versions
 from apps_registry.models import AccessRequest, AppScope, ReviewEvent
 from apps_registry.services.authorizations import (
     authorization_withdraw_scope_for_platform,
@@ -77,6 +78,8 @@ def transition(
     access_request.version += 1
     access_request.updated_at = now
     access_request.save(update_fields=["status", "version", "updated_at", *fields])
+    # An approval that starts or ends changes which scopes the gate lets the app use.
+    gate_versions.app_changed(access_request.app_id)
     return review_events.record_review_event(
         access_request, event, actor=actor, now=now, from_status=from_status, comment=comment
     )

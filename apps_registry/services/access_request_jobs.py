@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from apps_registry import notifications
 from apps_registry.events import review as review_events
+from apps_registry.gate import versions as gate_versions
 from apps_registry.models import AccessRequest, AppScope, PartnerApp, ShopAuthorization
 from apps_registry.services._access_request_steps import (
     expire_approval,
@@ -87,6 +88,7 @@ def access_requests_grant_grace(*, scope: Scope, tightened_by: AbstractBaseUser)
             now=now,
             comment=reason,
         )
+        gate_versions.app_changed(app.pk)
         notify_after_commit(notifications.notify_partner_of_grace_approval, access_request.pk)
         granted.append(access_request.pk)
     return granted

@@ -16,6 +16,7 @@ from django.db import transaction
 from apps_registry.error_codes import AppErrorCode, PartnerErrorCode
 from apps_registry.events import audit as audit_events
 from apps_registry.events.audit import record_partner_event
+from apps_registry.gate import versions as gate_versions
 from apps_registry.models import Partner, PartnerApp
 from apps_registry.tokens import revoke_tokens
 from core.errors import InvalidInputError, InvalidTransitionError, PermissionRefusedError
@@ -106,6 +107,7 @@ def move_app_status(
     from_status = app.status
     app.status = to_status
     app.save(update_fields=["status", "updated"])
+    gate_versions.app_changed(app.pk)
     record_partner_event(
         details=details_class(from_status=from_status, to_status=to_status, **details),
         actor=acting_user,

@@ -21,6 +21,7 @@ from django.utils import timezone
 from apps_registry.error_codes import AuthorizationErrorCode
 from apps_registry.events import authorization as authorization_events
 from apps_registry.events.authorization import ApprovalEnding
+from apps_registry.gate import versions as gate_versions
 from apps_registry.models import (
     AppScope,
     PartnerApp,
@@ -35,8 +36,6 @@ from scopes.models import Scope
 
 AUTHORIZATION_DURATION_DAYS = (30, 90, 180, 365)
 DEFAULT_AUTHORIZATION_DURATION_DAYS = 90
-# last_used_at is a hint for the seller, not an audit trail: one write a minute per app is plenty.
-LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -201,6 +200,7 @@ def authorization_grant(
         )
         authorizations.append(authorization)
     _narrow_tokens(seller=seller, app=app, candidate_keys=withdrawn_keys)
+    gate_versions.consent_changed(app.pk, seller.pk)
     return authorizations
 
 
@@ -229,6 +229,7 @@ def authorization_revoke_shop(*, seller: AbstractBaseUser, app: PartnerApp, shop
         now=authorization.revoked_at,
     )
     _narrow_tokens(seller=seller, app=app, candidate_keys=keys)
+    gate_versions.consent_changed(app.pk, seller.pk)
 
 
 @transaction.atomic
@@ -262,6 +263,7 @@ def authorization_revoke_scope(
         authorization_events.ScopeWithdrawn, authorizations, seller, app, [scope_key], now
     )
     _narrow_tokens(seller=seller, app=app, candidate_keys={scope_key})
+    gate_versions.consent_changed(app.pk, seller.pk)
 
 
 @transaction.atomic
@@ -285,6 +287,7 @@ def authorization_revoke_app(*, seller: AbstractBaseUser, app: PartnerApp) -> No
         authorization_events.AppDisconnected, authorizations, seller, app, [], now
     )
     revoke_tokens(app=app, user=seller)
+    gate_versions.consent_changed(app.pk, seller.pk)
 
 
 @transaction.atomic
@@ -302,6 +305,7 @@ def authorization_withdraw_scope_for_platform(
     # The review workflow already holds it (taken before the access request's); taking it here
     # keeps a grant from slipping in whoever calls.
     lock_app_for_consent(app_id=app.pk)
+    gate_versions.app_changed(app.pk)  # every seller's consent to the app may change
     now = timezone.now()
     authorizations = list(
         ShopAuthorization.objects.select_for_update(of=("self",))
@@ -355,15 +359,6 @@ def authorization_withdraw_scope_for_platform(
         authorizations_closed=len(emptied),
         tokens_changed=tokens_changed,
     )
-
-
-def authorization_record_use(*, seller: AbstractBaseUser, app: PartnerApp) -> None:
-    """Stamp `last_used_at` on the seller's live authorizations for the app: one UPDATE, no read,
-    skipped for rows stamped less than a minute ago."""
-    now = timezone.now()
-    ShopAuthorization.objects.filter(
-        app=app, shop__owner=seller, revoked_at__isnull=True, expires_at__gt=now
-    ).exclude(last_used_at__gt=now - LAST_USED_RESOLUTION).update(last_used_at=now)
 
 
 def _record_shops_revoked(

@@ -19,9 +19,9 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
+from apps_registry.gate.usage import record_consent_use
 from apps_registry.selectors.authorizations import authorized_shops
 from apps_registry.selectors.availability import available_scope_keys
-from apps_registry.services.authorizations import authorization_record_use
 
 
 class BearerTokenAuthentication(OAuth2Authentication):
@@ -101,7 +101,7 @@ class AuthorizedShopsApi(APIView):
             }
             for authorization in authorized_shops(seller=request.user, app=app)
         ]
-        authorization_record_use(seller=request.user, app=app)
+        record_consent_use(app_id=app.pk, seller_id=request.user.pk)
         response = Response({"shops": self.OutputSerializer(shops, many=True).data})
         response["Cache-Control"] = "no-store"
         return response

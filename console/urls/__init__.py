@@ -4,12 +4,15 @@ rely on them, so change one only with a redirect from the old path."""
 from django.contrib import admin
 from django.urls import include, path
 
-from console.views import health, home
+from console.views import gateway, health, home
 
 urlpatterns = [
     path("", home.LandingView.as_view(), name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("gateway/check", gateway.GateCheckView.as_view(), name="gateway-check"),
+    # Envoy's ext_authz (path_prefix: /gateway/check) appends the original path.
+    path("gateway/check/<path:original_path>", gateway.GateCheckView.as_view()),
     path("accounts/", include("allauth.urls")),
     path("scopes/", include("console.urls.catalog")),
     path("console/", include("console.urls.partner")),

@@ -8,7 +8,6 @@ from django.db import DatabaseError, connection, transaction
 from apps_registry.models import AuthorizationEvent, PartnerApp, ShopAuthorization
 from apps_registry.services.authorizations import (
     authorization_grant,
-    authorization_record_use,
     authorization_revoke_app,
 )
 from core.errors import DomainError, InvalidTransitionError, PermissionRefusedError
@@ -112,17 +111,6 @@ def test_revoke_app_twice_is_refused(app, seller, shop):
         authorization_revoke_app(seller=seller, app=app)
 
     assert AuthorizationEvent.objects.filter(action="revoke_app").count() == 1
-
-
-def test_record_use_writes_at_most_once_a_minute(app, seller, shop, django_assert_num_queries):
-    _grant(app, seller, [shop])
-    authorization_record_use(seller=seller, app=app)
-    first = ShopAuthorization.objects.get().last_used_at
-
-    with django_assert_num_queries(1):
-        authorization_record_use(seller=seller, app=app)
-
-    assert ShopAuthorization.objects.get().last_used_at == first
 
 
 @pytest.mark.parametrize(

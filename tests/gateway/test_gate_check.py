@@ -1,0 +1,343 @@
+"""/gateway/check: the access rule as the API gateway sees it, every reason code, both token
+header styles, nginx's and Envoy's ways of naming the call, and input no gateway should send."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from oauth2_provider.models import get_access_token_model
+
+from apps_registry.models import ShopAuthorization
+from apps_registry.services.authorizations import authorization_grant, authorization_revoke_shop
+from tests import factories
+from tests.oauth.flow import basic_auth, issue_tokens
+
+pytestmark = pytest.mark.django_db
+
+
+def body(response) -> dict:
+    return json.loads(response.content)
+
+
+def assert_denied(response, status, code, *, challenge):
+    assert response.status_code == status, response.content
+    assert response["WWW-Authenticate"] == challenge
+    assert response["X-Gate-Reason"] == code
+    assert response["Cache-Control"] == "no-store"
+    assert body(response)["code"] == code
+    # nginx cannot pass the body on: the same denial, in a header.
+    assert json.loads(response["X-Gate-Denial"]) == body(response)
+    assert "X-Gate-Client-Id" not in response
+
+
+def test_an_allowed_call_names_the_app_seller_shop_and_scopes(gate, app, seller, shop):
+    response = gate.check()
+
+    assert response.status_code == 200
+    assert response["X-Gate-Client-Id"] == app.client_id
+    assert response["X-Gate-Seller-Id"] == str(seller.pk)
+    assert response["X-Gate-Shop-Cipher"] == shop.cipher
+    assert response["X-Gate-Shop-Id"] == str(shop.pk)
+    assert response["X-Gate-Scopes"] == "seller.order.info seller.product.basic"
+    assert response["X-Gate-Endpoint"] == "GET /product/202309/products/{product_id}"
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_the_tiktok_token_header_works_like_the_bearer_one(gate, app):
+    response = gate.check(token="", HTTP_X_TTS_ACCESS_TOKEN=gate.token)
+
+    assert response.status_code == 200
+    assert response["X-Gate-Client-Id"] == app.client_id
+
+
+@pytest.mark.parametrize("method", ["GET", "DELETE", "POST"])
+def test_envoy_sends_the_original_method_and_path_under_the_prefix(gate, endpoints, method):
+    factories.EndpointFactory(
+        method="DELETE", path="/product/202309/products/{product_id}/images",
+        scopes=list(endpoints["product"].scopes.all()),
+    )  # fmt: skip
+    path = (
+        "/product/202309/products/42" if method == "GET" else "/product/202309/products/42/images"
+    )
+    response = gate.client.generic(
+        method,
+        f"/gateway/check{path}?shop_cipher={gate.shop_cipher}",
+        HTTP_AUTHORIZATION=f"Bearer {gate.token}",
+    )
+
+    if method == "POST":  # the catalog has no POST there
+        assert_denied(
+            response, 403, "unknown_endpoint",
+            challenge='Bearer realm="api", error="insufficient_scope", scope=""',
+        )  # fmt: skip
+    else:
+        assert response.status_code == 200, response.content
+
+
+def test_the_shop_may_come_in_a_header(gate):
+    response = gate.check(uri="/product/202309/products/42", HTTP_X_SHOP_CIPHER=gate.shop_cipher)
+
+    assert response.status_code == 200
+
+
+def test_no_token_is_a_challenge_without_an_error(gate):
+    response = gate.check(token="")
+
+    assert_denied(response, 401, "token_missing", challenge='Bearer realm="api"')
+
+
+@pytest.mark.parametrize("token", ["not-a-token", "x" * 5000, "tökén", "Bearer"])
+def test_an_unknown_token_is_invalid(gate, token):
+    response = gate.check(token=token)
+
+    assert_denied(
+        response, 401, "token_invalid",
+        challenge='Bearer realm="api", error="invalid_token", '
+        'error_description="The access token is invalid or was revoked."',
+    )  # fmt: skip
+    assert body(response)["fix"]["action"] == "reauthorize"
+
+
+def test_an_expired_token_says_so(gate):
+    get_access_token_model().objects.update(expires=timezone.now() - timedelta(seconds=1))
+
+    response = gate.check()
+
+    assert_denied(
+        response, 401, "token_expired",
+        challenge='Bearer realm="api", error="invalid_token", '
+        'error_description="The access token has expired."',
+    )  # fmt: skip
+    assert body(response)["fix"]["action"] == "refresh_token"
+
+
+def test_a_token_revoked_by_the_app_is_refused_on_the_next_call(gate, app):
+    assert gate.check().status_code == 200
+
+    revoked = gate.client.post("/oauth/revoke/", {"token": gate.token}, **basic_auth(app))
+    assert revoked.status_code == 200
+
+    assert gate.check()["X-Gate-Reason"] == "token_invalid"
+
+
+def test_a_deactivated_seller_s_token_is_invalid(gate, seller):
+    seller.is_active = False
+    seller.save(update_fields=["is_active"])
+
+    assert gate.check()["X-Gate-Reason"] == "token_invalid"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"HTTP_X_ORIGINAL_METHOD": "GET"},
+        {"HTTP_X_ORIGINAL_URI": "/product/202309/products/42"},
+        {"HTTP_X_ORIGINAL_METHOD": "G E T", "HTTP_X_ORIGINAL_URI": "/x"},
+        {"HTTP_X_ORIGINAL_METHOD": "GET", "HTTP_X_ORIGINAL_URI": "product/202309/products/42"},
+        {"HTTP_X_ORIGINAL_METHOD": "GET", "HTTP_X_ORIGINAL_URI": "/" + "a" * 5000},
+    ],
+)
+def test_a_gateway_that_does_not_name_the_call_gets_400(gate, headers):
+    response = gate.client.get(
+        "/gateway/check", HTTP_AUTHORIZATION=f"Bearer {gate.token}", **headers
+    )
+
+    assert_denied(
+        response, 400, "invalid_request", challenge='Bearer realm="api", error="invalid_request"'
+    )
+    assert body(response)["fix"]["action"] == "configure_gateway"
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "/product/202309/unknown",
+        "/product/202309/products/42/../../../order/202309/orders",
+        "/product/202309/products/%2e%2e",
+        "/product/202309//products/42",
+        "/prodüct/202309/products/42",
+        "/product/202309/products",
+    ],
+)
+def test_a_call_the_catalog_does_not_know_is_an_unknown_endpoint(gate, uri):
+    response = gate.check(uri=f"{uri}?shop_cipher={gate.shop_cipher}")
+
+    assert_denied(
+        response, 403, "unknown_endpoint",
+        challenge='Bearer realm="api", error="insufficient_scope", scope=""',
+    )  # fmt: skip
+    assert body(response)["fix"]["action"] == "check_endpoint"
+
+
+def test_the_wrong_method_is_an_unknown_endpoint(gate):
+    response = gate.check(method="DELETE")
+
+    assert response["X-Gate-Reason"] == "unknown_endpoint"
+
+
+def test_a_custom_scope_without_approval_says_to_apply(gate, app):
+    response = gate.check(
+        uri=f"/customer_service/202309/conversations?shop_cipher={gate.shop_cipher}"
+    )
+
+    assert_denied(
+        response, 403, "scope_not_available_to_app",
+        challenge='Bearer realm="api", error="insufficient_scope", scope="seller.customer_service"',
+    )  # fmt: skip
+    denial = body(response)
+    assert denial["required_scopes"] == ["seller.customer_service"]
+    assert denial["granted_scopes"] == []
+    assert denial["fix"]["action"] == "apply"
+    assert denial["fix"]["url"] == (
+        f"http://127.0.0.1:8000/console/apps/{app.pk}/api/seller.customer_service/apply/"
+    )
+
+
+def test_an_expired_approval_says_so(client, seller, shop, endpoints, product_scope, custom_scope):
+    from tests.oauth.flow import app_with_scopes
+
+    app = app_with_scopes(required=[product_scope, custom_scope])
+    token = issue_tokens(client, app, seller, [shop])["access_token"]
+    client.logout()
+    app.access_requests.update(approval_expires_at=timezone.now() - timedelta(minutes=1))
+
+    response = client.get(
+        "/gateway/check",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+        HTTP_X_ORIGINAL_METHOD="GET",
+        HTTP_X_ORIGINAL_URI=f"/customer_service/202309/conversations?shop_cipher={shop.cipher}",
+    )
+
+    assert response["X-Gate-Reason"] == "approval_expired"
+    assert body(response)["fix"]["action"] == "apply"
+
+
+def test_a_scope_the_seller_did_not_grant_says_to_ask_the_seller(
+    client, app, seller, shop, endpoints
+):
+    token = issue_tokens(client, app, seller, [shop], optional=[])["access_token"]
+    client.logout()
+
+    response = client.get(
+        "/gateway/check",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+        HTTP_X_ORIGINAL_METHOD="GET",
+        HTTP_X_ORIGINAL_URI=f"/order/202309/orders?shop_cipher={shop.cipher}",
+    )
+
+    assert_denied(
+        response, 403, "scope_not_granted_by_seller",
+        challenge='Bearer realm="api", error="insufficient_scope", scope="seller.order.info"',
+    )  # fmt: skip
+    denial = body(response)
+    assert denial["required_scopes"] == ["seller.order.info"]
+    assert denial["granted_scopes"] == ["seller.product.basic"]
+    assert denial["fix"]["url"] == f"http://127.0.0.1:8000/console/apps/{app.pk}/api/"
+
+
+def test_a_shop_endpoint_without_a_shop_asks_for_one(gate):
+    response = gate.check(uri="/product/202309/products/42")
+
+    assert response["X-Gate-Reason"] == "shop_required"
+    assert body(response)["fix"]["url"] == "http://127.0.0.1:8000/api/v1/authorization/shops"
+
+
+@pytest.mark.parametrize("where", ["query", "header"])
+def test_two_different_shops_in_one_call_are_refused(gate, shop, where):
+    other = factories.ShopFactory(owner=shop.owner).cipher
+    uri = f"/product/202309/products/42?shop_cipher={shop.cipher}"
+    if where == "query":
+        response = gate.check(uri=f"{uri}&shop_cipher={other}")
+    else:
+        response = gate.check(uri=uri, HTTP_X_SHOP_CIPHER=other)
+
+    assert response["X-Gate-Reason"] == "shop_required"
+
+
+def test_the_same_shop_in_the_query_and_the_header_is_one_shop(gate, shop):
+    uri = f"/product/202309/products/42?shop_cipher={shop.cipher}"
+
+    assert gate.check(uri=uri, HTTP_X_SHOP_CIPHER=shop.cipher).status_code == 200
+
+
+@pytest.mark.parametrize("cipher", ["someone-elses", "unknown", "ROW_" + "x" * 200])
+def test_a_shop_the_seller_did_not_authorize_is_refused(gate, cipher):
+    if cipher == "someone-elses":
+        cipher = factories.ShopFactory().cipher
+
+    response = gate.check(uri=f"/product/202309/products/42?shop_cipher={cipher}")
+
+    assert response["X-Gate-Reason"] == "shop_not_authorized"
+    assert body(response)["fix"]["action"] == "authorize_shop"
+
+
+def test_a_shop_whose_consent_expired_says_so(client, app, seller, shop, endpoints):
+    second = factories.ShopFactory(owner=seller)
+    token = issue_tokens(client, app, seller, [shop, second])["access_token"]
+    client.logout()
+    ShopAuthorization.objects.filter(shop=shop).update(expires_at=timezone.now())
+
+    response = client.get(
+        "/gateway/check",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+        HTTP_X_ORIGINAL_METHOD="GET",
+        HTTP_X_ORIGINAL_URI=f"/product/202309/products/42?shop_cipher={shop.cipher}",
+    )
+
+    assert response["X-Gate-Reason"] == "authorization_expired"
+    assert body(response)["fix"]["action"] == "reauthorize"
+
+
+def test_an_endpoint_without_a_shop_needs_only_the_grant(gate):
+    response = gate.check(uri="/authorization/202309/shops")
+
+    assert response.status_code == 200
+    assert "X-Gate-Shop-Cipher" not in response
+
+
+def test_a_revoked_shop_is_refused_on_the_next_call(
+    client, app, seller, shop, endpoints, django_capture_on_commit_callbacks
+):
+    """The seller keeps a second shop, so the token keeps its scopes: only the gate's own view
+    of the consent can refuse the call, and it must not serve a stale one."""
+    second = factories.ShopFactory(owner=seller)
+    token = issue_tokens(client, app, seller, [shop, second])["access_token"]
+    client.logout()
+    call = {
+        "HTTP_AUTHORIZATION": f"Bearer {token}",
+        "HTTP_X_ORIGINAL_METHOD": "GET",
+        "HTTP_X_ORIGINAL_URI": f"/product/202309/products/42?shop_cipher={shop.cipher}",
+    }
+    assert client.get("/gateway/check", **call).status_code == 200
+
+    with django_capture_on_commit_callbacks(execute=True):
+        authorization_revoke_shop(seller=seller, app=app, shop=shop)
+
+    assert client.get("/gateway/check", **call)["X-Gate-Reason"] == "shop_not_authorized"
+
+
+def test_a_new_consent_is_allowed_on_the_next_call(
+    gate, app, seller, django_capture_on_commit_callbacks
+):
+    new_shop = factories.ShopFactory(owner=seller)
+    uri = f"/product/202309/products/42?shop_cipher={new_shop.cipher}"
+    assert gate.check(uri=uri)["X-Gate-Reason"] == "shop_not_authorized"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        authorization_grant(
+            seller=seller, app=app, shops=[new_shop], scope_keys=["seller.product.basic"],
+            duration_days=30,
+        )  # fmt: skip
+
+    assert gate.check(uri=uri).status_code == 200
+
+
+def test_a_warm_check_makes_one_query(gate, django_assert_num_queries):
+    assert gate.check().status_code == 200
+
+    with django_assert_num_queries(1):  # the token's row: a revoked token is never served
+        assert gate.check().status_code == 200
