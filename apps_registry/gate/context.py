@@ -24,8 +24,11 @@ class ShopGrant:
     shop_id: int
     cipher: str
     name: str
+    region: str
     expires_at: datetime
     scope_keys: frozenset[str]
+    # The same keys in catalog order, as the seller-facing API lists them.
+    ordered_scope_keys: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,22 +113,30 @@ def _shop_grants(*, app_id: int, seller_id: int) -> dict[str, ShopGrant]:
     authorizations = list(
         ShopAuthorization.objects.filter(
             app_id=app_id, shop__owner_id=seller_id, revoked_at__isnull=True
-        ).values_list("pk", "shop_id", "shop__cipher", "shop__name", "expires_at")
+        )
+        .order_by("shop__name", "shop_id")
+        .values_list("pk", "shop_id", "shop__cipher", "shop__name", "shop__region", "expires_at")
     )
-    scope_keys: dict[int, set[str]] = {}
-    for authorization_id, key in ShopAuthorization.scopes.through.objects.filter(
-        shopauthorization_id__in=[row[0] for row in authorizations], scope__is_active=True
-    ).values_list("shopauthorization_id", "scope__key"):
-        scope_keys.setdefault(authorization_id, set()).add(key)
+    scope_keys: dict[int, list[str]] = {}
+    for authorization_id, key in (
+        ShopAuthorization.scopes.through.objects.filter(
+            shopauthorization_id__in=[row[0] for row in authorizations], scope__is_active=True
+        )
+        .order_by("scope__position", "scope__key")
+        .values_list("shopauthorization_id", "scope__key")
+    ):
+        scope_keys.setdefault(authorization_id, []).append(key)
     return {
         cipher: ShopGrant(
             shop_id=shop_id,
             cipher=cipher,
             name=name,
+            region=region,
             expires_at=expires_at,
             scope_keys=frozenset(scope_keys.get(pk, ())),
+            ordered_scope_keys=tuple(scope_keys.get(pk, ())),
         )
-        for pk, shop_id, cipher, name, expires_at in authorizations
+        for pk, shop_id, cipher, name, region, expires_at in authorizations
     }
 
 

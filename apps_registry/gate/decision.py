@@ -67,6 +67,60 @@ class OriginalCall:
     shop_ambiguous: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class LiveToken:
+    """A stored access token that is neither expired nor held by a deactivated seller."""
+
+    app_id: int
+    seller_id: int
+    scopes: frozenset[str]
+    expires: datetime
+
+
+def read_token(token: str, *, now: datetime) -> LiveToken | GateDecision:
+    """The live token, or the denial that says why it is not one (the gate's first step, and
+    how the seller-facing API authenticates its callers)."""
+    token = (token or "").strip()
+    if not token:
+        return _deny(
+            GateReason.TOKEN_MISSING,
+            "No access token: send it as `Authorization: Bearer <token>` or `x-tts-access-token`.",
+            FixAction.SEND_TOKEN,
+            "Send the seller's access token with every call.",
+        )
+    row = _token_row(token)
+    app_id, seller_id, scope, expires, seller_active, app_status = row or (
+        None, None, "", None, False, ""
+    )  # fmt: skip
+    if seller_id is None or not seller_active:
+        return _deny(
+            GateReason.TOKEN_INVALID,
+            "The access token is invalid or was revoked.",
+            FixAction.REAUTHORIZE,
+            "Refresh it with the refresh token, or ask the seller to authorize the app again.",
+        )
+    if expires <= now:
+        return _deny(
+            GateReason.TOKEN_EXPIRED,
+            "The access token has expired.",
+            FixAction.REFRESH_TOKEN,
+            "Get a new access token with the refresh token.",
+        )
+    if app_status == PartnerApp.Status.SUSPENDED:
+        # Suspension revokes the app's tokens; one that survived (or a row changed by hand)
+        # must still not work, and says why.
+        return _deny(
+            GateReason.APP_SUSPENDED,
+            "The app is suspended by the platform: none of its calls are allowed.",
+            FixAction.CONTACT_SUPPORT,
+            "Read the suspension notice in the console and contact partner support.",
+            app_id=app_id,
+        )
+    return LiveToken(
+        app_id=app_id, seller_id=seller_id, scopes=frozenset(scope.split()), expires=expires
+    )
+
+
 def original_call(*, method: str, uri: str, shop_header: str = "") -> OriginalCall | None:
     """Parse what the gateway forwarded; None when there is no usable method or URI."""
     method = (method or "").strip().upper()
@@ -101,41 +155,13 @@ def gate_check(
             FixAction.CONFIGURE_GATEWAY,
             "Configure the gateway as the console's documentation shows.",
         )
-    token = (token or "").strip()
-    if not token:
-        return _deny(
-            GateReason.TOKEN_MISSING,
-            "No access token: send it as `Authorization: Bearer <token>` or `x-tts-access-token`.",
-            FixAction.SEND_TOKEN,
-            "Send the seller's access token with every call.",
-        )
-    row = _token_row(token)
-    if row is None:
-        return _deny(
-            GateReason.TOKEN_INVALID,
-            "The access token is invalid or was revoked.",
-            FixAction.REAUTHORIZE,
-            "Refresh it with the refresh token, or ask the seller to authorize the app again.",
-        )
-    app_id, seller_id, token_scope, expires, seller_active = row
-    if seller_id is None or not seller_active:
-        return _deny(
-            GateReason.TOKEN_INVALID,
-            "The access token is invalid or was revoked.",
-            FixAction.REAUTHORIZE,
-            "Ask the seller to authorize the app again.",
-        )
-    if expires <= now:
-        return _deny(
-            GateReason.TOKEN_EXPIRED,
-            "The access token has expired.",
-            FixAction.REFRESH_TOKEN,
-            "Get a new access token with the refresh token.",
-        )
-    versions = read_versions(context_version_keys(app_id, seller_id))
-    context = access_context(app_id=app_id, seller_id=seller_id, versions=versions)
+    found = read_token(token, now=now)
+    if isinstance(found, GateDecision):
+        return found
+    versions = read_versions(context_version_keys(found.app_id, found.seller_id))
+    context = access_context(app_id=found.app_id, seller_id=found.seller_id, versions=versions)
     endpoint = index_at(versions[0]).match(call.method, call.path)
-    decision = decide(context, endpoint, call, token_scopes=frozenset(token_scope.split()), now=now)
+    decision = decide(context, endpoint, call, token_scopes=found.scopes, now=now)
     if decision.allowed:
         usage.record_use(decision, now=now)
     else:
@@ -316,14 +342,22 @@ def _one_of(keys) -> str:
 
 
 def _token_row(token: str):
-    """(app id, seller id, scopes, expiry, seller active?) of a stored token, or None: one
-    indexed query, so a revoked or narrowed token is seen on the very next call."""
+    """(app id, seller id, scopes, expiry, seller active?, app status) of a stored token, or
+    None: one indexed query, so a revoked or narrowed token, a deactivated seller and a suspended
+    app are all seen on the very next call."""
     if len(token) > MAX_TOKEN_LENGTH:
         return None
     checksum = hashlib.sha256(token.encode("utf-8")).hexdigest()
     return (
         get_access_token_model()
         .objects.filter(token_checksum=checksum)
-        .values_list("application_id", "user_id", "scope", "expires", "user__is_active")
+        .values_list(
+            "application_id",
+            "user_id",
+            "scope",
+            "expires",
+            "user__is_active",
+            "application__status",
+        )
         .first()
     )

@@ -2,47 +2,66 @@
 
 Answers follow RFC 6750 §3: a request without a token gets 401 and a `Bearer` challenge without
 an error; a token that is invalid, expired or revoked gets 401 with `error="invalid_token"` in the
-challenge and a body saying so. DOT's DRF class lets such a request through as anonymous, after
-which DRF would claim that no credentials were provided.
+challenge and a body saying so. The token is resolved as the gate resolves it
+(apps_registry/gate/decision.py `read_token`), not through DOT's DRF class, which would let such a
+request through as anonymous and read the app and the user on every call.
 """
 
 from __future__ import annotations
 
 from django.urls import path
-from drf_spectacular.contrib.django_oauth_toolkit import DjangoOAuthToolkitScheme
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
-from oauth2_provider.contrib.rest_framework import OAuth2Authentication
 from oauth2_provider.www_authenticate import build_bearer_challenge
 from rest_framework import serializers
+from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
+from apps_registry.gate.context import access_context
+from apps_registry.gate.decision import GateDecision, read_token
+from apps_registry.gate.reasons import GateReason
 from apps_registry.gate.usage import record_consent_use
-from apps_registry.selectors.authorizations import authorized_shops
-from apps_registry.selectors.availability import available_scope_keys
 
 
-class BearerTokenAuthentication(OAuth2Authentication):
-    """DOT's bearer-token authentication, refusing a presented but unusable token outright."""
+class TokenSeller:
+    """The seller a bearer token acts for, as DRF's `request.user`: the id is all this API needs,
+    so no user row is read (the token's query already checked the seller is active)."""
+
+    is_authenticated = True
+    is_anonymous = False
+
+    def __init__(self, seller_id: int) -> None:
+        self.pk = self.id = seller_id
+
+
+class BearerTokenAuthentication(BaseAuthentication):
+    """A seller's access token, resolved as the gate resolves it: one indexed query, so a revoked
+    or expired token is refused on the very next call."""
+
+    www_authenticate_realm = "api"
 
     def authenticate(self, request):
-        authenticated = super().authenticate(request)
-        error = getattr(request, "oauth2_error", None)  # set by DOT's validator for a bad token
-        if authenticated is None and error:
-            description = error.get("error_description", "The access token is invalid.")
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return None
+        found = read_token(token, now=timezone.now())
+        if isinstance(found, GateDecision):
+            description = TOKEN_DESCRIPTIONS[found.reason]
+            request.oauth2_error = {"error": "invalid_token", "error_description": description}
             raise AuthenticationFailed(
                 {
-                    "error": error["error"],
+                    "error": "invalid_token",
                     "detail": f"{description} Use a current access token: refresh it with the "
                     "refresh token, or ask the seller to authorize the app again.",
                 }
             )
-        return authenticated
+        return TokenSeller(found.seller_id), found
 
     def authenticate_header(self, request):
-        # DOT's builder escapes the quoted values (DOT's DRF class does not).
+        # DOT's builder escapes the quoted values.
         return build_bearer_challenge(
             request,
             oauth2_error=getattr(request, "oauth2_error", None),
@@ -51,10 +70,13 @@ class BearerTokenAuthentication(OAuth2Authentication):
         )
 
 
-class BearerTokenScheme(DjangoOAuthToolkitScheme):
-    """Document BearerTokenAuthentication in the OpenAPI schema as DOT's OAuth 2.0 scheme."""
-
-    target_class = BearerTokenAuthentication
+# What RFC 6750's error_description says for each way a presented token fails.
+TOKEN_DESCRIPTIONS = {
+    GateReason.TOKEN_INVALID: "The access token is invalid.",
+    GateReason.TOKEN_EXPIRED: "The access token has expired.",
+    # The app's tokens are all invalid while it is suspended (suspension revokes them).
+    GateReason.APP_SUSPENDED: "The access token is invalid.",
+}
 
 
 class AuthorizedShopsApi(APIView):
@@ -62,13 +84,14 @@ class AuthorizedShopsApi(APIView):
 
     authentication_classes = [BearerTokenAuthentication]
     permission_classes = [IsAuthenticated]
+    # Served from the gate's per-process context: no query beyond the token's.
 
     def get_exception_handler(self):
         # Bearer-token clients follow RFC 6750 (`error` beside `detail`), not the console's body.
         return exception_handler
 
     class OutputSerializer(serializers.Serializer):
-        id = serializers.IntegerField(source="shop.pk")
+        id = serializers.IntegerField(source="shop.shop_id")
         name = serializers.CharField(source="shop.name")
         region = serializers.CharField(source="shop.region")
         cipher = serializers.CharField(source="shop.cipher")
@@ -89,19 +112,19 @@ class AuthorizedShopsApi(APIView):
         tags=["authorization"],
     )
     def get(self, request):
-        app = request.auth.application
-        usable = available_scope_keys(app=app)
+        token = request.auth
+        now = timezone.now()
+        context = access_context(app_id=token.app_id, seller_id=token.seller_id)
+        usable = context.available_scope_keys(now)
         shops = [
             {
-                "shop": authorization.shop,
-                "granted_scopes": [
-                    scope.key for scope in authorization.scopes.all() if scope.key in usable
-                ],
-                "expires_at": authorization.expires_at,
+                "shop": grant,
+                "granted_scopes": [key for key in grant.ordered_scope_keys if key in usable],
+                "expires_at": grant.expires_at,
             }
-            for authorization in authorized_shops(seller=request.user, app=app)
+            for grant in context.live_grants(now)
         ]
-        record_consent_use(app_id=app.pk, seller_id=request.user.pk)
+        record_consent_use(app_id=token.app_id, seller_id=token.seller_id, now=now)
         response = Response({"shops": self.OutputSerializer(shops, many=True).data})
         response["Cache-Control"] = "no-store"
         return response

@@ -124,15 +124,12 @@ class ConsoleAutoSchema(AutoSchema):
 
 
 class BearerTokenScheme(OpenApiAuthenticationExtension):
-    """DOT's DRF authentication as what clients send: `Authorization: Bearer <access token>`.
-
-    drf-spectacular's own extension describes an OAuth 2.0 flow and names a requirement only for
-    scope permissions, so an operation that needs just a valid token would declare none.
+    """The seller-facing API's bearer authentication as what clients send:
+    `Authorization: Bearer <access token>`. A plain HTTP bearer scheme with an empty requirement:
+    its operations need a valid token, not a particular scope.
     """
 
-    target_class = "oauth2_provider.contrib.rest_framework.OAuth2Authentication"
-    match_subclasses = True
-    priority = 1
+    target_class = "console.api.oauth.BearerTokenAuthentication"
     name = "bearerAuth"
 
     def get_security_definition(self, auto_schema):

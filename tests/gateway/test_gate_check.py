@@ -10,7 +10,8 @@ import pytest
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model
 
-from apps_registry.models import ShopAuthorization
+from apps_registry.models import PartnerApp, ShopAuthorization
+from apps_registry.services.app_status import app_suspend
 from apps_registry.services.authorizations import authorization_grant, authorization_revoke_shop
 from tests import factories
 from tests.oauth.flow import basic_auth, issue_tokens
@@ -341,3 +342,35 @@ def test_a_warm_check_makes_one_query(gate, django_assert_num_queries):
 
     with django_assert_num_queries(1):  # the token's row: a revoked token is never served
         assert gate.check().status_code == 200
+
+
+def test_a_suspended_app_s_surviving_token_is_refused_as_suspended(gate, app):
+    PartnerApp.objects.filter(pk=app.pk).update(status=PartnerApp.Status.SUSPENDED)
+
+    response = gate.check()
+
+    assert_denied(
+        response, 403, "app_suspended",
+        challenge='Bearer realm="api", error="insufficient_scope", scope=""',
+    )  # fmt: skip
+    assert body(response)["fix"]["url"] == f"http://127.0.0.1:8000/console/apps/{app.pk}/"
+
+
+def test_suspension_revokes_the_tokens_so_the_next_call_is_refused(
+    gate, app, django_capture_on_commit_callbacks
+):
+    reviewer = factories.UserFactory(is_staff=True, is_superuser=True)
+    assert gate.check().status_code == 200
+
+    with django_capture_on_commit_callbacks(execute=True):
+        app_suspend(app_id=app.pk, acting_user=reviewer, reason="Scraping buyers' data.")
+
+    assert gate.check()["X-Gate-Reason"] == "token_invalid"
+
+
+def test_the_shops_api_makes_one_query_once_warm(gate, django_assert_num_queries):
+    call = {"HTTP_AUTHORIZATION": f"Bearer {gate.token}"}
+    assert gate.client.get("/api/v1/authorization/shops", **call).status_code == 200
+
+    with django_assert_num_queries(1):  # the token's row
+        assert gate.client.get("/api/v1/authorization/shops", **call).status_code == 200

@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from apps_registry.gate.usage import flush
 from apps_registry.models import ShopAuthorization
 from tests import factories
 from tests.oauth.flow import app_with_scopes, basic_auth, issue_tokens
@@ -39,6 +40,7 @@ def test_lists_authorized_shops_with_scopes_per_shop(client, app, seller, shop):
             }
         ]
     }
+    flush(force=True)  # the use is buffered, not written per call
     assert ShopAuthorization.objects.get().last_used_at is not None
 
 
