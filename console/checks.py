@@ -61,8 +61,9 @@ def check_shared_cache(app_configs=None, **kwargs) -> list[CheckMessage]:
         Warning(
             f"The default cache is {backend.rsplit('.', 1)[-1]}, which workers do not share: "
             "failed-login and client-authentication limits are counted per worker or not at "
-            "all, so a guesser gets more tries than the limits say, and workers do not agree "
-            "on the endpoint catalog's version.",
+            "all, so a guesser gets more tries than the limits say; and workers do not agree "
+            "on the catalog's and the gate's versions, so a seller's revocation of one shop "
+            "reaches only the worker that served it until the others rebuild.",
             hint="Set REDIS_URL to a Redis every worker reaches (e.g. redis://cache:6379/0).",
             id="console.W003",
         )

@@ -43,16 +43,6 @@ def granted_scope_keys(*, seller: AbstractBaseUser, app: PartnerApp) -> set[str]
     )
 
 
-def authorized_shops(*, seller: AbstractBaseUser, app: PartnerApp) -> list[ShopAuthorization]:
-    """The seller's live consents for the app with their shop and scopes, in shop-name order."""
-    return list(
-        active_authorizations(seller=seller, app=app)
-        .select_related("shop")
-        .prefetch_related(Prefetch("scopes", queryset=Scope.objects.order_by("position", "key")))
-        .order_by("shop__name", "shop__pk")
-    )
-
-
 @dataclass
 class ConnectedApp:
     """One app on the seller's Connected apps page."""
