@@ -348,16 +348,9 @@ def _token_row(token: str):
     if len(token) > MAX_TOKEN_LENGTH:
         return None
     checksum = hashlib.sha256(token.encode("utf-8")).hexdigest()
-    return (
-        get_access_token_model()
-        .objects.filter(token_checksum=checksum)
-        .values_list(
-            "application_id",
-            "user_id",
-            "scope",
-            "expires",
-            "user__is_active",
-            "application__status",
-        )
-        .first()
-    )
+    columns = ("application_id", "user_id", "scope", "expires")
+    joined = ("user__is_active", "application__status")
+    tokens = get_access_token_model().objects.filter(token_checksum=checksum)
+    # A slice, not first(): the checksum is unique, so ordering by id would only add a sort.
+    rows = tokens.values_list(*columns, *joined)[:1]
+    return rows[0] if rows else None

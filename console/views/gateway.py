@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
@@ -71,11 +71,12 @@ def gate_response(decision: GateDecision, call: OriginalCall | None) -> HttpResp
             response["X-Gate-Shop-Cipher"] = decision.shop.cipher
             response["X-Gate-Shop-Id"] = str(decision.shop.shop_id)
     else:
-        body = denial_body(decision, call)
-        response = JsonResponse(body, status=decision.status)
+        # Compact ASCII JSON, serialized once for the body and for the header nginx passes on.
+        body = json.dumps(denial_body(decision, call), separators=(",", ":"))
+        response = HttpResponse(body, status=decision.status, content_type="application/json")
         response["WWW-Authenticate"] = _challenge(decision)
         response["X-Gate-Reason"] = str(decision.reason)
-        response["X-Gate-Denial"] = json.dumps(body, separators=(",", ":"))
+        response["X-Gate-Denial"] = body
     response["Cache-Control"] = "no-store"
     return response
 
