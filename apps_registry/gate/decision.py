@@ -214,9 +214,10 @@ def decide(
             **identity,
         )
     if endpoint is None or not endpoint.scope_keys:
+        why = "is not an endpoint of" if endpoint is None else "has no active scope in"
         return _deny(
             GateReason.UNKNOWN_ENDPOINT,
-            f"{call.method} {call.path} is not an endpoint of the API catalog.",
+            f"{call.method} {call.path} {why} the API catalog.",
             FixAction.CHECK_ENDPOINT,
             "Check the method and path against the API catalog.",
             **identity,
