@@ -106,6 +106,10 @@ FIX_LINK_LABELS: dict[FixAction, str] = {
 }
 
 
+def reason_text(reason: str) -> ReasonText:
+    return REASON_TEXTS[GateReason(reason)]
+
+
 def absolute(path: str) -> str:
     """A console URL as partners' programs must see it: under the console's public address."""
     return settings.OAUTH_ISSUER.rstrip("/") + path
