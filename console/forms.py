@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django import forms
 from django.core.exceptions import ValidationError
 
+from apps_registry.gate.decision import (
+    MAX_CIPHER_LENGTH,
+    MAX_URI_LENGTH,
+    OriginalCall,
+    original_call,
+)
 from apps_registry.models import AccessRequest, Invitation, Membership, Partner, PartnerApp
 from apps_registry.validators import (
     MAX_REDIRECT_URIS,
@@ -13,6 +21,7 @@ from apps_registry.validators import (
     validate_no_format_characters,
     validate_redirect_uris,
 )
+from scopes.models import Endpoint
 
 REDIRECT_URIS_HELP = (
     f"One per line, at most {MAX_REDIRECT_URIS}. Each must match exactly what your app sends: "
@@ -201,3 +210,71 @@ class RequestedScopesForm(forms.Form):
 
     def bound_field_for(self, key: str):
         return self[self.FIELD_PREFIX + key]
+
+
+EXAMPLE_CALL_PATH = "/product/202309/products/123"
+
+
+class GateExplainForm(forms.Form):
+    """A call to explain, as the gateway would forward it: the shop field plays the part of the
+    X-Shop-Cipher header beside any shop_cipher in the path's query."""
+
+    method = forms.ChoiceField(
+        # Methods as written on the wire (the labels would read "Get").
+        choices=[(method, method) for method in Endpoint.Method.values],
+        initial=Endpoint.Method.GET,
+        error_messages={
+            "required": "Choose the call's method.",
+            "invalid_choice": "Choose one of the catalog's methods: "
+            + ", ".join(Endpoint.Method.values)
+            + ".",
+        },
+    )
+    path = forms.CharField(
+        max_length=MAX_URI_LENGTH,
+        help_text=f"The path your app called, e.g. {EXAMPLE_CALL_PATH}, with its query string "
+        "(shop_cipher=…) if you like, or the whole URL.",
+        error_messages={
+            "required": f"Enter the path your app called, e.g. {EXAMPLE_CALL_PATH}.",
+            "max_length": f"The path is too long: at most {MAX_URI_LENGTH} characters.",
+        },
+        widget=forms.TextInput(
+            attrs={"placeholder": EXAMPLE_CALL_PATH, "spellcheck": "false", "autocapitalize": "off"}
+        ),
+    )
+    shop = forms.CharField(
+        label="Shop cipher",
+        required=False,
+        max_length=MAX_CIPHER_LENGTH,
+        help_text="The shop the call is for. Its seller's consent decides which scopes the call "
+        "may use, even for endpoints that need no shop.",
+        error_messages={
+            "max_length": f"A shop cipher is at most {MAX_CIPHER_LENGTH} characters.",
+        },
+        widget=forms.TextInput(
+            attrs={"list": "authorized-shops", "spellcheck": "false", "autocapitalize": "off"}
+        ),
+    )
+
+    def clean_path(self) -> str:
+        """A path with its query; a pasted URL is cut down to them, as the gateway forwards it."""
+        path = self.cleaned_data["path"]
+        if path.lower().startswith(("https://", "http://")):
+            parts = urlsplit(path)
+            path = parts.path + (f"?{parts.query}" if parts.query else "")
+        if not path.startswith("/"):
+            raise ValidationError(
+                f"Enter a path that starts with /, e.g. {EXAMPLE_CALL_PATH}, or the call's whole "
+                "URL."
+            )
+        return path
+
+    def call(self) -> OriginalCall:
+        """The call as the gate parses it; only for a valid form, whose fields the parser takes."""
+        call = original_call(
+            method=self.cleaned_data["method"],
+            uri=self.cleaned_data["path"],
+            shop_header=self.cleaned_data["shop"],
+        )
+        assert call is not None  # noqa: S101 - the fields are validated to what it accepts
+        return call

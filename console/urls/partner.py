@@ -3,7 +3,7 @@
 from django.urls import path
 
 from console.urls import converters  # noqa: F401 - registers <id:…> and <scope_key:…>
-from console.views.partner import access_requests, apps, dashboard, manage_api, team
+from console.views.partner import access_requests, apps, dashboard, explain, manage_api, team
 
 app_name = "partner"
 
@@ -35,6 +35,7 @@ urlpatterns = [
         name="app-rotate-secret",
     ),
     path("apps/<id:app_id>/publish/", apps.AppPublishView.as_view(), name="app-publish"),
+    path("apps/<id:app_id>/explain/", explain.AppExplainView.as_view(), name="app-explain"),
     path("apps/<id:app_id>/api/", manage_api.ManageApiView.as_view(), name="manage-api"),
     path(
         "apps/<id:app_id>/api/<scope_key:scope_key>/apply/",

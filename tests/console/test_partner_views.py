@@ -18,6 +18,7 @@ from apps_registry.hashers import invitation_token_hash
 from apps_registry.models import (
     AccessRequest,
     AppScope,
+    GateDenialCount,
     Invitation,
     Membership,
     Partner,
@@ -813,12 +814,17 @@ def test_app_detail_queries_do_not_grow_with_scopes_and_requests(
     client, member, count, django_assert_max_num_queries
 ):
     app = factories.PartnerAppFactory(partner=member.partner)
-    for _ in range(count):
+    now = timezone.now()
+    for index in range(count):
         factories.AppScopeFactory(app=app)
         factories.AccessRequestFactory(app=app, submitted_by=member.user)
+        GateDenialCount.objects.create(
+            app=app, reason="shop_required", day=(now - timedelta(days=index)).date(), count=1,
+            last_denied_at=now,
+        )  # fmt: skip
 
-    # 8: one of them reads the app's recent failed client authentications.
-    with django_assert_max_num_queries(8):
+    # 9: two of them read the app's recent failed client authentications and denied calls.
+    with django_assert_max_num_queries(9):
         assert client.get(f"/console/apps/{app.pk}/").status_code == 200
 
 

@@ -1,17 +1,20 @@
 """Partner journeys in a real browser: sign up and verify by e-mail, create the organisation and
-an app (the secret is shown once), open Manage API, apply for a Custom scope, and choose the
-scopes the app asks sellers for."""
+an app (the secret is shown once), open Manage API, apply for a Custom scope, choose the scopes
+the app asks sellers for, and find out why the API gateway denies a call."""
 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 from allauth.account.models import EmailAddress
 from django.core import mail
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from apps_registry.models import AccessRequest, AppScope, Membership, PartnerApp
+from apps_registry.models import AccessRequest, AppScope, GateDenialCount, Membership, PartnerApp
+from scopes.models import Scope
 from tests import factories
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results"
@@ -219,3 +222,67 @@ def test_an_owner_invites_a_colleague_who_signs_up_from_the_link_and_joins(
     expect(colleague.get_by_text("Helpdesk Sync")).to_be_visible()
     assert Membership.objects.get(user__email="colleague@acme.test").partner == app.partner
     colleague.close()
+
+
+def test_a_partner_explains_a_denied_call_and_follows_its_fix(live_server, page: Page, catalog):
+    app = partner_with_app(live_server, page)
+    shop = factories.ShopFactory(name="Northwind Goods")
+    factories.ShopAuthorizationFactory(
+        app=app, shop=shop, scopes=[Scope.objects.get(key="seller.product.basic")]
+    )
+    page.get_by_role("navigation", name="Partner console").get_by_role("link", name="Apps").click()
+    page.get_by_role("link", name="Helpdesk Sync").click()
+    page.get_by_role("link", name="Explain a call").first.click()
+
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Explain a call")
+    expect(page.locator("#authorized-shops option")).to_have_attribute("value", shop.cipher)
+    page.get_by_label("Method").select_option("GET")
+    page.get_by_label("Path").fill("/customer_service/202309/conversations")
+    page.get_by_label("Shop cipher").fill(shop.cipher)
+    page.get_by_role("button", name="Explain").click()
+
+    decision = page.get_by_test_id("gate-decision")
+    expect(decision.get_by_role("heading", level=2)).to_have_text("Denied 403")
+    expect(decision.get_by_test_id("reason-code")).to_have_text("scope_not_available_to_app")
+    expect(decision).to_contain_text(
+        "GET /customer_service/202309/conversations · Get Conversations"
+    )
+    expect(decision).to_contain_text("seller.customer_service")
+    assert "method=GET" in page.url
+    assert f"shop={shop.cipher}" in page.url
+    shot(page, "explain-denied")
+
+    decision.get_by_test_id("gate-fix").get_by_role("link", name="Apply for the scope").click()
+    expect(page).to_have_url(
+        f"{live_server.url}/console/apps/{app.pk}/api/seller.customer_service/apply/"
+    )
+    expect(page.get_by_role("heading", level=1)).to_have_text("Apply for Customer Service")
+
+
+def test_the_app_page_shows_recent_denials_by_reason(live_server, page: Page, catalog):
+    app = partner_with_app(live_server, page)
+    now = timezone.now()
+    for days_ago, count in [(0, 4), (3, 2)]:
+        at = now - timedelta(days=days_ago)
+        GateDenialCount.objects.create(
+            app=app, reason="shop_not_authorized", day=at.date(), count=count, last_denied_at=at
+        )
+    GateDenialCount.objects.create(
+        app=app, reason="unknown_endpoint", day=(now - timedelta(days=2)).date(), count=1,
+        last_denied_at=now - timedelta(days=2),
+    )  # fmt: skip
+
+    page.goto(f"{live_server.url}/console/apps/{app.pk}/")
+    denials = page.get_by_test_id("recent-denials")
+    rows = denials.locator("tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.first).to_have_attribute("data-reason", "shop_not_authorized")
+    expect(rows.first).to_contain_text("Shop not authorized")
+    expect(rows.first.locator("td").nth(1)).to_have_text("6")
+    expect(rows.first).to_contain_text("Ask the seller to authorize the app for that shop.")
+    expect(rows.nth(1)).to_contain_text("Unknown endpoint")
+    denials.scroll_into_view_if_needed()
+    shot(page, "recent-denials")
+
+    denials.get_by_role("link", name="Explain a call").click()
+    expect(page).to_have_url(f"{live_server.url}/console/apps/{app.pk}/explain/")

@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model
 
+from apps_registry.gate.reasons import GateReason
 from apps_registry.models import PartnerApp, ShopAuthorization
 from apps_registry.services.app_status import app_suspend
 from apps_registry.services.authorizations import authorization_grant, authorization_revoke_shop
@@ -196,6 +197,29 @@ def test_a_custom_scope_without_approval_says_to_apply(gate, app):
     assert denial["fix"]["url"] == (
         f"http://127.0.0.1:8000/console/apps/{app.pk}/api/seller.customer_service/apply/"
     )
+
+
+def test_a_denial_links_to_the_explain_page_filled_in_with_the_call(gate, app, shop):
+    response = gate.check(uri=f"/customer_service/202309/conversations?shop_cipher={shop.cipher}")
+
+    explain_url = body(response)["explain_url"]
+    assert explain_url == (
+        f"http://127.0.0.1:8000/console/apps/{app.pk}/explain/"
+        f"?method=GET&path=%2Fcustomer_service%2F202309%2Fconversations&shop={shop.cipher}"
+    )
+    gate.client.force_login(factories.MembershipFactory(partner=app.partner).user)
+    page = gate.client.get(explain_url.removeprefix("http://127.0.0.1:8000"))
+    decision = page.context["explanation"].decision
+    assert decision.reason is GateReason.SCOPE_NOT_AVAILABLE_TO_APP
+    assert decision.required_scopes == tuple(body(response)["required_scopes"])
+
+
+@pytest.mark.parametrize("token", ["", "not-a-token"])
+def test_a_denial_that_names_no_app_has_no_explain_link(gate, token):
+    response = gate.check(token=token)
+
+    assert response.status_code == 401
+    assert body(response)["explain_url"] == ""
 
 
 def test_an_expired_approval_says_so(client, seller, shop, endpoints, product_scope, custom_scope):

@@ -14,10 +14,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_variables
 
 from apps_registry.models import PartnerApp
+from apps_registry.selectors import gate as gate_selectors
 from apps_registry.selectors import partners as selectors
 from apps_registry.services import apps as app_services
 from console.caching import forbid_storing
 from console.forms import AppCreateForm, AppDetailsForm, RedirectUrisForm
+from console.gate_presentation import reason_text
 from console.not_found import found_or_404
 from console.views.actions import ObjectActionView
 from console.views.partner.base import PartnerMixin
@@ -73,8 +75,8 @@ class AppCreateView(PartnerMixin, View):
 
 @method_decorator(never_cache, name="dispatch")
 class AppDetailView(PartnerMixin, View):
-    """Credentials (secret shown once) and recent failed uses of them, redirect URIs, details,
-    status and the app's requests."""
+    """Credentials (secret shown once) and recent failed uses of them, calls the gate denied
+    lately, redirect URIs, details, status and the app's requests."""
 
     def get(self, request, app_id: int):
         app = found_or_404(selectors.app_get_for_user(user=request.user, app_id=app_id), PartnerApp)
@@ -131,6 +133,13 @@ class AppDetailView(PartnerMixin, View):
                 "client_auth_failures": selectors.client_auth_failures_for_user(
                     user=self.request.user, app_id=app.pk
                 ),
+                "recent_denial_days": gate_selectors.RECENT_DENIAL_DAYS,
+                "recent_denials": [
+                    (row, reason_text(row.reason))
+                    for row in gate_selectors.recent_denials_for_user(
+                        user=self.request.user, app_id=app.pk
+                    )
+                ],
             },
             status=status,
         )
