@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import threading
-import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -22,11 +20,11 @@ import requests
 from apps_registry.services.authorizations import authorization_revoke_shop
 from tests import factories
 from tests.conftest import ROOT
+from tests.gateway.conftest import PRODUCT_PATH, SHOPS_PATH, free_port, wait_until_listening
 from tests.oauth.flow import CLIENT_SECRET, issue_tokens
 
 NGINX = Path(os.environ.get("NGINX_PATH", "/usr/sbin/nginx"))
 CONFIG = ROOT / "docs" / "gateway" / "nginx.conf"
-STARTUP_SECONDS = 10
 # Everything nginx would otherwise write under /var or /run, kept in the test's directory.
 MAIN_CONFIG = """
 pid {dir}/nginx.pid;
@@ -43,9 +41,8 @@ http {{
 }}
 """
 
-PRODUCT = "/product/202309/products/42"
+PRODUCT = PRODUCT_PATH.format(product_id=42)
 PRODUCT_OF_THE_SHOP = PRODUCT + "?shop_cipher={cipher}"
-SHOPS = "/authorization/202309/shops"
 INVALID_TOKEN_CHALLENGE = (
     'Bearer realm="api", error="invalid_token", '
     'error_description="The access token is invalid or was revoked."'
@@ -76,12 +73,6 @@ def nginx_binary() -> Path:
             f"{NGINX} has no auth_request module: run `make nginx` (Debian's nginx has it)."
         )
     return NGINX
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class EchoHandler(BaseHTTPRequestHandler):
@@ -129,10 +120,9 @@ class Edge:
             self.url + uri, headers={**bearer(token), **(headers or {})}, timeout=10
         )
 
-    def ask_gate(self, uri: str, *, token: str = "", headers: dict | None = None):
+    def ask_gate(self, uri: str, *, token: str = ""):
         """The question nginx's subrequest asks, put to the console directly."""
-        headers = {**bearer(token), **(headers or {})}
-        headers.update({"X-Original-Method": "GET", "X-Original-URI": uri})
+        headers = {**bearer(token), "X-Original-Method": "GET", "X-Original-URI": uri}
         return requests.get(self.console_url + "/gateway/check", headers=headers, timeout=10)
 
 
@@ -158,7 +148,7 @@ def edge(tmp_path, live_server, api) -> Edge:
         stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:
-        _wait_until_listening(process, port, error_log)
+        wait_until_listening(process, port, error_log)
         yield Edge(url=f"http://127.0.0.1:{port}", console_url=live_server.url, api_calls=api.calls)
     finally:
         process.terminate()
@@ -167,19 +157,6 @@ def edge(tmp_path, live_server, api) -> Edge:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-
-
-def _wait_until_listening(process: subprocess.Popen, port: int, error_log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"nginx exited with {process.returncode}:\n{error_log.read_text()}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    pytest.fail(f"nginx did not listen on {port} within {STARTUP_SECONDS} s")
 
 
 def gate_headers_seen_by_the_api(call: dict) -> dict:
@@ -238,12 +215,12 @@ def test_the_tiktok_token_header_works_through_nginx_and_stops_there(edge, gate,
 
 
 def test_an_endpoint_without_a_shop_passes_no_shop_even_when_the_client_names_one(edge, gate):
-    response = edge.call(SHOPS, token=gate.token, headers={"X-Gate-Shop-Cipher": "spoofed"})
+    response = edge.call(SHOPS_PATH, token=gate.token, headers={"X-Gate-Shop-Cipher": "spoofed"})
 
     assert response.status_code == 200, response.text
     seen = gate_headers_seen_by_the_api(response.json())
     assert "x-gate-shop-cipher" not in seen
-    assert seen["x-gate-endpoint"] == f"GET {SHOPS}"
+    assert seen["x-gate-endpoint"] == f"GET {SHOPS_PATH}"
 
 
 @pytest.mark.parametrize(
