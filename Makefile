@@ -5,12 +5,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 CHROMIUM := /usr/bin/chromium
+NGINX := /usr/sbin/nginx
 # `make run PORT=8010` or `PORT=8010 make run`; settings derive the OAuth issuer from it.
 PORT ?= 8000
 DEV_MANAGE = DJANGO_DEBUG=1 PORT=$(PORT) $(BIN)/python manage.py
 export UV_LINK_MODE := copy
 
-.PHONY: setup run test test-fast lint format bench browser demo clean
+.PHONY: setup run test test-fast lint format bench browser nginx demo clean
 
 $(BIN)/uv:
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 12), "Python 3.12 is required (see .python-version)"'
@@ -25,6 +26,12 @@ setup: $(BIN)/uv
 browser:
 	@test -x $(CHROMIUM) || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
+## Debian's nginx, whose build has auth_request, for the gate's tests (tests/gateway/test_nginx.py).
+## (nginx-light is only a transitional package for nginx since bookworm.)
+nginx:
+	@$(NGINX) -V 2>&1 | grep -q -- --with-http_auth_request_module \
+		|| { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx; }
+
 ## Serve the console at http://127.0.0.1:$(PORT) on an embedded SQLite database with demo data.
 run: setup
 	$(DEV_MANAGE) migrate --noinput
@@ -33,11 +40,11 @@ run: setup
 	$(DEV_MANAGE) runserver 127.0.0.1:$(PORT)
 
 ## Every test. With DATABASE_URL set they run on that database; without it, on SQLite.
-test: setup browser
+test: setup browser nginx
 	DJANGO_TESTING=1 $(BIN)/pytest
 
 ## Every test but the browser journeys (tests/e2e, marked e2e): the quick loop while working.
-test-fast: setup
+test-fast: setup nginx
 	DJANGO_TESTING=1 $(BIN)/pytest -m "not e2e"
 
 lint: setup

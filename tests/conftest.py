@@ -180,17 +180,22 @@ def fresh_checkout(tmp_path) -> Path:
     return checkout
 
 
-def run_manage(checkout: Path, *args: str, **variables: str) -> subprocess.CompletedProcess:
-    """`manage.py *args` in its own process, in `checkout`, with only `variables` configuring it."""
+def subprocess_environment(**variables: str) -> dict[str, str]:
+    """An environment for a process of the project in which only `variables` configure it."""
     env = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("DJANGO_", "REQUIRE_")) and key not in DEPLOYMENT_VARIABLES
     }
+    return {**env, **variables}
+
+
+def run_manage(checkout: Path, *args: str, **variables: str) -> subprocess.CompletedProcess:
+    """`manage.py *args` in its own process, in `checkout`, with only `variables` configuring it."""
     return subprocess.run(  # noqa: S603 - the test's own arguments, no shell
         [sys.executable, "manage.py", *args],
         cwd=checkout,
-        env={**env, **variables},
+        env=subprocess_environment(**variables),
         capture_output=True,
         text=True,
         check=False,

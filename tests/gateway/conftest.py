@@ -3,7 +3,11 @@ who authorized the app on one shop through the real OAuth flow."""
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -62,3 +66,27 @@ def gate(client, app, seller, shop, endpoints) -> Gate:
 def flushed():
     """Write what the gate buffered, as the next request past the interval would."""
     return lambda: flush(force=True)
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now, for a server the test starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_listening(process: subprocess.Popen, port: int, log: Path, *, seconds=15) -> None:
+    """Return once `process` accepts connections on `port`; fail with its log if it exits or
+    takes longer than `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"{process.args[0]} exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    pytest.fail(
+        f"{process.args[0]} did not listen on {port} within {seconds} s:\n{log.read_text()}"
+    )
