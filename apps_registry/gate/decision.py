@@ -65,6 +65,9 @@ class OriginalCall:
     shop_cipher: str
     # A shop named twice with different ciphers: the upstream might read either one.
     shop_ambiguous: bool = False
+    # A call no endpoint can match (an absolute-form or overlong URI, a method that is not a
+    # word): the client's doing, so a 403 the gateway passes on, not a 400 it turns into a 500.
+    malformed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,12 +125,12 @@ def read_token(token: str, *, now: datetime) -> LiveToken | GateDecision:
 
 
 def original_call(*, method: str, uri: str, shop_header: str = "") -> OriginalCall | None:
-    """Parse what the gateway forwarded; None when there is no usable method or URI."""
+    """Parse what the gateway forwarded; None when it forwarded no method or no URI."""
     method = (method or "").strip().upper()
-    if not method or not method.isalpha() or len(method) > 10:
+    if not method or not uri:
         return None
-    if not uri or len(uri) > MAX_URI_LENGTH or not uri.startswith("/"):
-        return None
+    if len(uri) > MAX_URI_LENGTH or not uri.startswith("/") or not method.isalpha():
+        return OriginalCall(method=method[:10], path=uri[:100], shop_cipher="", malformed=True)
     path, _, query = uri.partition("?")
     ciphers = {value.strip() for value in parse_qs(query).get("shop_cipher", [])}
     header = (shop_header or "").strip()
@@ -160,7 +163,7 @@ def gate_check(
         return found
     versions = read_versions(context_version_keys(found.app_id, found.seller_id))
     context = access_context(app_id=found.app_id, seller_id=found.seller_id, versions=versions)
-    endpoint = index_at(versions[0]).match(call.method, call.path)
+    endpoint = None if call.malformed else index_at(versions[0]).match(call.method, call.path)
     decision = decide(context, endpoint, call, token_scopes=found.scopes, now=now)
     if decision.allowed:
         usage.record_use(decision, now=now)
@@ -186,7 +189,7 @@ def gate_explain(
         )
     versions = read_versions(context_version_keys(app.pk, seller_id))
     context = access_context(app_id=app.pk, seller_id=seller_id, versions=versions)
-    endpoint = index_at(versions[0]).match(call.method, call.path)
+    endpoint = None if call.malformed else index_at(versions[0]).match(call.method, call.path)
     granted = frozenset().union(*(grant.scope_keys for grant in context.live_grants(now)))
     return decide(context, endpoint, call, token_scopes=granted, now=now)
 
