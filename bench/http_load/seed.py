@@ -4,6 +4,7 @@ under the same key and catalog versions land in the same cache):
 
     python -m bench.http_load prepare FIXTURE.json   # a fresh database, described in FIXTURE.json
     python -m bench.http_load grow-catalog COUNT     # COUNT synthetic endpoints more
+    python -m bench.http_load shrink-catalog         # the synthetic endpoints gone again
 
 `prepare` drops and re-creates the database, so every run measures the same tables; it refuses
 a database whose name does not start with "bench". It migrates, loads the scope catalog, collects
@@ -56,6 +57,7 @@ FILLER_SELLERS = 1_000
 REFRESH_TOKENS = 40  # every refresh rotates: each wrk run takes a fresh one per thread
 # What DOT gives an access token by default (OAUTH_ACCESS_TOKEN_LIFETIME_SECONDS): the run fits.
 TOKEN_LIFETIME = timedelta(hours=4)
+SYNTHETIC_MODULE = "bench-synthetic"  # marks the endpoints grow-catalog adds
 PASSWORD = "bench-password-not-secret"  # noqa: S105 - throwaway accounts in a throwaway database
 
 
@@ -242,7 +244,7 @@ def grow_catalog(count: int) -> None:
                     method=row.method,
                     path=row.path,
                     title=row.title,
-                    module=row.path.split("/")[1],
+                    module=SYNTHETIC_MODULE,
                     needs_shop=row.needs_shop,
                 )
                 for row in rows
@@ -258,11 +260,21 @@ def grow_catalog(count: int) -> None:
     print(f"catalog: {Endpoint.objects.count()} endpoints")
 
 
+def shrink_catalog() -> None:
+    """Remove what grow_catalog added, and move the catalog version again."""
+    with transaction.atomic():
+        Endpoint.objects.filter(module=SYNTHETIC_MODULE).delete()
+        transaction.on_commit(catalog_version_bump)
+    print(f"catalog: {Endpoint.objects.count()} endpoints")
+
+
 def main(arguments: list[str]) -> None:
     match arguments:
         case ["prepare", fixture_path]:
             prepare(Path(fixture_path))
         case ["grow-catalog", count]:
             grow_catalog(int(count))
+        case ["shrink-catalog"]:
+            shrink_catalog()
         case _:
             raise SystemExit(__doc__)

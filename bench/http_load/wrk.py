@@ -53,6 +53,9 @@ class Measurement:
     def requests_per_second(self) -> float:
         return self.requests / self.seconds
 
+    def faster_than(self, other: Measurement) -> bool:
+        return self.requests_per_second > other.requests_per_second
+
     @property
     def clean(self) -> bool:
         return self.requests > 0 and self.unexpected == 0 and self.socket_errors == 0
