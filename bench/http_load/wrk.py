@@ -35,7 +35,7 @@ class Scenario:
     # Set for the refresh scenario: `body` ends where a refresh token goes, and every run takes
     # fresh tokens from here (one for the check, one per thread for each wrk run).
     refresh_tokens: Iterator[str] | None = field(default=None, compare=False)
-    # Runs after the catalog grew (bench/http_load/seed.py grow-catalog).
+    # Measured while the catalog holds the synthetic endpoints (seed.py grow-catalog).
     after_catalog_growth: bool = False
 
 
