@@ -28,6 +28,8 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -155,7 +157,10 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_server(environment: dict[str, str], log: Path) -> tuple[subprocess.Popen, str]:
+@contextmanager
+def running_server(environment: dict[str, str], log: Path) -> Iterator[str]:
+    """gunicorn serving bench/settings.py; yields its base URL once it answers, and stops it on
+    the way out, whatever happened."""
     port = free_port()
     with log.open("a") as output:
         server = subprocess.Popen(  # noqa: S603 - fixed arguments
@@ -164,6 +169,15 @@ def start_server(environment: dict[str, str], log: Path) -> tuple[subprocess.Pop
             cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT,
         )  # fmt: skip
     base_url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_ready(server, base_url, log)
+        yield base_url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def wait_until_ready(server: subprocess.Popen, base_url: str, log: Path) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and server.poll() is None:
         try:
@@ -171,10 +185,9 @@ def start_server(environment: dict[str, str], log: Path) -> tuple[subprocess.Pop
             with urllib.request.urlopen(probe, timeout=5) as response:  # noqa: S310
                 # Proof that production's HTTPS settings are on: development sends no HSTS.
                 assert "Strict-Transport-Security" in response.headers, response.headers
-                return server, base_url
+                return
         except OSError:  # not listening yet, or its workers are still importing Django
             time.sleep(0.2)
-    server.terminate()
     raise RuntimeError(f"gunicorn did not answer /healthz:\n{log.read_text()[-5000:]}")
 
 
@@ -237,9 +250,8 @@ def measure_all(
     Each round grows the catalog for the scenarios that need it and shrinks it back after them."""
     stock = [s for s in chosen if not s.after_catalog_growth]
     grown = [s for s in chosen if s.after_catalog_growth]
-    server, base_url = start_server(environment, log)
     results: dict[str, Measurement | None] = {}
-    try:
+    with running_server(environment, log) as base_url:
         warm_up(base_url, stock, results)
         for _ in range(ROUNDS):
             measure_round(base_url, stock, results)
@@ -248,9 +260,6 @@ def measure_all(
                 warm_up(base_url, grown, results)  # each worker rebuilds its index here
                 measure_round(base_url, grown, results)
                 seed(environment, log, "shrink-catalog")
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     return results
 
 
@@ -293,7 +302,7 @@ def ratios(chosen: list[Scenario], results: dict[str, Measurement | None]) -> li
 def warn_if_busy() -> None:
     """Other processes on the machine slow every scenario, unevenly: say so beside the figures."""
     load, cpus = os.getloadavg()[0], os.cpu_count() or 1
-    if load > cpus / 4:
+    if load > cpus / 2:
         print(
             f"http: WARNING the machine is busy before the run (load {load:.1f} on {cpus} CPUs): "
             "figures are low and ratios noisy; measure again on a quiet machine"
