@@ -56,9 +56,10 @@ format: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-## Benchmarks print ratios measured in one run.
+## Benchmarks print ratios measured in one run; `make bench BENCH=http` runs only bench/bench_http.py.
+## The HTTP benchmark needs PostgreSQL, Redis and wrk (ADR 0016); it starts its own gunicorn.
 bench: setup
-	DJANGO_TESTING=1 $(BIN)/python bench/run.py
+	DJANGO_TESTING=1 $(BIN)/python bench/run.py $(BENCH)
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache test-results

@@ -123,7 +123,14 @@ if DATABASES["default"]["NAME"] == str(EMBEDDED_DATABASE):
     # SQLite creates its file but not the directory, and a fresh clone has no var/ yet: without
     # it every manage.py command (even `makemigrations --check`) fails opening the database.
     VAR_DIR.mkdir(exist_ok=True)
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=0)
+# Production keeps each worker's connection for the next requests (opening one costs more than
+# most requests; ADR 0016 measures it) and checks it before reusing it, so a connection the
+# database or a proxy dropped is replaced instead of failing a request. Development's threaded
+# server and the tests open one per request, as Django does by default.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int(
+    "DJANGO_CONN_MAX_AGE", default=0 if DEBUG or TESTING else 600
+)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -1,5 +1,6 @@
 """The project boots: health probes answer and deploy checks pass with production variables."""
 
+import json
 import os
 import subprocess
 import sys
@@ -24,7 +25,7 @@ def test_readyz_reports_database_ok(client):
     assert response.json() == {"status": "ok", "database": "ok"}
 
 
-def check_deploy(tmp_path, **overrides) -> subprocess.CompletedProcess:
+def production_environment(tmp_path, **overrides) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
@@ -43,10 +44,14 @@ def check_deploy(tmp_path, **overrides) -> subprocess.CompletedProcess:
         ALLAUTH_TRUSTED_PROXY_COUNT="1",
     )
     env.update(overrides)
+    return env
+
+
+def check_deploy(tmp_path, **overrides) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
-        env=env,
+        env=production_environment(tmp_path, **overrides),
         capture_output=True,
         text=True,
         check=False,
@@ -80,3 +85,33 @@ def test_production_settings_refuse_to_start_without_a_secret_key(tmp_path):
     )
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({}, {"CONN_MAX_AGE": 600, "CONN_HEALTH_CHECKS": True}),
+        ({"DJANGO_CONN_MAX_AGE": "60"}, {"CONN_MAX_AGE": 60, "CONN_HEALTH_CHECKS": True}),
+        ({"DJANGO_CONN_MAX_AGE": "0"}, {"CONN_MAX_AGE": 0, "CONN_HEALTH_CHECKS": True}),
+        ({"DJANGO_DEBUG": "1"}, {"CONN_MAX_AGE": 0, "CONN_HEALTH_CHECKS": True}),
+        ({"DJANGO_TESTING": "1"}, {"CONN_MAX_AGE": 0, "CONN_HEALTH_CHECKS": True}),
+    ],
+)
+def test_production_keeps_database_connections_and_checks_them(tmp_path, overrides, expected):
+    read = (
+        "import json; from django.conf import settings; database = settings.DATABASES['default'];"
+        "print(json.dumps({key: database[key] for key in ('CONN_MAX_AGE', 'CONN_HEALTH_CHECKS')}))"
+    )
+    result = subprocess.run(  # noqa: S603 - the test's own arguments, no shell
+        [sys.executable, "-c", read],
+        cwd=ROOT,
+        env=production_environment(
+            tmp_path, DJANGO_SETTINGS_MODULE="console.settings", **overrides
+        ),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == expected
