@@ -11,6 +11,7 @@ expired and covers that scope.
 from __future__ import annotations
 
 import hashlib
+import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import parse_qs
@@ -372,7 +373,10 @@ def _token_row(token: str):
         _token_sql, _ = tokens.values_list(*_TOKEN_COLUMNS)[:1].query.sql_with_params()
     checksum = hashlib.sha256(token.encode("utf-8")).hexdigest()
     with connection.cursor() as cursor:
-        cursor.execute(_token_sql, [checksum])
+        if connection.vendor == "postgresql":
+            _execute_prepared(cursor, checksum)
+        else:
+            cursor.execute(_token_sql, [checksum])
         row = cursor.fetchone()
     if row is None:
         return None
@@ -382,3 +386,20 @@ def _token_row(token: str):
     if expires.tzinfo is None:  # SQLite (make run) keeps UTC without an offset
         expires = expires.replace(tzinfo=UTC)
     return app_id, seller_id, scope, expires, seller_active, app_status
+
+
+# PostgreSQL plans the three-table lookup afresh for every statement (Django binds parameters on
+# the client), which took longer than running it; a statement prepared once per connection keeps
+# its plan. Prepared statements live in the database session: behind a pooler that shares
+# sessions between clients (pgbouncer in transaction mode) this needs its session mode.
+_PREPARED_STATEMENT = "gate_token_lookup"
+_prepared_on: weakref.WeakSet = weakref.WeakSet()
+
+
+def _execute_prepared(cursor, checksum: str) -> None:
+    session = connection.connection
+    if session not in _prepared_on:
+        assert _token_sql.count("%s") == 1  # noqa: S101 - one parameter, the checksum
+        cursor.execute(f"PREPARE {_PREPARED_STATEMENT}(text) AS {_token_sql.replace('%s', '$1')}")
+        _prepared_on.add(session)
+    cursor.execute(f"EXECUTE {_PREPARED_STATEMENT}(%s)", [checksum])
