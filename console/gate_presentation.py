@@ -5,6 +5,7 @@ apps_registry/gate; only the wording and where links point live here."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -13,6 +14,13 @@ from django.urls import reverse
 from apps_registry.gate.decision import GateDecision, OriginalCall
 from apps_registry.gate.reasons import FixAction, GateReason
 from scopes.matching import methods_for_path
+
+
+@lru_cache(maxsize=4096)
+def cached_path(viewname: str, **kwargs) -> str:
+    """Django's reverse, remembered: the gate's denials name the same few pages of the same apps
+    on every call, and reversing took longer than the rest of a denial's body."""
+    return reverse(viewname, kwargs=kwargs or None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,18 +128,17 @@ def fix_path(decision: GateDecision, call: OriginalCall | None) -> str:
     app_id = decision.app_id
     match decision.fix:
         case FixAction.APPLY if app_id is not None:
-            return reverse(
-                "partner:access-request-apply",
-                kwargs={"app_id": app_id, "scope_key": decision.fix_scope},
+            return cached_path(
+                "partner:access-request-apply", app_id=app_id, scope_key=decision.fix_scope
             )
         case FixAction.REAUTHORIZE | FixAction.CHOOSE_SCOPE if app_id is not None:
-            return reverse("partner:manage-api", kwargs={"app_id": app_id})
+            return cached_path("partner:manage-api", app_id=app_id)
         case FixAction.CONTACT_SUPPORT if app_id is not None:
-            return reverse("partner:app-detail", kwargs={"app_id": app_id})
+            return cached_path("partner:app-detail", app_id=app_id)
         case FixAction.PASS_SHOP | FixAction.AUTHORIZE_SHOP:
-            return reverse("api-authorization-shops")
+            return cached_path("api-authorization-shops")
         case FixAction.CHECK_ENDPOINT if call is not None:
-            return reverse("scope-list") + "?" + urlencode({"q": call.path})
+            return cached_path("scope-list") + "?" + urlencode({"q": call.path})
     return ""
 
 
@@ -143,9 +150,7 @@ def explain_path(decision: GateDecision, call: OriginalCall | None) -> str:
     query = {"method": call.method, "path": call.path}
     if call.shop_cipher:
         query["shop"] = call.shop_cipher
-    return (
-        reverse("partner:app-explain", kwargs={"app_id": decision.app_id}) + "?" + urlencode(query)
-    )
+    return cached_path("partner:app-explain", app_id=decision.app_id) + "?" + urlencode(query)
 
 
 def denial_body(decision: GateDecision, call: OriginalCall | None) -> dict:
