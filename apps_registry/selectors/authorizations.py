@@ -34,13 +34,28 @@ def active_authorizations(
     )
 
 
+@dataclass(frozen=True)
+class LiveConsent:
+    """The seller's live consents for an app, all shops together."""
+
+    ends_at: datetime | None  # when the last of them ends; None when there is none
+    scope_keys: frozenset[str]  # granted on at least one shop
+
+
+def live_consent(*, seller: AbstractBaseUser, app: PartnerApp) -> LiveConsent:
+    """What the seller's live authorizations grant the app and until when, in one query."""
+    rows = list(
+        active_authorizations(seller=seller, app=app).values_list("expires_at", "scopes__key")
+    )
+    return LiveConsent(
+        ends_at=max((expires_at for expires_at, _ in rows), default=None),
+        scope_keys=frozenset(key for _, key in rows if key is not None),
+    )
+
+
 def granted_scope_keys(*, seller: AbstractBaseUser, app: PartnerApp) -> set[str]:
     """Scopes the seller currently grants the app on at least one shop."""
-    return set(
-        Scope.objects.filter(
-            pk__in=active_authorizations(seller=seller, app=app).values("scopes")
-        ).values_list("key", flat=True)
-    )
+    return set(live_consent(seller=seller, app=app).scope_keys)
 
 
 def authorized_shops(*, seller: AbstractBaseUser, app: PartnerApp) -> list[ShopAuthorization]:

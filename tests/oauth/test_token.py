@@ -244,6 +244,23 @@ def test_refresh_rotates_and_reuse_revokes_the_family(client, app, seller, shop)
     assert _api(client, second["access_token"]).status_code == 401
 
 
+def test_a_refresh_reads_the_refresh_token_once(app, seller, shop, django_assert_max_num_queries):
+    tokens = issue_tokens(Client(), app, seller, [shop])
+
+    # In this test's transaction the token view's transaction is a savepoint (2 statements, in
+    # production BEGIN and COMMIT). Then: the client's app (client authentication); the refresh
+    # token locked, with its access token and seller; the seller's live consent (its scopes and
+    # end); the scopes still available to the app; revoking the previous access token (clearing
+    # the refresh token's link to it, deleting it) and the refresh token; inserting the new
+    # access and refresh tokens; stamping the consent's last use; DOT's token view reading the
+    # new access token back for its app_authorized signal.
+    with django_assert_max_num_queries(13):
+        response = refresh(Client(), app, tokens["refresh_token"])
+
+    assert response.status_code == 200
+    assert response.json()["scope"] == tokens["scope"]
+
+
 def test_refresh_token_of_another_client_is_refused(client, app, seller, shop):
     tokens = issue_tokens(client, app, seller, [shop])
     other = app_with_scopes(required=[factories.ScopeFactory()])
@@ -398,6 +415,52 @@ def test_revoking_the_refresh_token_also_kills_the_access_token(client, app, sel
     assert response.status_code == 200
     assert _api(client, tokens["access_token"]).status_code == 401
     assert _live_token_count() == (0, 0)
+
+
+def test_a_revoked_refresh_token_cannot_refresh(client, app, seller, shop):
+    tokens = issue_tokens(client, app, seller, [shop])
+    revoked = client.post(
+        "/oauth/revoke/",
+        {"token": tokens["refresh_token"], "token_type_hint": "refresh_token"},
+        **basic_auth(app),
+    )
+    assert revoked.status_code == 200
+
+    response = refresh(client, app, tokens["refresh_token"])
+
+    assert response.json()["error"] == "invalid_grant"
+    assert _live_token_count() == (0, 0)
+
+
+def test_a_refresh_token_whose_access_token_is_gone_cannot_refresh(client, app, seller, shop):
+    tokens = issue_tokens(client, app, seller, [shop])
+    # As a family revocation racing a rotation leaves the rotated refresh token.
+    AccessToken.objects.all().delete()
+
+    response = refresh(client, app, tokens["refresh_token"])
+
+    assert response.json()["error"] == "invalid_grant"
+    assert _live_token_count() == (0, 1)
+
+
+def test_a_refresh_token_left_unused_too_long_cannot_refresh(
+    client, app, seller, shop, time_machine
+):
+    # Idle time counts from the end of the access token last issued with the refresh token.
+    lifetimes = settings.OAUTH2_PROVIDER
+    unused_for = timedelta(
+        seconds=lifetimes["ACCESS_TOKEN_EXPIRE_SECONDS"] + lifetimes["REFRESH_TOKEN_EXPIRE_SECONDS"]
+    )
+    tokens = issue_tokens(client, app, seller, [shop], duration_days=365)
+    time_machine.move_to(timezone.now() + unused_for - timedelta(minutes=1))
+    tokens = refresh(client, app, tokens["refresh_token"]).json()
+    assert "access_token" in tokens
+    time_machine.move_to(timezone.now() + unused_for + timedelta(minutes=1))
+
+    response = refresh(client, app, tokens["refresh_token"])
+
+    assert response.json()["error"] == "invalid_grant"
+    assert _live_token_count() == (1, 1)
 
 
 def test_a_client_cannot_revoke_another_clients_token(client, app, seller, shop):
