@@ -13,7 +13,6 @@ See ADR 0007 and ADR 0011.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from datetime import timedelta
 
@@ -33,15 +32,12 @@ from oauthlib.oauth2.rfc6749.grant_types.authorization_code import code_challeng
 from apps_registry.models import RedeemedAuthorizationCode
 from apps_registry.selectors.authorizations import LiveConsent, live_consent
 from apps_registry.selectors.availability import available_scope_keys, chosen_scope_keys
+from apps_registry.selectors.tokens import token_checksum
 from apps_registry.services.authorizations import authorization_record_use
 from scopes.models import Scope
 
 # RFC 7636 §4.2: 43–128 unreserved characters (S256 yields exactly 43); DOT stores up to 128.
 CODE_CHALLENGE = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
-
-
-def _checksum(value: str) -> str:
-    return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
 def _locked_refresh_token(refresh_token: str):
@@ -52,7 +48,7 @@ def _locked_refresh_token(refresh_token: str):
         get_refresh_token_model()
         .objects.select_for_update(of=("self",))
         .select_related("access_token", "user")
-        .filter(token_checksum=_checksum(refresh_token))
+        .filter(token_checksum=token_checksum(refresh_token))
         .order_by(F("revoked").desc(nulls_first=True))
         .first()
     )
@@ -153,7 +149,7 @@ class ConsoleOAuth2Validator(OAuth2Validator):
 
     def _revoke_tokens_of_replayed_code(self, *, code: str, client) -> None:
         redeemed = RedeemedAuthorizationCode.objects.filter(
-            code_checksum=_checksum(code), app=client
+            code_checksum=token_checksum(code), app=client
         ).first()
         if redeemed is not None:
             get_refresh_token_model().revoke_family(redeemed.token_family)
@@ -218,10 +214,10 @@ class ConsoleOAuth2Validator(OAuth2Validator):
             super()._save_bearer_token(token, request, *args, **kwargs)
         if request.grant_type == "authorization_code" and token.get("refresh_token"):
             refresh = get_refresh_token_model().objects.get(
-                token_checksum=_checksum(token["refresh_token"]), revoked__isnull=True
+                token_checksum=token_checksum(token["refresh_token"]), revoked__isnull=True
             )
             RedeemedAuthorizationCode.objects.create(
-                code_checksum=_checksum(request.code),
+                code_checksum=token_checksum(request.code),
                 app=request.client,
                 token_family=refresh.token_family,
             )

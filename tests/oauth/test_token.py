@@ -544,6 +544,69 @@ def test_resource_server_can_introspect(client, app, seller, shop):
     assert as_get.status_code == 405
 
 
+def test_introspection_answers_with_the_tokens_client_seller_and_end_in_two_statements(
+    client, app, seller, shop, django_assert_max_num_queries
+):
+    tokens = issue_tokens(client, app, seller, [shop])
+    gateway = factories.PartnerAppFactory(partner=None, can_introspect=True, name="Gateway")
+    stored = AccessToken.objects.get(
+        token_checksum=hashlib.sha256(tokens["access_token"].encode()).hexdigest()
+    )
+
+    # The gateway's app (its client authentication), then the token with its app and seller.
+    with django_assert_max_num_queries(2):
+        response = Client().post(
+            "/oauth/introspect/", {"token": tokens["access_token"]}, **basic_auth(gateway)
+        )
+
+    assert response.json() == {
+        "active": True,
+        "scope": "seller.order.info seller.product.basic",
+        "exp": int(stored.expires.timestamp()),
+        "client_id": app.client_id,
+        "username": seller.username,
+    }
+
+
+def test_introspection_names_the_audience_of_a_token_bound_to_a_resource(client, app, seller, shop):
+    tokens = issue_tokens(client, app, seller, [shop])
+    gateway = factories.PartnerAppFactory(partner=None, can_introspect=True, name="Gateway")
+    AccessToken.objects.update(resource=["https://api.example.com"])
+
+    response = client.post(
+        "/oauth/introspect/", {"token": tokens["access_token"]}, **basic_auth(gateway)
+    )
+
+    assert response.json()["aud"] == ["https://api.example.com"]
+
+
+def test_introspection_calls_an_expired_token_inactive(client, app, seller, shop, time_machine):
+    tokens = issue_tokens(client, app, seller, [shop])
+    gateway = factories.PartnerAppFactory(partner=None, can_introspect=True, name="Gateway")
+    lifetime = settings.OAUTH2_PROVIDER["ACCESS_TOKEN_EXPIRE_SECONDS"]
+    time_machine.move_to(timezone.now() + timedelta(seconds=lifetime))
+
+    response = client.post(
+        "/oauth/introspect/", {"token": tokens["access_token"]}, **basic_auth(gateway)
+    )
+
+    assert response.status_code == 200
+    assert response.json() == {"active": False}
+
+
+def test_introspection_without_a_token_is_an_invalid_request(client, app):
+    gateway = factories.PartnerAppFactory(partner=None, can_introspect=True, name="Gateway")
+
+    response = client.post("/oauth/introspect/", {}, **basic_auth(gateway))
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "invalid_request",
+        "error_description": "Token parameter is missing.",
+    }
+    assert response["Cache-Control"] == "no-store"
+
+
 def test_introspection_refuses_client_credentials_in_the_query_string(client, app, seller, shop):
     tokens = issue_tokens(client, app, seller, [shop])
     gateway = factories.PartnerAppFactory(partner=None, can_introspect=True, name="Gateway")

@@ -1,0 +1,44 @@
+"""Reads of DOT's tokens, which are stored as SHA-256 checksums of the raw values (RFC 9700)."""
+
+from __future__ import annotations
+
+import hashlib
+from calendar import timegm
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from oauth2_provider.models import get_access_token_model
+
+
+def token_checksum(raw: str) -> str:
+    """What DOT stores and looks a token up by; the console keeps authorization codes so too."""
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def access_token_introspection(*, token: str) -> dict[str, Any]:
+    """RFC 7662's answer about an access token, as DOT's introspection gives it (`{"active":
+    false}` for an unknown or expired token), in one query for just the columns it shows: the
+    gateway asks this for every API call."""
+    found = (
+        get_access_token_model()
+        .objects.filter(token_checksum=token_checksum(token))
+        .values_list(
+            "expires",
+            "scope",
+            "resource",
+            "application__client_id",
+            f"user__{get_user_model().USERNAME_FIELD}",
+        )[:1]
+    )
+    if not found or timezone.now() >= found[0][0]:
+        return {"active": False}
+    expires, scope, resource, client_id, username = found[0]
+    answer = {"active": True, "scope": scope, "exp": timegm(expires.utctimetuple())}
+    if client_id is not None:
+        answer["client_id"] = client_id
+    if username is not None:
+        answer["username"] = username
+    if resource:
+        answer["aud"] = resource  # RFC 8707
+    return answer
