@@ -44,9 +44,10 @@ class CatalogVersionedValue[T]:
         self._lock = threading.Lock()
         self._held: tuple[str, T] | None = None
 
-    def get(self) -> T:
-        """The value for the current catalog version: one cache read, a rebuild after a change."""
-        version = catalog_version()
+    def get(self, *, version: str | None = None) -> T:
+        """The value for the current catalog version: one cache read, a rebuild after a change.
+        A caller that has just read the version for its own use passes it, saving that read."""
+        version = version or catalog_version()
         held = self._held
         if held is not None and held[0] == version:
             return held[1]
