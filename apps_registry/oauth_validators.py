@@ -140,8 +140,9 @@ class ConsoleOAuth2Validator(OAuth2Validator):
         # Approvals and the seller's consent can be revoked between consent and redemption; the
         # code carries no more than what is still available and still granted.
         request.live_consent = live_consent(seller=seller, app=client)
-        still_allowed = available_scope_keys(app=client) & request.live_consent.scope_keys
-        request.scopes = [key for key in request.scopes if key in still_allowed]
+        request.scopes = [
+            key for key in request.scopes if key in request.live_consent.usable_scope_keys
+        ]
         if not seller.is_active or not request.scopes:
             grant.delete()
             return False
@@ -187,7 +188,7 @@ class ConsoleOAuth2Validator(OAuth2Validator):
         if consent.ends_at is None:
             return False
         request.still_granted_scopes = sorted(
-            set(access_token.scope.split()) & consent.scope_keys & available_scope_keys(app=client)
+            set(access_token.scope.split()) & consent.usable_scope_keys
         )
         request.user = seller
         # The raw token, as DOT keeps it: the stored one is blank (tokens are stored hashed).

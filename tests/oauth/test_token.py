@@ -249,12 +249,12 @@ def test_a_refresh_reads_the_refresh_token_once(app, seller, shop, django_assert
 
     # In this test's transaction the token view's transaction is a savepoint (2 statements, in
     # production BEGIN and COMMIT). Then: the client's app (client authentication); the refresh
-    # token locked, with its access token and seller; the seller's live consent (its scopes and
-    # end); the scopes still available to the app; revoking the previous access token (clearing
-    # the refresh token's link to it, deleting it) and the refresh token; inserting the new
-    # access and refresh tokens; stamping the consent's last use; DOT's token view reading the
-    # new access token back for its app_authorized signal.
-    with django_assert_max_num_queries(13):
+    # token locked, with its access token and seller; the seller's live consent (its scopes,
+    # which of them the app may still use, its end); revoking the previous access token
+    # (clearing the refresh token's link to it, deleting it) and the refresh token; inserting
+    # the new access and refresh tokens; stamping the consent's last use; DOT's token view
+    # reading the new access token back for its app_authorized signal.
+    with django_assert_max_num_queries(12):
         response = refresh(Client(), app, tokens["refresh_token"])
 
     assert response.status_code == 200
