@@ -7,6 +7,8 @@ is upgraded, check each of these against the new version first.
   endpoints do (escaped URL, headers, form body). The introspection endpoint must know which client
   a request authenticates as, to check `can_introspect`, and DOT's public
   `OAuthLibCore.authenticate_client` only answers whether one did.
+- `TokenView.authorization_flow_token_response`, which console/views/oauth/token.py answers
+  without DOT's read of the new token while nothing receives `app_authorized`.
 
 The request validator in apps_registry/oauth_validators.py extends DOT's and cannot import from
 here (apps_registry sits below console), so what it relies on is listed here too:

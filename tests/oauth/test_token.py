@@ -15,6 +15,7 @@ from oauth2_provider.models import (
     get_grant_model,
     get_refresh_token_model,
 )
+from oauth2_provider.signals import app_authorized
 
 from apps_registry.models import (
     AccessRequest,
@@ -68,6 +69,25 @@ def test_code_exchange_returns_tokens_with_granted_scope_and_no_store(client, ap
     # Hashed at rest: the raw token is not stored.
     stored = AccessToken.objects.get()
     assert body["access_token"] not in (stored.token, stored.token_checksum)
+
+
+def test_a_receiver_of_app_authorized_gets_each_token_issued(client, app, seller, shop):
+    received = []
+
+    def receive(sender, request, token, **kwargs):
+        received.append(token.token_checksum)
+
+    app_authorized.connect(receive)
+    try:
+        tokens = issue_tokens(client, app, seller, [shop])
+        refreshed = refresh(client, app, tokens["refresh_token"]).json()
+    finally:
+        app_authorized.disconnect(receive)
+
+    assert received == [
+        hashlib.sha256(issued["access_token"].encode()).hexdigest()
+        for issued in (tokens, refreshed)
+    ]
 
 
 def test_replayed_code_is_refused_and_revokes_the_tokens_it_issued(client, app, seller, shop):
@@ -252,9 +272,8 @@ def test_a_refresh_reads_the_refresh_token_once(app, seller, shop, django_assert
     # token locked, with its access token and seller; the seller's live consent (its scopes,
     # which of them the app may still use, its end); revoking the previous access token
     # (clearing the refresh token's link to it, deleting it) and the refresh token; inserting
-    # the new access and refresh tokens; stamping the consent's last use; DOT's token view
-    # reading the new access token back for its app_authorized signal.
-    with django_assert_max_num_queries(12):
+    # the new access and refresh tokens; stamping the consent's last use.
+    with django_assert_max_num_queries(11):
         response = refresh(Client(), app, tokens["refresh_token"])
 
     assert response.status_code == 200
