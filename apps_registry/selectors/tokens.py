@@ -19,7 +19,8 @@ def token_checksum(raw: str) -> str:
 def access_token_introspection(*, token: str) -> dict[str, Any]:
     """RFC 7662's answer about an access token, as DOT's introspection gives it (`{"active":
     false}` for an unknown or expired token), in one query for just the columns it shows: the
-    gateway asks this for every API call."""
+    gateway asks this for every API call. A deactivated seller's token is inactive too, as the
+    bearer validation treats it (docs/security.md D6)."""
     found = (
         get_access_token_model()
         .objects.filter(token_checksum=token_checksum(token))
@@ -29,11 +30,14 @@ def access_token_introspection(*, token: str) -> dict[str, Any]:
             "resource",
             "application__client_id",
             f"user__{get_user_model().USERNAME_FIELD}",
+            "user__is_active",
         )[:1]
     )
-    if not found or timezone.now() >= found[0][0]:
+    if not found:
         return {"active": False}
-    expires, scope, resource, client_id, username = found[0]
+    expires, scope, resource, client_id, username, seller_is_active = found[0]
+    if timezone.now() >= expires or seller_is_active is False:
+        return {"active": False}
     answer = {"active": True, "scope": scope, "exp": timegm(expires.utctimetuple())}
     if client_id is not None:
         answer["client_id"] = client_id

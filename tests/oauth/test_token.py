@@ -371,6 +371,19 @@ def test_deactivated_seller_tokens_stop_working(client, app, seller, shop):
     assert refresh(client, app, tokens["refresh_token"]).json()["error"] == "invalid_grant"
 
 
+def test_a_deactivated_sellers_token_introspects_as_inactive(client, app, seller, shop):
+    tokens = issue_tokens(client, app, seller, [shop])
+    gateway = factories.PartnerAppFactory(partner=None, can_introspect=True, name="Gateway")
+    seller.is_active = False
+    seller.save(update_fields=["is_active"])
+
+    response = client.post(
+        "/oauth/introspect/", {"token": tokens["access_token"]}, **basic_auth(gateway)
+    )
+
+    assert response.json() == {"active": False}
+
+
 def test_grant_types_other_than_code_and_refresh_are_refused(client, app, seller):
     # Even with the seller's real password, the password grant is not available.
     for grant_type in ("client_credentials", "password"):
