@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from datetime import timedelta
 
 import pytest
@@ -278,6 +279,20 @@ def test_a_refresh_reads_the_refresh_token_once(app, seller, shop, django_assert
 
     assert response.status_code == 200
     assert response.json()["scope"] == tokens["scope"]
+
+
+def test_a_refresh_refused_while_saving_leaves_the_refresh_token_usable(client, app, seller, shop):
+    tokens = issue_tokens(client, app, seller, [shop])
+    before = _live_token_count()
+
+    # RFC 8707: the resource is checked while the new pair is saved.
+    refused = refresh(client, app, tokens["refresh_token"], resource="not a uri")
+
+    assert refused.status_code == 400
+    # DOT answers an error raised while saving without a JSON Content-Type.
+    assert json.loads(refused.content)["error"] == "invalid_target"
+    assert _live_token_count() == before
+    assert refresh(client, app, tokens["refresh_token"]).status_code == 200
 
 
 def test_refresh_token_of_another_client_is_refused(client, app, seller, shop):
