@@ -5,34 +5,53 @@
   a failed redemption (wrong PKCE verifier or redirect URI) burns the code, and a code carries
   only what the seller still grants when it is redeemed;
 - a refresh carries only scopes that are still available to the app *and* still granted by the
-  seller, and dies with the seller's consent (docs/security.md §0.3, D4, D5);
+  seller, and dies with the seller's consent (docs/security.md §0.3, D4, D5); the refresh token is
+  locked and read once, with its access token and seller, and rotated on that read;
 - a deactivated seller's codes, refresh tokens and access tokens stop working (docs/security.md D6).
 See ADR 0007 and ADR 0011.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
+from datetime import timedelta
 
+from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
-from oauth2_provider.models import get_grant_model, get_refresh_token_model
+from oauth2_provider.models import (
+    get_grant_model,
+    get_refresh_token_model,
+    refresh_token_expire_timedelta,
+)
 from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.oauth2.rfc6749.grant_types.authorization_code import code_challenge_method_s256
 
 from apps_registry.gate.usage import record_consent_use
 from apps_registry.models import RedeemedAuthorizationCode
-from apps_registry.selectors.authorizations import active_authorizations, granted_scope_keys
+from apps_registry.selectors.authorizations import LiveConsent, live_consent
 from apps_registry.selectors.availability import available_scope_keys, chosen_scope_keys
+from apps_registry.selectors.tokens import token_checksum
 from scopes.models import Scope
 
 # RFC 7636 §4.2: 43–128 unreserved characters (S256 yields exactly 43); DOT stores up to 128.
 CODE_CHALLENGE = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
 
 
-def _checksum(value: str) -> str:
-    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+def _locked_refresh_token(refresh_token: str):
+    """The refresh token's row, locked, with its access token and seller: the live row if there
+    is one, else the last revoked one (a checksum is unique only together with `revoked`). Only the
+    refresh token's row is locked, so refreshes of other tokens of the seller or app never wait."""
+    return (
+        get_refresh_token_model()
+        .objects.select_for_update(of=("self",))
+        .select_related("access_token", "user")
+        .filter(token_checksum=token_checksum(refresh_token))
+        .order_by(F("revoked").desc(nulls_first=True))
+        .first()
+    )
 
 
 def _verifier_matches(grant, verifier: str | None) -> bool:
@@ -120,10 +139,10 @@ class ConsoleOAuth2Validator(OAuth2Validator):
         seller = request.user
         # Approvals and the seller's consent can be revoked between consent and redemption; the
         # code carries no more than what is still available and still granted.
-        still_allowed = available_scope_keys(app=client) & granted_scope_keys(
-            seller=seller, app=client
-        )
-        request.scopes = [key for key in request.scopes if key in still_allowed]
+        request.live_consent = live_consent(seller=seller, app=client)
+        request.scopes = [
+            key for key in request.scopes if key in request.live_consent.usable_scope_keys
+        ]
         if not seller.is_active or not request.scopes:
             grant.delete()
             return False
@@ -131,70 +150,104 @@ class ConsoleOAuth2Validator(OAuth2Validator):
 
     def _revoke_tokens_of_replayed_code(self, *, code: str, client) -> None:
         redeemed = RedeemedAuthorizationCode.objects.filter(
-            code_checksum=_checksum(code), app=client
+            code_checksum=token_checksum(code), app=client
         ).first()
         if redeemed is not None:
             get_refresh_token_model().revoke_family(redeemed.token_family)
 
     def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs):
-        # Lock the token's rows first (the token view runs in one transaction): two concurrent
-        # refreshes then serialize, and the second one sees the first one's rotation as reuse.
-        list(
-            get_refresh_token_model()
-            .objects.select_for_update()
-            .filter(token_checksum=_checksum(refresh_token))
-        )
-        if not super().validate_refresh_token(refresh_token, client, request, *args, **kwargs):
+        """DOT's checks of a refresh token (as of 3.4.1) and the console's, on one locked read.
+
+        The token view runs in one transaction, so the lock holds until the rotated pair is saved:
+        two concurrent refreshes serialize, and the second sees the first one's rotation as reuse.
+        """
+        previous = _locked_refresh_token(refresh_token)
+        if previous is None:
             return False
-        seller = request.user
+        if previous.revoked is not None:
+            # Presenting a rotated or revoked refresh token is reuse: there is no grace period
+            # (ADR 0007; with tokens stored hashed, DOT's check oauth2_provider.E001 forbids one).
+            if oauth2_settings.REFRESH_TOKEN_REUSE_PROTECTION:
+                get_refresh_token_model().revoke_family(previous.token_family)
+            return False
+        access_token = previous.access_token
+        if access_token is None:
+            # Orphaned: its access token was revoked without it (a family revocation racing a
+            # rotation leaves the new refresh token so), and there is nothing left to refresh.
+            return False
+        idle_lifetime = refresh_token_expire_timedelta()
+        if idle_lifetime and access_token.expires + idle_lifetime <= timezone.now():
+            return False
+        if previous.application_id != client.pk:
+            return False
+        seller = previous.user
         if not seller.is_active:
             return False
         # The refresh token never outlives the seller's consent (its chosen duration).
-        if not active_authorizations(seller=seller, app=client).exists():
+        consent = live_consent(seller=seller, app=client)
+        if consent.ends_at is None:
             return False
-        original = super().get_original_scopes(refresh_token, request)
-        original = set(original.split() if isinstance(original, str) else original)
         request.still_granted_scopes = sorted(
-            original
-            & available_scope_keys(app=client)
-            & granted_scope_keys(seller=seller, app=client)
+            set(access_token.scope.split()) & consent.usable_scope_keys
         )
+        request.user = seller
+        # The raw token, as DOT keeps it: the stored one is blank (tokens are stored hashed).
+        request.refresh_token = refresh_token
+        request.refresh_token_instance = previous
+        request.live_consent = consent
         return bool(request.still_granted_scopes)
 
     def get_original_scopes(self, refresh_token, request, *args, **kwargs):
         return request.still_granted_scopes
 
+    def save_bearer_token(self, token, request, *args, **kwargs):
+        # DOT opens a savepoint here; the token view already runs the request in one transaction,
+        # which a failed save rolls back whole, so the save joins it (two statements fewer).
+        with transaction.atomic(savepoint=False):
+            return self._save_bearer_token(token, request, *args, **kwargs)
+
     def _save_bearer_token(self, token, request, *args, **kwargs):
-        # DOT documents this hook for storing tokens; its save_bearer_token adds the transaction.
-        self._cap_lifetime_at_consent(token, request)
-        super()._save_bearer_token(token, request, *args, **kwargs)
+        # DOT documents this hook for storing tokens.
+        self._cap_lifetime_at_consent(token, request.live_consent)
+        if request.grant_type == "refresh_token" and self.rotate_refresh_token(request):
+            self._rotate_refresh_token(token, request)
+        else:
+            super()._save_bearer_token(token, request, *args, **kwargs)
         if request.grant_type == "authorization_code" and token.get("refresh_token"):
             refresh = get_refresh_token_model().objects.get(
-                token_checksum=_checksum(token["refresh_token"]), revoked__isnull=True
+                token_checksum=token_checksum(token["refresh_token"]), revoked__isnull=True
             )
             RedeemedAuthorizationCode.objects.create(
-                code_checksum=_checksum(request.code),
+                code_checksum=token_checksum(request.code),
                 app=request.client,
                 token_family=refresh.token_family,
             )
         if request.user is not None:
             record_consent_use(app_id=request.client.pk, seller_id=request.user.pk)
 
-    @staticmethod
-    def _cap_lifetime_at_consent(token: dict, request) -> None:
-        """An access token never outlives the seller's chosen authorization duration: its
-        `expires_in` (stored and returned) ends with the last of the seller's live consents."""
-        if request.user is None:
-            return
-        consent_ends = (
-            active_authorizations(seller=request.user, app=request.client)
-            .order_by("-expires_at")
-            .values_list("expires_at", flat=True)
-            .first()
+    def _rotate_refresh_token(self, token: dict, request) -> None:
+        """What DOT's rotation does (RefreshToken.revoke, then a new pair in the same family), on
+        the row validate_refresh_token locked and read, which DOT would lock and read twice more."""
+        self._check_and_set_request_resource(request)  # RFC 8707: the previous token's resource
+        previous = request.refresh_token_instance
+        # Revoking (deleting) the access token also clears the refresh token's link to it.
+        previous.access_token.revoke()
+        now = timezone.now()
+        get_refresh_token_model().objects.filter(pk=previous.pk).update(revoked=now, updated=now)
+        expires = now + timedelta(seconds=token["expires_in"])
+        access_token = self._create_access_token(
+            expires, request, token, source_refresh_token=previous
         )
-        if consent_ends is None:
+        self._create_refresh_token(request, token["refresh_token"], access_token, previous)
+
+    @staticmethod
+    def _cap_lifetime_at_consent(token: dict, consent: LiveConsent) -> None:
+        """An access token never outlives the seller's chosen authorization duration: its
+        `expires_in` (stored and returned) ends with the last of the seller's live consents,
+        as validate_code or validate_refresh_token read them in this transaction."""
+        if consent.ends_at is None:
             return
-        remaining = int((consent_ends - timezone.now()).total_seconds())
+        remaining = int((consent.ends_at - timezone.now()).total_seconds())
         token["expires_in"] = max(0, min(token["expires_in"], remaining))
 
     def validate_bearer_token(self, token, scopes, request):

@@ -7,9 +7,18 @@ is upgraded, check each of these against the new version first.
   endpoints do (escaped URL, headers, form body). The introspection endpoint must know which client
   a request authenticates as, to check `can_introspect`, and DOT's public
   `OAuthLibCore.authenticate_client` only answers whether one did.
+- `TokenView.authorization_flow_token_response`, which console/views/oauth/token.py answers
+  without DOT's read of the new token while nothing receives `app_authorized`.
 
-Also underscored, though DOT's docstring names it as the method to override when saving tokens:
-`OAuth2Validator._save_bearer_token`, extended in apps_registry/oauth_validators.py.
+The request validator in apps_registry/oauth_validators.py extends DOT's and cannot import from
+here (apps_registry sits below console), so what it relies on is listed here too:
+
+- `OAuth2Validator._save_bearer_token`, underscored though DOT's docstring names it as the method
+  to override when saving tokens;
+- for a refresh, the validator replaces DOT's `validate_refresh_token` and its rotation in
+  `_save_bearer_token` with the same checks and writes on one locked read, calling DOT's
+  `_check_and_set_request_resource`, `_create_access_token` and `_create_refresh_token`, and
+  setting the `request.refresh_token_instance` that DOT's save reads.
 """
 
 from __future__ import annotations

@@ -3,25 +3,18 @@
 The gateway asks this for every API call, so a lookup must not grow with the catalog: the
 endpoints are compiled once per process into one segment trie per HTTP method, and a lookup is a
 walk of dict look-ups, one per path segment (ADR 0004). The compiled index is trusted only while
-the catalog version in the shared cache is the one it was built at; every catalog write bumps it.
+the shared catalog version is the one it was built at; every catalog write bumps it.
 """
 
 from __future__ import annotations
 
 import re
-import threading
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
-from django.core.cache import cache
-
+from scopes.catalog_version import CatalogVersionedValue
 from scopes.models import Endpoint
-
-CATALOG_VERSION_CACHE_KEY = "scopes:catalog-version"
-# The version must outlive any TTL-based eviction: a missing version only forces a rebuild.
-CATALOG_VERSION_TIMEOUT = None
 
 PARAMETER_SEGMENT = re.compile(r"^\{[a-z_][a-z0-9_]*\}$")
 
@@ -153,23 +146,6 @@ def _walk(node: _Node, segments: list[str], position: int) -> _Node | None:
 
 # --- The process-wide index, validated against the shared catalog version -------------------------
 
-_lock = threading.Lock()
-_current: tuple[str, EndpointIndex] | None = None
-
-
-def catalog_version() -> str:
-    """The shared catalog version; a missing one (cache flushed) is replaced by a fresh one."""
-    version = cache.get(CATALOG_VERSION_CACHE_KEY)
-    if version is None:
-        cache.add(CATALOG_VERSION_CACHE_KEY, uuid.uuid4().hex, timeout=CATALOG_VERSION_TIMEOUT)
-        version = cache.get(CATALOG_VERSION_CACHE_KEY)
-    return version
-
-
-def catalog_version_bump() -> None:
-    """Invalidate every process's index; callers run this after their write has committed."""
-    cache.set(CATALOG_VERSION_CACHE_KEY, uuid.uuid4().hex, timeout=CATALOG_VERSION_TIMEOUT)
-
 
 def endpoint_rows_from_db() -> list[EndpointRow]:
     """Every endpoint with its scope keys, in two queries."""
@@ -194,27 +170,13 @@ def endpoint_rows_from_db() -> list[EndpointRow]:
     ]
 
 
-def current_index() -> EndpointIndex:
-    """The index for the current catalog version: one cache read, a rebuild only after a change."""
-    return index_at(catalog_version())
+_index = CatalogVersionedValue(lambda: EndpointIndex(endpoint_rows_from_db()))
 
 
-def index_at(version: str) -> EndpointIndex:
-    """The index for `version`, which the caller read from the shared cache (with other keys in
-    the same round trip); rebuilt when this process holds another version's."""
-    global _current
-    held = _current
-    if held is not None and held[0] == version:
-        return held[1]
-    with _lock:
-        held = _current
-        if held is not None and held[0] == version:
-            return held[1]
-        # The version was read before the rows: a write committing meanwhile bumps it again,
-        # so the next call rebuilds instead of trusting rows older than the version.
-        index = EndpointIndex(endpoint_rows_from_db())
-        _current = (version, index)
-        return index
+def current_index(*, version: str | None = None) -> EndpointIndex:
+    """The index for the current catalog version: one cache read, a rebuild only after a change.
+    A caller that read the version with other keys in one round trip (the gate) passes it."""
+    return _index.get(version=version)
 
 
 def resolve_endpoint(method: str, path: str) -> EndpointMatch | None:

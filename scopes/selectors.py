@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
+from scopes.catalog_version import CatalogVersionedValue
 from scopes.matching import current_index
 from scopes.models import Endpoint, Scope
 
@@ -99,6 +100,15 @@ def scope_groups() -> list[str]:
     among the active scopes sorted by position and key, as `scopes_by_group` bunches them."""
     active = Scope.objects.filter(is_active=True).order_by("position", "key")
     return list(dict.fromkeys(active.values_list("group", flat=True)))
+
+
+_scope_groups = CatalogVersionedValue(lambda: tuple(scope_groups()))
+
+
+def cached_scope_groups(*, version: str | None = None) -> tuple[str, ...]:
+    """`scope_groups()`, read once per process and catalog version (`version`, when the caller
+    has just read it): the public catalog page validates its group filter on every request."""
+    return _scope_groups.get(version=version)
 
 
 def scopes_by_group(scopes: list[Scope]) -> list[tuple[str, list[Scope]]]:

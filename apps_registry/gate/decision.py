@@ -10,13 +10,10 @@ expired and covers that scope.
 
 from __future__ import annotations
 
-import hashlib
-import weakref
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import parse_qs
 
-from django.db import connection
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model
 
@@ -25,7 +22,9 @@ from apps_registry.gate.context import AccessContext, ShopGrant, access_context
 from apps_registry.gate.reasons import FixAction, GateReason
 from apps_registry.gate.versions import context_version_keys, read_versions
 from apps_registry.models import PartnerApp, ShopAuthorization
-from scopes.matching import EndpointMatch, index_at
+from apps_registry.selectors.tokens import token_checksum
+from core.prepared import PreparedLookup
+from scopes.matching import EndpointMatch, current_index
 
 # Longer values are refused before any lookup: no real method, path or cipher comes close.
 MAX_URI_LENGTH = 4096
@@ -165,7 +164,7 @@ def gate_check(
         return found
     versions = read_versions(context_version_keys(found.app_id, found.seller_id))
     context = access_context(app_id=found.app_id, seller_id=found.seller_id, versions=versions)
-    endpoint = None if call.malformed else index_at(versions[0]).match(call.method, call.path)
+    endpoint = _matched_endpoint(call, catalog_version=versions[0])
     decision = decide(context, endpoint, call, token_scopes=found.scopes, now=now)
     if decision.allowed:
         usage.record_use(decision, now=now)
@@ -191,7 +190,7 @@ def gate_explain(
         )
     versions = read_versions(context_version_keys(app.pk, seller_id))
     context = access_context(app_id=app.pk, seller_id=seller_id, versions=versions)
-    endpoint = None if call.malformed else index_at(versions[0]).match(call.method, call.path)
+    endpoint = _matched_endpoint(call, catalog_version=versions[0])
     granted = frozenset().union(*(grant.scope_keys for grant in context.live_grants(now)))
     return decide(context, endpoint, call, token_scopes=granted, now=now)
 
@@ -336,6 +335,12 @@ def _granted_or_denied(
     )
 
 
+def _matched_endpoint(call: OriginalCall, *, catalog_version: str) -> EndpointMatch | None:
+    if call.malformed:
+        return None
+    return current_index(version=catalog_version).match(call.method, call.path)
+
+
 def _deny(
     reason: GateReason, message: str, fix: FixAction, fix_text: str, **details
 ) -> GateDecision:
@@ -347,59 +352,28 @@ def _one_of(keys) -> str:
     return keys[0] if len(keys) == 1 else "one of " + ", ".join(keys)
 
 
-# The token lookup's SQL, compiled by the ORM on first use: building and compiling the queryset
-# on every call took longer than PostgreSQL takes to run it.
-_TOKEN_COLUMNS = (
-    "application_id",
-    "user_id",
-    "scope",
-    "expires",
-    "user__is_active",
-    "application__status",
+# One indexed query per call, compiled once and prepared on PostgreSQL (core/prepared.py).
+_token_lookup = PreparedLookup(
+    "gate_token_lookup",
+    lambda checksum: (
+        get_access_token_model()
+        .objects.filter(token_checksum=checksum)
+        .values_list(
+            "application_id",
+            "user_id",
+            "scope",
+            "expires",
+            "user__is_active",
+            "application__status",
+        )[:1]
+    ),  # a slice, not first(): the checksum is unique, ordering by id only adds a sort
 )
-_token_sql: str | None = None
 
 
 def _token_row(token: str):
     """(app id, seller id, scopes, expiry, seller active?, app status) of a stored token, or
     None: one indexed query, so a revoked or narrowed token, a deactivated seller and a suspended
     app are all seen on the very next call."""
-    global _token_sql
     if len(token) > MAX_TOKEN_LENGTH:
         return None
-    if _token_sql is None:
-        tokens = get_access_token_model().objects.filter(token_checksum="")
-        # A slice, not first(): the checksum is unique, so ordering by id would only add a sort.
-        _token_sql, _ = tokens.values_list(*_TOKEN_COLUMNS)[:1].query.sql_with_params()
-    checksum = hashlib.sha256(token.encode("utf-8")).hexdigest()
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            _execute_prepared(cursor, checksum)
-        else:
-            cursor.execute(_token_sql, [checksum])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    app_id, seller_id, scope, expires, seller_active, app_status = row
-    if isinstance(expires, str):
-        expires = datetime.fromisoformat(expires)
-    if expires.tzinfo is None:  # SQLite (make run) keeps UTC without an offset
-        expires = expires.replace(tzinfo=UTC)
-    return app_id, seller_id, scope, expires, seller_active, app_status
-
-
-# PostgreSQL plans the three-table lookup afresh for every statement (Django binds parameters on
-# the client), which took longer than running it; a statement prepared once per connection keeps
-# its plan. Prepared statements live in the database session: behind a pooler that shares
-# sessions between clients (pgbouncer in transaction mode) this needs its session mode.
-_PREPARED_STATEMENT = "gate_token_lookup"
-_prepared_on: weakref.WeakSet = weakref.WeakSet()
-
-
-def _execute_prepared(cursor, checksum: str) -> None:
-    session = connection.connection
-    if session not in _prepared_on:
-        assert _token_sql.count("%s") == 1  # noqa: S101 - one parameter, the checksum
-        cursor.execute(f"PREPARE {_PREPARED_STATEMENT}(text) AS {_token_sql.replace('%s', '$1')}")
-        _prepared_on.add(session)
-    cursor.execute(f"EXECUTE {_PREPARED_STATEMENT}(%s)", [checksum])
+    return _token_lookup.fetchone(token_checksum(token))

@@ -14,7 +14,7 @@ import uuid
 from django.core.cache import cache
 from django.db import transaction
 
-from scopes.matching import CATALOG_VERSION_CACHE_KEY
+from scopes.catalog_version import CATALOG_VERSION_CACHE_KEY
 
 # Versions must outlive TTL-based eviction; losing one only costs a rebuild.
 VERSION_TIMEOUT = None

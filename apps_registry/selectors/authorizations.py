@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import Prefetch, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Prefetch, QuerySet
 from django.utils import timezone
 
 from apps_registry.events import authorization as authorization_events
@@ -17,6 +17,7 @@ from apps_registry.models import (
     Shop,
     ShopAuthorization,
 )
+from apps_registry.selectors.availability import available_scopes_condition
 from scopes.models import Scope
 
 
@@ -34,13 +35,37 @@ def active_authorizations(
     )
 
 
+@dataclass(frozen=True)
+class LiveConsent:
+    """The seller's live consents for an app, all shops together."""
+
+    ends_at: datetime | None  # when the last of them ends; None when there is none
+    scope_keys: frozenset[str]  # granted on at least one shop
+    usable_scope_keys: frozenset[str]  # of those, the ones still available to the app
+
+
+def live_consent(*, seller: AbstractBaseUser, app: PartnerApp) -> LiveConsent:
+    """What the seller's live authorizations grant the app, which of it the app may still use,
+    and until when, in one query (the token endpoint asks on every code exchange and refresh)."""
+    available = ExpressionWrapper(
+        available_scopes_condition(app=app, via="scopes__"), output_field=BooleanField()
+    )
+    rows = list(
+        active_authorizations(seller=seller, app=app)
+        .annotate(available=available)
+        .order_by()
+        .values_list("expires_at", "scopes__key", "available")
+    )
+    return LiveConsent(
+        ends_at=max((expires_at for expires_at, _, _ in rows), default=None),
+        scope_keys=frozenset(key for _, key, _ in rows if key is not None),
+        usable_scope_keys=frozenset(key for _, key, usable in rows if key is not None and usable),
+    )
+
+
 def granted_scope_keys(*, seller: AbstractBaseUser, app: PartnerApp) -> set[str]:
     """Scopes the seller currently grants the app on at least one shop."""
-    return set(
-        Scope.objects.filter(
-            pk__in=active_authorizations(seller=seller, app=app).values("scopes")
-        ).values_list("key", flat=True)
-    )
+    return set(live_consent(seller=seller, app=app).scope_keys)
 
 
 @dataclass

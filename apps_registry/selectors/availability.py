@@ -11,20 +11,30 @@ from apps_registry.models import AccessRequest, AppScope, PartnerApp
 from scopes.models import Scope
 
 
-def available_scope_keys(*, app: PartnerApp, now: datetime | None = None) -> set[str]:
-    """Active Public scopes, and active Custom scopes with a live (approved, unexpired) approval."""
-
+def available_scopes_condition(*, app: PartnerApp, now: datetime | None = None, via: str = "") -> Q:
+    """The scopes available to the app, as a condition on Scope, or on a relation to it that
+    `via` names ("scopes__"), so a query over another table can ask it in the same statement."""
     now = now or timezone.now()
     live_approvals = AccessRequest.objects.filter(
         app=app, status=AccessRequest.Status.APPROVED
     ).filter(Q(approval_expires_at__isnull=True) | Q(approval_expires_at__gt=now))
-    return set(
-        Scope.objects.filter(is_active=True)
-        .filter(
-            Q(kind=Scope.Kind.PUBLIC)
-            | Q(kind=Scope.Kind.CUSTOM, pk__in=live_approvals.values("scope_id"))
+    return Q(**{f"{via}is_active": True}) & (
+        Q(**{f"{via}kind": Scope.Kind.PUBLIC})
+        | Q(
+            **{
+                f"{via}kind": Scope.Kind.CUSTOM,
+                f"{via}pk__in": live_approvals.values("scope_id"),
+            }
         )
-        .values_list("key", flat=True)
+    )
+
+
+def available_scope_keys(*, app: PartnerApp, now: datetime | None = None) -> set[str]:
+    """Active Public scopes, and active Custom scopes with a live (approved, unexpired) approval."""
+    return set(
+        Scope.objects.filter(available_scopes_condition(app=app, now=now)).values_list(
+            "key", flat=True
+        )
     )
 
 

@@ -46,7 +46,7 @@ from apps_registry.services.partners import partner_create_with_owner
 from apps_registry.services.reviewers import reviewer_create
 from apps_registry.services.reviews import access_request_approve, access_request_assign
 from bench.bench_matching import synthetic_rows, template_shape
-from scopes.matching import catalog_version_bump
+from scopes.catalog_version import catalog_version_bump
 from scopes.models import Endpoint, Scope
 
 # Scopes of the catalog (scopes/catalog/catalog.json) the benchmark's app uses.

@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 from django import forms
 from django.contrib import messages
+from django.core.cache import cache
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.views.generic import TemplateView
 
+from scopes.catalog_version import catalog_version
 from scopes.models import Scope
 from scopes.selectors import (
     SCOPE_SEARCH_MAX_LENGTH,
+    cached_scope_groups,
     scope_catalog,
     scope_get_active,
-    scope_groups,
     scopes_by_group,
 )
+
+# How long a rendered catalog stays in the shared cache. Its key holds the catalog version, so a
+# catalog edit is never served stale; the timeout only lets the renderings of older versions go.
+SCOPE_LIST_CACHE_SECONDS = 60 * 60
 
 
 class CatalogFilterForm(forms.Form):
@@ -63,28 +75,65 @@ class CatalogFilterForm(forms.Form):
         return values, problems
 
 
+def scope_list_content(
+    form: CatalogFilterForm, filters: dict[str, str], *, version: str
+) -> SafeString:
+    """What /scopes/ shows under the site header for this filter form: the introduction, the form
+    and the scopes matching its (valid) filters.
+
+    Visitors of the same filters see the same thing, so it is rendered once per catalog version,
+    language and filters, and kept in the shared cache; the page around it (the visitor's
+    navigation and messages) is rendered per request. Only a bounded set of variants is kept:
+    search text is anyone's free input, and keeping each would let anyone fill the shared cache,
+    so a search, like a filter that was refused, is rendered afresh.
+
+    `version` is the catalog version read before any catalog row: content rendered while a write
+    commits is stored under the version that write replaces, never under the new one."""
+    if form.errors or form.data.get("q"):
+        return _render_scope_list_content(form, filters)
+    variant = json.dumps(
+        [get_language(), form.is_bound, filters.get("group", ""), filters.get("kind", "")]
+    )
+    variant_digest = hashlib.sha256(variant.encode()).hexdigest()
+    key = f"catalog:scope-list:{version}:{variant_digest}"
+    content = cache.get(key)
+    if content is None:
+        content = _render_scope_list_content(form, filters)
+        cache.set(key, content, timeout=SCOPE_LIST_CACHE_SECONDS)
+    return mark_safe(content)  # noqa: S308 - rendered from our own autoescaped template
+
+
+def _render_scope_list_content(form: CatalogFilterForm, filters: dict[str, str]) -> SafeString:
+    scopes = scope_catalog(
+        text=filters.get("q", ""),
+        group=filters.get("group", ""),
+        kind=filters.get("kind", ""),
+    )
+    # Without the request: no context processor can put the visitor's data into shared content.
+    return render_to_string(
+        "catalog/_scope_list_content.html",
+        {
+            "form": form,
+            "filters": filters,
+            "is_filtered": any(filters.values()),
+            "scopes": scopes,
+            "scope_groups": scopes_by_group(scopes),
+        },
+    )
+
+
 class ScopeListView(TemplateView):
     template_name = "catalog/scope_list.html"
 
     def get_context_data(self, **kwargs):
-        groups = scope_groups()
-        form = CatalogFilterForm(self.request.GET or None, groups=groups)
+        version = catalog_version()
+        groups = cached_scope_groups(version=version)
+        form = CatalogFilterForm(self.request.GET or None, groups=list(groups))
         filters, problems = form.usable_filters() if form.is_bound else ({}, [])
         for problem in problems:
             messages.warning(self.request, problem)
-        scopes = scope_catalog(
-            text=filters.get("q", ""),
-            group=filters.get("group", ""),
-            kind=filters.get("kind", ""),
-        )
-        return super().get_context_data(
-            form=form,
-            filters=filters,
-            is_filtered=any(filters.values()),
-            scopes=scopes,
-            scope_groups=scopes_by_group(scopes),
-            **kwargs,
-        )
+        content = scope_list_content(form, filters, version=version)
+        return super().get_context_data(content=content, **kwargs)
 
 
 class ScopeDetailView(TemplateView):

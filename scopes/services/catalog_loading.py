@@ -10,8 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from scopes import events as catalog_events
+from scopes.catalog_version import catalog_version_bump
 from scopes.errors import CatalogFileError
-from scopes.matching import catalog_version_bump
 from scopes.models import Endpoint, Scope, ScopeChange
 from scopes.selectors import scope_is_in_use
 from scopes.services._scope_changes import (

@@ -12,9 +12,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from scopes import events as catalog_events
+from scopes.catalog_version import catalog_version_bump
 from scopes.error_codes import CatalogErrorCode
 from scopes.errors import CatalogInputError, CatalogPermissionError, CatalogStateError
-from scopes.matching import catalog_version_bump
 from scopes.models import Scope, ScopeChange
 from scopes.services._scope_changes import (
     changed_fields,

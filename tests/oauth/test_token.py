@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from datetime import timedelta
 
 import pytest
@@ -15,6 +16,7 @@ from oauth2_provider.models import (
     get_grant_model,
     get_refresh_token_model,
 )
+from oauth2_provider.signals import app_authorized
 
 from apps_registry.models import (
     AccessRequest,
@@ -68,6 +70,25 @@ def test_code_exchange_returns_tokens_with_granted_scope_and_no_store(client, ap
     # Hashed at rest: the raw token is not stored.
     stored = AccessToken.objects.get()
     assert body["access_token"] not in (stored.token, stored.token_checksum)
+
+
+def test_a_receiver_of_app_authorized_gets_each_token_issued(client, app, seller, shop):
+    received = []
+
+    def receive(sender, request, token, **kwargs):
+        received.append(token.token_checksum)
+
+    app_authorized.connect(receive)
+    try:
+        tokens = issue_tokens(client, app, seller, [shop])
+        refreshed = refresh(client, app, tokens["refresh_token"]).json()
+    finally:
+        app_authorized.disconnect(receive)
+
+    assert received == [
+        hashlib.sha256(issued["access_token"].encode()).hexdigest()
+        for issued in (tokens, refreshed)
+    ]
 
 
 def test_replayed_code_is_refused_and_revokes_the_tokens_it_issued(client, app, seller, shop):
@@ -244,6 +265,36 @@ def test_refresh_rotates_and_reuse_revokes_the_family(client, app, seller, shop)
     assert _api(client, second["access_token"]).status_code == 401
 
 
+def test_a_refresh_reads_the_refresh_token_once(app, seller, shop, django_assert_max_num_queries):
+    tokens = issue_tokens(Client(), app, seller, [shop])
+
+    # In this test's transaction the token view's transaction is a savepoint (2 statements, in
+    # production BEGIN and COMMIT). Then: the client's app (client authentication); the refresh
+    # token locked, with its access token and seller; the seller's live consent (its scopes,
+    # which of them the app may still use, its end); revoking the previous access token
+    # (clearing the refresh token's link to it, deleting it) and the refresh token; inserting
+    # the new access and refresh tokens; stamping the consent's last use.
+    with django_assert_max_num_queries(11):
+        response = refresh(Client(), app, tokens["refresh_token"])
+
+    assert response.status_code == 200
+    assert response.json()["scope"] == tokens["scope"]
+
+
+def test_a_refresh_refused_while_saving_leaves_the_refresh_token_usable(client, app, seller, shop):
+    tokens = issue_tokens(client, app, seller, [shop])
+    before = _live_token_count()
+
+    # RFC 8707: the resource is checked while the new pair is saved.
+    refused = refresh(client, app, tokens["refresh_token"], resource="not a uri")
+
+    assert refused.status_code == 400
+    # DOT answers an error raised while saving without a JSON Content-Type.
+    assert json.loads(refused.content)["error"] == "invalid_target"
+    assert _live_token_count() == before
+    assert refresh(client, app, tokens["refresh_token"]).status_code == 200
+
+
 def test_refresh_token_of_another_client_is_refused(client, app, seller, shop):
     tokens = issue_tokens(client, app, seller, [shop])
     other = app_with_scopes(required=[factories.ScopeFactory()])
@@ -335,6 +386,19 @@ def test_deactivated_seller_tokens_stop_working(client, app, seller, shop):
     assert refresh(client, app, tokens["refresh_token"]).json()["error"] == "invalid_grant"
 
 
+def test_a_deactivated_sellers_token_introspects_as_inactive(client, app, seller, shop):
+    tokens = issue_tokens(client, app, seller, [shop])
+    gateway = factories.PartnerAppFactory(partner=None, can_introspect=True, name="Gateway")
+    seller.is_active = False
+    seller.save(update_fields=["is_active"])
+
+    response = client.post(
+        "/oauth/introspect/", {"token": tokens["access_token"]}, **basic_auth(gateway)
+    )
+
+    assert response.json() == {"active": False}
+
+
 def test_grant_types_other_than_code_and_refresh_are_refused(client, app, seller):
     # Even with the seller's real password, the password grant is not available.
     for grant_type in ("client_credentials", "password"):
@@ -398,6 +462,52 @@ def test_revoking_the_refresh_token_also_kills_the_access_token(client, app, sel
     assert response.status_code == 200
     assert _api(client, tokens["access_token"]).status_code == 401
     assert _live_token_count() == (0, 0)
+
+
+def test_a_revoked_refresh_token_cannot_refresh(client, app, seller, shop):
+    tokens = issue_tokens(client, app, seller, [shop])
+    revoked = client.post(
+        "/oauth/revoke/",
+        {"token": tokens["refresh_token"], "token_type_hint": "refresh_token"},
+        **basic_auth(app),
+    )
+    assert revoked.status_code == 200
+
+    response = refresh(client, app, tokens["refresh_token"])
+
+    assert response.json()["error"] == "invalid_grant"
+    assert _live_token_count() == (0, 0)
+
+
+def test_a_refresh_token_whose_access_token_is_gone_cannot_refresh(client, app, seller, shop):
+    tokens = issue_tokens(client, app, seller, [shop])
+    # As a family revocation racing a rotation leaves the rotated refresh token.
+    AccessToken.objects.all().delete()
+
+    response = refresh(client, app, tokens["refresh_token"])
+
+    assert response.json()["error"] == "invalid_grant"
+    assert _live_token_count() == (0, 1)
+
+
+def test_a_refresh_token_left_unused_too_long_cannot_refresh(
+    client, app, seller, shop, time_machine
+):
+    # Idle time counts from the end of the access token last issued with the refresh token.
+    lifetimes = settings.OAUTH2_PROVIDER
+    unused_for = timedelta(
+        seconds=lifetimes["ACCESS_TOKEN_EXPIRE_SECONDS"] + lifetimes["REFRESH_TOKEN_EXPIRE_SECONDS"]
+    )
+    tokens = issue_tokens(client, app, seller, [shop], duration_days=365)
+    time_machine.move_to(timezone.now() + unused_for - timedelta(minutes=1))
+    tokens = refresh(client, app, tokens["refresh_token"]).json()
+    assert "access_token" in tokens
+    time_machine.move_to(timezone.now() + unused_for + timedelta(minutes=1))
+
+    response = refresh(client, app, tokens["refresh_token"])
+
+    assert response.json()["error"] == "invalid_grant"
+    assert _live_token_count() == (1, 1)
 
 
 def test_a_client_cannot_revoke_another_clients_token(client, app, seller, shop):
@@ -479,6 +589,69 @@ def test_resource_server_can_introspect(client, app, seller, shop):
     assert active["Cache-Control"] == "no-store"
     assert unknown.json() == {"active": False}
     assert as_get.status_code == 405
+
+
+def test_introspection_answers_with_the_tokens_client_seller_and_end_in_two_statements(
+    client, app, seller, shop, django_assert_max_num_queries
+):
+    tokens = issue_tokens(client, app, seller, [shop])
+    gateway = factories.PartnerAppFactory(partner=None, can_introspect=True, name="Gateway")
+    stored = AccessToken.objects.get(
+        token_checksum=hashlib.sha256(tokens["access_token"].encode()).hexdigest()
+    )
+
+    # The gateway's app (its client authentication), then the token with its app and seller.
+    with django_assert_max_num_queries(2):
+        response = Client().post(
+            "/oauth/introspect/", {"token": tokens["access_token"]}, **basic_auth(gateway)
+        )
+
+    assert response.json() == {
+        "active": True,
+        "scope": "seller.order.info seller.product.basic",
+        "exp": int(stored.expires.timestamp()),
+        "client_id": app.client_id,
+        "username": seller.username,
+    }
+
+
+def test_introspection_names_the_audience_of_a_token_bound_to_a_resource(client, app, seller, shop):
+    tokens = issue_tokens(client, app, seller, [shop])
+    gateway = factories.PartnerAppFactory(partner=None, can_introspect=True, name="Gateway")
+    AccessToken.objects.update(resource=["https://api.example.com"])
+
+    response = client.post(
+        "/oauth/introspect/", {"token": tokens["access_token"]}, **basic_auth(gateway)
+    )
+
+    assert response.json()["aud"] == ["https://api.example.com"]
+
+
+def test_introspection_calls_an_expired_token_inactive(client, app, seller, shop, time_machine):
+    tokens = issue_tokens(client, app, seller, [shop])
+    gateway = factories.PartnerAppFactory(partner=None, can_introspect=True, name="Gateway")
+    lifetime = settings.OAUTH2_PROVIDER["ACCESS_TOKEN_EXPIRE_SECONDS"]
+    time_machine.move_to(timezone.now() + timedelta(seconds=lifetime))
+
+    response = client.post(
+        "/oauth/introspect/", {"token": tokens["access_token"]}, **basic_auth(gateway)
+    )
+
+    assert response.status_code == 200
+    assert response.json() == {"active": False}
+
+
+def test_introspection_without_a_token_is_an_invalid_request(client, app):
+    gateway = factories.PartnerAppFactory(partner=None, can_introspect=True, name="Gateway")
+
+    response = client.post("/oauth/introspect/", {}, **basic_auth(gateway))
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "invalid_request",
+        "error_description": "Token parameter is missing.",
+    }
+    assert response["Cache-Control"] == "no-store"
 
 
 def test_introspection_refuses_client_credentials_in_the_query_string(client, app, seller, shop):

@@ -11,7 +11,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from scopes.matching import CATALOG_VERSION_CACHE_KEY
+from scopes.catalog_version import CATALOG_VERSION_CACHE_KEY
 from scopes.models import CatalogEvent, Endpoint, Scope, ScopeChange
 from scopes.services.scope_edits import scope_edit
 from tests.apps_registry.review_helpers import make_catalog_manager, make_reviewer

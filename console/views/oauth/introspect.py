@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from django.http import JsonResponse
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import View
-from oauth2_provider.views import IntrospectTokenView
 
+from apps_registry.selectors.tokens import access_token_introspection
 from console.dot_internals import authenticated_client
 from console.views.oauth.client_auth import ClientAuthThrottleMixin, RefuseMalformedRequestMixin
 from console.views.oauth.responses import oauth_error
@@ -41,9 +42,13 @@ class _ResourceServerIntrospection(View):
         return response
 
     def post(self, request, *args, **kwargs):
-        # DOT's answer about the token, without DOT's view: its dispatch would also let a bearer
-        # token in, where only a resource server's client credentials may.
-        return IntrospectTokenView.get_token_response(request.POST.get("token"))
+        # DOT's answer about the token, without DOT's view (its dispatch would also let a bearer
+        # token in, where only a resource server's client credentials may) and without loading
+        # the token, its app and its seller whole (the gateway asks for every API call).
+        token = request.POST.get("token")
+        if token is None:
+            return oauth_error(400, "invalid_request", "Token parameter is missing.")
+        return JsonResponse(access_token_introspection(token=token))
 
 
 @method_decorator(csrf_exempt, name="dispatch")
