@@ -22,6 +22,8 @@ from apps_registry.gate.reasons import GateReason
 from console.gate_presentation import denial_body
 
 BEARER_PREFIX = "bearer "
+# Where gateways ask; console/urls routes it here too (console.middleware answers it first).
+GATE_PATH = "/gateway/check"
 
 
 @method_decorator(csrf_exempt, name="dispatch")
