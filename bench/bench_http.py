@@ -12,7 +12,7 @@ with their targets.
 
 Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/bench_console; it is
 dropped and re-created, so its name must start with "bench"), BENCH_REDIS_URL (default
-redis://127.0.0.1:6379/5; emptied), BENCH_SECONDS (8 per scenario) and BENCH_WARMUP_SECONDS (2),
+redis://127.0.0.1:6379/5; emptied), BENCH_SECONDS (12 per scenario) and BENCH_WARMUP_SECONDS (2),
 BENCH_SCENARIOS (comma-separated names or name prefixes, e.g. `trivial,gate`; default all).
 """
 
@@ -41,7 +41,7 @@ DATABASE_URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_console"
 )
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5")
-SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
+SECONDS = float(os.environ.get("BENCH_SECONDS", "12"))
 WARMUP_SECONDS = float(os.environ.get("BENCH_WARMUP_SECONDS", "2"))
 # SECONDS are split over rounds through every scenario (see measure_all).
 ROUNDS = 2
