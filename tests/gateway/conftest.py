@@ -41,6 +41,13 @@ class Gate:
     token: str
     shop_cipher: str
 
+    @classmethod
+    def authorized(cls, client, app, seller, shops, **authorize) -> Gate:
+        """The seller authorizes `app` on `shops` through the OAuth flow; calls name the first."""
+        tokens = issue_tokens(client, app, seller, shops, **authorize)
+        client.logout()
+        return cls(client=client, token=tokens["access_token"], shop_cipher=shops[0].cipher)
+
     def check(self, method="GET", uri=None, *, token=None, **headers):
         uri = (
             uri
@@ -57,9 +64,7 @@ class Gate:
 
 @pytest.fixture
 def gate(client, app, seller, shop, endpoints) -> Gate:
-    tokens = issue_tokens(client, app, seller, [shop])
-    client.logout()
-    return Gate(client=client, token=tokens["access_token"], shop_cipher=shop.cipher)
+    return Gate.authorized(client, app, seller, [shop])
 
 
 @pytest.fixture

@@ -15,7 +15,8 @@ from apps_registry.models import PartnerApp, ShopAuthorization
 from apps_registry.services.app_status import app_suspend
 from apps_registry.services.authorizations import authorization_grant, authorization_revoke_shop
 from tests import factories
-from tests.oauth.flow import basic_auth, issue_tokens
+from tests.gateway.conftest import Gate
+from tests.oauth.flow import app_with_scopes, basic_auth
 
 pytestmark = pytest.mark.django_db
 
@@ -226,19 +227,11 @@ def test_a_denial_that_names_no_app_has_no_explain_link(gate, token):
 
 
 def test_an_expired_approval_says_so(client, seller, shop, endpoints, product_scope, custom_scope):
-    from tests.oauth.flow import app_with_scopes
-
     app = app_with_scopes(required=[product_scope, custom_scope])
-    token = issue_tokens(client, app, seller, [shop])["access_token"]
-    client.logout()
+    gate = Gate.authorized(client, app, seller, [shop])
     app.access_requests.update(approval_expires_at=timezone.now() - timedelta(minutes=1))
 
-    response = client.get(
-        "/gateway/check",
-        HTTP_AUTHORIZATION=f"Bearer {token}",
-        HTTP_X_ORIGINAL_METHOD="GET",
-        HTTP_X_ORIGINAL_URI=f"/customer_service/202309/conversations?shop_cipher={shop.cipher}",
-    )
+    response = gate.check(uri=f"/customer_service/202309/conversations?shop_cipher={shop.cipher}")
 
     assert response["X-Gate-Reason"] == "approval_expired"
     assert body(response)["fix"]["action"] == "apply"
@@ -247,15 +240,9 @@ def test_an_expired_approval_says_so(client, seller, shop, endpoints, product_sc
 def test_a_scope_the_seller_did_not_grant_says_to_ask_the_seller(
     client, app, seller, shop, endpoints
 ):
-    token = issue_tokens(client, app, seller, [shop], optional=[])["access_token"]
-    client.logout()
+    gate = Gate.authorized(client, app, seller, [shop], optional=[])
 
-    response = client.get(
-        "/gateway/check",
-        HTTP_AUTHORIZATION=f"Bearer {token}",
-        HTTP_X_ORIGINAL_METHOD="GET",
-        HTTP_X_ORIGINAL_URI=f"/order/202309/orders?shop_cipher={shop.cipher}",
-    )
+    response = gate.check(uri=f"/order/202309/orders?shop_cipher={shop.cipher}")
 
     assert_denied(
         response, 403, "scope_not_granted_by_seller",
@@ -304,17 +291,10 @@ def test_a_shop_the_seller_did_not_authorize_is_refused(gate, cipher):
 
 
 def test_a_shop_whose_consent_expired_says_so(client, app, seller, shop, endpoints):
-    second = factories.ShopFactory(owner=seller)
-    token = issue_tokens(client, app, seller, [shop, second])["access_token"]
-    client.logout()
+    gate = Gate.authorized(client, app, seller, [shop, factories.ShopFactory(owner=seller)])
     ShopAuthorization.objects.filter(shop=shop).update(expires_at=timezone.now())
 
-    response = client.get(
-        "/gateway/check",
-        HTTP_AUTHORIZATION=f"Bearer {token}",
-        HTTP_X_ORIGINAL_METHOD="GET",
-        HTTP_X_ORIGINAL_URI=f"/product/202309/products/42?shop_cipher={shop.cipher}",
-    )
+    response = gate.check()
 
     assert response["X-Gate-Reason"] == "authorization_expired"
     assert body(response)["fix"]["action"] == "reauthorize"
@@ -332,20 +312,13 @@ def test_a_revoked_shop_is_refused_on_the_next_call(
 ):
     """The seller keeps a second shop, so the token keeps its scopes: only the gate's own view
     of the consent can refuse the call, and it must not serve a stale one."""
-    second = factories.ShopFactory(owner=seller)
-    token = issue_tokens(client, app, seller, [shop, second])["access_token"]
-    client.logout()
-    call = {
-        "HTTP_AUTHORIZATION": f"Bearer {token}",
-        "HTTP_X_ORIGINAL_METHOD": "GET",
-        "HTTP_X_ORIGINAL_URI": f"/product/202309/products/42?shop_cipher={shop.cipher}",
-    }
-    assert client.get("/gateway/check", **call).status_code == 200
+    gate = Gate.authorized(client, app, seller, [shop, factories.ShopFactory(owner=seller)])
+    assert gate.check().status_code == 200
 
     with django_capture_on_commit_callbacks(execute=True):
         authorization_revoke_shop(seller=seller, app=app, shop=shop)
 
-    assert client.get("/gateway/check", **call)["X-Gate-Reason"] == "shop_not_authorized"
+    assert gate.check()["X-Gate-Reason"] == "shop_not_authorized"
 
 
 def test_a_new_consent_is_allowed_on_the_next_call(

@@ -10,7 +10,7 @@ from apps_registry.services.catalog import catalog_scope_edit
 from apps_registry.services.reviews import access_request_revoke
 from tests.apps_registry.review_helpers import make_catalog_manager, make_reviewer
 from tests.gateway.conftest import Gate
-from tests.oauth.flow import app_with_scopes, issue_tokens
+from tests.oauth.flow import app_with_scopes
 
 pytestmark = pytest.mark.django_db
 
@@ -18,9 +18,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def custom_gate(client, seller, shop, endpoints, product_scope, custom_scope) -> Gate:
     app = app_with_scopes(required=[product_scope], optional=[custom_scope])
-    tokens = issue_tokens(client, app, seller, [shop])
-    client.logout()
-    return Gate(client=client, token=tokens["access_token"], shop_cipher=shop.cipher)
+    return Gate.authorized(client, app, seller, [shop])
 
 
 def conversations(gate: Gate):
