@@ -223,7 +223,10 @@ class ConsoleOAuth2Validator(OAuth2Validator):
                 token_family=refresh.token_family,
             )
         if request.user is not None:
-            record_consent_use(app_id=request.client.pk, seller_id=request.user.pk)
+            # After the token view's transaction: a flush of the usage buffer inside it would
+            # hold locks on other sellers' consents until it commits, and vanish on a rollback.
+            app_id, seller_id = request.client.pk, request.user.pk
+            transaction.on_commit(lambda: record_consent_use(app_id=app_id, seller_id=seller_id))
 
     def _rotate_refresh_token(self, token: dict, request) -> None:
         """What DOT's rotation does (RefreshToken.revoke, then a new pair in the same family), on

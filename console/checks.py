@@ -63,7 +63,7 @@ def check_shared_cache(app_configs=None, **kwargs) -> list[CheckMessage]:
             "failed-login and client-authentication limits are counted per worker or not at "
             "all, so a guesser gets more tries than the limits say; and workers do not agree "
             "on the catalog's and the gate's versions, so a seller's revocation of one shop "
-            "reaches only the worker that served it until the others rebuild.",
+            "reaches the other workers' gate only when their copy is a minute old.",
             hint="Set REDIS_URL to a Redis every worker reaches (e.g. redis://cache:6379/0).",
             id="console.W003",
         )

@@ -138,7 +138,7 @@ def fix_path(decision: GateDecision, call: OriginalCall | None) -> str:
         case FixAction.PASS_SHOP | FixAction.AUTHORIZE_SHOP:
             return cached_path("api-authorization-shops")
         case FixAction.CHECK_ENDPOINT if call is not None:
-            return cached_path("scope-list") + "?" + urlencode({"q": call.path})
+            return cached_path("scope-list") + "?" + urlencode({"q": call.shown_path})
     return ""
 
 
@@ -147,7 +147,7 @@ def explain_path(decision: GateDecision, call: OriginalCall | None) -> str:
     (a bad token, or a gateway that did not say which call)."""
     if decision.app_id is None or call is None:
         return ""
-    query = {"method": call.method, "path": call.path}
+    query = {"method": call.method, "path": call.shown_path}
     if call.shop_cipher:
         query["shop"] = call.shop_cipher
     return cached_path("partner:app-explain", app_id=decision.app_id) + "?" + urlencode(query)

@@ -28,11 +28,12 @@ SEARCH_TOO_LONG = (
 
 
 class GateShortcutMiddleware:
-    """Answer /gateway/check here, before the middleware that serves people: the gateway asks on
-    every API call, and sessions, users, CSRF, messages, the CSP and MFA have nothing to say about
-    a call with no cookie and no page (ADR 0015). The middleware above this one still apply: the
-    security headers, the host check, the malformed-query guard. The URL configuration routes the
-    same paths to the same view, so the gate works unchanged without this shortcut."""
+    """Answer /gateway/check here, right after the security headers and before the middleware that
+    serves people: the gateway asks on every API call, and sessions, users, CSRF, messages, the
+    CSP, MFA and the guard on search lengths (the original call's query is the partner's, not a
+    search of ours) have nothing to say about it (ADR 0015). The host is still checked against
+    ALLOWED_HOSTS. The URL configuration routes the same paths to the same view, so the gate
+    works unchanged without this shortcut."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -41,6 +42,7 @@ class GateShortcutMiddleware:
     def __call__(self, request: HttpRequest):
         path = request.path_info
         if path == GATE_PATH or path.startswith(GATE_PATH + "/"):
+            request.get_host()  # DisallowedHost (400) for a host not in ALLOWED_HOSTS
             return self.gate(request, original_path=path[len(GATE_PATH) + 1 :])
         return self.get_response(request)
 

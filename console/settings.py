@@ -83,12 +83,12 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Past here, only what people's pages need: the gate answers before it (ADR 0015).
+    "console.middleware.GateShortcutMiddleware",
     "console.middleware.RejectMalformedQueryMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    # Past here, only what people's pages need: the gate answers before it (ADR 0015).
-    "console.middleware.GateShortcutMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -36,7 +36,11 @@ class PreparedLookup:
         """The first row for `value`, its values converted as the ORM converts them."""
         sql = self._compiled()
         with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
+            # EXECUTE takes its argument as a literal: with psycopg's server-side binding (an
+            # OPTIONS setting) it would be sent as a bind parameter, which EXECUTE refuses.
+            if connection.vendor == "postgresql" and not connection.settings_dict["OPTIONS"].get(
+                "server_side_binding"
+            ):
                 self._prepare(cursor, sql)
                 cursor.execute(f"EXECUTE {self._name}(%s)", [value])
             else:
@@ -51,6 +55,8 @@ class PreparedLookup:
     def _compiled(self) -> str:
         if self._sql is None:
             with self._lock:
+                if self._sql is not None:
+                    return self._sql
                 compiler = self._build("").query.get_compiler(using=DEFAULT_DB_ALIAS)
                 sql, params = compiler.as_sql()
                 if len(params) != 1 or sql.count("%s") != 1:

@@ -4,6 +4,7 @@ per process while its versions (apps_registry/gate/versions.py) stay the same.""
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,6 +16,9 @@ from scopes.models import Scope
 # Contexts kept per process (least recently used first out): enough for every app and seller a
 # worker serves in a busy minute; a miss costs five indexed queries.
 CONTEXT_CACHE_SIZE = 20_000
+# Versions decide when a context is stale. This only bounds the harm of a bump that never
+# happened (the cache failing right after a change committed): a rebuild a minute at most.
+CONTEXT_BACKSTOP_SECONDS = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,26 +144,34 @@ def _shop_grants(*, app_id: int, seller_id: int) -> dict[str, ShopGrant]:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    versions: tuple[str, ...]
+    built_at: float  # time.monotonic()
+    context: AccessContext
+
+
 class _ContextCache:
     """Per-process LRU of contexts, each tagged with the versions read before it was built."""
 
     def __init__(self, size: int) -> None:
         self._size = size
-        self._entries: OrderedDict[tuple[int, int | None], tuple[tuple[str, ...], AccessContext]]
-        self._entries = OrderedDict()
+        self._entries: OrderedDict[tuple[int, int | None], _Entry] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, key, versions: tuple[str, ...]) -> AccessContext | None:
         with self._lock:
             entry = self._entries.get(key)
-            if entry is None or entry[0] != versions:
+            if entry is None or entry.versions != versions:
+                return None
+            if time.monotonic() - entry.built_at > CONTEXT_BACKSTOP_SECONDS:
                 return None
             self._entries.move_to_end(key)
-            return entry[1]
+            return entry.context
 
     def put(self, key, versions: tuple[str, ...], context: AccessContext) -> None:
         with self._lock:
-            self._entries[key] = (versions, context)
+            self._entries[key] = _Entry(versions, time.monotonic(), context)
             self._entries.move_to_end(key)
             while len(self._entries) > self._size:
                 self._entries.popitem(last=False)

@@ -30,6 +30,7 @@ from scopes.matching import EndpointMatch, current_index
 MAX_URI_LENGTH = 4096
 MAX_CIPHER_LENGTH = 64
 MAX_TOKEN_LENGTH = 512
+SHOWN_PATH_LENGTH = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,14 @@ class OriginalCall:
     # A call no endpoint can match (an absolute-form or overlong URI, a method that is not a
     # word): the client's doing, so a 403 the gateway passes on, not a 400 it turns into a 500.
     malformed: bool = False
+
+    @property
+    def shown_path(self) -> str:
+        """The path as denials quote it: nginx passes a denial on in a header, which must stay
+        well inside its 4 KB buffer whatever the client sent."""
+        if len(self.path) <= SHOWN_PATH_LENGTH:
+            return self.path
+        return self.path[:SHOWN_PATH_LENGTH] + "…"
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,7 +230,7 @@ def decide(
         why = "is not an endpoint of" if endpoint is None else "has no active scope in"
         return _deny(
             GateReason.UNKNOWN_ENDPOINT,
-            f"{call.method} {call.path} {why} the API catalog.",
+            f"{call.method} {call.shown_path} {why} the API catalog.",
             FixAction.CHECK_ENDPOINT,
             "Check the method and path against the API catalog.",
             **identity,

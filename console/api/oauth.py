@@ -70,7 +70,8 @@ class BearerTokenAuthentication(BaseAuthentication):
         )
 
 
-# What RFC 6750's error_description says for each way a presented token fails.
+# What RFC 6750's error_description says for each way a presented token fails (a blank one
+# never reaches read_token: it is no credential at all).
 TOKEN_DESCRIPTIONS = {
     GateReason.TOKEN_INVALID: "The access token is invalid.",
     GateReason.TOKEN_EXPIRED: "The access token has expired.",

@@ -54,12 +54,23 @@ def _original_call(request: HttpRequest, original_path: str) -> OriginalCall | N
         )
     if not original_path:
         return None
-    query = request.META.get("QUERY_STRING", "")
     return original_call(
         method=request.method,
-        uri="/" + original_path + (f"?{query}" if query else ""),
+        uri=_envoy_original_uri(request, original_path),
         shop_header=shop_header,
     )
+
+
+def _envoy_original_uri(request: HttpRequest, original_path: str) -> str:
+    """The original path and query as the client sent them, still percent-encoded: the server
+    decodes PATH_INFO, which would turn `1%2Fx` into two segments (one for the upstream) and a
+    `%3F` into the start of the query. gunicorn passes the raw URI as RAW_URI, uwsgi as
+    REQUEST_URI; only a server with neither (runserver) falls back to the decoded path."""
+    raw = request.META.get("RAW_URI") or request.META.get("REQUEST_URI") or ""
+    if raw.startswith(GATE_PATH + "/"):
+        return raw[len(GATE_PATH) :]
+    query = request.META.get("QUERY_STRING", "")
+    return "/" + original_path + (f"?{query}" if query else "")
 
 
 def gate_response(decision: GateDecision, call: OriginalCall | None) -> HttpResponse:

@@ -374,3 +374,26 @@ def test_the_shops_api_makes_one_query_once_warm(gate, django_assert_num_queries
 
     with django_assert_num_queries(1):  # the token's row
         assert gate.client.get("/api/v1/authorization/shops", **call).status_code == 200
+
+
+def test_a_long_path_is_quoted_short_so_the_denial_fits_a_gateway_header(gate):
+    long_path = "/product/202309/unknown/" + "x" * 3000
+
+    response = gate.check(uri=f"{long_path}?shop_cipher={gate.shop_cipher}")
+
+    assert response["X-Gate-Reason"] == "unknown_endpoint"
+    assert len(response["X-Gate-Denial"]) < 2000
+    assert body(response)["message"].startswith("GET /product/202309/unknown/xxx")
+
+
+def test_envoy_reads_the_raw_path_so_an_encoded_slash_is_not_a_segment_break(gate):
+    """`/order%2F202309/orders` is not the orders endpoint upstream (its first segment holds a
+    slash); decoded by the server, it would be, and the gate would allow it."""
+    raw = f"/gateway/check/order%2F202309/orders?shop_cipher={gate.shop_cipher}"
+    decoded = f"/gateway/check/order/202309/orders?shop_cipher={gate.shop_cipher}"
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {gate.token}"}
+    assert gate.client.get(decoded, **bearer, RAW_URI=decoded).status_code == 200
+
+    response = gate.client.get(raw, **bearer, RAW_URI=raw)
+
+    assert response["X-Gate-Reason"] == "unknown_endpoint"
