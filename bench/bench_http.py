@@ -68,6 +68,7 @@ TARGETS = [
     Target("shops API / DOT TokenHasScope view", "shops", "token_has_scope", 1.0),
     Target("refresh with rotation / trivial view", "refresh", "trivial", 0.1),
     Target("gate allow / trivial view (aim 0.8)", "gate_allow", "trivial", 0.5),
+    Target("gate allow / DOT TokenHasScope view", "gate_allow", "token_has_scope", 3.0),
     Target("gate deny / gate allow", "gate_deny", "gate_allow", 0.9),
     Target(f"gate with {SYNTHETIC_ENDPOINTS:,} more endpoints / gate allow", "gate_allow_grown",
            "gate_allow", 0.9),
