@@ -31,8 +31,9 @@ class ShopGrant:
     region: str
     expires_at: datetime
     scope_keys: frozenset[str]
-    # The same keys in catalog order, as the seller-facing API lists them.
-    ordered_scope_keys: tuple[str, ...] = ()
+    # The same keys in catalog order, as the seller-facing API lists them (the set above is
+    # what the gate intersects on every call).
+    ordered_scope_keys: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,10 @@ class AccessContext:
 
     def live_grants(self, now: datetime) -> list[ShopGrant]:
         return [grant for grant in self.shops.values() if grant.expires_at > now]
+
+    def granted_scope_keys(self, now: datetime) -> frozenset[str]:
+        """What the seller grants the app on at least one shop whose consent is live."""
+        return frozenset().union(*(grant.scope_keys for grant in self.live_grants(now)))
 
 
 def build_access_context(*, app_id: int, seller_id: int | None) -> AccessContext | None:

@@ -26,7 +26,8 @@ from apps_registry.selectors.tokens import token_checksum
 from core.prepared import PreparedLookup
 from scopes.matching import EndpointMatch, current_index
 
-# Longer values are refused before any lookup: no real method, path or cipher comes close.
+# Longer values are refused before any lookup (a cipher by the explain form; the gate's shop
+# lookup is a dict miss): no real method, path or cipher comes close.
 MAX_URI_LENGTH = 4096
 MAX_CIPHER_LENGTH = 64
 MAX_TOKEN_LENGTH = 512
@@ -122,13 +123,7 @@ def read_token(token: str, *, now: datetime) -> LiveToken | GateDecision:
     if app_status == PartnerApp.Status.SUSPENDED:
         # Suspension revokes the app's tokens; one that survived (or a row changed by hand)
         # must still not work, and says why.
-        return _deny(
-            GateReason.APP_SUSPENDED,
-            "The app is suspended by the platform: none of its calls are allowed.",
-            FixAction.CONTACT_SUPPORT,
-            "Read the suspension notice in the console and contact partner support.",
-            app_id=app_id,
-        )
+        return _suspended("The app", app_id=app_id)
     return LiveToken(
         app_id=app_id, seller_id=seller_id, scopes=frozenset(scope.split()), expires=expires
     )
@@ -200,8 +195,7 @@ def gate_explain(
     versions = read_versions(context_version_keys(app.pk, seller_id))
     context = access_context(app_id=app.pk, seller_id=seller_id, versions=versions)
     endpoint = _matched_endpoint(call, catalog_version=versions[0])
-    granted = frozenset().union(*(grant.scope_keys for grant in context.live_grants(now)))
-    return decide(context, endpoint, call, token_scopes=granted, now=now)
+    return decide(context, endpoint, call, token_scopes=context.granted_scope_keys(now), now=now)
 
 
 def decide(
@@ -219,13 +213,7 @@ def decide(
         "seller_id": context.seller_id,
     }
     if not context.app_usable:
-        return _deny(
-            GateReason.APP_SUSPENDED,
-            f"{context.app_name} is suspended by the platform: none of its calls are allowed.",
-            FixAction.CONTACT_SUPPORT,
-            "Read the suspension notice in the console and contact partner support.",
-            **identity,
-        )
+        return _suspended(context.app_name, **identity)
     if endpoint is None or not endpoint.scope_keys:
         why = "is not an endpoint of" if endpoint is None else "has no active scope in"
         return _deny(
@@ -236,7 +224,8 @@ def decide(
             **identity,
         )
     required = tuple(sorted(endpoint.scope_keys))
-    available = endpoint.scope_keys & context.available_scope_keys(now)
+    app_may_use = context.available_scope_keys(now)
+    available = endpoint.scope_keys & app_may_use
     on_call = {**identity, "endpoint": endpoint, "required_scopes": required}
     if not available:
         lapsed = [key for key in required if context.approval_lapsed(key, now)]
@@ -259,12 +248,10 @@ def decide(
             **on_call,
         )
     if not endpoint.needs_shop:
-        seller_granted = frozenset().union(
-            *(grant.scope_keys for grant in context.live_grants(now))
-        )
+        seller_granted = context.granted_scope_keys(now)
         return _granted_or_denied(
             available & token_scopes & seller_granted,
-            granted=token_scopes & seller_granted & context.available_scope_keys(now),
+            granted=token_scopes & seller_granted & app_may_use,
             shop=None,
             wanted=sorted(available),
             **on_call,
@@ -285,9 +272,7 @@ def decide(
             "Pass the shop's shop_cipher, from GET /api/v1/authorization/shops.",
             **on_call,
         )
-    grant = (
-        context.shops.get(call.shop_cipher) if len(call.shop_cipher) <= MAX_CIPHER_LENGTH else None
-    )
+    grant = context.shops.get(call.shop_cipher)
     if grant is None:
         return _deny(
             GateReason.SHOP_NOT_AUTHORIZED,
@@ -307,7 +292,7 @@ def decide(
         )
     return _granted_or_denied(
         available & token_scopes & grant.scope_keys,
-        granted=token_scopes & grant.scope_keys & context.available_scope_keys(now),
+        granted=token_scopes & grant.scope_keys & app_may_use,
         shop=grant,
         wanted=sorted(available),
         **on_call,
@@ -348,6 +333,16 @@ def _matched_endpoint(call: OriginalCall, *, catalog_version: str) -> EndpointMa
     if call.malformed:
         return None
     return current_index(version=catalog_version).match(call.method, call.path)
+
+
+def _suspended(app_name: str, **identity) -> GateDecision:
+    return _deny(
+        GateReason.APP_SUSPENDED,
+        f"{app_name} is suspended by the platform: none of its calls are allowed.",
+        FixAction.CONTACT_SUPPORT,
+        "Read the suspension notice in the console and contact partner support.",
+        **identity,
+    )
 
 
 def _deny(
