@@ -12,6 +12,7 @@ from django.utils import timezone
 from apps_registry.gate import usage
 from apps_registry.models import GateDenialCount, ScopeUsage, ShopAuthorization
 from tests import factories
+from tests.oauth.flow import issue_tokens, refresh
 
 pytestmark = pytest.mark.django_db
 
@@ -86,14 +87,30 @@ def test_a_failed_write_never_fails_the_call(gate, caplog):
     assert not ScopeUsage.objects.exists()
 
 
-def test_a_refresh_and_the_shops_api_stamp_the_consent_without_a_write_per_call(
-    client, gate, app, seller, shop, flushed, django_assert_num_queries
-):
+def test_the_shops_api_stamps_the_consent_without_a_write_per_call(client, gate, flushed):
     ShopAuthorization.objects.update(last_used_at=None)
     response = client.get("/api/v1/authorization/shops", HTTP_AUTHORIZATION=f"Bearer {gate.token}")
     assert response.status_code == 200
     assert ShopAuthorization.objects.get().last_used_at is None
 
+    flushed()
+
+    assert ShopAuthorization.objects.get().last_used_at is not None
+
+
+def test_a_refresh_stamps_the_consent_once_its_transaction_commits(
+    client, app, seller, shop, flushed, django_capture_on_commit_callbacks
+):
+    tokens = issue_tokens(client, app, seller, [shop])
+    ShopAuthorization.objects.update(last_used_at=None)
+
+    with django_capture_on_commit_callbacks(execute=False) as pending:
+        assert refresh(client, app, tokens["refresh_token"]).status_code == 200
+    flushed()
+    assert ShopAuthorization.objects.get().last_used_at is None  # not inside the transaction
+
+    for callback in pending:
+        callback()
     flushed()
 
     assert ShopAuthorization.objects.get().last_used_at is not None
