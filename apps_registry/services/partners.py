@@ -103,7 +103,7 @@ def partner_create_with_owner(
     email = get_user_model().objects.normalize_email(owner_email.strip()).lower()
     if not email or "@" not in email:
         raise InvalidInputError(
-            "Give the owner's e-mail address.", code=PartnerErrorCode.EMAIL_REQUIRED
+            "Give the owner's email address.", code=PartnerErrorCode.EMAIL_REQUIRED
         )
     user_model = get_user_model()
     user = user_model.objects.filter(email__iexact=email).first()
