@@ -96,7 +96,7 @@ class RedirectUrisForm(forms.Form):
 
 class InvitationForm(forms.Form):
     email = forms.EmailField(
-        label="E-mail address", max_length=Invitation._meta.get_field("email").max_length
+        label="Email address", max_length=Invitation._meta.get_field("email").max_length
     )
     role = forms.ChoiceField(
         choices=Membership.Role.choices,
