@@ -148,7 +148,9 @@ def scope_sections(
         unlisted_selected_count = sum(
             1
             for row in group.rows
-            if not row.matches and row.requirement and _choice_field(form, row.scope.key)
+            if not row.matches
+            and row.requirement
+            and _choice_field(form, row.scope.key) is not None
         )
         sections.append(
             ScopeSection(
