@@ -17,7 +17,6 @@ from django.utils import timezone
 from apps_registry.business_days import add_business_days
 from apps_registry.events import review as review_events
 from apps_registry.hashers import invitation_token_hash
-from apps_registry.selectors.access_requests import WAITING_ON_REVIEWER_STATUSES
 from apps_registry.models import (
     AccessRequest,
     AppScope,
@@ -29,6 +28,7 @@ from apps_registry.models import (
     PartnerAuditEvent,
     ReviewEvent,
 )
+from apps_registry.selectors.access_requests import WAITING_ON_REVIEWER_STATUSES
 from scopes.models import Scope
 from scopes.selectors import scope_text_filter
 

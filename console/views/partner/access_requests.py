@@ -29,7 +29,6 @@ from core.errors import DomainError
 from core.forms import show_refusal
 from scopes.models import Scope
 
-
 APPLICATIONS_PER_PAGE = 25
 
 
