@@ -44,7 +44,7 @@ class ApplicationListView(PartnerMixin, View):
         now = timezone.now()
         return self.render(
             "console/access_request_list.html",
-            {"page": page, "rows": [application_row(item, now=now) for item in page]},
+            {"page": page, "applications": [application_row(item, now=now) for item in page]},
         )
 
 
