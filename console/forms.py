@@ -148,9 +148,8 @@ class AccessRequestForm(forms.Form):
 
     def __init__(self, *args, endpoints=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.endpoints = list(endpoints)
         self.fields["endpoints_used"].choices = [
-            (str(endpoint), f"{endpoint} · {endpoint.title}") for endpoint in self.endpoints
+            (str(endpoint), f"{endpoint} · {endpoint.title}") for endpoint in endpoints
         ]
         assert tuple(self.fields) == AccessRequest.ANSWER_FIELDS  # noqa: S101 - contract
 

@@ -193,7 +193,7 @@ def access_request_get_for_user(*, user: AbstractBaseUser, request_id: int) -> A
     )
 
 
-def open_application_for_app_scope(*, app: PartnerApp, scope: Scope) -> AccessRequest | None:
+def active_application_for_app_scope(*, app: PartnerApp, scope: Scope) -> AccessRequest | None:
     """The app's application for the scope that blocks a new one (open, or a live approval),
     else None. `app` must come from an owner-scoped selector."""
     blocking = AccessRequest.objects.filter(

@@ -211,6 +211,7 @@ def _answers_with_endpoints(
     label = answer_label("endpoints_used")
     offered = list(scope.endpoints.order_by("path", "method"))
     offered_names = {str(endpoint) for endpoint in offered}
+    ticked = set(endpoints)
     unknown = [name for name in dict.fromkeys(endpoints) if name not in offered_names]
     if unknown:
         raise InvalidAnswersError(
@@ -220,7 +221,7 @@ def _answers_with_endpoints(
                 f"of {scope.key}. Tick only endpoints from the scope's list."
             }
         )
-    chosen = [endpoint for endpoint in offered if str(endpoint) in set(endpoints)]
+    chosen = [endpoint for endpoint in offered if str(endpoint) in ticked]
     if not chosen:
         raise InvalidAnswersError(
             {"endpoints_used": f"{label}: tick at least one endpoint your app will call."}

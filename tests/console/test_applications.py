@@ -199,7 +199,7 @@ def test_a_second_application_is_refused_and_nothing_is_created(member, app, sco
 
     assert refusal.value.code == AccessRequestErrorCode.APPLICATION_ALREADY_OPEN
     assert stored_state() == before
-    assert selectors.open_application_for_app_scope(app=app, scope=scope) == open_application
+    assert selectors.active_application_for_app_scope(app=app, scope=scope) == open_application
 
 
 def test_opening_the_apply_page_with_an_open_application_leads_to_it(client, app, scope):

@@ -54,7 +54,7 @@ class AccessRequestApplyView(PartnerMixin, View):
 
     def get(self, request, app_id: int, scope_key: str):
         app, scope = self._objects(app_id, scope_key)
-        blocking = selectors.open_application_for_app_scope(app=app, scope=scope)
+        blocking = selectors.active_application_for_app_scope(app=app, scope=scope)
         if blocking is not None:
             messages.info(
                 request,
@@ -81,7 +81,7 @@ class AccessRequestApplyView(PartnerMixin, View):
             except DomainError as error:
                 status = show_refusal(form, error)
                 if error.code == AccessRequestErrorCode.APPLICATION_ALREADY_OPEN:
-                    blocking = selectors.open_application_for_app_scope(app=app, scope=scope)
+                    blocking = selectors.active_application_for_app_scope(app=app, scope=scope)
             else:
                 messages.success(
                     request, f"Your application for {scope.name} was submitted for review."

@@ -5,7 +5,7 @@ each application's next step on the Applications page."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.urls import reverse
 from django.utils.formats import date_format
@@ -106,12 +106,15 @@ def application_row(access_request: AccessRequest, *, now: datetime) -> Applicat
             url = reverse("partner:manage-api", kwargs={"app_id": access_request.app_id})
         case _:
             action, url = "Nothing to do: withdrawn", ""
-    age = timesince(access_request.submitted_at, now, depth=1)
+    if now - access_request.submitted_at < timedelta(minutes=1):
+        age = "submitted just now"
+    else:
+        age = f"submitted {timesince(access_request.submitted_at, now, depth=1)} ago"
     return ApplicationRow(
         access_request=access_request,
         status=status,
         status_label=AccessRequest.Status(status).label,
-        age="submitted just now" if age.startswith("0\xa0") else f"submitted {age} ago",
+        age=age,
         next_action=action,
         next_action_url=url,
     )
