@@ -28,6 +28,7 @@ from apps_registry.models import (
     PartnerAuditEvent,
     ReviewEvent,
 )
+from apps_registry.selectors.access_requests import WAITING_ON_REVIEWER_STATUSES
 from scopes.models import Scope
 from scopes.selectors import scope_text_filter
 
@@ -176,8 +177,14 @@ def access_requests_for_app(*, app: PartnerApp) -> QuerySet[AccessRequest]:
 
 
 def access_request_get_for_user(*, user: AbstractBaseUser, request_id: int) -> AccessRequest | None:
-    """One application of the user's organisation with its timeline prefetched, else None."""
-    events = ReviewEvent.objects.select_related("actor").order_by("created_at", "pk")
+    """One application of the user's organisation with the events its partner sees prefetched
+    (events.review.PARTNER_TIMELINE_ACTIONS: the page and the API show no internal step), else
+    None."""
+    events = (
+        ReviewEvent.objects.filter(action__in=review_events.PARTNER_TIMELINE_ACTIONS)
+        .select_related("actor")
+        .order_by("created_at", "pk")
+    )
     return (
         access_requests_for_user(user=user)
         .prefetch_related(Prefetch("events", queryset=events), "scope__endpoints")
@@ -186,12 +193,28 @@ def access_request_get_for_user(*, user: AbstractBaseUser, request_id: int) -> A
     )
 
 
-def expected_decision_date(access_request: AccessRequest) -> date | None:
-    """When an open application should be decided: the review target after its last submission.
+def active_application_for_app_scope(*, app: PartnerApp, scope: Scope) -> AccessRequest | None:
+    """The app's application for the scope that blocks a new one (open, or a live approval),
+    else None. `app` must come from an owner-scoped selector."""
+    blocking = AccessRequest.objects.filter(
+        app=app, scope=scope, status__in=AccessRequest.ACTIVE_STATUSES
+    ).first()
+    if blocking is None or (
+        blocking.status == AccessRequest.Status.APPROVED and not blocking.is_live_approval()
+    ):
+        # An approval past its end gives way on the next application (access_request_submit).
+        return None
+    return blocking
 
-    A resubmission restarts the clock; closed applications have no expected date.
+
+def expected_decision_date(access_request: AccessRequest) -> date | None:
+    """When an application waiting on reviewers should be decided: the review target after its
+    last submission.
+
+    A resubmission restarts the clock; an application waiting on the partner (changes requested)
+    or closed has no expected date.
     """
-    if not access_request.is_open:
+    if access_request.status not in WAITING_ON_REVIEWER_STATUSES:
         return None
     last_submission = access_request.submitted_at
     for event in access_request.events.all():

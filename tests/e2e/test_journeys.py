@@ -115,7 +115,10 @@ def test_a_partner_applies_for_a_dual_approval_scope_and_two_reviewers_approve_i
     customer_service.get_by_role("link", name="Apply for Customer Service").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Apply for Customer Service")
     for field, answer in ANSWERS.items():
-        page.locator(f"[name='{field}']").fill(answer)
+        if field == "endpoints_used":  # ticked from the scope's endpoints
+            page.get_by_role("checkbox", name=f"{answer} · Get Conversations").check()
+        else:
+            page.locator(f"[name='{field}']").fill(answer)
     outbox_before_submit = len(mail.outbox)
     page.get_by_role("button", name="Submit application").click()
 

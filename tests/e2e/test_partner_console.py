@@ -115,17 +115,17 @@ def test_a_partner_applies_for_customer_service_and_chooses_public_scopes(
     customer_service.get_by_role("link", name="Apply for Customer Service").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Apply for Customer Service")
-    expect(page.locator(".endpoint-list")).to_contain_text("/customer_service/202309/conversations")
     page.get_by_label("What does your app do with this data?").fill(
         "Shows buyer conversations in a shared help-desk inbox so agents can answer them."
     )
     page.get_by_label("Why this scope, and why will a narrower one not do?").fill(
         "Only Customer Service exposes conversations and messages; no Public scope does."
     )
-    page.get_by_label("Which endpoints will the app call?").fill(
-        "GET /customer_service/202309/conversations\n"
-        "POST /customer_service/202309/conversations/{conversation_id}/messages"
-    )
+    endpoints = page.get_by_role("group", name="Which endpoints will the app call?")
+    endpoints.get_by_label("GET /customer_service/202309/conversations · Get Conversations").check()
+    endpoints.get_by_label(
+        "POST /customer_service/202309/conversations/{conversation_id}/messages · Send Message"
+    ).check()
     page.get_by_label("How is the data stored, protected and deleted?").fill(
         "Encrypted at rest in the EU; agents see only their shops; deleted 90 days after "
         "the shop disconnects."
