@@ -238,6 +238,7 @@ class AccessRequestCreateInputSerializer(serializers.Serializer):
     endpoints = serializers.ListField(
         child=StrictCharField(max_length=ENDPOINT_NAME_MAX_LENGTH),
         allow_empty=False,
+        min_length=1,  # for the schema's minItems; allow_empty's message says what to send
         help_text='The scope\'s endpoints the app will call, "METHOD /path" each as the scope '
         "lists them (GET /api/v1/scopes/{key}/), e.g. "
         '["GET /customer_service/202309/conversations"]. They are stored as `chosen_endpoints` '
