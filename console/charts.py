@@ -15,6 +15,7 @@ HEIGHT = 200
 LEFT_MARGIN = 40  # room for the y axis's labels
 BOTTOM_MARGIN = 32  # room for the x axis's labels
 TOP_MARGIN = 12
+RIGHT_MARGIN = 24  # room for the last day's label, centred under the last bar
 BAR_GAP = 2
 # A day without any still shows as a sliver on the axis, so zero reads as zero, not as missing.
 ZERO_BAR_HEIGHT = 1
@@ -51,7 +52,7 @@ class BarChart:
     height: int = HEIGHT
     left: int = LEFT_MARGIN
     bottom: float = HEIGHT - BOTTOM_MARGIN
-    right: int = WIDTH
+    right: int = WIDTH - RIGHT_MARGIN
 
 
 def _nice_maximum(largest: int) -> int:
@@ -67,7 +68,7 @@ def daily_bar_chart(
 ) -> BarChart:
     """One bar per day of `series` (oldest on the left), with a y axis from 0 to a round maximum
     and the first, middle and last days labelled on the x axis."""
-    plot_width = WIDTH - LEFT_MARGIN
+    plot_width = WIDTH - LEFT_MARGIN - RIGHT_MARGIN
     plot_height = HEIGHT - BOTTOM_MARGIN - TOP_MARGIN
     bottom = HEIGHT - BOTTOM_MARGIN
     top = _nice_maximum(max((point.count for point in series), default=0))

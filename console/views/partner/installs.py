@@ -32,8 +32,8 @@ class AppInstallsView(PartnerMixin, View):
                         chart_id="tokens-issued",
                         title=f"Tokens issued per day, last {days} days",
                         description=(
-                            "Access tokens issued to the app each day, counting both new "
-                            f"authorizations (code exchanges) and refreshes, {period}."
+                            "Access tokens issued to the app each day, one for each "
+                            f"authorization code it redeemed and each refresh, {period}."
                         ),
                         unit="tokens issued",
                     ),
