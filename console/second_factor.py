@@ -19,6 +19,10 @@ from apps_registry.allauth_internals import suspend_request_until
 from apps_registry.selectors.partners import membership_for_user
 from apps_registry.services.secret_access import Assurance, SecondFactorNeed, second_factor_need
 
+# Where an owner sent to set up TOTP was going; the account pages link back to it until they get
+# there (allauth's activation page does not follow `next`: it goes on to the recovery codes).
+RETURN_SESSION_KEY = "console_return_after_second_factor"
+
 
 def session_assurance(request: HttpRequest) -> Assurance:
     """RECENT_SECOND_FACTOR when this session's user entered a TOTP (or recovery) code, at sign-in
@@ -54,6 +58,7 @@ def second_factor_for_secrets(view_func=None, *, return_to: str | None = None):
                 "authenticator app here, then come back: nothing was created or changed.",
             )
             back = reverse(return_to, kwargs=kwargs) if return_to else request.get_full_path()
+            request.session[RETURN_SESSION_KEY] = back
             query = urlencode({REDIRECT_FIELD_NAME: back})
             return HttpResponseRedirect(f"{reverse('mfa_activate_totp')}?{query}")
         if need == SecondFactorNeed.CONFIRM:
@@ -63,6 +68,8 @@ def second_factor_for_secrets(view_func=None, *, return_to: str | None = None):
                 "secrets only after using two-factor authentication in the last few minutes.",
             )
             return suspend_request_until(request, reverse("mfa_reauthenticate"))
+        if membership:
+            request.session.pop(RETURN_SESSION_KEY, None)
         return view_func(request, *args, **kwargs)
 
     return wrapper

@@ -144,6 +144,17 @@ def test_an_owner_without_totp_is_sent_to_set_it_up_before_the_create_form(
     assert posted.redirect_chain[0] == (expected, 302)
     assert "Owners must use two-factor authentication to see client secrets" in posted.text
     assert PartnerApp.objects.count() == 0
+    account_page = client.get(reverse("mfa_index")).text
+    assert '<a href="/console/apps/new/">go back to where you were</a>' in account_page
+
+
+def test_the_way_back_is_forgotten_once_the_owner_gets_there(client, owner_membership):
+    client.force_login(owner_membership.user)
+    client.get(reverse("partner:app-create"))
+    sign_in_with_mfa(client, owner_membership.user)
+
+    assert client.get(reverse("partner:app-create")).status_code == 200
+    assert "go back to where you were" not in client.get(reverse("mfa_index")).text
 
 
 def test_an_owner_without_totp_who_rotates_is_sent_to_set_it_up_and_nothing_changes(

@@ -78,7 +78,7 @@ def test_a_new_partner_signs_up_creates_an_app_and_sees_its_secret_once(
         "Owners must use two-factor authentication to see client secrets"
     )
     recovery_codes = set_up_totp(page, PASSWORD)
-    page.goto(f"{live_server.url}/console/apps/new/")
+    page.get_by_role("link", name="go back to where you were").click()
     enter_code(page, recovery_codes[0])
     expect(page.get_by_role("heading", level=1)).to_have_text("Create an app")
     page.get_by_label("Name").fill("Helpdesk Sync")
@@ -220,7 +220,8 @@ def test_an_owner_without_two_factor_who_rotates_is_sent_to_set_it_up_and_nothin
     assert (app.client_secret, app.secret_rotated_at) == (secret_before, None)
 
     recovery_codes = set_up_totp(page, factories.PASSWORD)
-    page.goto(f"{live_server.url}/console/apps/{app.pk}/")
+    page.get_by_role("link", name="go back to where you were").click()
+    expect(page).to_have_url(f"{live_server.url}/console/apps/{app.pk}/")
     page.get_by_text("Rotate the client secret").click()
     page.get_by_role("button", name="Generate a new secret").click()
     enter_code(page, recovery_codes[0])
