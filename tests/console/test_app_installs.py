@@ -9,6 +9,8 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from oauth2_provider.models import get_refresh_token_model
@@ -211,3 +213,21 @@ def test_a_chart_scales_to_a_round_maximum():
     assert [tick.label for tick in chart.y_ticks] == ["0", "5", "10"]
     tallest = chart.bars[-1]
     assert (tallest.count, tallest.height) == (7, round(7 / 10 * 156, 2))
+
+
+def test_the_page_costs_the_same_queries_with_more_shops_and_tokens(client, live_app, installed):
+    url = reverse("partner:app-installs", args=[live_app.pk])
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for _ in range(5):
+        shop = factories.ShopFactory(owner=factories.UserFactory())
+        authorization_grant(
+            seller=shop.owner, app=live_app, shops=[shop], scope_keys=[PRODUCT], duration_days=30
+        )
+        issue_refresh_token(live_app, shop.owner, days_ago=4)
+
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(url)
+
+    assert response.text.count("<tr data-shop=") == 7
+    assert len(many) == len(few)
