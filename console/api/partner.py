@@ -37,6 +37,7 @@ from console.api.pagination import ValidatedLimitOffsetPagination
 from console.api.schema import ErrorSerializer
 from console.caching import forbid_storing
 from console.not_found import found_or_404
+from console.second_factor import session_assurance
 from console.urls import converters  # noqa: F401 - registers <id:…>
 from core.errors import InvalidInputError
 from scopes.models import Endpoint, Scope
@@ -313,6 +314,12 @@ class AppListCreateApi(PartnerApi):
         responses={201: AppCreatedOutputSerializer},
         tags=["partner"],
         summary="Create a draft app; the client secret is in this response only",
+        description=(
+            "An owner of the organisation is shown the secret only from a session that used "
+            "two-factor authentication in the last few minutes: otherwise 403 with code "
+            "`second_factor_not_set_up` or `second_factor_not_recent`, and nothing is created "
+            "(ADR 0018). Developers need their signed-in session only."
+        ),
     )
     @sensitive_variables("raw_secret")
     def post(self, request):
@@ -325,7 +332,10 @@ class AppListCreateApi(PartnerApi):
         serializer = AppCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         app, raw_secret = app_services.app_create(
-            partner=partner, acting_user=request.user, **serializer.validated_data
+            partner=partner,
+            acting_user=request.user,
+            assurance=session_assurance(request),
+            **serializer.validated_data,
         )
         return forbid_storing(
             Response(

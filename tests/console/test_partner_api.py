@@ -8,6 +8,7 @@ from rest_framework.test import APIClient
 
 from apps_registry.models import AccessRequest, PartnerApp, ReviewEvent
 from tests import factories
+from tests.conftest import sign_in_with_mfa
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +31,7 @@ REVIEWER_EMAIL = "alice.reviewer@platform.example"
 def csrf_api(member):
     """A browser-like session client: writes need the CSRF token."""
     client = APIClient(enforce_csrf_checks=True)
-    client.force_login(member.user)
+    sign_in_with_mfa(client, member.user)
     return client
 
 

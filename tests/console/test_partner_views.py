@@ -45,10 +45,12 @@ def other_app():
 
 
 def recently_reauthenticated(client, user):
-    """What allauth's reauthentication page records after the password is re-entered."""
+    """What allauth's reauthentication page adds to the session's records after the password is
+    re-entered."""
     session = client.session
     session["account_authentication_methods"] = [
-        {"method": "password", "at": time.time(), "reauthenticated": True}
+        *session.get("account_authentication_methods", []),
+        {"method": "password", "at": time.time(), "reauthenticated": True},
     ]
     session["account_authentication_methods_user"] = str(user.pk)
     session.save()
