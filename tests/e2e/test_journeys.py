@@ -43,7 +43,7 @@ def expect_sign_in_first(page: Page, target: str) -> None:
     """The page is the sign-in form, set to go on to `target` (percent-encoded or not)."""
     expect(page).to_have_url(re.compile(r"/accounts/login/\?next="))
     assert parse_qs(urlsplit(page.url).query) == {"next": [target]}
-    expect(page.get_by_role("heading", level=1)).to_have_text("Sign In")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
 
 
 def display_date(moment) -> str:
