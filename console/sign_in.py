@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
-from allauth.account.adapter import get_adapter
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from apps_registry.models import PartnerApp
 from apps_registry.selectors.authorizations import usable_app_for_client_id
@@ -16,8 +16,10 @@ from apps_registry.selectors.authorizations import usable_app_for_client_id
 
 def app_continued_to(*, request: HttpRequest, next_url: str | None) -> PartnerApp | None:
     """The app whose authorization link `next_url` is, or None: for any other page, a link off
-    this site (allauth would not follow it either), or a client id that names no usable app."""
-    if not next_url or not get_adapter(request).is_safe_url(next_url):
+    this site, or a client id that names no usable app."""
+    if not next_url or not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return None
     parts = urlsplit(next_url)
     if parts.path != reverse("oauth2_provider:authorize"):
