@@ -156,3 +156,14 @@ def test_an_anonymous_visitor_can_sign_in_or_sign_up(client):
     html = client.get("/scopes/").content.decode()
 
     assert _nav_links(html) == ["Partner Console", "Scopes", "Sign in", "Sign up"]
+
+
+def test_a_whole_page_reads_the_roles_once(client):
+    user = _partner(_seller())
+    client.force_login(user)
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/seller/shops/").status_code == 200
+
+    role_reads = [q["sql"] for q in queries if "EXISTS" in q["sql"] and "membership" in q["sql"]]
+    assert len(role_reads) == 1
