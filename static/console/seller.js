@@ -14,6 +14,7 @@
     }
   });
   document.querySelectorAll("form[data-confirm-in-dialog]").forEach(function (form) {
+    form.querySelector("button").setAttribute("aria-haspopup", "dialog");
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       var url = form.action + "?" + new URLSearchParams(new FormData(form)).toString();

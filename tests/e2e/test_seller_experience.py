@@ -49,6 +49,12 @@ def _sign_in_here(page, user) -> None:
         page.get_by_role("button", name="Sign in").click()
 
 
+def _shot(page, name: str, *, full_page: bool = True) -> None:
+    """The "after" screenshots of the seller's pages, for the issue's notes."""
+    NOTES_SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(NOTES_SHOTS / f"{name}.png"), full_page=full_page)
+
+
 def _fits_the_phone(locator) -> None:
     box = locator.bounding_box()
     assert box["x"] >= 0
@@ -75,6 +81,7 @@ def test_signing_in_from_an_apps_link_continues_to_that_app(live_server, phone, 
     )
     expect(phone.locator(".platform-header")).to_contain_text("Commerce Platform")
     expect(phone.get_by_role("link", name="Sign up")).to_have_count(0)
+    _shot(phone, "seller-sign-in")
     _sign_in_here(phone, seller)
 
     expect(phone.get_by_role("heading", level=1)).to_contain_text(
@@ -111,8 +118,7 @@ def test_the_consent_page_is_the_platforms_and_names_who_consents(live_server, p
     _fits_the_phone(phone.get_by_role("button", name="Not you? Switch account"))
     _fits_the_phone(phone.get_by_role("button", name="Authorize"))
     assert phone.title() == "Authorize Acme Inventory Sync · Commerce Platform"
-    NOTES_SHOTS.mkdir(parents=True, exist_ok=True)
-    phone.screenshot(path=str(NOTES_SHOTS / "seller-consent.png"), full_page=True)
+    _shot(phone, "seller-consent")
 
 
 def test_switching_account_resumes_the_same_consent(live_server, phone, seller, app):
@@ -144,8 +150,7 @@ def test_disconnecting_says_what_stops_working_and_cancel_changes_nothing(
     second = _connect(app, southwind, ["seller.product.basic"])
     log_in(phone, live_server, seller)
     phone.goto(f"{live_server.url}/seller/apps/")
-    NOTES_SHOTS.mkdir(parents=True, exist_ok=True)
-    phone.screenshot(path=str(NOTES_SHOTS / "seller-apps.png"), full_page=True)
+    _shot(phone, "seller-apps")
 
     phone.get_by_role("button", name="Disconnect Northwind Goods from Acme Inventory Sync").click()
     dialog = phone.get_by_role(
@@ -163,7 +168,7 @@ def test_disconnecting_says_what_stops_working_and_cancel_changes_nothing(
         ]
     )
     _fits_the_phone(dialog.get_by_role("button", name="Disconnect shop"))
-    phone.screenshot(path=str(NOTES_SHOTS / "seller-apps-confirm.png"))
+    _shot(phone, "seller-apps-confirm", full_page=False)
     dialog.get_by_role("link", name="Cancel").click()
     expect(dialog).to_be_hidden()
     first.refresh_from_db()
@@ -199,6 +204,7 @@ def test_without_javascript_a_disconnect_confirms_on_its_own_page(
     log_in(page, live_server, seller)
     page.goto(f"{live_server.url}/seller/shops/")
 
+    _shot(page, "seller-shops")
     page.get_by_role("button", name="Disconnect Northwind Goods from Acme Inventory Sync").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text(
