@@ -32,7 +32,7 @@ def usable_app_for_client_id(*, client_id: str) -> PartnerApp | None:
     if not client_id or len(client_id) > max_length or "\x00" in client_id:
         return None
     app = PartnerApp.objects.filter(client_id=client_id).first()
-    return app if app is not None and app.status != PartnerApp.Status.SUSPENDED else None
+    return app if app is not None and app.is_usable(None) else None
 
 
 def active_authorizations(
