@@ -14,6 +14,9 @@ from django.urls import reverse
 
 from apps_registry.selectors.roles import Roles, roles_for_user
 
+# The platform the console belongs to: its name heads the pages it shows on an app's behalf.
+PLATFORM_NAME = "Commerce Platform"
+
 SELLER = "seller"
 PARTNER = "partner"
 REVIEW = "review"
@@ -71,4 +74,4 @@ class SiteNavigation:
 
 
 def site_nav(request: HttpRequest) -> dict:
-    return {"site_nav": SiteNavigation(request)}
+    return {"site_nav": SiteNavigation(request), "platform_name": PLATFORM_NAME}

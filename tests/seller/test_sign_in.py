@@ -81,7 +81,7 @@ def test_the_sign_in_page_continues_to_the_app_without_a_partner_sign_up(client,
     assert response.status_code == 200
     assert 'Sign in to continue to <span class="sign-in-app">Acme Sync</span>' in html
     assert "/accounts/signup/" not in html
-    assert "Commerce Platform" in html
+    assert "<title>Sign in · Commerce Platform</title>" in html
     assert "Partner Console</a>" not in html  # the platform's header, not the console's
     assert f'name="next" value="{next_url.replace("&", "&amp;")}"' in html
 
@@ -103,5 +103,6 @@ def test_otherwise_the_sign_in_page_is_the_ordinary_one(client, live_app, next_u
     html = response.content.decode()
     assert response.status_code == 200
     assert "<h1>Sign in</h1>" in html
+    assert "<title>Sign in · Partner Console</title>" in html
     assert "Acme Sync" not in html
     assert 'href="/accounts/signup/' in html
