@@ -13,7 +13,14 @@ from playwright.sync_api import expect
 from apps_registry.models import ShopAuthorization
 from scopes.models import Scope
 from tests import factories
-from tests.e2e.consent_helpers import CALLBACK, capture_callback, log_in, make_app, make_seller
+from tests.e2e.consent_helpers import (
+    CALLBACK,
+    SCREENSHOTS,
+    capture_callback,
+    log_in,
+    make_app,
+    make_seller,
+)
 from tests.oauth.flow import Flow
 
 PHONE = {"width": 390, "height": 844}
@@ -50,9 +57,11 @@ def _sign_in_here(page, user) -> None:
 
 
 def _shot(page, name: str, *, full_page: bool = True) -> None:
-    """The "after" screenshots of the seller's pages, for the issue's notes."""
-    NOTES_SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(NOTES_SHOTS / f"{name}.png"), full_page=full_page)
+    """A screenshot in test-results/, and in the issue's notes where this machine keeps them."""
+    folders = [SCREENSHOTS, *([NOTES_SHOTS] if NOTES_SHOTS.parent.is_dir() else [])]
+    for folder in folders:
+        folder.mkdir(exist_ok=True)
+        page.screenshot(path=str(folder / f"{name}.png"), full_page=full_page)
 
 
 def _fits_the_phone(locator) -> None:
