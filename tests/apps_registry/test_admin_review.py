@@ -384,6 +384,78 @@ def test_a_decision_page_the_status_does_not_offer_disables_the_button_and_says_
     ) in page
 
 
+# --- What the decision pages show -------------------------------------------------------------
+
+
+def test_a_decision_page_shows_the_answers_beside_the_form(client, reviewer, in_review):
+    page = client.get(decide_url(in_review, "request-changes")).content.decode()
+
+    answers, form = page.split('<section class="decision-form"')
+    assert '<div id="content-main" class="decision-layout">' in answers
+    for question in AccessRequest.ANSWER_QUESTIONS:
+        assert f"<h3>{question.label}</h3>" in answers
+        assert (
+            f'<p class="decision-answer-text">{getattr(in_review, question.field)}</p>' in answers
+        )
+        assert f'name="comment_{question.field}"' in form
+    assert "<details>" not in answers  # a first round has nothing to fold away
+    assert "<del>" not in answers
+
+
+@pytest.mark.parametrize("decision", ["approve", "reject", "request-changes"])
+def test_a_resubmission_shows_each_changed_answer_as_a_diff_and_folds_the_rest(
+    client, reviewer, decision
+):
+    access_request = make_request(status=Status.IN_REVIEW, assigned_to=reviewer)
+    reviews.access_request_request_changes(
+        request_id=access_request.pk,
+        reviewer=reviewer,
+        comment="Say how long you keep data.",
+        field_comments={"data_protection": "Retention period?"},
+    )
+    access_requests.access_request_resubmit(
+        request_id=access_request.pk,
+        answers={"data_protection": "Encrypted at rest, deleted after <b>30</b> days."},
+        acting_user=access_request.submitted_by,
+    )
+    reviews.access_request_assign(request_id=access_request.pk, reviewer=reviewer)
+
+    page = client.get(decide_url(access_request, decision)).content.decode()
+
+    answers = page.split('<section class="decision-form"')[0]
+    assert "<h3>Data protection (changed)</h3>" in answers
+    assert (
+        '<p class="decision-answer-text">Encrypted at rest, deleted after '
+        "<del>90</del><ins>&lt;b&gt;30&lt;/b&gt;</ins> days.</p>"
+    ) in answers
+    assert '<p class="decision-answer-note">Reviewer asked: Retention period?</p>' in answers
+    assert (
+        '<p class="decision-answer-note">Changes asked for: Say how long you keep data.</p>'
+        in answers
+    )
+    folded = [
+        label
+        for label in ("Data usage", "Justification", "Endpoints used", "Demo URL")
+        if f"<summary>{label} (unchanged)</summary>" in answers
+    ]
+    assert folded == ["Data usage", "Justification", "Endpoints used", "Demo URL"]
+    assert answers.count("<details>") == 4
+    assert "<b>30</b>" not in page
+
+
+def test_a_decision_page_reads_the_previous_round_in_one_query(client, reviewer, in_review):
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(decide_url(in_review, "approve")).status_code == 200
+
+    previous_round_reads = [
+        query
+        for query in queries.captured_queries
+        if 'FROM "apps_registry_reviewevent"' in query["sql"]
+        and "'request_changes'" in query["sql"]
+    ]
+    assert len(previous_round_reads) == 1
+
+
 # --- Acting through the decision pages ----------------------------------------------------------
 
 
