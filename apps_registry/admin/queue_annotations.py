@@ -31,6 +31,13 @@ def review_time_left(access_request: AccessRequest, *, now: datetime | None = No
     )
 
 
+def breakable_name(user) -> str:
+    """A reviewer's name with a line-break opportunity before the "@" of an e-mail, so a long one
+    wraps there instead of widening the queue past the screen."""
+    local, at, domain = str(user).partition("@")
+    return format_html("{}<wbr>{}{}", local, at, domain) if at else str(user)
+
+
 def approval_progress(access_request: AccessRequest) -> str:
     """A dual-approval application's badge and, while it waits on reviewers, which approval it
     still needs and who gave the first. Reads `first_approved_by` (select it with the request)."""
@@ -41,4 +48,17 @@ def approval_progress(access_request: AccessRequest) -> str:
         return badge
     if access_request.first_approved_by is None:
         return format_html("{} needs 1st approval", badge)
-    return format_html("{} needs 2nd approval (1st by {})", badge, access_request.first_approved_by)
+    return format_html(
+        "{} needs 2nd approval (1st by {})",
+        badge,
+        breakable_name(access_request.first_approved_by),
+    )
+
+
+def status_with_approval_progress(access_request: AccessRequest) -> str:
+    """The application's status and, under it, a dual-approval application's progress."""
+    status = access_request.get_status_display()
+    progress = approval_progress(access_request)
+    if not progress:
+        return status
+    return format_html('{}<span class="review-approval-progress">{}</span>', status, progress)

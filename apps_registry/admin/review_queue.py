@@ -75,9 +75,8 @@ class AccessRequestAdmin(ActionPageMixin, ReadOnlyAdmin):
         "app_name",
         "partner_name",
         "scope_key",
-        "status",
-        "approvals",
-        "assigned_to",
+        "status_with_approvals",
+        "assigned_reviewer",
         "review_time_left",
         "submitted_at",
     )
@@ -131,11 +130,15 @@ class AccessRequestAdmin(ActionPageMixin, ReadOnlyAdmin):
     def scope_key(self, obj):
         return obj.scope.key
 
-    @admin.display(description="Approvals", empty_value="")
-    def approvals(self, obj):
-        return queue_annotations.approval_progress(obj)
+    @admin.display(description="Status", ordering="status")
+    def status_with_approvals(self, obj):
+        return queue_annotations.status_with_approval_progress(obj)
 
-    @admin.display(description="Review target", ordering="submitted_at", empty_value="")
+    @admin.display(description="Assigned to", ordering="assigned_to")
+    def assigned_reviewer(self, obj):
+        return queue_annotations.breakable_name(obj.assigned_to) if obj.assigned_to else None
+
+    @admin.display(description="Review target", empty_value="")
     def review_time_left(self, obj):
         return queue_annotations.review_time_left(obj)
 

@@ -96,15 +96,18 @@ def test_queue_shows_time_left_dual_approvals_and_the_assignee(client, reviewer,
     assert queue_cell(page, old, "review_time_left") == (
         '<span class="review-overdue">overdue by 1 business day</span>'
     )
-    assert queue_cell(page, halfway, "approvals") == (
+    assert queue_cell(page, halfway, "status_with_approvals") == (
+        'In review<span class="review-approval-progress">'
         '<span class="review-badge">Dual approval</span> '
-        "needs 2nd approval (1st by fay.first@example.com)"
+        "needs 2nd approval (1st by fay.first<wbr>@example.com)</span>"
     )
-    assert queue_cell(page, fresh, "approvals") == ""
+    assert queue_cell(page, fresh, "status_with_approvals") == "Submitted"
     assert "on target" not in page
     assert "0 business days" not in page
     assert "waiting on the partner" not in page
-    assert str(reviewer) in page
+    assert queue_cell(page, old, "assigned_reviewer") == str(reviewer)
+    assert queue_cell(page, halfway, "assigned_reviewer") == "fay.first<wbr>@example.com"
+    assert queue_cell(page, fresh, "assigned_reviewer") == "-"
     assert old.app.name in overdue
     assert fresh.app.name not in overdue
 
@@ -390,7 +393,7 @@ def test_a_decision_page_the_status_does_not_offer_disables_the_button_and_says_
 def test_a_decision_page_shows_the_answers_beside_the_form(client, reviewer, in_review):
     page = client.get(decide_url(in_review, "request-changes")).content.decode()
 
-    answers, form = page.split('<section class="decision-form"')
+    answers, form = page.split('<section class="decision-form')
     assert '<div id="content-main" class="decision-layout">' in answers
     for question in AccessRequest.ANSWER_QUESTIONS:
         assert f"<h3>{question.label}</h3>" in answers
@@ -422,7 +425,7 @@ def test_a_resubmission_shows_each_changed_answer_as_a_diff_and_folds_the_rest(
 
     page = client.get(decide_url(access_request, decision)).content.decode()
 
-    answers = page.split('<section class="decision-form"')[0]
+    answers = page.split('<section class="decision-form')[0]
     assert "<h3>Data protection (changed)</h3>" in answers
     assert (
         '<p class="decision-answer-text">Encrypted at rest, deleted after '

@@ -8,7 +8,12 @@ from datetime import UTC, datetime
 import pytest
 from django.contrib.auth import get_user_model
 
-from apps_registry.admin.queue_annotations import approval_progress, review_time_left
+from apps_registry.admin.queue_annotations import (
+    approval_progress,
+    breakable_name,
+    review_time_left,
+    status_with_approval_progress,
+)
 from apps_registry.models import AccessRequest
 
 Status = AccessRequest.Status
@@ -84,7 +89,9 @@ def test_dual_approval_with_a_first_approval_needs_the_second_and_names_the_firs
         status=Status.IN_REVIEW, requires_dual_approval=True, first_approved_by=rita
     )
 
-    assert approval_progress(halfway) == f"{BADGE} needs 2nd approval (1st by rita@example.com)"
+    assert (
+        approval_progress(halfway) == f"{BADGE} needs 2nd approval (1st by rita<wbr>@example.com)"
+    )
 
 
 def test_the_first_approvers_name_is_escaped():
@@ -101,3 +108,22 @@ def test_the_first_approvers_name_is_escaped():
 @pytest.mark.parametrize("status", [Status.APPROVED, Status.CHANGES_REQUESTED, Status.REJECTED])
 def test_a_decided_or_returned_dual_approval_application_keeps_only_its_badge(status):
     assert approval_progress(application(status=status, requires_dual_approval=True)) == BADGE
+
+
+def test_the_status_column_puts_a_dual_approval_applications_progress_under_its_status():
+    assert status_with_approval_progress(application(requires_dual_approval=True)) == (
+        f'Submitted<span class="review-approval-progress">{BADGE} needs 1st approval</span>'
+    )
+    assert status_with_approval_progress(application(requires_dual_approval=False)) == "Submitted"
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("rita.reviewer@example.com", "rita.reviewer<wbr>@example.com"),
+        ("rita", "rita"),
+        ("<b>@example.com", "&lt;b&gt;<wbr>@example.com"),
+    ],
+)
+def test_a_reviewers_email_may_wrap_before_its_at_sign(name, expected):
+    assert breakable_name(get_user_model()(username=name)) == expected
