@@ -1,4 +1,5 @@
-"""Reads for the reviewers' queue: who reviews, how old an application is against the target."""
+"""Reads for the reviewers' queue: who reviews, how old an application is against the target, and
+the answers a reviewer judges with what they said a round before."""
 
 from __future__ import annotations
 
@@ -85,7 +86,7 @@ def answers_under_review(access_request: AccessRequest) -> AnswersUnderReview:
             break
     changed = review_events.read_details(resubmission).changed if resubmission else {}
     field_comments = (
-        review_events.read_details(changes_request).field_comments if (changes_request) else {}
+        review_events.read_details(changes_request).field_comments if changes_request else {}
     )
     return AnswersUnderReview(
         answers=[
