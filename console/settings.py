@@ -311,6 +311,8 @@ USE_I18N = True
 # Sentence case for the libraries' words too (allauth's "Sign In" reads "Sign in"): docs/wording.md.
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
+# ISO dates and 24-hour times wherever no explicit format is given (console/formats/en).
+FORMAT_MODULE_PATH = ["console.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

@@ -14,7 +14,9 @@ from django.http import Http404, HttpResponseRedirect
 from django.urls import path, re_path, reverse
 
 from append_only.admin import ReadOnlyAdmin
+from apps_registry.admin import queue_annotations
 from apps_registry.admin.action_pages import ActionPageMixin, require_recent_authentication
+from apps_registry.admin.answer_diff import answer_diff_html
 from apps_registry.admin.decision_pages import DECISIONS, Decision, VersionedForm, action_slug
 from apps_registry.events import review as review_events
 from apps_registry.models import AccessRequest, AppScope, ReviewEvent
@@ -23,6 +25,8 @@ from apps_registry.services import review_rules, reviews
 from core.errors import DomainError
 
 Status = AccessRequest.Status
+# The queue's badges and warnings and the decision pages' layout (templates link it too).
+REVIEW_ADMIN_STYLESHEET = "console/review-admin.css"
 
 
 class ReviewAgeFilter(admin.SimpleListFilter):
@@ -71,13 +75,13 @@ class AccessRequestAdmin(ActionPageMixin, ReadOnlyAdmin):
         "app_name",
         "partner_name",
         "scope_key",
-        "status",
-        "assigned_to",
-        "review_age",
+        "status_with_approvals",
+        "assigned_reviewer",
+        "review_time_left",
         "submitted_at",
     )
     list_display_links = ("id", "app_name")
-    list_select_related = ("app__partner", "scope", "assigned_to")
+    list_select_related = ("app__partner", "scope", "assigned_to", "first_approved_by")
     list_filter = (
         "status",
         ReviewAgeFilter,
@@ -111,6 +115,9 @@ class AccessRequestAdmin(ActionPageMixin, ReadOnlyAdmin):
         ),
     )
 
+    class Media:
+        css = {"all": (REVIEW_ADMIN_STYLESHEET,)}
+
     @admin.display(description="App", ordering="app__name")
     def app_name(self, obj):
         return obj.app.name
@@ -123,16 +130,17 @@ class AccessRequestAdmin(ActionPageMixin, ReadOnlyAdmin):
     def scope_key(self, obj):
         return obj.scope.key
 
-    @admin.display(description="Age (review target)")
-    def review_age(self, obj):
-        if obj.status == Status.CHANGES_REQUESTED:
-            return "waiting on the partner"
-        if obj.status not in queue.WAITING_ON_REVIEWER_STATUSES:
-            return "—"
-        days = queue.review_age_business_days(obj)
-        unit = "business day" if days == 1 else "business days"
-        verdict = "overdue" if queue.is_overdue(obj) else "on target"
-        return f"{days} {unit} — {verdict}"
+    @admin.display(description="Status", ordering="status")
+    def status_with_approvals(self, obj):
+        return queue_annotations.status_with_approval_progress(obj)
+
+    @admin.display(description="Assigned to", ordering="assigned_to")
+    def assigned_reviewer(self, obj):
+        return queue_annotations.breakable_name(obj.assigned_to) if obj.assigned_to else None
+
+    @admin.display(description="Review target", empty_value="")
+    def review_time_left(self, obj):
+        return queue_annotations.review_time_left(obj)
 
     def has_review_permission(self, request):
         return review_rules.is_reviewer(request.user)
@@ -256,11 +264,23 @@ class AccessRequestAdmin(ActionPageMixin, ReadOnlyAdmin):
                 reviewer=request.user, access_request=access_request, action=spec.action
             )
         )
+        under_review = queue.answers_under_review(access_request)
         return {
             "title": f"{spec.title}: {access_request.app.name} → {access_request.scope.key}",
             "decision": spec,
             "refusal": refusal,
             "access_request": access_request,
+            "under_review": under_review,
+            "answers": [
+                {
+                    "answer": answer,
+                    "diff": answer_diff_html(answer.previous, answer.text)
+                    if answer.changed
+                    else None,
+                }
+                for answer in under_review.answers
+            ],
+            "review_admin_stylesheet": REVIEW_ADMIN_STYLESHEET,
         }
 
     # --- bulk actions ---

@@ -1,7 +1,9 @@
-"""Reads for the reviewers' queue: who reviews, how old an application is against the target."""
+"""Reads for the reviewers' queue: who reviews, how old an application is against the target, and
+the answers a reviewer judges with what they said a round before."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
@@ -11,7 +13,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from apps_registry.business_days import add_business_days, business_days_between
-from apps_registry.models import AccessRequest, Membership
+from apps_registry.events import review as review_events
+from apps_registry.models import AccessRequest, Membership, ReviewEvent
 from apps_registry.models.access_requests import REVIEW_CODENAME
 
 # Changes requested waits on the partner, so it does not count against the review target.
@@ -34,6 +37,73 @@ def answer_comments(field_comments: dict[str, str]) -> list[tuple[str, str]]:
         for field in AccessRequest.ANSWER_FIELDS
         if field in field_comments
     ]
+
+
+@dataclass(frozen=True)
+class JudgedAnswer:
+    """One answer of the questionnaire as a reviewer judges it."""
+
+    field: str
+    label: str
+    text: str
+    # The answer before the latest resubmission, when that resubmission changed it; else None.
+    previous: str | None
+    # What the reviewer said about this answer when they asked for the changes, if anything.
+    reviewer_comment: str
+
+    @property
+    def changed(self) -> bool:
+        return self.previous is not None
+
+
+@dataclass(frozen=True)
+class AnswersUnderReview:
+    """An application's answers, and on a resubmission what the previous round said."""
+
+    answers: list[JudgedAnswer]
+    # When the partner last resubmitted (None while this is the first round), and the comment of
+    # the changes request that sent it back to them.
+    resubmitted_at: datetime | None
+    changes_requested: str
+
+    @property
+    def is_resubmission(self) -> bool:
+        return self.resubmitted_at is not None
+
+
+def answers_under_review(access_request: AccessRequest) -> AnswersUnderReview:
+    """The answers in questionnaire order. After a resubmission each carries its previous round's
+    text where the partner changed it (from the RESUBMIT event, which records every changed answer
+    before and after) and the comment the reviewer left on it when asking for changes."""
+    resubmission = changes_request = None
+    for event in access_request.events.filter(
+        action__in=(ReviewEvent.Action.RESUBMIT, ReviewEvent.Action.REQUEST_CHANGES)
+    ).order_by("-created_at", "-pk"):
+        if resubmission is None and event.action == ReviewEvent.Action.RESUBMIT:
+            resubmission = event
+        elif resubmission is not None and event.action == ReviewEvent.Action.REQUEST_CHANGES:
+            changes_request = event
+            break
+    changed = review_events.read_details(resubmission).changed if resubmission else {}
+    field_comments = (
+        review_events.read_details(changes_request).field_comments if changes_request else {}
+    )
+    return AnswersUnderReview(
+        answers=[
+            JudgedAnswer(
+                field=question.field,
+                label=question.label,
+                text=getattr(access_request, question.field),
+                previous=changed[question.field].get("old", "")
+                if question.field in changed
+                else None,
+                reviewer_comment=field_comments.get(question.field, ""),
+            )
+            for question in AccessRequest.ANSWER_QUESTIONS
+        ],
+        resubmitted_at=resubmission.created_at if resubmission else None,
+        changes_requested=changes_request.comment if changes_request else "",
+    )
 
 
 def reviewers(*, excluding_partner_id: int | None = None) -> QuerySet:
@@ -66,12 +136,10 @@ def review_age_business_days(access_request: AccessRequest, *, now: datetime | N
     )
 
 
-def is_overdue(access_request: AccessRequest, *, now: datetime | None = None) -> bool:
-    """An application waiting on reviewers for longer than REVIEW_TARGET_BUSINESS_DAYS."""
-    return (
-        access_request.status in WAITING_ON_REVIEWER_STATUSES
-        and review_age_business_days(access_request, now=now) > settings.REVIEW_TARGET_BUSINESS_DAYS
-    )
+def review_business_days_left(access_request: AccessRequest, *, now: datetime | None = None) -> int:
+    """Business days left before the application passes REVIEW_TARGET_BUSINESS_DAYS: 0 on the
+    last day, negative once it is overdue (-1: overdue by one business day)."""
+    return settings.REVIEW_TARGET_BUSINESS_DAYS - review_age_business_days(access_request, now=now)
 
 
 def overdue_cutoff(*, now: datetime | None = None) -> datetime:

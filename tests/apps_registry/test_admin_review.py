@@ -4,9 +4,10 @@ workflow services (separation of duties, locking, reasons), and that nothing els
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.contrib.admin.models import LogEntry
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -29,6 +30,7 @@ from tests.conftest import sign_in_with_mfa
 pytestmark = pytest.mark.django_db
 
 Status = AccessRequest.Status
+MONDAY_NOON = datetime(2026, 3, 9, 12, 0, tzinfo=UTC)
 QUEUE_URL = reverse("admin:apps_registry_accessrequest_changelist")
 
 
@@ -52,33 +54,68 @@ def test_queue_runs_a_constant_number_of_queries(client, reviewer, django_assert
     with CaptureQueriesContext(connection) as one_row:
         assert client.get(QUEUE_URL).status_code == 200
 
-    for _ in range(19):
-        make_request(assigned_to=reviewer, status=Status.IN_REVIEW)
+    # Rows with everything the queue annotates: dual approvals, first approvers, each status.
+    for _ in range(4):
+        make_first_approved(make_reviewer())
+        make_request(scope=factories.CustomScopeFactory(requires_dual_approval=True))
+        make_request(assigned_to=make_reviewer(), status=Status.IN_REVIEW)
+        make_request(status=Status.CHANGES_REQUESTED)
+        make_request(status=Status.APPROVED)
     with django_assert_num_queries(len(one_row.captured_queries)):
         response = client.get(QUEUE_URL)
 
     assert response.status_code == 200
-    assert response.content.decode().count('class="field-review_age"') == 20
+    page = response.content.decode()
+    assert page.count('class="field-review_time_left"') == 21
+    assert page.count("needs 2nd approval (1st by ") == 4
 
 
-def test_queue_shows_age_against_the_target_and_the_assignee(client, reviewer, settings):
+def test_queue_shows_time_left_dual_approvals_and_the_assignee(client, reviewer, settings):
     settings.REVIEW_TARGET_BUSINESS_DAYS = 5
-    fresh = make_request(app=factories.PartnerAppFactory(name="Fresh App"))
-    old = make_request(
-        app=factories.PartnerAppFactory(name="Old App"),
-        status=Status.IN_REVIEW,
-        assigned_to=reviewer,
-        submitted_at=timezone.now() - timedelta(days=30),
+    first_approver = make_reviewer(username="fay.first@example.com")
+    with time_machine.travel(MONDAY_NOON, tick=False):
+        fresh = make_request(app=factories.PartnerAppFactory(name="Fresh App"))
+        old = make_request(
+            app=factories.PartnerAppFactory(name="Old App"),
+            status=Status.IN_REVIEW,
+            assigned_to=reviewer,
+            submitted_at=datetime(2026, 2, 27, 9, 0, tzinfo=UTC),
+        )
+        halfway = make_first_approved(first_approver)
+        make_request(
+            app=factories.PartnerAppFactory(name="Returned App"),
+            status=Status.CHANGES_REQUESTED,
+            submitted_at=datetime(2026, 1, 5, 9, 0, tzinfo=UTC),
+        )
+        sign_in_with_mfa(client, reviewer)
+
+        page = client.get(QUEUE_URL).content.decode()
+        overdue = client.get(QUEUE_URL, {"age": "overdue"}).content.decode()
+
+    assert queue_cell(page, fresh, "review_time_left") == "5 business days left"
+    assert queue_cell(page, old, "review_time_left") == (
+        '<span class="review-overdue">overdue by 1 business day</span>'
     )
-
-    page = client.get(QUEUE_URL).content.decode()
-
-    assert "0 business days — on target" in page
-    assert "business days — overdue" in page
-    assert str(reviewer) in page
-    overdue = client.get(QUEUE_URL, {"age": "overdue"}).content.decode()
+    assert queue_cell(page, halfway, "status_with_approvals") == (
+        'In review<span class="review-approval-progress">'
+        '<span class="review-badge">Dual approval</span> '
+        "needs 2nd approval (1st by fay.first<wbr>@example.com)</span>"
+    )
+    assert queue_cell(page, fresh, "status_with_approvals") == "Submitted"
+    assert "on target" not in page
+    assert "0 business days" not in page
+    assert "waiting on the partner" not in page
+    assert queue_cell(page, old, "assigned_reviewer") == str(reviewer)
+    assert queue_cell(page, halfway, "assigned_reviewer") == "fay.first<wbr>@example.com"
+    assert queue_cell(page, fresh, "assigned_reviewer") == "-"
     assert old.app.name in overdue
     assert fresh.app.name not in overdue
+
+
+def queue_cell(page: str, access_request, column: str) -> str:
+    """The content of one column's cell in `access_request`'s row of the queue."""
+    row = page.split(f'<a href="{change_url(access_request)}">{access_request.pk}</a>')[1]
+    return row.split(f'<td class="field-{column}">')[1].split("</td>")[0]
 
 
 def test_queue_filters_and_searches(client, reviewer):
@@ -348,6 +385,78 @@ def test_a_decision_page_the_status_does_not_offer_disables_the_button_and_says_
         '<input type="submit" class="default" value="Revoke" disabled '
         'aria-describedby="action-refusal">'
     ) in page
+
+
+# --- What the decision pages show -------------------------------------------------------------
+
+
+def test_a_decision_page_shows_the_answers_beside_the_form(client, reviewer, in_review):
+    page = client.get(decide_url(in_review, "request-changes")).content.decode()
+
+    answers, form = page.split('<section class="decision-form')
+    assert '<div id="content-main" class="decision-layout">' in answers
+    for question in AccessRequest.ANSWER_QUESTIONS:
+        assert f"<h3>{question.label}</h3>" in answers
+        assert (
+            f'<p class="decision-answer-text">{getattr(in_review, question.field)}</p>' in answers
+        )
+        assert f'name="comment_{question.field}"' in form
+    assert "<details>" not in answers  # a first round has nothing to fold away
+    assert "<del>" not in answers
+
+
+@pytest.mark.parametrize("decision", ["approve", "reject", "request-changes"])
+def test_a_resubmission_shows_each_changed_answer_as_a_diff_and_folds_the_rest(
+    client, reviewer, decision
+):
+    access_request = make_request(status=Status.IN_REVIEW, assigned_to=reviewer)
+    reviews.access_request_request_changes(
+        request_id=access_request.pk,
+        reviewer=reviewer,
+        comment="Say how long you keep data.",
+        field_comments={"data_protection": "Retention period?"},
+    )
+    access_requests.access_request_resubmit(
+        request_id=access_request.pk,
+        answers={"data_protection": "Encrypted at rest, deleted after <b>30</b> days."},
+        acting_user=access_request.submitted_by,
+    )
+    reviews.access_request_assign(request_id=access_request.pk, reviewer=reviewer)
+
+    page = client.get(decide_url(access_request, decision)).content.decode()
+
+    answers = page.split('<section class="decision-form')[0]
+    assert "<h3>Data protection (changed)</h3>" in answers
+    assert (
+        '<p class="decision-answer-text">Encrypted at rest, deleted after '
+        "<del>90</del><ins>&lt;b&gt;30&lt;/b&gt;</ins> days.</p>"
+    ) in answers
+    assert '<p class="decision-answer-note">Reviewer asked: Retention period?</p>' in answers
+    assert (
+        '<p class="decision-answer-note">Changes asked for: Say how long you keep data.</p>'
+        in answers
+    )
+    folded = [
+        label
+        for label in ("Data usage", "Justification", "Endpoints used", "Demo URL")
+        if f"<summary>{label} (unchanged)</summary>" in answers
+    ]
+    assert folded == ["Data usage", "Justification", "Endpoints used", "Demo URL"]
+    assert answers.count("<details>") == 4
+    assert "<b>30</b>" not in page
+
+
+def test_a_decision_page_reads_the_previous_round_in_one_query(client, reviewer, in_review):
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(decide_url(in_review, "approve")).status_code == 200
+
+    previous_round_reads = [
+        query
+        for query in queries.captured_queries
+        if 'FROM "apps_registry_reviewevent"' in query["sql"]
+        and "'request_changes'" in query["sql"]
+    ]
+    assert len(previous_round_reads) == 1
 
 
 # --- Acting through the decision pages ----------------------------------------------------------

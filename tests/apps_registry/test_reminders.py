@@ -63,6 +63,8 @@ def test_reminders_expire_overdue_and_ending_approvals(
     digest = by_subject["1 application(s) past the review target"]
     assert digest.to == [reviewer.email]
     assert "Late App" in digest.body
+    # Reviewers read dates in ISO format, in the admin and in its e-mails alike.
+    assert f"submitted {timezone.localdate(overdue.submitted_at).isoformat()}," in digest.body
     assert f"/admin/apps_registry/accessrequest/{overdue.pk}/change/" in digest.body
     assert by_subject[f"Approval ending soon: {ending.scope.key} for {ending.app.name}"].to == [
         ending.submitted_by.email

@@ -5,19 +5,22 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import timedelta
 
 import pytest
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.test import Client
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from apps_registry.models import AccessRequest, ReviewEvent
 from apps_registry.services import access_requests, reviews
 from apps_registry.services.reviewers import reviewer_create
 from tests import factories
-from tests.apps_registry.review_helpers import make_request
+from tests.apps_registry.review_helpers import make_first_approved, make_request, make_reviewer
+from tests.e2e.consent_helpers import screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -46,7 +49,9 @@ def sign_in_as_reviewer(page: Page, base_url: str, email: str) -> None:
 def open_from_queue(page: Page, base_url: str, access_request: AccessRequest) -> None:
     page.goto(f"{base_url}/admin/apps_registry/accessrequest/")
     row = page.locator("#result_list tbody tr", has_text=access_request.app.name)
-    expect(row).to_contain_text("0 business days — on target")
+    expect(row.locator(".field-review_time_left")).to_have_text(
+        f"{settings.REVIEW_TARGET_BUSINESS_DAYS} business days left"
+    )
     row.get_by_role("link", name=access_request.app.name).click()
     expect(page.locator("#content h2").first).to_be_visible()
 
@@ -152,3 +157,88 @@ def test_first_approver_sees_approve_disabled_with_the_reason(live_server, page:
     )
     expect(page.locator(".object-tools").get_by_role("link", name="Reject")).to_be_enabled()
     expect(page.locator(".object-tools").get_by_role("link", name="Approve")).to_have_count(0)
+
+
+def test_reviewer_sees_what_each_application_needs_then_judges_a_resubmission_beside_its_diff(
+    live_server, page: Page
+):
+    base = live_server.url
+    target = settings.REVIEW_TARGET_BUSINESS_DAYS
+    sign_in_as_reviewer(page, base, "rita.reviewer@example.com")
+    rita = get_user_model().objects.get(email="rita.reviewer@example.com")
+    fay = make_reviewer(username="fay.first@example.com", email="fay.first@example.com")
+    halfway = make_first_approved(fay)
+    make_request(
+        app=factories.PartnerAppFactory(name="Slow Poke"),
+        submitted_at=timezone.now() - timedelta(days=21),
+    )
+    resubmitted = make_request(app=factories.PartnerAppFactory(name="Helpdesk Pro"))
+    reviews.access_request_assign(request_id=resubmitted.pk, reviewer=rita)
+    reviews.access_request_request_changes(
+        request_id=resubmitted.pk,
+        reviewer=rita,
+        comment="Say how long you keep messages.",
+        field_comments={"data_protection": "Retention period?"},
+    )
+    access_requests.access_request_resubmit(
+        request_id=resubmitted.pk,
+        answers={"data_protection": "Encrypted at rest, deleted after 30 days."},
+        acting_user=resubmitted.submitted_by,
+    )
+
+    # The queue: which approval a dual-approval application lacks, and the time left.
+    page.goto(f"{base}/admin/apps_registry/accessrequest/")
+    rows = page.locator("#result_list tbody tr")
+    halfway_row = rows.filter(has_text=halfway.app.name)
+    expect(halfway_row.locator(".review-badge")).to_have_text("Dual approval")
+    expect(halfway_row.locator(".review-approval-progress")).to_have_text(
+        "Dual approval needs 2nd approval (1st by fay.first@example.com)"
+    )
+    expect(rows.filter(has_text="Slow Poke").locator(".review-overdue")).to_have_text(
+        re.compile(r"^overdue by \d+ business days$")
+    )
+    resubmitted_row = rows.filter(has_text="Helpdesk Pro")
+    expect(resubmitted_row.locator(".field-review_time_left")).to_have_text(
+        f"{target} business days left"
+    )
+    expect(resubmitted_row.locator(".field-status_with_approvals")).to_have_text("Submitted")
+    expect(page.locator("#result_list")).not_to_contain_text("on target")
+    screenshot(page, "reviewer-queue")
+
+    # The resubmission's decision page: the answers, with the diff, beside the comment fields.
+    resubmitted_row.get_by_role("link", name="Helpdesk Pro").click()
+    page.get_by_role("button", name="Assign to me").click()
+    page.locator(".object-tools").get_by_role("link", name="Request changes").click()
+    expect(page.locator("nav[aria-label=Breadcrumbs] li[aria-current=page]")).to_have_text(
+        "Request changes"
+    )
+    changed = page.locator("#answer-data_protection")
+    expect(changed.locator("h3")).to_have_text("Data protection (changed)")
+    expect(changed.locator("del")).to_have_text("90")
+    expect(changed.locator("ins")).to_have_text("30")
+    expect(changed.locator(".decision-answer-note")).to_have_text(
+        "Reviewer asked: Retention period?"
+    )
+    unchanged = page.locator("#answer-data_usage")
+    expect(unchanged.locator("summary")).to_have_text("Data usage (unchanged)")
+    expect(unchanged.locator(".decision-answer-text")).to_be_hidden()
+    unchanged.locator("summary").click()
+    expect(unchanged.locator(".decision-answer-text")).to_have_text(resubmitted.data_usage)
+    answers = page.locator(".decision-answers").bounding_box()
+    form = page.locator(".decision-form").bounding_box()
+    assert answers["x"] + answers["width"] <= form["x"]  # side by side
+    assert abs(answers["y"] - form["y"]) < 1
+    unchanged.locator("summary").click()
+    screenshot(page, "reviewer-decision")
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    answers = page.locator(".decision-answers").bounding_box()
+    form = page.locator(".decision-form").bounding_box()
+    assert form["y"] >= answers["y"] + answers["height"]  # stacked on a narrow screen
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+    page.fill('textarea[name="comment"]', "Say where the backups live.")
+    page.get_by_role("button", name="Send to the partner").click()
+    expect(page.locator(".messagelist")).to_contain_text("Changes requested")
+    resubmitted.refresh_from_db()
+    assert resubmitted.status == Status.CHANGES_REQUESTED
