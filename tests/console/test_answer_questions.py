@@ -2,6 +2,7 @@
 fields; the page's form, the API, the timeline and the reviewers' labels take them from there."""
 
 from django import forms
+from rest_framework import serializers
 
 from apps_registry.models import AccessRequest
 from apps_registry.selectors.access_requests import answer_label
@@ -17,8 +18,10 @@ def test_form_and_api_ask_the_same_questions_with_the_same_limits():
     assert tuple(form_fields) == AccessRequest.ANSWER_FIELDS
     for question in AccessRequest.ANSWER_QUESTIONS:
         assert form_fields[question.field].label == question.question
-        if question.field != "endpoints_used":  # ticked on the page (the service checks length)
-            assert form_fields[question.field].max_length == question.max_length
+        if question.field == "endpoints_used":  # a checklist on the page, a list in the API
+            assert isinstance(api_fields["endpoints"], serializers.ListField)
+            continue
+        assert form_fields[question.field].max_length == question.max_length
         assert api_fields[question.field].max_length == question.max_length
         assert ANSWER_LABELS[question.field] == question.question
         assert answer_label(question.field) == question.label

@@ -189,19 +189,21 @@ def test_seller_table_of_connected_shops_has_no_caption(client):
     )
     client.force_login(seller)
 
-    html, token = page(client, "/seller/apps/")
+    html, _token = page(client, "/seller/apps/")
 
     assertInHTML(
-        f"""<div class="table-wrap"><table>
+        f"""<div class="table-wrap"><table class="stack-on-phone">
         <thead><tr><th scope="col">Shop</th><th scope="col">Granted</th><th scope="col">Expires</th>
           <th scope="col">Last used</th>
           <th scope="col"><span class="visually-hidden">Action</span></th></tr></thead>
         <tbody><tr>
-          <td>Northwind Goods <span class="badge badge-neutral">GB</span></td>
-          <td>{day(authorization.granted_at)}</td><td>{day(authorization.expires_at)}</td>
-          <td>2 Jan 2025, 03:04</td>
-          <td><form method="post" action="/seller/apps/{connected.pk}/shops/{shop.pk}/revoke/"
-              class="inline-form"><input type="hidden" name="csrfmiddlewaretoken" value="{token}">
+          <td data-label="Shop">Northwind Goods <span class="badge badge-neutral">GB</span></td>
+          <td data-label="Granted">{day(authorization.granted_at)}</td>
+          <td data-label="Expires">{day(authorization.expires_at)}</td>
+          <td data-label="Last used">2 Jan 2025, 03:04</td>
+          <td><form method="get" action="/seller/apps/{connected.pk}/shops/{shop.pk}/revoke/"
+              class="inline-form" data-confirm-in-dialog>
+            <input type="hidden" name="return_to" value="apps">
             <button type="submit" class="button-secondary button-small"
               aria-label="Disconnect Northwind Goods from Acme Sync">Disconnect shop</button>
           </form></td>
