@@ -5,8 +5,11 @@ one ReviewEvent and sends its e-mails after commit."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -22,6 +25,8 @@ from apps_registry.services._access_request_steps import (
     require_status,
     transition,
 )
+from apps_registry.services._stored_files import attach_files
+from apps_registry.uploads import checked_attachments
 from apps_registry.validators import validate_web_address
 from core.errors import InvalidInputError, InvalidTransitionError, PermissionRefusedError
 from scopes.models import Scope
@@ -44,12 +49,19 @@ class InvalidAnswersError(InvalidInputError):
 
 @transaction.atomic
 def access_request_submit(
-    *, app: PartnerApp, scope: Scope, answers: dict[str, str], acting_user: AbstractBaseUser
+    *,
+    app: PartnerApp,
+    scope: Scope,
+    answers: dict[str, str],
+    acting_user: AbstractBaseUser,
+    attachments: Sequence[UploadedFile] = (),
 ) -> AccessRequest:
     """Apply for a Custom scope for `app` (submitted). The actor must belong to the app's partner,
     the app must not be suspended, the scope must be active and Custom, and the app must hold no
-    other open application or live approval for it (one past its end is expired first). E-mails
-    the reviewers after commit."""
+    other open application or live approval for it (one past its end is expired first).
+    `attachments` (supporting files, ADR 0017) are stored last, once everything else passed.
+    E-mails the reviewers after commit."""
+    checked_files = checked_attachments(list(attachments))
     app = PartnerApp.objects.select_for_update().get(pk=app.pk)
     _require_member(acting_user, partner_id=app.partner_id)
     if app.status == PartnerApp.Status.SUSPENDED:
@@ -104,6 +116,7 @@ def access_request_submit(
     review_events.record_review_event(
         access_request, review_events.Submitted(), actor=acting_user, now=now
     )
+    attach_files(access_request, checked_files, uploaded_by=acting_user)
     notify_after_commit(notifications.notify_reviewers_of_submission, access_request.pk)
     return access_request
 
@@ -116,11 +129,16 @@ _ALREADY_ACTIVE = (
 
 @transaction.atomic
 def access_request_resubmit(
-    *, request_id: int, answers: dict[str, str], acting_user: AbstractBaseUser
+    *,
+    request_id: int,
+    answers: dict[str, str],
+    acting_user: AbstractBaseUser,
+    attachments: Sequence[UploadedFile] = (),
 ) -> AccessRequest:
-    """changes_requested → submitted with edited answers (answers not given stay as they were).
-    Records what changed so the reviewer sees the diff; the review clock restarts. E-mails the
-    reviewers after commit."""
+    """changes_requested → submitted with edited answers (answers not given stay as they were)
+    and any further supporting files. Records what changed so the reviewer sees the diff; the
+    review clock restarts. E-mails the reviewers after commit."""
+    checked_files = checked_attachments(list(attachments))
     access_request = lock_access_request(request_id)
     _require_member(acting_user, partner_id=access_request.app.partner_id)
     require_status(access_request, Status.CHANGES_REQUESTED, action="resubmit")
@@ -145,6 +163,7 @@ def access_request_resubmit(
         actor=acting_user,
         fields=[*changed, "submitted_at"],
     )
+    attach_files(access_request, checked_files, uploaded_by=acting_user)
     notify_after_commit(notifications.notify_reviewers_of_submission, access_request.pk)
     return access_request
 

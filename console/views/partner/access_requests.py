@@ -13,7 +13,7 @@ from django.views.decorators.cache import never_cache
 from apps_registry.models import AccessRequest, PartnerApp
 from apps_registry.selectors import partners as selectors
 from apps_registry.services import access_requests as access_request_services
-from console.forms import AccessRequestForm
+from console.forms import AccessRequestForm, AttachmentsForm
 from console.not_found import found_or_404
 from console.views.actions import ObjectActionView
 from console.views.partner.base import PartnerMixin
@@ -23,30 +23,42 @@ from core.forms import show_refusal
 from scopes.models import Scope
 
 
+def _form_to_blame(error: DomainError, form, attachments_form):
+    """The form that shows a refusal: the files' own when they are to blame."""
+    return attachments_form if "attachments" in error.fields else form
+
+
 class AccessRequestApplyView(PartnerMixin, View):
     """The questionnaire for one Custom scope of one app."""
 
     def get(self, request, app_id: int, scope_key: str):
         app, scope = self._objects(app_id, scope_key)
-        return self._render(app, scope, AccessRequestForm(endpoints=scope.endpoints.all()))
+        return self._render(
+            app, scope, AccessRequestForm(endpoints=scope.endpoints.all()), AttachmentsForm()
+        )
 
     def post(self, request, app_id: int, scope_key: str):
         app, scope = self._objects(app_id, scope_key)
         form = AccessRequestForm(request.POST, endpoints=scope.endpoints.all())
+        attachments_form = AttachmentsForm(request.POST, request.FILES)
         status = 400
-        if form.is_valid():
+        if form.is_valid() and attachments_form.is_valid():
             try:
                 access_request = access_request_services.access_request_submit(
-                    app=app, scope=scope, answers=form.answers(), acting_user=request.user
+                    app=app,
+                    scope=scope,
+                    answers=form.answers(),
+                    acting_user=request.user,
+                    attachments=attachments_form.cleaned_data["attachments"],
                 )
             except DomainError as error:
-                status = show_refusal(form, error)
+                status = show_refusal(_form_to_blame(error, form, attachments_form), error)
             else:
                 messages.success(
                     request, f"Your application for {scope.name} was submitted for review."
                 )
                 return redirect("partner:request-detail", request_id=access_request.pk)
-        return self._render(app, scope, form, status=status)
+        return self._render(app, scope, form, attachments_form, status=status)
 
     def _objects(self, app_id: int, scope_key: str):
         app = found_or_404(
@@ -54,10 +66,16 @@ class AccessRequestApplyView(PartnerMixin, View):
         )
         return app, found_or_404(selectors.scope_get_for_application(key=scope_key), Scope)
 
-    def _render(self, app, scope, form, *, status: int = 200):
+    def _render(self, app, scope, form, attachments_form, *, status: int = 200):
         return self.render(
             "console/access_request_apply.html",
-            {"app": app, "scope": scope, "form": form, "endpoints": form.endpoints},
+            {
+                "app": app,
+                "scope": scope,
+                "form": form,
+                "attachments_form": attachments_form,
+                "endpoints": form.endpoints,
+            },
             status=status,
         )
 
@@ -71,7 +89,7 @@ class AccessRequestDetailView(PartnerMixin, View):
             selectors.access_request_get_for_user(user=request.user, request_id=request_id),
             AccessRequest,
         )
-        return self._render(access_request, self._resubmit_form(access_request))
+        return self._render(access_request, self._resubmit_form(access_request), AttachmentsForm())
 
     def post(self, request, request_id: int):
         """Resubmit after the reviewer asked for changes."""
@@ -80,18 +98,22 @@ class AccessRequestDetailView(PartnerMixin, View):
             AccessRequest,
         )
         form = AccessRequestForm(request.POST, endpoints=access_request.scope.endpoints.all())
+        attachments_form = AttachmentsForm(request.POST, request.FILES)
         status = 400
-        if form.is_valid():
+        if form.is_valid() and attachments_form.is_valid():
             try:
                 access_request_services.access_request_resubmit(
-                    request_id=access_request.pk, answers=form.answers(), acting_user=request.user
+                    request_id=access_request.pk,
+                    answers=form.answers(),
+                    acting_user=request.user,
+                    attachments=attachments_form.cleaned_data["attachments"],
                 )
             except DomainError as error:
-                status = show_refusal(form, error)
+                status = show_refusal(_form_to_blame(error, form, attachments_form), error)
             else:
                 messages.success(request, "Your answers were resubmitted for review.")
                 return redirect("partner:request-detail", request_id=access_request.pk)
-        return self._render(access_request, form, status=status)
+        return self._render(access_request, form, attachments_form, status=status)
 
     def _resubmit_form(self, access_request: AccessRequest):
         if access_request.status != AccessRequest.Status.CHANGES_REQUESTED:
@@ -101,7 +123,7 @@ class AccessRequestDetailView(PartnerMixin, View):
             endpoints=access_request.scope.endpoints.all(),
         )
 
-    def _render(self, access_request, form, *, status: int = 200):
+    def _render(self, access_request, form, attachments_form, *, status: int = 200):
         field_comments = selectors.reviewer_field_comments(access_request)
         answers = [
             {
@@ -125,6 +147,8 @@ class AccessRequestDetailView(PartnerMixin, View):
                 if form
                 else [],
                 "can_withdraw": access_request.is_open,
+                "attachments": access_request.attachments.all(),
+                "attachments_form": attachments_form,
             },
             status=status,
         )
