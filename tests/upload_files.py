@@ -7,7 +7,7 @@ import struct
 import zlib
 
 from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image, PngImagePlugin
+from PIL import Image, ImageDraw, PngImagePlugin
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 WINDOWS_EXECUTABLE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 200
@@ -57,3 +57,15 @@ def decoded(content: bytes) -> Image.Image:
     image = Image.open(io.BytesIO(content))
     image.load()
     return image
+
+
+def logo_bytes(size: int = 512) -> bytes:
+    """A PNG that looks like an app's logo: a white ring and an orange square on blue."""
+    image = Image.new("RGB", (size, size), (28, 78, 160))
+    draw = ImageDraw.Draw(image)
+    unit = size // 8
+    draw.ellipse((unit, unit, 7 * unit, 7 * unit), outline=(255, 255, 255), width=unit // 2 + 4)
+    draw.rectangle((3 * unit, 3 * unit, 5 * unit, 5 * unit), fill=(247, 140, 40))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
