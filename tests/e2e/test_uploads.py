@@ -66,6 +66,7 @@ def test_a_partner_uploads_an_icon_and_a_seller_sees_it_on_the_consent_page(
     expect(page.locator("#consent-title")).to_contain_text("Acme Inventory Sync")
     expect_icon_loaded(page)
     expect(page.get_by_test_id("app-publisher")).to_have_text("acme-software.example")
+    page.screenshot(path=SHOTS / "uploads-consent.png")
 
 
 def test_a_partner_attaches_a_pdf_and_the_reviewer_sees_it(live_server, page: Page, catalog):
