@@ -60,19 +60,14 @@ class CheckedFile:
         return IMAGE_EXTENSIONS[self.content_type]
 
 
-def _refuse(message: str, code: UploadErrorCode) -> InvalidInputError:
-    return InvalidInputError(message, code=code)
-
-
 @contextlib.contextmanager
 def _blamed_on(field: str):
     """Refusals inside name `field` as the input to blame, so a form shows them under it."""
     try:
         yield
     except InvalidInputError as error:
-        raise InvalidInputError(
-            error.message, code=error.code, fields={field: [error.message]}
-        ) from None
+        error.fields = {field: [error.message]}
+        raise
 
 
 def _read_capped(upload: UploadedFile, *, max_bytes: int, what: str) -> bytes:
@@ -80,24 +75,24 @@ def _read_capped(upload: UploadedFile, *, max_bytes: int, what: str) -> bytes:
     upload.seek(0)
     content = upload.read(max_bytes + 1)
     if len(content) > max_bytes:
-        raise _refuse(
+        raise InvalidInputError(
             f"{what} is larger than {max_bytes // (1024 * 1024)} MB; upload a smaller file.",
-            UploadErrorCode.FILE_TOO_LARGE,
+            code=UploadErrorCode.FILE_TOO_LARGE,
         )
     if not content:
-        raise _refuse(f"{what} is empty.", UploadErrorCode.EMPTY_FILE)
+        raise InvalidInputError(f"{what} is empty.", code=UploadErrorCode.EMPTY_FILE)
     return content
 
 
 def _decoded_image(content: bytes, *, what: str, max_side: int, max_pixels: int) -> Image.Image:
     """Decode PNG, JPEG or WebP only; the size is checked from the header before any pixel is
     decoded, so a small file that would expand to gigabytes (a decompression bomb) is refused."""
-    not_an_image = _refuse(
-        f"{what} is not a PNG, JPEG or WebP image.", UploadErrorCode.UNSUPPORTED_FILE_TYPE
+    not_an_image = InvalidInputError(
+        f"{what} is not a PNG, JPEG or WebP image.", code=UploadErrorCode.UNSUPPORTED_FILE_TYPE
     )
-    too_big = _refuse(
+    too_big = InvalidInputError(
         f"{what} is too large: at most {max_side}x{max_side} pixels.",
-        UploadErrorCode.IMAGE_TOO_LARGE,
+        code=UploadErrorCode.IMAGE_TOO_LARGE,
     )
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -160,15 +155,15 @@ def _checked_icon(upload: UploadedFile) -> CheckedFile:
     )
     width, height = image.size
     if min(width, height) < ICON_MIN_SIDE:
-        raise _refuse(
+        raise InvalidInputError(
             f"The icon is {width}x{height} pixels; it must be at least "
             f"{ICON_MIN_SIDE}x{ICON_MIN_SIDE}.",
-            UploadErrorCode.IMAGE_TOO_SMALL,
+            code=UploadErrorCode.IMAGE_TOO_SMALL,
         )
     if max(width, height) > ICON_MAX_ASPECT_RATIO * min(width, height):
-        raise _refuse(
+        raise InvalidInputError(
             f"The icon is {width}x{height} pixels; it must be (roughly) square.",
-            UploadErrorCode.IMAGE_NOT_SQUARE,
+            code=UploadErrorCode.IMAGE_NOT_SQUARE,
         )
     icon = ImageOps.fit(_metadata_free(image), (ICON_SIDE, ICON_SIDE), Image.Resampling.LANCZOS)
     return CheckedFile(
@@ -195,9 +190,9 @@ def checked_attachment(upload: UploadedFile) -> CheckedFile:
     except InvalidInputError as error:
         if error.code != UploadErrorCode.UNSUPPORTED_FILE_TYPE:
             raise
-        raise _refuse(
+        raise InvalidInputError(
             f"{what} is neither a PDF nor a PNG, JPEG or WebP image.",
-            UploadErrorCode.UNSUPPORTED_FILE_TYPE,
+            code=UploadErrorCode.UNSUPPORTED_FILE_TYPE,
         ) from None
     image_format = image.format
     return CheckedFile(
@@ -213,8 +208,8 @@ def checked_attachments(
     """At most ATTACHMENT_MAX_FILES files, each checked by checked_attachment."""
     with _blamed_on(field):
         if len(uploads) > ATTACHMENT_MAX_FILES:
-            raise _refuse(
+            raise InvalidInputError(
                 f"Attach at most {ATTACHMENT_MAX_FILES} files; you chose {len(uploads)}.",
-                UploadErrorCode.TOO_MANY_FILES,
+                code=UploadErrorCode.TOO_MANY_FILES,
             )
         return [checked_attachment(upload) for upload in uploads]
