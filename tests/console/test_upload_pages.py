@@ -107,6 +107,23 @@ def test_an_old_hash_an_app_without_icon_and_an_unknown_app_are_404s(client):
     assert client.get(f"/apps/nobody/icon/{'0' * 64}.png").status_code == 404
 
 
+def test_the_seller_sees_the_icon_and_publisher_of_a_connected_app(client):
+    app = branded(factories.PartnerAppFactory(name="Acme Sync"))
+    other = factories.PartnerAppFactory(name="plain tool")
+    shop = factories.ShopFactory()
+    for connected in (app, other):
+        factories.ShopAuthorizationFactory(
+            app=connected, shop=shop, scopes=[factories.ScopeFactory()]
+        )
+    client.force_login(shop.owner)
+
+    page = client.get(reverse("seller-apps")).content.decode()
+
+    assert f'src="{icon_url(app)}"' in page
+    assert ">acme.example</a>" in page
+    assert 'data-testid="app-icon-placeholder">PT</span>' in page
+
+
 def test_the_api_gives_the_icon_url_and_website(api, app):
     branded(app)
 
