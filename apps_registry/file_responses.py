@@ -11,7 +11,7 @@ from apps_registry.models import AccessRequestAttachment, PartnerApp
 
 ICON_CACHE_SECONDS = 365 * 24 * 3600  # the URL names the content's hash, so it never goes stale
 # A file is a document, not a page: it may load nothing, run nothing and be framed by nobody.
-FILE_CSP = "default-src 'none'; img-src 'self'; sandbox; frame-ancestors 'none'"
+FILE_CSP = "default-src 'none'; sandbox; frame-ancestors 'none'"
 
 
 def _opened(name: str):

@@ -267,6 +267,18 @@ def test_a_reviewer_gets_the_files_through_the_admin_and_sees_them_listed(client
     assert response["Content-Disposition"] == 'attachment; filename="Data flow.pdf"'
 
 
+def test_the_decision_page_lists_the_files_too(client, attachments):
+    pdf, image = attachments
+    sign_in_with_mfa(client, make_reviewer())
+
+    page = client.get(
+        reverse("admin:apps_registry_accessrequest_decide", args=[pdf.access_request_id, "reject"])
+    ).content.decode()
+
+    assert f'<img src="{admin_url(image)}"' in page
+    assert f'<a href="{admin_url(pdf)}" target="_blank" rel="noopener">Data flow.pdf</a>' in page
+
+
 def test_staff_without_the_review_permission_get_a_404(client, attachments):
     sign_in_with_mfa(client, factories.UserFactory(is_staff=True))
 
