@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.core.mail import EmailMessage, mailers
-from django.template.loader import render_to_string
+from django.core.mail import mailers
 from django.urls import reverse
 
 from apps_registry.events.review import partner_timeline_entry
+from apps_registry.mail import branded_message, site_url
 from apps_registry.models import AccessRequest, Membership
+from apps_registry.people import display_name
 from apps_registry.selectors.access_requests import answer_comments, reviewers
 
 Status = AccessRequest.Status
@@ -36,7 +37,7 @@ def notify_reviewers_of_submission(*, request_id: int) -> int:
     return _send(
         recipients,
         subject=f"Application to review: {access_request.scope.key} for {access_request.app.name}",
-        template="email/access_request_submitted.txt",
+        template="email/access_request_submitted",
         context=_context(access_request),
     )
 
@@ -50,7 +51,7 @@ def notify_reviewers_second_approval_needed(*, request_id: int) -> int:
     return _send(
         recipients,
         subject=f"Second approval needed: {access_request.scope.key} for {access_request.app.name}",
-        template="email/access_request_second_approval.txt",
+        template="email/access_request_second_approval",
         context=_context(access_request),
     )
 
@@ -70,7 +71,7 @@ def notify_partner_of_decision(*, request_id: int) -> int:
     return _send(
         _partner_members(access_request),
         subject=subject,
-        template=f"email/access_request_{access_request.status}.txt",
+        template=f"email/access_request_{access_request.status}",
         context={
             **_context(access_request),
             "event": latest_event,
@@ -86,7 +87,7 @@ def notify_partner_of_grace_approval(*, request_id: int) -> int:
     return _send(
         _partner_members(access_request),
         subject=f"Now a Custom scope: {access_request.scope.key} for {access_request.app.name}",
-        template="email/grace_approval.txt",
+        template="email/grace_approval",
         context=_context(access_request),
     )
 
@@ -99,7 +100,7 @@ def notify_reviewers_of_overdue(*, access_requests: Iterable[AccessRequest]) -> 
     return _send(
         reviewers(),
         subject=f"{len(access_requests)} application(s) past the review target",
-        template="email/review_reminder.txt",
+        template="email/review_reminder",
         context={
             "access_requests": [
                 {"request": access_request, "admin_url": _admin_url(access_request)}
@@ -115,7 +116,7 @@ def notify_partner_of_expiring_approval(*, access_request: AccessRequest) -> int
     return _send(
         _partner_members(access_request),
         subject=f"Approval ending soon: {access_request.scope.key} for {access_request.app.name}",
-        template="email/approval_expiring.txt",
+        template="email/approval_expiring",
         context=_context(access_request),
     )
 
@@ -137,25 +138,25 @@ def _partner_members(access_request: AccessRequest):
 
 def _admin_url(access_request: AccessRequest) -> str:
     path = reverse("admin:apps_registry_accessrequest_change", args=[access_request.pk])
-    return settings.OAUTH_ISSUER.rstrip("/") + path
+    return site_url() + path
 
 
 def _context(access_request: AccessRequest) -> dict:
-    base = settings.OAUTH_ISSUER.rstrip("/")
     return {
         "request": access_request,
-        "console_url": f"{base}/console/requests/{access_request.pk}/",
+        "console_url": f"{site_url()}/console/requests/{access_request.pk}/",
         "admin_url": _admin_url(access_request),
     }
 
 
 def _send(recipients, *, subject: str, template: str, context: dict) -> int:
     messages = [
-        EmailMessage(
+        branded_message(
+            to=user.email,
             subject=subject,
-            body=render_to_string(template, {**context, "recipient": user}),
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[user.email],
+            template=template,
+            context=context,
+            greeting_name=display_name(user),
         )
         for user in recipients
         if user.email

@@ -7,7 +7,9 @@ from typing import Any
 
 from allauth.core import ratelimit
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.core.mail import EmailMessage
 from django.http import HttpRequest
+from django.template.loader import render_to_string
 from django.urls import reverse
 
 from apps_registry.allauth_internals import (
@@ -15,7 +17,9 @@ from apps_registry.allauth_internals import (
     account_rate_limit_consume,
     rate_limit_client_address,
 )
+from apps_registry.mail import branded_message
 from apps_registry.models.access_requests import REVIEW_PERMISSION
+from apps_registry.people import display_name
 from apps_registry.selectors.authorizations import shops_for_seller
 from apps_registry.selectors.partners import membership_for_user
 
@@ -77,6 +81,28 @@ class AccountAdapter(LoginFailedLimitHooks):
                 address,
             )
             return address
+
+    def render_mail(
+        self,
+        template_prefix: str,
+        email: str,
+        context: dict[str, Any],
+        headers: dict[str, str] | None = None,
+    ) -> EmailMessage:
+        """allauth's messages in the platform's layout, like the console's own: the subject from
+        `<prefix>_subject.txt` (ACCOUNT_EMAIL_SUBJECT_PREFIX is empty), the body from
+        `<prefix>_message.txt` and `.html` (templates/account/email/). The person is greeted by
+        name, else by the address the message goes to (an unknown account has no user)."""
+        subject = " ".join(render_to_string(f"{template_prefix}_subject.txt", context).split())
+        user = context.get("user")
+        return branded_message(
+            to=email,
+            subject=self.format_email_subject(subject),
+            template=f"{template_prefix}_message",
+            context=context,
+            greeting_name=display_name(user) if user is not None else email,
+            headers=headers,
+        )
 
     def get_signup_redirect_url(self, request: HttpRequest) -> str:
         """Sellers and reviewers are provisioned; whoever signs up is a partner to onboard."""

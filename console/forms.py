@@ -142,7 +142,7 @@ class RedirectUrisForm(forms.Form):
 
 class InvitationForm(forms.Form):
     email = forms.EmailField(
-        label="E-mail address", max_length=Invitation._meta.get_field("email").max_length
+        label="Email address", max_length=Invitation._meta.get_field("email").max_length
     )
     role = forms.ChoiceField(
         choices=Membership.Role.choices,
@@ -162,16 +162,23 @@ def _written_answer(field: str, *, help_text: str = "", **textarea_attrs) -> for
 
 
 class AccessRequestForm(forms.Form):
-    """The questionnaire for a Custom scope; its fields are AccessRequest.ANSWER_FIELDS."""
+    """The questionnaire for a Custom scope; its fields are AccessRequest.ANSWER_FIELDS. The
+    endpoints the app will call are ticked from the scope's own endpoints; the service checks them
+    again and writes the answer from them."""
 
     data_usage = _written_answer(
         "data_usage", help_text="Describe the feature sellers use and the data it reads or changes."
     )
     justification = _written_answer("justification")
-    endpoints_used = _written_answer(
-        "endpoints_used",
-        help_text="One per line, e.g. GET /customer_service/202309/conversations.",
-        spellcheck="false",
+    endpoints_used = forms.MultipleChoiceField(
+        label=AccessRequest.answer_question("endpoints_used").question,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "endpoint-choice"}),
+        help_text="Tick every endpoint of this scope your app calls, and only those.",
+        error_messages={
+            "required": "Tick at least one endpoint your app will call.",
+            "invalid_choice": "%(value)s is not an endpoint of this scope. "
+            "Tick only endpoints from the list.",
+        },
     )
     data_protection = _written_answer(
         "data_protection",
@@ -187,15 +194,30 @@ class AccessRequestForm(forms.Form):
 
     def __init__(self, *args, endpoints=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.endpoints = list(endpoints)
+        self.fields["endpoints_used"].choices = [
+            (str(endpoint), f"{endpoint} · {endpoint.title}") for endpoint in endpoints
+        ]
         assert tuple(self.fields) == AccessRequest.ANSWER_FIELDS  # noqa: S101 - contract
 
     @classmethod
-    def initial_from(cls, access_request: AccessRequest) -> dict[str, str]:
-        return {name: getattr(access_request, name) for name in AccessRequest.ANSWER_FIELDS}
+    def initial_from(cls, access_request: AccessRequest) -> dict[str, str | list[str]]:
+        initial = {name: getattr(access_request, name) for name in AccessRequest.ANSWER_FIELDS}
+        initial["endpoints_used"] = [
+            f"{chosen['method']} {chosen['path']}" for chosen in access_request.chosen_endpoints
+        ]
+        return initial
 
     def answers(self) -> dict[str, str]:
-        return {name: self.cleaned_data[name] or "" for name in AccessRequest.ANSWER_FIELDS}
+        """The written answers; the endpoints go to the service as chosen_endpoints()."""
+        return {
+            name: self.cleaned_data[name] or ""
+            for name in AccessRequest.ANSWER_FIELDS
+            if name != "endpoints_used"
+        }
+
+    def chosen_endpoints(self) -> list[str]:
+        """The ticked endpoints, "METHOD /path" each."""
+        return self.cleaned_data["endpoints_used"]
 
 
 REQUIREMENT_CHOICES = (("", "Not requested"), ("required", "Required"), ("optional", "Optional"))

@@ -178,6 +178,10 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_ADAPTER = "console.adapters.AccountAdapter"
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
+# E-mail is the login: people are named by full name or address, never by the username allauth
+# fills in; subjects carry no "[site]" prefix (apps_registry/mail.py, docs/wording.md).
+ACCOUNT_USER_DISPLAY = "apps_registry.people.display_name"
+ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 # allauth distrusts X-Forwarded-For unless told how many proxies stand in front (its rate limits
 # key on the client IP). Production behind one proxy sets this to 1.
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=0)
@@ -304,6 +308,8 @@ SPECTACULAR_SETTINGS = {
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
+# Sentence case for the libraries' words too (allauth's "Sign In" reads "Sign in"): docs/wording.md.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 STATIC_URL = "static/"

@@ -180,3 +180,17 @@ def add_catalog_scopes(count: int) -> None:
     for index in range(count):
         scope = CustomScopeFactory() if index % 2 else ScopeFactory()
         EndpointFactory(scopes=[scope], title=f"Get Thing {index}")
+
+
+CONVERSATIONS_ENDPOINT = "GET /customer_service/202309/conversations"
+
+
+def conversations_endpoint(scope: Scope) -> Endpoint:
+    """The endpoint the questionnaire answers in the tests tick (CONVERSATIONS_ENDPOINT), made
+    one of `scope`'s endpoints."""
+    method, path = CONVERSATIONS_ENDPOINT.split(" ")
+    endpoint, _ = Endpoint.objects.get_or_create(
+        method=method, path=path, defaults={"title": "Get Conversations", "needs_shop": True}
+    )
+    endpoint.scopes.add(scope)
+    return endpoint

@@ -133,7 +133,7 @@ class ScopeAdmin(admin.ModelAdmin):
             self.message_user(
                 request,
                 "Apps already using this scope keep it for a grace period; their owners were "
-                "told by e-mail.",
+                "told by email.",
                 messages.INFO,
             )
         # Django's own response would add "…was changed successfully", true only of `applied`.

@@ -131,6 +131,17 @@ SCHEMA = EventSchema(
 # What members of the applying partner do: the timeline names the member who did it, and whoever
 # did any of it may not review the application.
 PARTNER_ACTIONS = (Action.SUBMIT, Action.RESUBMIT, Action.WITHDRAW)
+# What the partner's timeline shows: their own steps and the review team's answers to them, each
+# with the comment written for the partner. Not the reviewers' internal steps (taking the
+# application, a first of two approvals, internal notes), whose comments are for reviewers only.
+PARTNER_TIMELINE_ACTIONS = (
+    *PARTNER_ACTIONS,
+    Action.REQUEST_CHANGES,
+    Action.APPROVE,
+    Action.REJECT,
+    Action.REVOKE,
+    Action.EXPIRE,
+)
 
 
 def record_review_event(
@@ -183,9 +194,13 @@ class PartnerTimelineEntry:
 
 
 def partner_timeline(access_request: AccessRequest) -> list[PartnerTimelineEntry]:
-    """Every review event of the application, oldest first, as its partner may see it: reviewers
-    are named as the review team, and only the details partners may see are kept."""
-    return [partner_timeline_entry(event) for event in access_request.events.all()]
+    """The application's events the partner sees (PARTNER_TIMELINE_ACTIONS), oldest first:
+    reviewers are named as the review team, and only the details partners may see are kept."""
+    return [
+        partner_timeline_entry(event)
+        for event in access_request.events.all()
+        if event.action in PARTNER_TIMELINE_ACTIONS
+    ]
 
 
 def partner_timeline_entry(event: ReviewEvent) -> PartnerTimelineEntry:

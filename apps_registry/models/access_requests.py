@@ -91,6 +91,14 @@ class AccessRequest(models.Model):
         help_text="Why this scope, and why a narrower one will not do."
     )
     endpoints_used = models.TextField(help_text="Which endpoints the app will call.")
+    # The same answer as picked from the scope's catalog endpoints, for reading by machine;
+    # `endpoints_used` then lists them one per line for every page, e-mail and the API.
+    chosen_endpoints = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='The scope\'s endpoints the partner ticked, e.g. [{"method": "GET", "path": '
+        '"/customer_service/202309/conversations"}]; empty when they wrote the answer as text.',
+    )
     data_protection = models.TextField(help_text="How the data is stored, protected and deleted.")
     demo_url = models.URLField(blank=True, help_text="A demo video or test instructions.")
     # The workflow.

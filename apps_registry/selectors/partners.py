@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import Count, Max, Prefetch, QuerySet, Sum
+from django.db.models import BooleanField, Case, Count, Max, Prefetch, QuerySet, Sum, Value, When
 from django.utils import timezone
 
 from apps_registry.business_days import add_business_days
@@ -28,6 +28,7 @@ from apps_registry.models import (
     PartnerAuditEvent,
     ReviewEvent,
 )
+from apps_registry.selectors.access_requests import WAITING_ON_REVIEWER_STATUSES
 from scopes.models import Scope
 from scopes.selectors import scope_text_filter
 
@@ -176,8 +177,14 @@ def access_requests_for_app(*, app: PartnerApp) -> QuerySet[AccessRequest]:
 
 
 def access_request_get_for_user(*, user: AbstractBaseUser, request_id: int) -> AccessRequest | None:
-    """One application of the user's organisation with its timeline prefetched, else None."""
-    events = ReviewEvent.objects.select_related("actor").order_by("created_at", "pk")
+    """One application of the user's organisation with the events its partner sees prefetched
+    (events.review.PARTNER_TIMELINE_ACTIONS: the page and the API show no internal step), else
+    None."""
+    events = (
+        ReviewEvent.objects.filter(action__in=review_events.PARTNER_TIMELINE_ACTIONS)
+        .select_related("actor")
+        .order_by("created_at", "pk")
+    )
     return (
         access_requests_for_user(user=user)
         .prefetch_related(Prefetch("events", queryset=events), "scope__endpoints")
@@ -186,12 +193,28 @@ def access_request_get_for_user(*, user: AbstractBaseUser, request_id: int) -> A
     )
 
 
-def expected_decision_date(access_request: AccessRequest) -> date | None:
-    """When an open application should be decided: the review target after its last submission.
+def active_application_for_app_scope(*, app: PartnerApp, scope: Scope) -> AccessRequest | None:
+    """The app's application for the scope that blocks a new one (open, or a live approval),
+    else None. `app` must come from an owner-scoped selector."""
+    blocking = AccessRequest.objects.filter(
+        app=app, scope=scope, status__in=AccessRequest.ACTIVE_STATUSES
+    ).first()
+    if blocking is None or (
+        blocking.status == AccessRequest.Status.APPROVED and not blocking.is_live_approval()
+    ):
+        # An approval past its end gives way on the next application (access_request_submit).
+        return None
+    return blocking
 
-    A resubmission restarts the clock; closed applications have no expected date.
+
+def expected_decision_date(access_request: AccessRequest) -> date | None:
+    """When an application waiting on reviewers should be decided: the review target after its
+    last submission.
+
+    A resubmission restarts the clock; an application waiting on the partner (changes requested)
+    or closed has no expected date.
     """
-    if not access_request.is_open:
+    if access_request.status not in WAITING_ON_REVIEWER_STATUSES:
         return None
     last_submission = access_request.submitted_at
     for event in access_request.events.all():
@@ -229,6 +252,15 @@ class ScopeStatus:
     endpoint_count: int
     latest_request: AccessRequest | None = None
     requested: AppScope | None = None
+    # Whether the row matches the search and filters it was read with (see app_scope_catalog).
+    matches: bool = True
+
+    @property
+    def requirement(self) -> str:
+        """How the app asks sellers for the scope now: "required", "optional" or ""."""
+        if self.requested is None:
+            return ""
+        return "required" if self.requested.is_required else "optional"
 
     @property
     def is_available(self) -> bool:
@@ -295,19 +327,40 @@ def scope_status_for_app(
 def app_scope_statuses(
     *, app: PartnerApp, query: str = "", group: str = "", status: str = ""
 ) -> list[ScopeGroup]:
-    """Every active catalog scope with its status for the app, grouped in catalog order.
+    """The active catalog scopes matching the search and filters, with their status for the app,
+    grouped in catalog order (groups without a match are left out).
 
     `query` is the catalog's search: a scope's key or name, the path or title of an endpoint it
     unlocks, or a pasted call to such an endpoint.
+    """
+    matching = (
+        ScopeGroup(name=scope_group.name, rows=[row for row in scope_group.rows if row.matches])
+        for scope_group in app_scope_catalog(app=app, query=query, group=group, status=status)
+    )
+    return [scope_group for scope_group in matching if scope_group.rows]
+
+
+def app_scope_catalog(
+    *, app: PartnerApp, query: str = "", group: str = "", status: str = ""
+) -> list[ScopeGroup]:
+    """Every active catalog scope with its status for the app, grouped in catalog order, each row
+    marked with whether it `matches` the search and filters (as `app_scope_statuses` reads them).
+
+    The Manage API page lists the matches but counts a whole group's choices. Three queries,
+    whatever the catalog's size or the search.
     """
     scopes = Scope.objects.filter(is_active=True).annotate(
         endpoint_count=Count("endpoints", distinct=True)
     )
     query = query.strip()
     if query:
-        scopes = scopes.filter(scope_text_filter(query))
-    if group:
-        scopes = scopes.filter(group=group)
+        scopes = scopes.annotate(
+            matches_query=Case(
+                When(scope_text_filter(query), then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            )
+        )
     latest_requests: dict[int, AccessRequest] = {}
     for access_request in AccessRequest.objects.filter(app=app).order_by(
         "scope_id", "-submitted_at", "-pk"
@@ -319,8 +372,6 @@ def app_scope_statuses(
     for scope in scopes.order_by("position", "key"):
         latest = latest_requests.get(scope.pk)
         key = scope_status_for_app(scope=scope, latest_request=latest, now=now)
-        if status and key != status:
-            continue
         label, badge = _STATUS_BADGES[key]
         groups.setdefault(scope.group, ScopeGroup(name=scope.group)).rows.append(
             ScopeStatus(
@@ -331,6 +382,9 @@ def app_scope_statuses(
                 endpoint_count=scope.endpoint_count,
                 latest_request=latest,
                 requested=requested.get(scope.pk),
+                matches=(not query or scope.matches_query)
+                and (not group or scope.group == group)
+                and (not status or key == status),
             )
         )
     return list(groups.values())

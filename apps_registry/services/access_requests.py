@@ -54,13 +54,18 @@ def access_request_submit(
     scope: Scope,
     answers: dict[str, str],
     acting_user: AbstractBaseUser,
+    endpoints: Sequence[str] | None = None,
     attachments: Sequence[UploadedFile] = (),
 ) -> AccessRequest:
     """Apply for a Custom scope for `app` (submitted). The actor must belong to the app's partner,
     the app must not be suspended, the scope must be active and Custom, and the app must hold no
-    other open application or live approval for it (one past its end is expired first).
-    `attachments` (supporting files, ADR 0017) are stored last, once everything else passed.
-    E-mails the reviewers after commit."""
+    other open application or live approval for it (one past its end is expired first). E-mails
+    the reviewers after commit.
+
+    `endpoints` ("METHOD /path" each) are the scope's endpoints the partner ticked; given, they
+    are the answer to "endpoints_used" and must all be endpoints of the scope (see
+    _answers_with_endpoints). `attachments` (supporting files, ADR 0017) are stored last, once
+    everything else passed."""
     checked_files = checked_attachments(list(attachments))
     app = PartnerApp.objects.select_for_update().get(pk=app.pk)
     _require_member(acting_user, partner_id=app.partner_id)
@@ -81,6 +86,7 @@ def access_request_submit(
             "Add it on the app's Manage API page instead.",
             code=AccessRequestErrorCode.SCOPE_IS_PUBLIC,
         )
+    answers, chosen_endpoints = _answers_with_endpoints(answers, scope=scope, endpoints=endpoints)
     cleaned = _clean_answers(answers, partial=False)
     now = timezone.now()
     # An approval past its end still holds the partial unique index until the daily sweep runs;
@@ -106,6 +112,7 @@ def access_request_submit(
                 submitted_by=acting_user,
                 submitted_at=now,
                 updated_at=now,
+                chosen_endpoints=chosen_endpoints,
                 **cleaned,
             )
     except IntegrityError as error:  # a concurrent submission won the partial unique index
@@ -123,7 +130,7 @@ def access_request_submit(
 
 _ALREADY_ACTIVE = (
     "This app already has an open application or an approval for {scope}. "
-    "Follow that one on the Requests page."
+    "Follow that one on the Applications page."
 )
 
 
@@ -133,15 +140,20 @@ def access_request_resubmit(
     request_id: int,
     answers: dict[str, str],
     acting_user: AbstractBaseUser,
+    endpoints: Sequence[str] | None = None,
     attachments: Sequence[UploadedFile] = (),
 ) -> AccessRequest:
-    """changes_requested → submitted with edited answers (answers not given stay as they were)
-    and any further supporting files. Records what changed so the reviewer sees the diff; the
-    review clock restarts. E-mails the reviewers after commit."""
+    """changes_requested → submitted with edited answers (answers not given stay as they were;
+    `endpoints` as for access_request_submit) and any further supporting files. Records what
+    changed so the reviewer sees the diff; the review clock restarts. E-mails the reviewers after
+    commit."""
     checked_files = checked_attachments(list(attachments))
     access_request = lock_access_request(request_id)
     _require_member(acting_user, partner_id=access_request.app.partner_id)
     require_status(access_request, Status.CHANGES_REQUESTED, action="resubmit")
+    answers, chosen_endpoints = _answers_with_endpoints(
+        answers, scope=access_request.scope, endpoints=endpoints
+    )
     cleaned = _clean_answers(answers, partial=True)
     changed = {
         field: {"old": getattr(access_request, field), "new": value}
@@ -156,12 +168,16 @@ def access_request_resubmit(
     for field, change in changed.items():
         setattr(access_request, field, change["new"])
     access_request.submitted_at = timezone.now()
+    fields = [*changed, "submitted_at"]
+    if endpoints is not None:
+        access_request.chosen_endpoints = chosen_endpoints
+        fields.append("chosen_endpoints")
     transition(
         access_request,
         to_status=Status.SUBMITTED,
         event=review_events.Resubmitted(changed=changed),
         actor=acting_user,
-        fields=[*changed, "submitted_at"],
+        fields=fields,
     )
     attach_files(access_request, checked_files, uploaded_by=acting_user)
     notify_after_commit(notifications.notify_reviewers_of_submission, access_request.pk)
@@ -192,6 +208,39 @@ def _require_member(user: AbstractBaseUser, *, partner_id: int | None) -> None:
         raise PermissionRefusedError(
             "Only members of the app's partner can do this.", code=PartnerErrorCode.NOT_A_MEMBER
         )
+
+
+def _answers_with_endpoints(
+    answers: dict[str, str], *, scope: Scope, endpoints: Sequence[str] | None
+) -> tuple[dict[str, str], list[dict[str, str]]]:
+    """The answers with "endpoints_used" written from the ticked `endpoints` (one "METHOD /path"
+    a line, in catalog order), and those endpoints as stored in `chosen_endpoints`. Refuses an
+    empty choice and any endpoint the scope does not unlock, naming it. Without `endpoints` the
+    written answer stands and nothing is chosen."""
+    if endpoints is None:
+        return answers, []
+    label = answer_label("endpoints_used")
+    offered = list(scope.endpoints.order_by("path", "method"))
+    offered_names = {str(endpoint) for endpoint in offered}
+    ticked = set(endpoints)
+    unknown = [name for name in dict.fromkeys(endpoints) if name not in offered_names]
+    if unknown:
+        raise InvalidAnswersError(
+            {
+                "endpoints_used": f"{label}: {', '.join(unknown)} "
+                f"{'is not an endpoint' if len(unknown) == 1 else 'are not endpoints'} "
+                f"of {scope.key}. Tick only endpoints from the scope's list."
+            }
+        )
+    chosen = [endpoint for endpoint in offered if str(endpoint) in ticked]
+    if not chosen:
+        raise InvalidAnswersError(
+            {"endpoints_used": f"{label}: tick at least one endpoint your app will call."}
+        )
+    return (
+        {**answers, "endpoints_used": "\n".join(str(endpoint) for endpoint in chosen)},
+        [{"method": endpoint.method, "path": endpoint.path} for endpoint in chosen],
+    )
 
 
 def _clean_answers(answers: dict[str, str], *, partial: bool) -> dict[str, str]:

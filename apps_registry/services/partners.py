@@ -13,7 +13,6 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -23,6 +22,7 @@ from apps_registry.error_codes import PartnerErrorCode
 from apps_registry.events import audit as audit_events
 from apps_registry.events.audit import record_partner_event
 from apps_registry.hashers import invitation_token_hash
+from apps_registry.mail import branded_message
 from apps_registry.models import Invitation, Membership, Partner
 from apps_registry.validators import validate_display_name
 from core.errors import (
@@ -103,7 +103,7 @@ def partner_create_with_owner(
     email = get_user_model().objects.normalize_email(owner_email.strip()).lower()
     if not email or "@" not in email:
         raise InvalidInputError(
-            "Give the owner's e-mail address.", code=PartnerErrorCode.EMAIL_REQUIRED
+            "Give the owner's email address.", code=PartnerErrorCode.EMAIL_REQUIRED
         )
     user_model = get_user_model()
     user = user_model.objects.filter(email__iexact=email).first()
@@ -331,9 +331,10 @@ def _has_verified_email(user: AbstractBaseUser, email: str) -> bool:
 
 def _send_invitation_email(*, invitation: Invitation, accept_url: str) -> None:
     context = {"invitation": invitation, "accept_url": accept_url}
-    send_mail(
+    branded_message(
+        to=invitation.email,
         subject=render_to_string("console/email/invitation_subject.txt", context).strip(),
-        message=render_to_string("console/email/invitation_message.txt", context),
-        from_email=None,
-        recipient_list=[invitation.email],
-    )
+        template="console/email/invitation_message",
+        context=context,
+        greeting_name=invitation.email,
+    ).send()

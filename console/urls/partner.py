@@ -44,6 +44,7 @@ urlpatterns = [
         access_requests.AccessRequestApplyView.as_view(),
         name="access-request-apply",
     ),
+    path("requests/", access_requests.ApplicationListView.as_view(), name="request-list"),
     path(
         "requests/<id:request_id>/",
         access_requests.AccessRequestDetailView.as_view(),

@@ -1,6 +1,8 @@
 """The questionnaire's wording, labels and length limits are defined once, next to the answer
 fields; the page's form, the API, the timeline and the reviewers' labels take them from there."""
 
+from django import forms
+
 from apps_registry.models import AccessRequest
 from apps_registry.selectors.access_requests import answer_label
 from console.api.partner import AccessRequestCreateInputSerializer
@@ -15,10 +17,15 @@ def test_form_and_api_ask_the_same_questions_with_the_same_limits():
     assert tuple(form_fields) == AccessRequest.ANSWER_FIELDS
     for question in AccessRequest.ANSWER_QUESTIONS:
         assert form_fields[question.field].label == question.question
-        assert form_fields[question.field].max_length == question.max_length
+        if question.field != "endpoints_used":  # ticked on the page (the service checks length)
+            assert form_fields[question.field].max_length == question.max_length
         assert api_fields[question.field].max_length == question.max_length
         assert ANSWER_LABELS[question.field] == question.question
         assert answer_label(question.field) == question.label
+
+
+def test_the_page_asks_for_the_endpoints_as_a_checklist_of_the_scopes_own():
+    assert isinstance(AccessRequestForm.base_fields["endpoints_used"], forms.MultipleChoiceField)
 
 
 def test_the_demo_url_limit_is_the_model_fields_own():

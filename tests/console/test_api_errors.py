@@ -154,7 +154,7 @@ def test_applying_twice_is_a_409(api, own_app, custom_scope):
         {
             "code": "application_already_open",
             "message": "This app already has an open application or an approval for "
-            f"{SCOPE_KEY}. Follow that one on the Requests page.",
+            f"{SCOPE_KEY}. Follow that one on the Applications page.",
             "fields": {},
         },
     )

@@ -116,7 +116,7 @@ def test_team_tables_of_members_and_invitations(client, owner):
     assertInHTML(
         f"""<div class="table-wrap"><table>
         <caption class="visually-hidden">Members of Acme Ltd</caption>
-        <thead><tr><th scope="col">E-mail</th><th scope="col">Role</th><th scope="col">Joined</th>
+        <thead><tr><th scope="col">Email</th><th scope="col">Role</th><th scope="col">Joined</th>
           <th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
         <tbody>
         <tr>
@@ -137,7 +137,7 @@ def test_team_tables_of_members_and_invitations(client, owner):
     assertInHTML(
         f"""<div class="table-wrap"><table>
         <caption class="visually-hidden">Invitations not yet accepted</caption>
-        <thead><tr><th scope="col">E-mail</th><th scope="col">Role</th><th scope="col">Expires</th>
+        <thead><tr><th scope="col">Email</th><th scope="col">Role</th><th scope="col">Expires</th>
           <th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
         <tbody><tr>
           <td>new@example.com</td><td>Developer</td><td>{day(invitation.expires_at)}</td>

@@ -43,10 +43,10 @@ def test_the_application_page_shows_the_partner_timeline(client, changes_request
 
 
 def test_the_api_lists_events_with_what_partners_may_see(api, changes_requested):
+    """Not the reviewer taking the application: the partner's timeline leaves internal steps out."""
     events = api.get(f"/api/v1/requests/{changes_requested.pk}/").json()["events"]
 
     assert [(event["action"], event["details"]) for event in events] == [
-        ("assign", {}),
         ("request_changes", {"field_comments": {"data_protection": "Say where the data is kept."}}),
     ]
     assert "staff.example" not in str(events)

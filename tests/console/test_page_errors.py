@@ -58,6 +58,7 @@ def live_app(member):
 
 def test_answers_the_service_refuses_are_a_400_on_the_fields(client, live_app, custom_scope):
     """The form takes https://localhost/…; the service wants a public, dotted host name."""
+    factories.conversations_endpoint(custom_scope)
     response = client.post(
         apply_url(live_app, custom_scope), {**ANSWERS, "demo_url": "https://localhost/demo"}
     )
@@ -102,6 +103,7 @@ def test_a_developer_inviting_is_a_403_on_the_form(client):
 
 
 def test_applying_twice_is_a_409_on_the_form(client, live_app, custom_scope):
+    factories.conversations_endpoint(custom_scope)
     existing = factories.AccessRequestFactory(app=live_app, scope=custom_scope)
     before = snapshot(existing)
 
@@ -111,8 +113,10 @@ def test_applying_twice_is_a_409_on_the_form(client, live_app, custom_scope):
     assert shown_on_top(
         response,
         "This app already has an open application or an approval for seller.customer_service. "
-        "Follow that one on the Requests page.",
+        "Follow that one on the Applications page.",
     )
+    assert f'href="/console/requests/{existing.pk}/"' in response.text
+    assert 'href="/console/requests/"' in response.text
     assert AccessRequest.objects.get() == existing
     assert snapshot(existing) == before
 
@@ -142,6 +146,7 @@ def test_changing_a_suspended_app_is_a_409_on_the_form(client, member):
 
 
 def test_resubmitting_unchanged_answers_is_a_409_on_the_form(client, live_app, custom_scope):
+    factories.conversations_endpoint(custom_scope)
     awaiting_changes = factories.AccessRequestFactory(
         app=live_app, scope=custom_scope, status=Status.CHANGES_REQUESTED
     )

@@ -127,10 +127,10 @@ def test_entrance_pages_use_the_site_layout(client, path):
 @pytest.mark.parametrize(
     ("path", "text"),
     [
-        ("/accounts/reauthenticate/", "Confirm Access"),
-        ("/accounts/email/", "Email Addresses"),
-        ("/accounts/password/change/", "Change Password"),
-        ("/accounts/2fa/", "Two-Factor Authentication"),
+        ("/accounts/reauthenticate/", "Confirm access"),
+        ("/accounts/email/", "Email addresses"),
+        ("/accounts/password/change/", "Change password"),
+        ("/accounts/2fa/", "Two-factor authentication"),
     ],
 )
 def test_account_pages_use_the_site_layout(client, path, text):

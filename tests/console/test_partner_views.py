@@ -486,6 +486,7 @@ def test_a_public_or_unknown_scope_has_no_application_form(client, app):
 def test_applying_submits_and_shows_the_request_page(client, member, app, settings):
     settings.REVIEW_TARGET_BUSINESS_DAYS = 5
     scope = factories.CustomScopeFactory(key="seller.customer_service", name="Customer Service")
+    factories.conversations_endpoint(scope)
 
     response = client.post(f"/console/apps/{app.pk}/api/{scope.key}/apply/", ANSWERS)
 
@@ -494,6 +495,10 @@ def test_applying_submits_and_shows_the_request_page(client, member, app, settin
     assert response["Location"] == f"/console/requests/{access_request.pk}/"
     assert access_request.submitted_by == member.user
     assert access_request.data_usage == ANSWERS["data_usage"]
+    assert access_request.endpoints_used == "GET /customer_service/202309/conversations"
+    assert access_request.chosen_endpoints == [
+        {"method": "GET", "path": "/customer_service/202309/conversations"}
+    ]
     page = client.get(response["Location"])
     assert page.status_code == 200
     assert 'data-testid="request-status"' in page.text
@@ -518,12 +523,17 @@ def test_incomplete_answers_re_render_with_messages_and_keep_what_was_typed(clie
 
 def test_a_second_open_application_is_refused_with_a_message(client, app):
     scope = factories.CustomScopeFactory(key="seller.customer_service")
+    factories.conversations_endpoint(scope)
     first = factories.AccessRequestFactory(app=app, scope=scope)
 
     response = client.post(f"/console/apps/{app.pk}/api/{scope.key}/apply/", ANSWERS)
 
     assert response.status_code == 409
     assert "already has an open application" in response.text
+    assert f'<a href="/console/requests/{first.pk}/">the open application #{first.pk}</a>' in (
+        response.text
+    )
+    assert '<a href="/console/requests/">Applications</a>' in response.text
     assert list(AccessRequest.objects.all()) == [first]
 
 
@@ -560,6 +570,7 @@ def test_resubmitting_changed_answers(client, member, app):
     access_request = factories.AccessRequestFactory(
         app=app, status="changes_requested", submitted_by=member.user
     )
+    factories.conversations_endpoint(access_request.scope)
 
     response = client.post(
         f"/console/requests/{access_request.pk}/",
@@ -574,6 +585,7 @@ def test_resubmitting_changed_answers(client, member, app):
 
 def test_resubmitting_a_request_that_is_not_awaiting_changes_is_refused(client, app):
     access_request = factories.AccessRequestFactory(app=app, status="in_review")
+    factories.conversations_endpoint(access_request.scope)
 
     response = client.post(f"/console/requests/{access_request.pk}/", ANSWERS)
 

@@ -21,7 +21,11 @@ PASTED_CALLS = [
 
 
 def _page_keys(response) -> list[str]:
-    return [row.scope.key for group in response.context["groups"] for row, _ in group["items"]]
+    return [
+        choice.row.scope.key
+        for section in response.context["sections"]
+        for choice in section.choices
+    ]
 
 
 @pytest.mark.parametrize(("query", "expected"), PASTED_CALLS)

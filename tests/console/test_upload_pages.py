@@ -142,6 +142,7 @@ def test_the_api_gives_a_null_icon_url_without_an_icon(api, app):
 
 def test_the_apply_form_submits_files_with_the_answers(client, app):
     scope = factories.CustomScopeFactory()
+    factories.conversations_endpoint(scope)
 
     response = client.post(
         reverse("partner:access-request-apply", args=[app.pk, scope.key]),
@@ -167,6 +168,7 @@ def test_the_apply_form_submits_files_with_the_answers(client, app):
 
 def test_a_refused_file_keeps_the_answers_and_submits_nothing(client, app, media_root):
     scope = factories.CustomScopeFactory()
+    factories.conversations_endpoint(scope)
 
     response = client.post(
         reverse("partner:access-request-apply", args=[app.pk, scope.key]),

@@ -43,7 +43,7 @@ def expect_sign_in_first(page: Page, target: str) -> None:
     """The page is the sign-in form, set to go on to `target` (percent-encoded or not)."""
     expect(page).to_have_url(re.compile(r"/accounts/login/\?next="))
     assert parse_qs(urlsplit(page.url).query) == {"next": [target]}
-    expect(page.get_by_role("heading", level=1)).to_have_text("Sign In")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
 
 
 def display_date(moment) -> str:
@@ -68,8 +68,8 @@ def test_a_partner_applies_for_a_dual_approval_scope_and_two_reviewers_approve_i
     page.get_by_label("Email").fill(PARTNER_EMAIL)
     page.get_by_label("Password", exact=True).fill(PARTNER_PASSWORD)
     page.get_by_label("Password (again)").fill(PARTNER_PASSWORD)
-    page.get_by_role("button", name="Sign Up").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Verify Your Email Address")
+    page.get_by_role("button", name="Sign up").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Verify your email address")
     assert EmailAddress.objects.get(email=PARTNER_EMAIL).verified is False
     assert [message.to for message in mail.outbox] == [[PARTNER_EMAIL]]
 
@@ -115,7 +115,10 @@ def test_a_partner_applies_for_a_dual_approval_scope_and_two_reviewers_approve_i
     customer_service.get_by_role("link", name="Apply for Customer Service").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Apply for Customer Service")
     for field, answer in ANSWERS.items():
-        page.locator(f"[name='{field}']").fill(answer)
+        if field == "endpoints_used":  # ticked from the scope's endpoints
+            page.get_by_role("checkbox", name=f"{answer} · Get Conversations").check()
+        else:
+            page.locator(f"[name='{field}']").fill(answer)
     outbox_before_submit = len(mail.outbox)
     page.get_by_role("button", name="Submit application").click()
 
@@ -280,7 +283,7 @@ def test_the_landing_page_sends_each_audience_to_its_place(live_server, page: Pa
     EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
     page.get_by_label("Email").fill(user.email)
     page.get_by_label("Password").fill(factories.PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(f"{base}/console/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Helpdesk Works")
 

@@ -79,9 +79,9 @@ def test_a_partner_attaches_a_pdf_and_the_reviewer_sees_it(live_server, page: Pa
     page.get_by_label("Why this scope, and why will a narrower one not do?").fill(
         "Only Customer Service exposes conversations and messages."
     )
-    page.get_by_label("Which endpoints will the app call?").fill(
-        "GET /customer_service/202309/conversations"
-    )
+    page.get_by_role("group", name="Which endpoints will the app call?").get_by_label(
+        "GET /customer_service/202309/conversations · Get Conversations"
+    ).check()
     page.get_by_label("How is the data stored, protected and deleted?").fill(
         "Encrypted at rest; deleted 90 days after the shop disconnects."
     )

@@ -1,15 +1,18 @@
-"""Custom-scope applications: the questionnaire, one application's status and timeline with the
-resubmit form, and withdrawing it."""
+"""Custom-scope applications: the organisation's list of them, the questionnaire, one
+application's status and timeline with the resubmit form, and withdrawing it."""
 
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
 
+from apps_registry.error_codes import AccessRequestErrorCode
 from apps_registry.models import AccessRequest, PartnerApp
 from apps_registry.selectors import partners as selectors
 from apps_registry.services import access_requests as access_request_services
@@ -17,10 +20,32 @@ from console.forms import AccessRequestForm, AttachmentsForm
 from console.not_found import found_or_404
 from console.views.actions import ObjectActionView
 from console.views.partner.base import PartnerMixin
-from console.views.partner.presenters import ANSWER_LABELS, partner_timeline_page
+from console.views.partner.presenters import (
+    ANSWER_LABELS,
+    application_row,
+    partner_timeline_page,
+)
 from core.errors import DomainError
 from core.forms import show_refusal
 from scopes.models import Scope
+
+APPLICATIONS_PER_PAGE = 25
+
+
+@method_decorator(never_cache, name="dispatch")
+class ApplicationListView(PartnerMixin, View):
+    """The organisation's applications across its apps, newest submission first, each with its
+    status, age and the partner's next step."""
+
+    def get(self, request):
+        page = Paginator(
+            selectors.access_requests_for_user(user=request.user), APPLICATIONS_PER_PAGE
+        ).get_page(request.GET.get("page"))
+        now = timezone.now()
+        return self.render(
+            "console/access_request_list.html",
+            {"page": page, "applications": [application_row(item, now=now) for item in page]},
+        )
 
 
 def _form_to_blame(error: DomainError, form, attachments_form):
@@ -29,10 +54,19 @@ def _form_to_blame(error: DomainError, form, attachments_form):
 
 
 class AccessRequestApplyView(PartnerMixin, View):
-    """The questionnaire for one Custom scope of one app."""
+    """The questionnaire for one Custom scope of one app; while the app has an application open
+    (or an approval) for the scope, that application instead."""
 
     def get(self, request, app_id: int, scope_key: str):
         app, scope = self._objects(app_id, scope_key)
+        blocking = selectors.active_application_for_app_scope(app=app, scope=scope)
+        if blocking is not None:
+            messages.info(
+                request,
+                f"{app.name} already has this application for {scope.name} "
+                f"({blocking.get_status_display().lower()}): follow it here.",
+            )
+            return redirect("partner:request-detail", request_id=blocking.pk)
         return self._render(
             app, scope, AccessRequestForm(endpoints=scope.endpoints.all()), AttachmentsForm()
         )
@@ -42,23 +76,27 @@ class AccessRequestApplyView(PartnerMixin, View):
         form = AccessRequestForm(request.POST, endpoints=scope.endpoints.all())
         attachments_form = AttachmentsForm(request.POST, request.FILES)
         status = 400
+        blocking = None
         if form.is_valid() and attachments_form.is_valid():
             try:
                 access_request = access_request_services.access_request_submit(
                     app=app,
                     scope=scope,
                     answers=form.answers(),
+                    endpoints=form.chosen_endpoints(),
                     acting_user=request.user,
                     attachments=attachments_form.cleaned_data["attachments"],
                 )
             except DomainError as error:
                 status = show_refusal(_form_to_blame(error, form, attachments_form), error)
+                if error.code == AccessRequestErrorCode.APPLICATION_ALREADY_OPEN:
+                    blocking = selectors.active_application_for_app_scope(app=app, scope=scope)
             else:
                 messages.success(
                     request, f"Your application for {scope.name} was submitted for review."
                 )
                 return redirect("partner:request-detail", request_id=access_request.pk)
-        return self._render(app, scope, form, attachments_form, status=status)
+        return self._render(app, scope, form, attachments_form, status=status, blocking=blocking)
 
     def _objects(self, app_id: int, scope_key: str):
         app = found_or_404(
@@ -66,7 +104,7 @@ class AccessRequestApplyView(PartnerMixin, View):
         )
         return app, found_or_404(selectors.scope_get_for_application(key=scope_key), Scope)
 
-    def _render(self, app, scope, form, attachments_form, *, status: int = 200):
+    def _render(self, app, scope, form, attachments_form, *, status: int = 200, blocking=None):
         return self.render(
             "console/access_request_apply.html",
             {
@@ -74,7 +112,7 @@ class AccessRequestApplyView(PartnerMixin, View):
                 "scope": scope,
                 "form": form,
                 "attachments_form": attachments_form,
-                "endpoints": form.endpoints,
+                "blocking_application": blocking,
             },
             status=status,
         )
@@ -105,6 +143,7 @@ class AccessRequestDetailView(PartnerMixin, View):
                 access_request_services.access_request_resubmit(
                     request_id=access_request.pk,
                     answers=form.answers(),
+                    endpoints=form.chosen_endpoints(),
                     acting_user=request.user,
                     attachments=attachments_form.cleaned_data["attachments"],
                 )

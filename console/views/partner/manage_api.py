@@ -3,7 +3,10 @@ the app asks sellers for (required or optional)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib import messages
+from django.forms import BoundField
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views import View
@@ -11,6 +14,7 @@ from django.views import View
 from apps_registry.models import PartnerApp
 from apps_registry.selectors import partners as selectors
 from apps_registry.selectors.availability import available_scope_keys
+from apps_registry.selectors.partners import ScopeGroup, ScopeStatus
 from apps_registry.services import apps as app_services
 from console.forms import RequestedScopesForm
 from console.not_found import found_or_404
@@ -55,38 +59,115 @@ class ManageApiView(PartnerMixin, View):
         query = self.request.GET.get("q", "")[:SCOPE_SEARCH_MAX_LENGTH]
         group = self.request.GET.get("group", "")[:60]
         status_filter = self.request.GET.get("status", "")[:30]
-        groups = selectors.app_scope_statuses(
-            app=app, query=query, group=group, status=status_filter
+        is_filtered = bool(query.strip() or group or status_filter)
+        sections = scope_sections(
+            selectors.app_scope_catalog(app=app, query=query, group=group, status=status_filter),
+            form,
+            is_filtered=is_filtered,
         )
-        prefix = RequestedScopesForm.FIELD_PREFIX
         return self.render(
             "console/manage_api.html",
             {
                 "app": app,
                 "form": form,
-                # Each row with its required/optional choice, when the scope is available.
-                "groups": [
-                    {
-                        "name": scope_group.name,
-                        "items": [
-                            (row, form[prefix + row.scope.key])
-                            if prefix + row.scope.key in form.fields
-                            else (row, None)
-                            for row in scope_group.rows
-                        ],
-                    }
-                    for scope_group in groups
-                ],
+                "sections": sections,
                 "query": query,
+                "query_max_length": SCOPE_SEARCH_MAX_LENGTH,
                 "group": group,
                 "status_filter": status_filter,
+                "is_filtered": is_filtered,
                 "group_names": scope_groups(),
                 "status_choices": MANAGE_API_STATUS_FILTERS,
-                "row_count": sum(len(scope_group.rows) for scope_group in groups),
+                "row_count": sum(len(section.choices) for section in sections),
+                "unsaved_count": sum(section.changed_count for section in sections),
                 "requested_count": app.requested_scopes.count(),
             },
             status=status,
         )
+
+
+@dataclass(frozen=True)
+class ScopeChoice:
+    """One listed scope: its status for the app and, when the app may ask for it, the choice."""
+
+    row: ScopeStatus
+    field: BoundField | None
+
+    @property
+    def chosen(self) -> str:
+        """The choice shown: the one posted when a save was refused, else the saved one."""
+        return (self.field.value() or "") if self.field is not None else ""
+
+    @property
+    def is_changed(self) -> bool:
+        return self.field is not None and self.chosen != self.row.requirement
+
+
+@dataclass(frozen=True)
+class ScopeSection:
+    """One catalog group as a section that opens and closes, counted over the whole group."""
+
+    name: str
+    choices: list[ScopeChoice]  # the group's scopes that match the search and filters
+    scope_count: int
+    # Saved choices among the group's scopes not listed: the page counts them but cannot show
+    # them, and the script that keeps the count current cannot see them either.
+    unlisted_selected_count: int
+    # Open whatever it holds: it lists a search's results, or the app asks for no scope yet.
+    always_open: bool
+
+    @property
+    def selected_count(self) -> int:
+        return self.unlisted_selected_count + sum(1 for choice in self.choices if choice.chosen)
+
+    @property
+    def changed_count(self) -> int:
+        return sum(1 for choice in self.choices if choice.is_changed)
+
+    @property
+    def is_open(self) -> bool:
+        return self.always_open or bool(self.selected_count or self.changed_count)
+
+
+def scope_sections(
+    groups: list[ScopeGroup], form: RequestedScopesForm, *, is_filtered: bool
+) -> list[ScopeSection]:
+    """The page's sections: groups with a scope to list, each open when it holds a chosen scope
+    or an unsaved change, when it holds a search's results, or when the app asks sellers for
+    nothing yet (a first choice is made browsing the whole catalog)."""
+    asks_for_nothing = not any(row.requested for group in groups for row in group.rows)
+    sections = []
+    for group in groups:
+        choices = [
+            ScopeChoice(row=row, field=_choice_field(form, row.scope.key))
+            for row in group.rows
+            if row.matches
+        ]
+        if not choices:
+            continue
+        unlisted_selected_count = sum(
+            1
+            for row in group.rows
+            if not row.matches
+            and row.requirement
+            and _choice_field(form, row.scope.key) is not None
+        )
+        sections.append(
+            ScopeSection(
+                name=group.name,
+                choices=choices,
+                scope_count=len(group.rows),
+                unlisted_selected_count=unlisted_selected_count,
+                always_open=is_filtered or asks_for_nothing,
+            )
+        )
+    return sections
+
+
+def _choice_field(form: RequestedScopesForm, scope_key: str) -> BoundField | None:
+    """The form's field for the scope, or None when the app may not ask for it."""
+    name = RequestedScopesForm.FIELD_PREFIX + scope_key
+    return form[name] if name in form.fields else None
 
 
 MANAGE_API_STATUS_FILTERS = (

@@ -1,7 +1,15 @@
-"""How the partner pages show recorded events: an app's audit trail and an application's review
-timeline, in plain words, with staff and reviewers named as the platform and the review team."""
+"""How the partner pages show recorded events: an app's audit trail, an application's review
+timeline, in plain words, with staff and reviewers named as the platform and the review team, and
+each application's next step on the Applications page."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.timesince import timesince
 
 from apps_registry.events import audit as audit_events
 from apps_registry.events.review import partner_timeline
@@ -64,3 +72,54 @@ def partner_timeline_page(access_request: AccessRequest) -> list[dict]:
         }
         for entry in partner_timeline(access_request)
     ]
+
+
+@dataclass(frozen=True)
+class ApplicationRow:
+    """One application on the Applications page: where it stands and what the partner does next
+    (a link when there is something to do or read)."""
+
+    access_request: AccessRequest
+    status: str
+    status_label: str
+    age: str
+    next_action: str
+    next_action_url: str = ""
+
+
+def application_row(access_request: AccessRequest, *, now: datetime) -> ApplicationRow:
+    """The row for one application; `now` decides its age and whether an approval has ended (the
+    daily expiry job may not have run yet)."""
+    status = access_request.status
+    if status == AccessRequest.Status.APPROVED and not access_request.is_live_approval(now=now):
+        status = AccessRequest.Status.EXPIRED
+    detail_url = reverse("partner:request-detail", kwargs={"request_id": access_request.pk})
+    match status:
+        case AccessRequest.Status.SUBMITTED | AccessRequest.Status.IN_REVIEW:
+            action, url = "Waiting for review", ""
+        case AccessRequest.Status.CHANGES_REQUESTED:
+            action, url = "Respond to changes requested", detail_url
+        case AccessRequest.Status.APPROVED if access_request.approval_expires_at:
+            expires = date_format(access_request.approval_expires_at, "j M Y")
+            action, url = f"Approved — expires {expires}", ""
+        case AccessRequest.Status.APPROVED:
+            action, url = "Approved — no expiry", ""
+        case AccessRequest.Status.REJECTED | AccessRequest.Status.REVOKED:
+            action, url = "Read the reviewer's reason", detail_url
+        case AccessRequest.Status.EXPIRED:
+            action = "Expired — apply again from Manage API"
+            url = reverse("partner:manage-api", kwargs={"app_id": access_request.app_id})
+        case _:
+            action, url = "Nothing to do: withdrawn", ""
+    if now - access_request.submitted_at < timedelta(minutes=1):
+        age = "submitted just now"
+    else:
+        age = f"submitted {timesince(access_request.submitted_at, now, depth=1)} ago"
+    return ApplicationRow(
+        access_request=access_request,
+        status=status,
+        status_label=AccessRequest.Status(status).label,
+        age=age,
+        next_action=action,
+        next_action_url=url,
+    )

@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('apps_registry', '0011_gate_usage'),
+        ('apps_registry', '0012_accessrequest_chosen_endpoints'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
