@@ -17,6 +17,10 @@ login limits, tests/apps_registry/test_admin_apps.py the staff accounts' TOTP):
   LoginFailedLimitHooks gives them names of our own.
 - `allauth.mfa.totp.internal.auth.generate_totp_secret` and `TOTP.activate`: staff accounts are
   created with TOTP enrolled, from a command; allauth enrols only through its own page.
+- `allauth.account.internal.flows.reauthentication.suspend_request`: what allauth's own
+  `reauthentication_required` does, but towards the MFA reauthentication page rather than the
+  password one: the POST is kept in the session and replayed once the code is entered (an owner
+  rotating a client secret, ADR 0018).
 
 It lives in apps_registry, the lowest layer that needs allauth's internals (staff accounts are
 created here), so the console reaches it in the direction it imports everything else.
@@ -27,10 +31,11 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.internal.flows.reauthentication import suspend_request
 from allauth.core.internal import ratelimit
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
 
 
 def rate_limit_client_address(request: HttpRequest) -> str:
@@ -52,6 +57,12 @@ def totp_activate(user: AbstractBaseUser) -> str:
     secret = generate_totp_secret()
     TOTP.activate(user, secret)
     return secret
+
+
+def suspend_request_until(request: HttpRequest, page_url: str) -> HttpResponseRedirect:
+    """Send the user to allauth's `page_url` (a reauthentication page) with `next` set to this
+    request's path, keeping a POST's data in the session for allauth to replay afterwards."""
+    return suspend_request(request, page_url)
 
 
 class LoginFailedLimitHooks(DefaultAccountAdapter):

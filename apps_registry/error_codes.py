@@ -50,6 +50,8 @@ class AppErrorCode(StrEnum):
     ALREADY_SUSPENDED = "already_suspended"
     NOT_SUSPENDED = "not_suspended"
     STAFF_PERMISSION_REQUIRED = "staff_permission_required"
+    SECOND_FACTOR_NOT_SET_UP = "second_factor_not_set_up"
+    SECOND_FACTOR_NOT_RECENT = "second_factor_not_recent"
 
 
 class AccessRequestErrorCode(StrEnum):

@@ -25,6 +25,16 @@ def shops_for_seller(*, seller: AbstractBaseUser) -> QuerySet[Shop]:
     return Shop.objects.filter(owner=seller).order_by("name", "pk")
 
 
+def usable_app_for_client_id(*, client_id: str) -> PartnerApp | None:
+    """The app a client id names, if it may ask sellers for consent now (not suspended); None
+    for an id no app could have (too long, or holding NUL, which PostgreSQL refuses)."""
+    max_length = PartnerApp._meta.get_field("client_id").max_length
+    if not client_id or len(client_id) > max_length or "\x00" in client_id:
+        return None
+    app = PartnerApp.objects.filter(client_id=client_id).first()
+    return app if app is not None and app.is_usable(None) else None
+
+
 def active_authorizations(
     *, seller: AbstractBaseUser, app: PartnerApp, now: datetime | None = None
 ) -> QuerySet[ShopAuthorization]:

@@ -29,6 +29,7 @@ from apps_registry.selectors.availability import available_scope_keys
 from apps_registry.services._stored_files import delete_after_commit, icon_name, store_icon
 from apps_registry.services.app_status import move_app_status
 from apps_registry.services.partners import membership_require
+from apps_registry.services.secret_access import Assurance, secret_access_require
 from apps_registry.uploads import checked_icon
 from apps_registry.validators import (
     validate_display_name,
@@ -110,14 +111,19 @@ def _validated_details(raw: AppDetails) -> AppDetails:
     return details
 
 
-def _lock_app(*, app_id: int, acting_user: AbstractBaseUser) -> PartnerApp:
-    """Re-read the app under a row lock and check the acting user belongs to its partner."""
+def _lock_app(
+    *, app_id: int, acting_user: AbstractBaseUser, shows_secret_to: Assurance | None = None
+) -> PartnerApp:
+    """Re-read the app under a row lock and check the acting user belongs to its partner (and,
+    when the change shows them a new secret, may see it with `shows_secret_to`)."""
     app = PartnerApp.objects.select_for_update().get(pk=app_id)
     if app.partner_id is None:
         raise InvalidInputError(
             "Platform-owned clients are managed by staff.", code=AppErrorCode.PLATFORM_CLIENT
         )
-    membership_require(partner_id=app.partner_id, user=acting_user)
+    membership = membership_require(partner_id=app.partner_id, user=acting_user)
+    if shows_secret_to is not None:
+        secret_access_require(membership=membership, assurance=shows_secret_to)
     return app
 
 
@@ -153,12 +159,15 @@ def app_create(
     category: str = PartnerApp.Category.OTHER,
     homepage_url: str = "",
     privacy_policy_url: str = "",
+    assurance: Assurance = Assurance.PASSWORD,
 ) -> tuple[PartnerApp, str]:
     """Create a draft app for the partner; returns it and its client secret (shown only once).
 
-    Confidential, authorization-code, consent always asked; secret stored as a keyed hash.
+    Confidential, authorization-code, consent always asked; secret stored as a keyed hash. An
+    owner needs a recent second factor (`assurance`) to be shown the secret (ADR 0018).
     """
-    membership_require(partner_id=partner.pk, user=acting_user)
+    membership = membership_require(partner_id=partner.pk, user=acting_user)
+    secret_access_require(membership=membership, assurance=assurance)
     details = _validated_details(
         AppDetails(
             name=name,
@@ -240,12 +249,15 @@ def app_set_redirect_uris(
 
 
 @transaction.atomic
-def app_rotate_secret(*, app_id: int, acting_user: AbstractBaseUser) -> tuple[PartnerApp, str]:
+def app_rotate_secret(
+    *, app_id: int, acting_user: AbstractBaseUser, assurance: Assurance = Assurance.PASSWORD
+) -> tuple[PartnerApp, str]:
     """Replace the client secret; the old one stops working at once. Returns the new plaintext.
 
-    Allowed even while suspended, so a leaked secret can always be replaced.
+    Allowed even while suspended, so a leaked secret can always be replaced; an owner needs a
+    recent second factor (`assurance`) to be shown it (ADR 0018).
     """
-    app = _lock_app(app_id=app_id, acting_user=acting_user)
+    app = _lock_app(app_id=app_id, acting_user=acting_user, shows_secret_to=assurance)
     previous_hint = app.secret_hint
     raw_secret = _new_secret(app)
     app.secret_rotated_at = timezone.now()

@@ -45,6 +45,7 @@ from apps_registry.services.authorizations import authorization_grant, shop_crea
 from apps_registry.services.partners import partner_create_with_owner
 from apps_registry.services.reviewers import reviewer_create
 from apps_registry.services.reviews import access_request_approve, access_request_assign
+from apps_registry.services.secret_access import Assurance
 from bench.bench_matching import synthetic_rows, template_shape
 from scopes.catalog_version import catalog_version_bump
 from scopes.models import Endpoint, Scope
@@ -105,6 +106,7 @@ def seed_world() -> World:
         name="Bench App",
         redirect_uris=["https://bench.example/callback"],
         privacy_policy_url="https://bench.example/privacy",
+        assurance=Assurance.SERVER_OPERATOR,
     )
     app_publish(app_id=app.pk, acting_user=owner)
     application = access_request_submit(

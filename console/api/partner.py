@@ -6,6 +6,9 @@ the same selectors: another partner's app or request is a 404. Writes call the s
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+
 from django.urls import path, reverse
 from django.views.decorators.debug import sensitive_variables
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -20,6 +23,7 @@ from apps_registry.models import AccessRequest, AppScope, PartnerApp, ReviewEven
 from apps_registry.selectors import partners as selectors
 from apps_registry.services import access_requests as access_request_services
 from apps_registry.services import apps as app_services
+from apps_registry.services.access_requests import InvalidAnswersError
 from apps_registry.validators import (
     MAX_REDIRECT_URI_LENGTH,
     MAX_REDIRECT_URIS,
@@ -33,9 +37,10 @@ from console.api.pagination import ValidatedLimitOffsetPagination
 from console.api.schema import ErrorSerializer
 from console.caching import forbid_storing
 from console.not_found import found_or_404
+from console.second_factor import session_assurance
 from console.urls import converters  # noqa: F401 - registers <id:…>
 from core.errors import InvalidInputError
-from scopes.models import Scope
+from scopes.models import Endpoint, Scope
 from scopes.selectors import SCOPE_SEARCH_MAX_LENGTH
 
 # --- Serializers --------------------------------------------------------------------------------
@@ -171,9 +176,20 @@ class ReviewEventOutputSerializer(serializers.ModelSerializer):
         return review_events.partner_details(event)
 
 
+class ChosenEndpointOutputSerializer(serializers.Serializer):
+    method = serializers.CharField()
+    path = serializers.CharField()
+
+
 class AccessRequestOutputSerializer(serializers.ModelSerializer):
     app_id = serializers.IntegerField()
     scope = serializers.CharField(source="scope.key")
+    chosen_endpoints = ChosenEndpointOutputSerializer(
+        many=True,
+        read_only=True,
+        help_text="The scope's endpoints the app will call, as chosen when applying; empty for "
+        "an application that wrote `endpoints_used` as text.",
+    )
 
     class Meta:
         model = AccessRequest
@@ -183,6 +199,7 @@ class AccessRequestOutputSerializer(serializers.ModelSerializer):
             "scope",
             "status",
             *AccessRequest.ANSWER_FIELDS,
+            "chosen_endpoints",
             "submitted_at",
             "decided_at",
             "decision_reason",
@@ -212,15 +229,37 @@ class ScopeSearchInputSerializer(serializers.Serializer):
     )
 
 
+# "METHOD /path", as scopes.models.Endpoint names itself.
+ENDPOINT_NAME_MAX_LENGTH = (
+    Endpoint._meta.get_field("method").max_length + 1 + Endpoint._meta.get_field("path").max_length
+)
+# DRF formats a field's error messages, so no braces here.
+SEND_ENDPOINTS = (
+    'List the scope\'s endpoints your app will call, "METHOD /path" each, e.g. '
+    '["GET /customer_service/202309/conversations"]; GET /api/v1/scopes/<key>/ lists them.'
+)
+
+
 class AccessRequestCreateInputSerializer(serializers.Serializer):
+    """The questionnaire, with the endpoints chosen from the scope's as `endpoints`. The text
+    answer `endpoints_used` the API took before is refused: text cannot be matched to the
+    scope's endpoints exactly, and the service checks the chosen ones against the scope."""
+
     app_id = serializers.IntegerField()
     scope = required_text(max_length=100, help_text="The Custom scope's key.")
     data_usage = required_text(max_length=AccessRequest.answer_question("data_usage").max_length)
     justification = required_text(
         max_length=AccessRequest.answer_question("justification").max_length
     )
-    endpoints_used = required_text(
-        max_length=AccessRequest.answer_question("endpoints_used").max_length
+    endpoints = serializers.ListField(
+        child=StrictCharField(max_length=ENDPOINT_NAME_MAX_LENGTH),
+        allow_empty=False,
+        min_length=1,  # for the schema's minItems; allow_empty's message says what to send
+        help_text='The scope\'s endpoints the app will call, "METHOD /path" each as the scope '
+        "lists them (GET /api/v1/scopes/{key}/), e.g. "
+        '["GET /customer_service/202309/conversations"]. They are stored as `chosen_endpoints` '
+        "and written one per line as the `endpoints_used` answer.",
+        error_messages={"required": SEND_ENDPOINTS, "empty": SEND_ENDPOINTS},
     )
     data_protection = required_text(
         max_length=AccessRequest.answer_question("data_protection").max_length
@@ -231,6 +270,29 @@ class AccessRequestCreateInputSerializer(serializers.Serializer):
         max_length=AccessRequest.answer_question("demo_url").max_length,
         validators=[validate_web_address],
     )
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping) and "endpoints_used" in data:
+            raise serializers.ValidationError(
+                {
+                    "endpoints_used": [
+                        "No longer accepted: send `endpoints` instead. " + SEND_ENDPOINTS
+                    ]
+                }
+            )
+        return super().to_internal_value(data)
+
+
+@contextmanager
+def endpoint_refusals_named_for_the_api() -> Iterator[None]:
+    """The service refuses a choice of endpoints on the answer it writes from them,
+    "endpoints_used"; API clients sent that choice as `endpoints`, so that is the field to fix."""
+    try:
+        yield
+    except InvalidAnswersError as error:
+        if "endpoints_used" in error.fields:
+            error.fields["endpoints"] = error.fields.pop("endpoints_used")
+        raise
 
 
 # --- Views --------------------------------------------------------------------------------------
@@ -269,6 +331,12 @@ class AppListCreateApi(PartnerApi):
         responses={201: AppCreatedOutputSerializer},
         tags=["partner"],
         summary="Create a draft app; the client secret is in this response only",
+        description=(
+            "An owner of the organisation is shown the secret only from a session that used "
+            "two-factor authentication in the last few minutes: otherwise 403 with code "
+            "`second_factor_not_set_up` or `second_factor_not_recent`, and nothing is created "
+            "(ADR 0018). Developers need their signed-in session only."
+        ),
     )
     @sensitive_variables("raw_secret")
     def post(self, request):
@@ -281,7 +349,10 @@ class AppListCreateApi(PartnerApi):
         serializer = AppCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         app, raw_secret = app_services.app_create(
-            partner=partner, acting_user=request.user, **serializer.validated_data
+            partner=partner,
+            acting_user=request.user,
+            assurance=session_assurance(request),
+            **serializer.validated_data,
         )
         return forbid_storing(
             Response(
@@ -339,6 +410,12 @@ class AccessRequestListCreateApi(PartnerApi):
         request=AccessRequestCreateInputSerializer,
         responses={
             201: AccessRequestDetailOutputSerializer,
+            400: OpenApiResponse(
+                ErrorSerializer,
+                description="Invalid input; `fields` names each field to fix, e.g. `endpoints` "
+                "when it is empty or lists an endpoint the scope does not unlock (nothing is "
+                "created), or `endpoints_used`, which is no longer accepted.",
+            ),
             404: OpenApiResponse(
                 ErrorSerializer, description="No such app of yours, or no such Custom scope."
             ),
@@ -359,9 +436,11 @@ class AccessRequestListCreateApi(PartnerApi):
             selectors.app_get_for_user(user=request.user, app_id=data.pop("app_id")), PartnerApp
         )
         scope = found_or_404(selectors.scope_get_for_application(key=data.pop("scope")), Scope)
-        access_request = access_request_services.access_request_submit(
-            app=app, scope=scope, answers=data, acting_user=request.user
-        )
+        endpoints = data.pop("endpoints")
+        with endpoint_refusals_named_for_the_api():
+            access_request = access_request_services.access_request_submit(
+                app=app, scope=scope, answers=data, endpoints=endpoints, acting_user=request.user
+            )
         access_request = found_or_404(
             selectors.access_request_get_for_user(user=request.user, request_id=access_request.pk),
             AccessRequest,

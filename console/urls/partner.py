@@ -4,7 +4,15 @@ from django.urls import path
 
 from console.urls import converters  # noqa: F401 - registers <id:…> and <scope_key:…>
 from console.views import uploads
-from console.views.partner import access_requests, apps, dashboard, explain, manage_api, team
+from console.views.partner import (
+    access_requests,
+    apps,
+    dashboard,
+    explain,
+    installs,
+    manage_api,
+    team,
+)
 
 app_name = "partner"
 
@@ -38,6 +46,7 @@ urlpatterns = [
     path("apps/<id:app_id>/branding/", apps.AppBrandingView.as_view(), name="app-branding"),
     path("apps/<id:app_id>/publish/", apps.AppPublishView.as_view(), name="app-publish"),
     path("apps/<id:app_id>/explain/", explain.AppExplainView.as_view(), name="app-explain"),
+    path("apps/<id:app_id>/installs/", installs.AppInstallsView.as_view(), name="app-installs"),
     path("apps/<id:app_id>/api/", manage_api.ManageApiView.as_view(), name="manage-api"),
     path(
         "apps/<id:app_id>/api/<scope_key:scope_key>/apply/",

@@ -18,6 +18,7 @@ from apps_registry.services import partners as partner_services
 from apps_registry.validators import validate_display_name, validate_no_format_characters
 from core.errors import DomainError
 from tests import factories
+from tests.conftest import sign_in_with_mfa
 
 pytestmark = pytest.mark.django_db
 
@@ -91,7 +92,7 @@ def test_descriptions_may_mix_scripts_but_not_carry_format_characters():
 
 
 def _member_of(partner):
-    return factories.MembershipFactory(partner=partner).user
+    return factories.MembershipFactory(partner=partner, role=Membership.Role.DEVELOPER).user
 
 
 @pytest.mark.parametrize(
@@ -170,7 +171,7 @@ def test_model_clean_refuses_deceptive_name_and_description():
 
 def test_the_create_form_shows_the_reason_next_to_the_name(client):
     membership = factories.MembershipFactory(role=Membership.Role.OWNER)
-    client.force_login(membership.user)
+    sign_in_with_mfa(client, membership.user)
 
     response = client.post(
         "/console/apps/new/",

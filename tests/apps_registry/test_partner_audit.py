@@ -16,6 +16,7 @@ from apps_registry.models import Invitation, Membership, Partner, PartnerApp, Pa
 from apps_registry.services import app_status
 from apps_registry.services import apps as app_services
 from apps_registry.services import partners as partner_services
+from apps_registry.services.secret_access import Assurance
 from core.errors import DomainError, PermissionRefusedError
 from tests import factories
 from tests.apps_registry.review_helpers import make_access_token
@@ -64,6 +65,7 @@ def test_app_create_records_the_app_and_only_the_secrets_last_four_characters(pa
         acting_user=owner,
         name="Helpdesk Sync",
         redirect_uris=["https://app.example.com/callback"],
+        assurance=Assurance.RECENT_SECOND_FACTOR,
     )
 
     event = only_event()
@@ -122,7 +124,9 @@ def test_redirect_uri_change_records_old_and_new(app, owner):
 def test_secret_rotation_records_the_hints_and_no_secret(app, owner):
     old_hash = PartnerApp.objects.get(pk=app.pk).client_secret
 
-    rotated, raw_secret = app_services.app_rotate_secret(app_id=app.pk, acting_user=owner)
+    rotated, raw_secret = app_services.app_rotate_secret(
+        app_id=app.pk, acting_user=owner, assurance=Assurance.RECENT_SECOND_FACTOR
+    )
 
     event = only_event()
     assert (event.action, event.actor, event.app) == (Action.SECRET_ROTATED, owner, app)
@@ -135,7 +139,9 @@ def test_secret_rotation_records_the_hints_and_no_secret(app, owner):
 def test_rotating_a_suspended_apps_secret_is_audited_too(app, owner):
     PartnerApp.objects.filter(pk=app.pk).update(status=PartnerApp.Status.SUSPENDED)
 
-    app_services.app_rotate_secret(app_id=app.pk, acting_user=owner)
+    app_services.app_rotate_secret(
+        app_id=app.pk, acting_user=owner, assurance=Assurance.RECENT_SECOND_FACTOR
+    )
 
     assert only_event().action == Action.SECRET_ROTATED
 

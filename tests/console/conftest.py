@@ -5,13 +5,15 @@ from rest_framework.test import APIClient
 
 from apps_registry.models import Membership, PartnerApp
 from tests import factories
+from tests.conftest import sign_in_with_mfa
 
 
 @pytest.fixture
 def member(client):
-    """A signed-in owner of a partner organisation."""
+    """A signed-in owner of a partner organisation, with TOTP used at sign-in (owners see client
+    secrets only so, ADR 0018)."""
     membership = factories.MembershipFactory(role=Membership.Role.OWNER)
-    client.force_login(membership.user)
+    sign_in_with_mfa(client, membership.user)
     return membership
 
 
@@ -24,5 +26,5 @@ def app(member):
 def api(member):
     """The partner API as the owner, without CSRF enforcement (see `csrf_api` where it matters)."""
     client = APIClient()
-    client.force_login(member.user)
+    sign_in_with_mfa(client, member.user)
     return client

@@ -19,9 +19,14 @@ from core.errors import (
     PermissionRefusedError,
 )
 from tests import factories
-from tests.apps_registry.review_helpers import ANSWERS
+from tests.apps_registry.review_helpers import ANSWERS as PAGE_ANSWERS
 
 SCOPE_KEY = "seller.customer_service"
+# The API takes the endpoints the app will call as a list of the scope's endpoints.
+ANSWERS = {
+    **{name: value for name, value in PAGE_ANSWERS.items() if name != "endpoints_used"},
+    "endpoints": [factories.CONVERSATIONS_ENDPOINT],
+}
 NEW_APP = {
     "name": "Helpdesk Sync",
     "privacy_policy_url": "https://app.example.com/privacy",
@@ -41,6 +46,13 @@ def stored_rows() -> dict[str, int]:
         "review_events": ReviewEvent.objects.count(),
         "audit_events": PartnerAuditEvent.objects.count(),
     }
+
+
+@pytest.fixture
+def custom_scope(custom_scope):
+    """The scope with the endpoint ANSWERS chooses."""
+    factories.conversations_endpoint(custom_scope)
+    return custom_scope
 
 
 @pytest.fixture

@@ -110,3 +110,24 @@ def test_endpoint_resolver_method_is_an_enum(operations):
 
     assert parameters["method"]["enum"] == ["GET", "POST", "PUT", "PATCH", "DELETE"]
     assert parameters["path"]["pattern"] == "^/[^\\u0000]*$"
+
+
+def test_an_application_chooses_endpoints_and_shows_them(operations, client):
+    document = client.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    schemas = document["components"]["schemas"]
+    create = operations["POST /api/v1/requests/"]
+    request_body = schemas[_body_schema(create["requestBody"])["$ref"].rsplit("/", 1)[1]]
+
+    endpoints = request_body["properties"]["endpoints"]
+    assert (endpoints["type"], endpoints["minItems"], endpoints["items"]) == (
+        "array",
+        1,
+        {"type": "string", "minLength": 1, "maxLength": 308},
+    )
+    assert "endpoints" in request_body["required"]
+    assert "endpoints_used" not in request_body["properties"]
+    assert _body_schema(create["responses"]["400"]) == ERROR
+    for output in ("AccessRequestOutput", "AccessRequestDetailOutput"):
+        chosen = schemas[output]["properties"]["chosen_endpoints"]
+        assert chosen["items"] == {"$ref": "#/components/schemas/ChosenEndpointOutput"}
+    assert schemas["ChosenEndpointOutput"]["required"] == ["method", "path"]

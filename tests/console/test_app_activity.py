@@ -15,6 +15,7 @@ from apps_registry.models import Membership, PartnerApp, PartnerAuditEvent
 from apps_registry.selectors import partners as selectors
 from apps_registry.services import app_status
 from apps_registry.services import apps as app_services
+from apps_registry.services.secret_access import Assurance
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -55,7 +56,9 @@ def test_app_page_lists_the_apps_changes_newest_first_without_secrets(client, ow
         redirect_uris=["https://app.example.com/v2/cb"],
         acting_user=owner,
     )
-    _, raw_secret = app_services.app_rotate_secret(app_id=app.pk, acting_user=owner)
+    _, raw_secret = app_services.app_rotate_secret(
+        app_id=app.pk, acting_user=owner, assurance=Assurance.RECENT_SECOND_FACTOR
+    )
     client.force_login(owner)
 
     response = app_page(client, app)
@@ -92,7 +95,9 @@ def test_an_app_without_events_says_so(client, owner, app):
 
 
 def test_another_partners_member_gets_a_404_and_sees_no_activity(client, owner, app):
-    app_services.app_rotate_secret(app_id=app.pk, acting_user=owner)
+    app_services.app_rotate_secret(
+        app_id=app.pk, acting_user=owner, assurance=Assurance.RECENT_SECOND_FACTOR
+    )
     outsider = factories.MembershipFactory(role=Membership.Role.OWNER).user
     client.force_login(outsider)
 

@@ -8,13 +8,14 @@ from rest_framework.test import APIClient
 
 from apps_registry.models import AccessRequest, PartnerApp, ReviewEvent
 from tests import factories
+from tests.conftest import sign_in_with_mfa
 
 pytestmark = pytest.mark.django_db
 
 ANSWERS = {
     "data_usage": "We show buyer conversations in our help desk.",
     "justification": "Only this scope exposes conversations.",
-    "endpoints_used": "GET /customer_service/202309/conversations",
+    "endpoints": [factories.CONVERSATIONS_ENDPOINT],
     "data_protection": "Encrypted at rest, deleted after 90 days.",
 }
 NEW_APP = {
@@ -30,7 +31,7 @@ REVIEWER_EMAIL = "alice.reviewer@platform.example"
 def csrf_api(member):
     """A browser-like session client: writes need the CSRF token."""
     client = APIClient(enforce_csrf_checks=True)
-    client.force_login(member.user)
+    sign_in_with_mfa(client, member.user)
     return client
 
 
@@ -272,7 +273,7 @@ def test_scopes_of_an_app_with_statuses(api, member):
 
 def test_submit_an_application_and_read_it_with_its_events(api, member):
     app = factories.PartnerAppFactory(partner=member.partner)
-    factories.CustomScopeFactory(key="seller.customer_service")
+    factories.conversations_endpoint(factories.CustomScopeFactory(key="seller.customer_service"))
 
     response = api.post(
         "/api/v1/requests/",
@@ -349,6 +350,7 @@ def test_submitting_for_another_partners_app_is_404_and_creates_nothing(api):
 def test_a_duplicate_application_is_a_409_with_the_reason(api, member):
     app = factories.PartnerAppFactory(partner=member.partner)
     scope = factories.CustomScopeFactory(key="seller.customer_service")
+    factories.conversations_endpoint(scope)
     factories.AccessRequestFactory(app=app, scope=scope)
 
     response = api.post(
@@ -362,6 +364,153 @@ def test_a_duplicate_application_is_a_409_with_the_reason(api, member):
     assert "already has an open application" in response.json()["message"]
     assert AccessRequest.objects.count() == 1
     assert not ReviewEvent.objects.exists()
+
+
+# --- The endpoints an application chooses ------------------------------------------------------
+
+MESSAGES_PATH = "/customer_service/202309/conversations/{conversation_id}/messages"
+SEND_ENDPOINTS = (
+    'List the scope\'s endpoints your app will call, "METHOD /path" each, e.g. '
+    '["GET /customer_service/202309/conversations"]; GET /api/v1/scopes/<key>/ lists them.'
+)
+
+
+@pytest.fixture
+def customer_service(member):
+    """The partner's app and the Custom scope it applies for, with two endpoints."""
+    scope = factories.CustomScopeFactory(key="seller.customer_service")
+    factories.conversations_endpoint(scope)
+    factories.EndpointFactory(method="POST", path=MESSAGES_PATH, scopes=[scope])
+    return factories.PartnerAppFactory(partner=member.partner), scope
+
+
+def apply(api, app, **changes):
+    return api.post(
+        "/api/v1/requests/",
+        {"app_id": app.pk, "scope": "seller.customer_service", **ANSWERS, **changes},
+        format="json",
+    )
+
+
+def test_apply_with_the_scopes_endpoints_stores_them_as_chosen(api, customer_service):
+    app, _ = customer_service
+
+    response = apply(
+        api, app, endpoints=[f"POST {MESSAGES_PATH}", factories.CONVERSATIONS_ENDPOINT]
+    )
+
+    assert response.status_code == 201
+    access_request = AccessRequest.objects.get()
+    body = response.json()
+    timestamps = {"submitted_at", "updated_at", "decided_at", "approval_expires_at"}
+    assert {name: value for name, value in body.items() if name not in timestamps} == {
+        "id": access_request.pk,
+        "app_id": app.pk,
+        "scope": "seller.customer_service",
+        "status": "submitted",
+        "data_usage": ANSWERS["data_usage"],
+        "justification": ANSWERS["justification"],
+        "endpoints_used": f"{factories.CONVERSATIONS_ENDPOINT}\nPOST {MESSAGES_PATH}",
+        "data_protection": ANSWERS["data_protection"],
+        "demo_url": "",
+        "chosen_endpoints": [
+            {"method": "GET", "path": "/customer_service/202309/conversations"},
+            {"method": "POST", "path": MESSAGES_PATH},
+        ],
+        "decision_reason": "",
+        "expected_decision_date": body["expected_decision_date"],
+        "events": [
+            {
+                "action": "submit",
+                "from_status": "",
+                "to_status": "submitted",
+                "comment": "",
+                "details": {},
+                "created_at": body["events"][0]["created_at"],
+            }
+        ],
+    }
+    assert (body["decided_at"], body["approval_expires_at"]) == (None, None)
+    assert access_request.chosen_endpoints == body["chosen_endpoints"]
+    listed = api.get("/api/v1/requests/").json()["results"][0]
+    assert listed["chosen_endpoints"] == body["chosen_endpoints"]
+
+
+def test_an_endpoint_of_another_scope_is_a_400_on_endpoints_and_creates_nothing(
+    api, customer_service
+):
+    app, _ = customer_service
+    factories.EndpointFactory(
+        method="GET",
+        path="/order/202309/orders",
+        scopes=[factories.CustomScopeFactory(key="seller.order")],
+    )
+
+    response = apply(
+        api, app, endpoints=[factories.CONVERSATIONS_ENDPOINT, "GET /order/202309/orders"]
+    )
+
+    refused = (
+        "Endpoints used: GET /order/202309/orders is not an endpoint of seller.customer_service. "
+        "Tick only endpoints from the scope's list."
+    )
+    assert (response.status_code, response.json()) == (
+        400,
+        {
+            "code": "invalid_answers",
+            "message": f"Please correct the answers: {refused}",
+            "fields": {"endpoints": [refused]},
+        },
+    )
+    assert not AccessRequest.objects.exists()
+    assert not ReviewEvent.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("changes", "fields"),
+    [
+        ({"endpoints": []}, {"endpoints": [SEND_ENDPOINTS]}),
+        (
+            {"endpoints": factories.CONVERSATIONS_ENDPOINT},
+            {"endpoints": ['Expected a list of items but got type "str".']},
+        ),
+        ({"endpoints": [42]}, {"endpoints.0": ["Not a valid string."]}),
+        (
+            {"endpoints_used": factories.CONVERSATIONS_ENDPOINT},
+            {"endpoints_used": [f"No longer accepted: send `endpoints` instead. {SEND_ENDPOINTS}"]},
+        ),
+    ],
+    ids=["empty", "text-not-a-list", "number-in-the-list", "the-retired-text-answer"],
+)
+def test_endpoints_that_are_not_a_list_of_names_are_a_400_and_create_nothing(
+    api, customer_service, changes, fields
+):
+    app, _ = customer_service
+
+    response = apply(api, app, **changes)
+
+    assert (response.status_code, response.json()) == (
+        400,
+        {"code": "invalid", "message": "Invalid input.", "fields": fields},
+    )
+    assert not AccessRequest.objects.exists()
+
+
+def test_without_endpoints_the_400_says_what_to_send(api, customer_service):
+    app, _ = customer_service
+    answers = {name: value for name, value in ANSWERS.items() if name != "endpoints"}
+
+    response = api.post(
+        "/api/v1/requests/",
+        {"app_id": app.pk, "scope": "seller.customer_service", **answers},
+        format="json",
+    )
+
+    assert (response.status_code, response.json()["fields"]) == (
+        400,
+        {"endpoints": [SEND_ENDPOINTS]},
+    )
+    assert not AccessRequest.objects.exists()
 
 
 def test_another_partners_request_is_404(api):

@@ -1,6 +1,7 @@
 """`manage.py seed_demo`: the demo data behind `make run`, safe to run twice."""
 
 import pytest
+from allauth.mfa.models import Authenticator
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
@@ -42,6 +43,11 @@ def test_seed_demo_creates_every_role_and_prints_their_logins(catalog, settings,
     assert "Catalog manager catalog@demo.test" in output
     assert "Catalog manager catalog2@demo.test" in output
     assert "TOTP secret " in output
+    partner_line = next(line for line in output.splitlines() if "partner@demo.test" in line)
+    assert "TOTP secret " in partner_line
+    assert Authenticator.objects.filter(
+        user__email="partner@demo.test", type=Authenticator.Type.TOTP
+    ).exists()
 
 
 def test_seed_demo_twice_changes_nothing_and_prints_the_same_totp_secret(catalog, settings, capsys):
@@ -55,7 +61,7 @@ def test_seed_demo_twice_changes_nothing_and_prints_the_same_totp_secret(catalog
     second = capsys.readouterr().out
     assert [model.objects.count() for model in (Partner, PartnerApp, AccessRequest, Shop)] == counts
     totp_lines = [line for line in first.splitlines() if "TOTP secret" in line]
-    assert len(totp_lines) == 3
+    assert len(totp_lines) == 4  # the partner's owner, the reviewer, two catalog managers
     for totp_line in totp_lines:
         assert totp_line in second
 

@@ -37,10 +37,12 @@ def test_seller_withdraws_a_permission_then_disconnects_the_app(live_server, pag
     screenshot(page, "seller-connected-apps")
 
     page.get_by_role("button", name="Withdraw Order Information from Acme Inventory Sync").click()
+    page.get_by_role("dialog").get_by_role("button", name="Withdraw permission").click()
     expect(page.get_by_text("no longer has “Order Information”")).to_be_visible()
     assert list(authorization.scopes.values_list("key", flat=True)) == ["seller.product.basic"]
 
     page.get_by_role("button", name="Disconnect Acme Inventory Sync from all shops").click()
+    page.get_by_role("dialog").get_by_role("button", name="Disconnect app").click()
     expect(page.get_by_text("No app can access your shops.")).to_be_visible()
     assert ShopAuthorization.objects.get().revoked_at is not None
 

@@ -21,6 +21,7 @@ from apps_registry.services.authorizations import shop_create
 from tests import factories
 from tests.apps_registry.review_helpers import ANSWERS
 from tests.e2e.consent_helpers import SCREENSHOTS, log_in, screenshot
+from tests.e2e.mfa_helpers import enter_code, set_up_totp
 from tests.e2e.test_review_workflow import open_from_queue, sign_in_as_reviewer
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -85,6 +86,10 @@ def test_a_partner_applies_for_a_dual_approval_scope_and_two_reviewers_approve_i
     membership = Membership.objects.get(user=partner_user)
     assert (membership.partner.name, membership.role) == ("Helpdesk Works", "owner")
 
+    # Owners see client secrets only with two-factor authentication (ADR 0018).
+    recovery_codes = set_up_totp(page, PARTNER_PASSWORD)
+    page.goto(f"{base}/console/apps/new/")
+    enter_code(page, recovery_codes[0])
     expect(page.get_by_role("heading", level=1)).to_have_text("Create an app")
     page.get_by_label("Name").fill(APP_NAME)
     page.get_by_label("Description").fill("Answers buyer messages from one inbox.")

@@ -13,9 +13,11 @@ from django.core import mail
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from apps_registry.allauth_internals import totp_activate
 from apps_registry.models import AccessRequest, AppScope, GateDenialCount, Membership, PartnerApp
 from scopes.models import Scope
 from tests import factories
+from tests.e2e.mfa_helpers import current_totp, enter_code, set_up_totp
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results"
 PASSWORD = "a-Long-and-unusual-passphrase-42"
@@ -26,20 +28,25 @@ def shot(page: Page, name: str) -> None:
     page.screenshot(path=SCREENSHOTS / f"partner-{name}.png", full_page=True)
 
 
-def sign_in(page: Page, live_server, user) -> None:
+def sign_in(page: Page, live_server, user, *, totp_secret: str | None = None) -> None:
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("Email").fill(user.email)
     page.get_by_label("Password").fill(factories.PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    if totp_secret:
+        expect(page).to_have_url(re.compile(r"/accounts/2fa/authenticate/"))
+        page.locator('input[name="code"]').fill(current_totp(totp_secret))
+        page.locator('form button[type="submit"]').first.click()
 
 
-def partner_with_app(live_server, page: Page):
-    """A signed-in owner with one live app; returns the app."""
+def partner_with_app(live_server, page: Page, *, with_totp: bool = False):
+    """A signed-in owner with one live app (and TOTP, used to sign in, if `with_totp`); returns
+    the app."""
     membership = factories.MembershipFactory(role=Membership.Role.OWNER, partner__name="Acme")
     user = membership.user
     EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
     app = factories.PartnerAppFactory(partner=membership.partner, name="Helpdesk Sync")
-    sign_in(page, live_server, user)
+    sign_in(page, live_server, user, totp_secret=totp_activate(user) if with_totp else None)
     expect(page).to_have_url(f"{live_server.url}/console/")
     return app
 
@@ -66,6 +73,13 @@ def test_a_new_partner_signs_up_creates_an_app_and_sees_its_secret_once(
     shot(page, "onboarding")
     page.get_by_role("button", name="Create organisation").click()
 
+    # An owner sees client secrets only with two-factor authentication (ADR 0018).
+    expect(page.get_by_role("status")).to_contain_text(
+        "Owners must use two-factor authentication to see client secrets"
+    )
+    recovery_codes = set_up_totp(page, PASSWORD)
+    page.get_by_role("link", name="go back to where you were").click()
+    enter_code(page, recovery_codes[0])
     expect(page.get_by_role("heading", level=1)).to_have_text("Create an app")
     page.get_by_label("Name").fill("Helpdesk Sync")
     page.get_by_label("Description").fill("Answers buyer messages from one inbox.")
@@ -167,7 +181,7 @@ def test_a_partner_applies_for_customer_service_and_chooses_public_scopes(
 def test_rotating_the_secret_asks_for_the_password_then_shows_the_new_secret(
     live_server, page: Page, catalog
 ):
-    app = partner_with_app(live_server, page)
+    app = partner_with_app(live_server, page, with_totp=True)
     page.goto(f"{live_server.url}/console/apps/{app.pk}/")
     page.get_by_text("Rotate the client secret").click()
     page.get_by_role("button", name="Generate a new secret").click()
@@ -186,6 +200,36 @@ def test_rotating_the_secret_asks_for_the_password_then_shows_the_new_secret(
     expect(activity.get_by_role("listitem").first).to_contain_text("Client secret rotated")
     expect(activity).to_contain_text(f"Secret ends in …{app.secret_hint}")
     shot(page, "app-activity")
+
+
+def test_an_owner_without_two_factor_who_rotates_is_sent_to_set_it_up_and_nothing_changes(
+    live_server, page: Page, catalog
+):
+    app = partner_with_app(live_server, page)
+    secret_before = PartnerApp.objects.get(pk=app.pk).client_secret
+    page.goto(f"{live_server.url}/console/apps/{app.pk}/")
+    page.get_by_text("Rotate the client secret").click()
+    page.get_by_role("button", name="Generate a new secret").click()
+
+    expect(page.get_by_role("status")).to_contain_text(
+        "Owners must use two-factor authentication to see client secrets"
+    )
+    assert "/accounts/" in page.url
+    shot(page, "owner-needs-two-factor")
+    app.refresh_from_db()
+    assert (app.client_secret, app.secret_rotated_at) == (secret_before, None)
+
+    recovery_codes = set_up_totp(page, factories.PASSWORD)
+    page.get_by_role("link", name="go back to where you were").click()
+    expect(page).to_have_url(f"{live_server.url}/console/apps/{app.pk}/")
+    page.get_by_text("Rotate the client secret").click()
+    page.get_by_role("button", name="Generate a new secret").click()
+    enter_code(page, recovery_codes[0])
+
+    expect(page).to_have_url(f"{live_server.url}/console/apps/{app.pk}/")
+    expect(page.get_by_test_id("client-secret")).to_be_visible()
+    app.refresh_from_db()
+    assert app.client_secret != secret_before
 
 
 def test_an_owner_invites_a_colleague_who_signs_up_from_the_link_and_joins(

@@ -171,12 +171,116 @@ def test_a_shop_of_another_seller_under_my_app_is_404(client, app, seller, shop)
     assert _state() == before
 
 
-def test_revoke_is_post_only(client, app, seller, shop):
-    issue_tokens(client, app, seller, [shop])
+@pytest.mark.parametrize(
+    ("path", "confirmation"),
+    [
+        (
+            "/seller/apps/{app}/revoke/",
+            {
+                "title": "Disconnect Acme Sync from all your shops?",
+                "consequence": "Acme Sync will immediately lose access to Northwind Goods and "
+                "Second shop: it will no longer be able to:",
+                "lost_scopes": ["seller.product.basic", "seller.order.info"],
+                "confirm_label": "Disconnect app",
+            },
+        ),
+        (
+            "/seller/apps/{app}/shops/{second}/revoke/",
+            {
+                "title": "Disconnect Second shop from Acme Sync?",
+                "consequence": "Acme Sync will immediately lose access to Second shop: it will "
+                "no longer be able to:",
+                "lost_scopes": ["seller.product.basic"],
+                "confirm_label": "Disconnect shop",
+            },
+        ),
+        (
+            "/seller/apps/{app}/scopes/seller.order.info/revoke/",
+            {
+                "title": "Withdraw “Order Information” from Acme Sync?",
+                "consequence": "Acme Sync will immediately lose this permission on Northwind "
+                "Goods: it will no longer be able to:",
+                "lost_scopes": ["seller.order.info"],
+                "confirm_label": "Withdraw permission",
+            },
+        ),
+    ],
+)
+def test_get_shows_what_will_stop_working_and_changes_nothing(
+    client, app, seller, shop, order_scope, path, confirmation
+):
+    second = factories.ShopFactory(owner=seller, name="Second shop")
+    issue_tokens(client, app, seller, [shop, second])
+    second_authorization = ShopAuthorization.objects.get(shop=second)
+    second_authorization.scopes.remove(order_scope)
     before = _state()
 
-    assert client.get(f"/seller/apps/{app.pk}/revoke/").status_code == 405
+    response = client.get(path.format(app=app.pk, second=second.pk))
+
+    assert response.status_code == 200
+    shown = response.context["confirmation"]
+    assert {
+        "title": shown.title,
+        "consequence": shown.consequence,
+        "lost_scopes": [scope.key for scope in shown.lost_scopes],
+        "confirm_label": shown.confirm_label,
+    } == confirmation
+    html = response.content.decode()
+    assert f'action="{path.format(app=app.pk, second=second.pk)}"' in html
+    assert all(scope.consent_text in html for scope in shown.lost_scopes)
     assert _state() == before
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/seller/apps/{app}/revoke/",
+        "/seller/apps/{app}/shops/{shop}/revoke/",
+        "/seller/apps/{app}/scopes/seller.order.info/revoke/",
+    ],
+)
+def test_another_sellers_confirmation_page_is_404(client, app, seller, shop, path):
+    issue_tokens(client, app, seller, [shop])
+    client.force_login(factories.UserFactory())
+
+    assert client.get(path.format(app=app.pk, shop=shop.pk)).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("return_to", "expected"),
+    [
+        ("shops", "/seller/shops/"),
+        ("apps", "/seller/apps/"),
+        ("https://evil.example/", "/seller/apps/"),
+        ("", "/seller/apps/"),
+    ],
+)
+def test_a_disconnect_returns_to_the_page_it_came_from_and_nowhere_else(
+    client, app, seller, shop, return_to, expected
+):
+    issue_tokens(client, app, seller, [shop])
+
+    page = client.get(f"/seller/apps/{app.pk}/shops/{shop.pk}/revoke/", {"return_to": return_to})
+    response = client.post(
+        f"/seller/apps/{app.pk}/shops/{shop.pk}/revoke/", {"return_to": return_to}
+    )
+
+    assert page.context["return_url"] == expected
+    assert response["Location"] == expected
+    assert ShopAuthorization.objects.get().revoked_at is not None
+
+
+def test_shops_page_lists_each_shops_apps_with_a_disconnect_button(client, app, seller, shop):
+    issue_tokens(client, app, seller, [shop])
+    factories.ShopFactory(owner=seller, name="Quiet shop")
+
+    response = client.get("/seller/shops/")
+
+    assert [
+        (listed.name, [auth.app.name for auth in authorizations])
+        for listed, authorizations in response.context["shops"]
+    ] == [("Northwind Goods", ["Acme Sync"]), ("Quiet shop", [])]
+    assert f'action="/seller/apps/{app.pk}/shops/{shop.pk}/revoke/"' in response.content.decode()
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ from django.db import transaction
 
 from apps_registry.models import Membership, Partner, PartnerApp
 from apps_registry.services.apps import app_create, app_publish, app_set_requested_scopes
+from apps_registry.services.secret_access import Assurance
 from core.errors import DomainError
 
 
@@ -78,6 +79,7 @@ class Command(BaseCommand):
                     category=options["category"],
                     homepage_url=options["homepage_url"],
                     privacy_policy_url=options["privacy_policy_url"],
+                    assurance=Assurance.SERVER_OPERATOR,
                 )
                 if selections:
                     app_set_requested_scopes(app=app, selections=selections, acting_user=owner.user)

@@ -1,8 +1,9 @@
 """`manage.py seed_demo`: the demo data `make run` serves, built with the operator commands.
 
-Creates a partner with a live app and a pending Custom-scope application, a reviewer and two
-catalog managers with TOTP (a weakening catalog change needs two of them), and a seller with two
-shops, then prints every login. Safe to run again: existing rows are kept and
+Creates a partner with a live app and a pending Custom-scope application, its owner with TOTP
+(owners see client secrets only after using it, ADR 0018), a reviewer and two catalog managers
+with TOTP (a weakening catalog change needs two of them), and a seller with two shops, then prints
+every login. Safe to run again: existing rows are kept and
 reported. It publishes a fixed demo password, so it refuses to run unless DJANGO_DEBUG is on.
 """
 
@@ -19,6 +20,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 
+from apps_registry.allauth_internals import totp_activate
 from apps_registry.models import AccessRequest, PartnerApp, Shop
 from apps_registry.services.access_requests import access_request_submit
 from scopes.models import Scope
@@ -80,6 +82,7 @@ class Command(BaseCommand):
                 acting_user=users.get(email=PARTNER_EMAIL),
             )
 
+        partner_totp = self.owner_totp_secret(users.get(email=PARTNER_EMAIL))
         reviewer_totp = self.staff_totp_secret("create_reviewer", REVIEWER_EMAIL)
         catalog_totps = [
             self.staff_totp_secret("create_catalog_manager", email)
@@ -107,7 +110,9 @@ class Command(BaseCommand):
                     "",
                     f"Demo data is ready at {base_url}/ (password for every login below: "
                     f"{DEMO_PASSWORD})",
-                    f"  Partner  {PARTNER_EMAIL}  → {base_url}{reverse('partner:dashboard')}",
+                    f"  Partner  {PARTNER_EMAIL}  → {base_url}{reverse('partner:dashboard')}  "
+                    f"TOTP secret {partner_totp} (owners need it to create an app or rotate its "
+                    "secret)",
                     f"           app “{APP_NAME}”: client id {app['client_id']}",
                     f"           client secret {secret}",
                     f"           token endpoint {base_url}{reverse('oauth2_provider:token')}",
@@ -130,6 +135,13 @@ class Command(BaseCommand):
         if get_user_model().objects.filter(email=email).exists():
             return cls.totp_secret(email)
         return run_json(command, "--email", email, "--password", DEMO_PASSWORD)["totp_secret"]
+
+    @classmethod
+    def owner_totp_secret(cls, owner) -> str:
+        """Enrol the demo partner's owner in TOTP unless enrolled; its TOTP secret either way."""
+        if Authenticator.objects.filter(user=owner, type=Authenticator.Type.TOTP).exists():
+            return cls.totp_secret(owner.email)
+        return totp_activate(owner)
 
     @staticmethod
     def totp_secret(email: str) -> str:

@@ -6,18 +6,33 @@ on error redirects too (RFC 9207).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.core.exceptions import DisallowedRedirect
 from django.db import transaction
+from django.urls import reverse
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views import AuthorizationView
 
 from apps_registry.models import PartnerApp
 from apps_registry.selectors.authorizations import active_authorizations
 from apps_registry.services.authorizations import authorization_grant
-from console.views.oauth.consent import ConsentForm, consent_context
+from console.views.oauth.consent import SIGNED_FIELDS, ConsentForm, consent_context
 from core.errors import DomainError
+
+
+@dataclass(frozen=True)
+class ConsentingAccount:
+    """Who is consenting, as the page shows it: never the generated username."""
+
+    name: str
+    email: str
+    switch_next: str  # where "Not you? Switch account" goes after signing out
+
+
+def sign_in_url(*, next_url: str) -> str:
+    return f"{reverse('account_login')}?{urlencode({'next': next_url})}"
 
 
 class _ConsentRequiredError(Exception):
@@ -110,7 +125,21 @@ class ConsentView(AuthorizationView):
                     redirect_uri=kwargs.get("redirect_uri", ""),
                 )
             )
+            context["consenting_account"] = ConsentingAccount(
+                name=self.request.user.get_full_name(),
+                email=self.request.user.email,
+                switch_next=sign_in_url(next_url=self._request_url(context["form"])),
+            )
         return context
+
+    def _request_url(self, form) -> str:
+        """This authorization request's URL, to resume it after signing in as someone else: the
+        page's own URL, or after a POST (the page shown again with an error) the URL rebuilt
+        from the request fields the form carries."""
+        if self.request.method == "GET":
+            return self.request.get_full_path()
+        values = {name: form.data[name] for name in SIGNED_FIELDS if form.data.get(name)}
+        return f"{reverse('oauth2_provider:authorize')}?{urlencode(values)}"
 
     def form_valid(self, form):
         if not form.cleaned_data.get("allow"):

@@ -21,6 +21,7 @@ from console.caching import forbid_storing
 from console.forms import AppBrandingForm, AppCreateForm, AppDetailsForm, RedirectUrisForm
 from console.gate_presentation import reason_text
 from console.not_found import found_or_404
+from console.second_factor import second_factor_for_secrets, session_assurance
 from console.views.actions import ObjectActionView
 from console.views.partner.base import PartnerMixin
 from console.views.partner.presenters import activity_entry
@@ -50,7 +51,10 @@ class AppListView(PartnerMixin, View):
         )
 
 
+@method_decorator(second_factor_for_secrets, name="dispatch")
 class AppCreateView(PartnerMixin, View):
+    """The new app's secret is shown once: owners get here only with a recent second factor."""
+
     def get(self, request):
         return self._render(AppCreateForm(initial={"category": PartnerApp.Category.OTHER}))
 
@@ -61,7 +65,10 @@ class AppCreateView(PartnerMixin, View):
             return self._render(form, status=400)
         try:
             app, raw_secret = app_services.app_create(
-                partner=self.partner, acting_user=request.user, **form.cleaned_data
+                partner=self.partner,
+                acting_user=request.user,
+                assurance=session_assurance(request),
+                **form.cleaned_data,
             )
         except DomainError as error:
             return self._render(form, status=show_refusal(form, error))
@@ -218,6 +225,9 @@ class _AppActionView(PartnerMixin, ObjectActionView):
         return _app_url(app)
 
 
+@method_decorator(
+    second_factor_for_secrets(return_to="partner:app-detail"), name="post"
+)  # before the password: an owner's TOTP code counts as reauthentication too
 @method_decorator(reauthentication_required, name="post")
 class AppRotateSecretView(_AppActionView):
     """A new client secret, shown once; the old one stops working at once."""
@@ -225,7 +235,7 @@ class AppRotateSecretView(_AppActionView):
     @method_decorator(sensitive_variables("raw_secret"))
     def perform(self, app: PartnerApp) -> str:
         app, raw_secret = app_services.app_rotate_secret(
-            app_id=app.pk, acting_user=self.request.user
+            app_id=app.pk, acting_user=self.request.user, assurance=session_assurance(self.request)
         )
         _stash_one_time_secret(self.request, app, raw_secret)
         return "A new client secret was generated; the old one no longer works."
