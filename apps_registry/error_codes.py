@@ -101,3 +101,16 @@ class AuthorizationErrorCode(StrEnum):
 
 class HistoryErrorCode(StrEnum):
     APPEND_ONLY = "history_append_only"
+
+
+class UploadErrorCode(StrEnum):
+    """Files partners upload: app icons and an application's supporting files (ADR 0017)."""
+
+    EMPTY_FILE = "empty_file"
+    FILE_TOO_LARGE = "file_too_large"
+    TOO_MANY_FILES = "too_many_files"
+    UNSUPPORTED_FILE_TYPE = "unsupported_file_type"
+    IMAGE_TOO_LARGE = "image_too_large"
+    IMAGE_TOO_SMALL = "image_too_small"
+    IMAGE_NOT_SQUARE = "image_not_square"
+    NOTHING_TO_CHANGE = "nothing_to_change"

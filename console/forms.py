@@ -86,6 +86,52 @@ class AppDetailsForm(forms.Form):
     )
 
 
+class AppBrandingForm(forms.Form):
+    """The icon and publisher website; the service checks the file itself (ADR 0017)."""
+
+    icon = forms.FileField(
+        required=False,
+        widget=forms.FileInput(attrs={"accept": "image/png,image/jpeg,image/webp"}),
+        help_text="PNG, JPEG or WebP, square, at least 128x128 pixels, up to 1 MB. "
+        "Shown to sellers at 256x256.",
+    )
+    remove_icon = forms.BooleanField(required=False, label="Remove the current icon")
+    publisher_url = forms.URLField(
+        label="Publisher website",
+        required=False,
+        assume_scheme="https",
+        max_length=200,
+        help_text="Your company's https:// website; sellers see its domain.",
+    )
+
+
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Every file chosen in one input, as a list (Django's FileField keeps one)."""
+
+    widget = MultipleFileInput
+
+    def clean(self, data, initial=None) -> list:
+        return [super(MultipleFileField, self).clean(upload, initial) for upload in data or []]
+
+
+class AttachmentsForm(forms.Form):
+    """Supporting files for an application, sent along with its questionnaire."""
+
+    attachments = MultipleFileField(
+        label="Supporting files",
+        required=False,
+        widget=MultipleFileInput(
+            attrs={"accept": "application/pdf,image/png,image/jpeg,image/webp"}
+        ),
+        help_text="Screenshots or documents that show reviewers the feature: up to 5 PDF, PNG, "
+        "JPEG or WebP files of at most 5 MB each.",
+    )
+
+
 class AppCreateForm(AppDetailsForm):
     redirect_uris = RedirectUrisField()
 

@@ -10,6 +10,7 @@ then passes.
 from __future__ import annotations
 
 import os
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -317,6 +318,14 @@ FORMAT_MODULE_PATH = ["console.formats"]
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Partners' uploads (app icons, applications' supporting files) go through the default storage
+# and are served only by the console's own views, never from a media URL (ADR 0017). Tests write
+# to a fresh temporary folder; production points DJANGO_MEDIA_ROOT at a persistent volume (or
+# swaps the default storage for an object store).
+MEDIA_ROOT = env.path(
+    "DJANGO_MEDIA_ROOT",
+    default=tempfile.mkdtemp(prefix="console-test-uploads-") if TESTING else VAR_DIR / "uploads",
+)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

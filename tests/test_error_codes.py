@@ -168,6 +168,7 @@ def test_every_app_with_refusals_has_its_code_enums():
         "AuthorizationErrorCode",
         "HistoryErrorCode",
         "CatalogErrorCode",
+        "UploadErrorCode",
     }
 
 

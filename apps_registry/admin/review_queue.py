@@ -17,6 +17,7 @@ from append_only.admin import ReadOnlyAdmin
 from apps_registry.admin import queue_annotations
 from apps_registry.admin.action_pages import ActionPageMixin, require_recent_authentication
 from apps_registry.admin.answer_diff import answer_diff_html
+from apps_registry.admin.attachments import AttachmentsAdminMixin
 from apps_registry.admin.decision_pages import DECISIONS, Decision, VersionedForm, action_slug
 from apps_registry.events import review as review_events
 from apps_registry.models import AccessRequest, AppScope, ReviewEvent
@@ -67,7 +68,7 @@ class ScopeGroupFilter(admin.SimpleListFilter):
 
 
 @admin.register(AccessRequest)
-class AccessRequestAdmin(ActionPageMixin, ReadOnlyAdmin):
+class AccessRequestAdmin(AttachmentsAdminMixin, ActionPageMixin, ReadOnlyAdmin):
     change_form_template = "admin/apps_registry/accessrequest/change_form.html"
     decision_template = "admin/apps_registry/accessrequest/decision.html"
     list_display = (
@@ -97,7 +98,7 @@ class AccessRequestAdmin(ActionPageMixin, ReadOnlyAdmin):
             "Application",
             {"fields": ("app", "partner_name", "scope", "status", "submitted_by", "submitted_at")},
         ),
-        ("Answers", {"fields": AccessRequest.ANSWER_FIELDS}),
+        ("Answers", {"fields": (*AccessRequest.ANSWER_FIELDS, "supporting_files")}),
         (
             "Review",
             {

@@ -129,6 +129,19 @@ class AppUpdated(EventDetails):
 
 
 @dataclasses.dataclass(frozen=True)
+class BrandingChanged(EventDetails):
+    """A new icon (by its SHA-256), the icon removed, or a new publisher website."""
+
+    action = Action.BRANDING_CHANGED
+    type_name = "app.branding_changed"
+    partner_fields = ("icon_sha256", "publisher_url")
+
+    # {"old": …, "new": …} of each that changed; an icon is named by its SHA-256, "" for none.
+    icon_sha256: dict[str, str] | None = None
+    publisher_url: dict[str, str] | None = None
+
+
+@dataclasses.dataclass(frozen=True)
 class RedirectUrisChanged(EventDetails):
     action = Action.REDIRECT_URIS_CHANGED
     type_name = "app.redirect_uris_changed"
@@ -200,6 +213,7 @@ SCHEMA = EventSchema(
         MemberLeft,
         AppCreated,
         AppUpdated,
+        BrandingChanged,
         RedirectUrisChanged,
         SecretRotated,
         AppPublished,

@@ -5,7 +5,11 @@ State changes live in `services/`; these models hold the data, the invariants th
 enforce, and pure predicates. Importing every model here is how Django finds them.
 """
 
-from apps_registry.models.access_requests import AccessRequest, ReviewEvent
+from apps_registry.models.access_requests import (
+    AccessRequest,
+    AccessRequestAttachment,
+    ReviewEvent,
+)
 from apps_registry.models.apps import AppScope, PartnerApp
 from apps_registry.models.audit import PartnerAuditEvent
 from apps_registry.models.client_auth import ClientAuthFailure
@@ -20,6 +24,7 @@ from apps_registry.models.sellers import (
 
 __all__ = [
     "AccessRequest",
+    "AccessRequestAttachment",
     "AppScope",
     "AuthorizationEvent",
     "ClientAuthFailure",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import NamedTuple
 
 from django.conf import settings
@@ -222,3 +223,33 @@ class ReviewEvent(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} on request #{self.request_id}"
+
+
+class AccessRequestAttachment(models.Model):
+    """A supporting file a partner attached to an application when submitting or resubmitting it:
+    a PDF as uploaded, or an image we re-encoded (ADR 0017). Stored under a random name; served
+    only to the app's partner members and to reviewers, by `public_id`."""
+
+    access_request = models.ForeignKey(
+        AccessRequest, on_delete=models.CASCADE, related_name="attachments"
+    )
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    file = models.FileField(max_length=200)
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=50)
+    size = models.PositiveIntegerField(help_text="Bytes, as stored.")
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")

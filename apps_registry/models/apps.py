@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+from urllib.parse import urlsplit
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
@@ -51,6 +54,13 @@ class PartnerApp(AbstractApplication):
     category = models.CharField(max_length=30, choices=Category.choices, default=Category.OTHER)
     homepage_url = models.URLField(blank=True)
     privacy_policy_url = models.URLField(blank=True)
+    publisher_url = models.URLField(
+        blank=True, help_text="The publisher's website; sellers are shown its domain."
+    )
+    # A 256x256 PNG we re-encoded (apps_registry/uploads.py), named by its SHA-256 so its URL
+    # changes with its content and can be cached for good (ADR 0017).
+    icon = models.FileField(blank=True, max_length=200)
+    icon_sha256 = models.CharField(max_length=64, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     secret_hint = models.CharField(
         max_length=4, blank=True, help_text="Last four characters of the current client secret."
@@ -63,6 +73,22 @@ class PartnerApp(AbstractApplication):
 
     class Meta(AbstractApplication.Meta):
         swappable = "OAUTH2_PROVIDER_APPLICATION_MODEL"
+
+    @property
+    def publisher_domain(self) -> str:
+        """The host of the publisher's website, e.g. "example.com", or ""."""
+        return urlsplit(self.publisher_url).hostname or ""
+
+    @property
+    def initials(self) -> str:
+        """Up to two letters for the placeholder shown while the app has no icon."""
+        words = [word for word in self.name.split() if word[:1].isalnum()]
+        return "".join(word[0] for word in words[:2]).upper() or "?"
+
+    @property
+    def placeholder_colour(self) -> int:
+        """Which of the placeholder colours (0-7) this app gets: stable for its client ID."""
+        return int(hashlib.sha256(self.client_id.encode()).hexdigest()[:2], 16) % 8
 
     def get_allowed_schemes(self) -> list[str]:
         """https everywhere; http too, because services only accept it for loopback hosts."""

@@ -35,6 +35,7 @@ class PartnerAuditEvent(AppendOnlyModel):
         SECRET_ROTATED = "secret_rotated", "Client secret rotated"
         APP_PUBLISHED = "app_published", "App published"
         SCOPES_CHOSEN = "scopes_chosen", "Scopes asked of sellers changed"
+        BRANDING_CHANGED = "branding_changed", "Icon or publisher website changed"
         APP_SUSPENDED = "app_suspended", "App suspended by the platform"
         APP_UNSUSPENDED = "app_unsuspended", "App reinstated by the platform"
 

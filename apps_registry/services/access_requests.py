@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -24,6 +25,8 @@ from apps_registry.services._access_request_steps import (
     require_status,
     transition,
 )
+from apps_registry.services._stored_files import attach_files
+from apps_registry.uploads import checked_attachments
 from apps_registry.validators import validate_web_address
 from core.errors import InvalidInputError, InvalidTransitionError, PermissionRefusedError
 from scopes.models import Scope
@@ -52,6 +55,7 @@ def access_request_submit(
     answers: dict[str, str],
     acting_user: AbstractBaseUser,
     endpoints: Sequence[str] | None = None,
+    attachments: Sequence[UploadedFile] = (),
 ) -> AccessRequest:
     """Apply for a Custom scope for `app` (submitted). The actor must belong to the app's partner,
     the app must not be suspended, the scope must be active and Custom, and the app must hold no
@@ -60,7 +64,9 @@ def access_request_submit(
 
     `endpoints` ("METHOD /path" each) are the scope's endpoints the partner ticked; given, they
     are the answer to "endpoints_used" and must all be endpoints of the scope (see
-    _answers_with_endpoints)."""
+    _answers_with_endpoints). `attachments` (supporting files, ADR 0017) are stored last, once
+    everything else passed."""
+    checked_files = checked_attachments(list(attachments))
     app = PartnerApp.objects.select_for_update().get(pk=app.pk)
     _require_member(acting_user, partner_id=app.partner_id)
     if app.status == PartnerApp.Status.SUSPENDED:
@@ -117,6 +123,7 @@ def access_request_submit(
     review_events.record_review_event(
         access_request, review_events.Submitted(), actor=acting_user, now=now
     )
+    attach_files(access_request, checked_files, uploaded_by=acting_user)
     notify_after_commit(notifications.notify_reviewers_of_submission, access_request.pk)
     return access_request
 
@@ -134,10 +141,13 @@ def access_request_resubmit(
     answers: dict[str, str],
     acting_user: AbstractBaseUser,
     endpoints: Sequence[str] | None = None,
+    attachments: Sequence[UploadedFile] = (),
 ) -> AccessRequest:
     """changes_requested → submitted with edited answers (answers not given stay as they were;
-    `endpoints` as for access_request_submit). Records what changed so the reviewer sees the
-    diff; the review clock restarts. E-mails the reviewers after commit."""
+    `endpoints` as for access_request_submit) and any further supporting files. Records what
+    changed so the reviewer sees the diff; the review clock restarts. E-mails the reviewers after
+    commit."""
+    checked_files = checked_attachments(list(attachments))
     access_request = lock_access_request(request_id)
     _require_member(acting_user, partner_id=access_request.app.partner_id)
     require_status(access_request, Status.CHANGES_REQUESTED, action="resubmit")
@@ -169,6 +179,7 @@ def access_request_resubmit(
         actor=acting_user,
         fields=fields,
     )
+    attach_files(access_request, checked_files, uploaded_by=acting_user)
     notify_after_commit(notifications.notify_reviewers_of_submission, access_request.pk)
     return access_request
 

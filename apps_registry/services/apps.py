@@ -1,4 +1,5 @@
-"""Partner apps: creation, credentials, redirect URIs, publishing and the scopes they ask for.
+"""Partner apps: creation, credentials, redirect URIs, publishing, branding and the scopes they ask
+for.
 
 Partners never choose the OAuth grant type, client type or `skip_authorization`; these services
 fix them. Client secrets are returned once, in plaintext, to the caller and stored only as a keyed
@@ -15,18 +16,21 @@ from typing import TypedDict, Unpack
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from oauth2_provider.generators import generate_client_secret
 
-from apps_registry.error_codes import AppErrorCode
+from apps_registry.error_codes import AppErrorCode, UploadErrorCode
 from apps_registry.events import audit as audit_events
 from apps_registry.events.audit import record_partner_event
 from apps_registry.models import AppScope, Partner, PartnerApp
 from apps_registry.selectors.availability import available_scope_keys
+from apps_registry.services._stored_files import delete_after_commit, icon_name, store_icon
 from apps_registry.services.app_status import move_app_status
 from apps_registry.services.partners import membership_require
 from apps_registry.services.secret_access import Assurance, secret_access_require
+from apps_registry.uploads import checked_icon
 from apps_registry.validators import (
     validate_display_name,
     validate_https_address,
@@ -355,3 +359,77 @@ def app_set_requested_scopes(
         app=app,
     )
     return list(app.requested_scopes.select_related("scope").order_by("scope__position"))
+
+
+# --- Branding: what sellers recognise an app by besides its name (ADR 0017) ---------------------
+#
+# The icon is checked and re-encoded by apps_registry/uploads.py before the app is touched, stored
+# under its content hash and served by the console.
+
+
+def _validated_publisher_url(raw: str) -> str:
+    url = raw.strip()
+    max_length = PartnerApp._meta.get_field("publisher_url").max_length
+    if len(url) > max_length:
+        message = f"The publisher website can be at most {max_length} characters."
+        raise InvalidInputError(
+            message, code=AppErrorCode.URL_TOO_LONG, fields={"publisher_url": [message]}
+        )
+    if url:
+        try:
+            validate_https_address(url)
+        except ValidationError:
+            message = (
+                "The publisher website must be a full https:// address with a domain name, "
+                "e.g. https://example.com/."
+            )
+            raise InvalidInputError(
+                message, code=AppErrorCode.INVALID_URL, fields={"publisher_url": [message]}
+            ) from None
+    return url
+
+
+@transaction.atomic
+def app_update_branding(
+    *,
+    app_id: int,
+    acting_user: AbstractBaseUser,
+    publisher_url: str,
+    icon: UploadedFile | None = None,
+    remove_icon: bool = False,
+) -> PartnerApp:
+    """Set the publisher website and replace (`icon`) or remove (`remove_icon`) the icon.
+
+    Every check runs before anything is stored; the old icon file is deleted after commit.
+    """
+    new_icon = checked_icon(icon) if icon is not None else None
+    url = _validated_publisher_url(publisher_url)
+    app = _lock_app(app_id=app_id, acting_user=acting_user)
+    _refuse_if_suspended(app)
+    new_sha256 = new_icon.sha256 if new_icon else "" if remove_icon else app.icon_sha256
+    changes = {
+        field: {"old": old, "new": new}
+        for field, old, new in (
+            ("icon_sha256", app.icon_sha256, new_sha256),
+            ("publisher_url", app.publisher_url, url),
+        )
+        if old != new
+    }
+    if not changes:
+        raise InvalidInputError(
+            "Nothing changed: choose a new icon, remove the current one or edit the website.",
+            code=UploadErrorCode.NOTHING_TO_CHANGE,
+        )
+    old_icon_name = app.icon.name
+    app.publisher_url = url
+    app.icon_sha256 = new_sha256
+    app.icon.name = icon_name(app, new_icon) if new_icon else "" if remove_icon else old_icon_name
+    app.save(update_fields=["publisher_url", "icon", "icon_sha256", "updated"])
+    record_partner_event(
+        details=audit_events.BrandingChanged(**changes), actor=acting_user, app=app
+    )
+    if new_icon is not None:
+        store_icon(app.icon.name, new_icon)
+    if old_icon_name != app.icon.name:
+        delete_after_commit([old_icon_name])
+    return app

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
-from django.urls import path
+from django.urls import path, reverse
 from django.views.decorators.debug import sensitive_variables
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -58,6 +58,13 @@ class AppOutputSerializer(serializers.ModelSerializer):
     redirect_uris = serializers.SerializerMethodField()
     requested_scopes = RequestedScopeOutputSerializer(many=True, read_only=True)
     secret_hint = serializers.CharField(help_text="Last four characters of the client secret.")
+    icon_url = serializers.SerializerMethodField(
+        help_text="The app's 256x256 PNG icon; the URL changes whenever the icon does, so it can "
+        "be cached for good. Null while the app has none."
+    )
+    website = serializers.CharField(
+        source="publisher_url", help_text="The publisher's https:// website, or empty."
+    )
 
     class Meta:
         model = PartnerApp
@@ -68,6 +75,8 @@ class AppOutputSerializer(serializers.ModelSerializer):
             "category",
             "homepage_url",
             "privacy_policy_url",
+            "website",
+            "icon_url",
             "status",
             "client_id",
             "secret_hint",
@@ -80,6 +89,12 @@ class AppOutputSerializer(serializers.ModelSerializer):
 
     def get_redirect_uris(self, app: PartnerApp) -> list[str]:
         return app.redirect_uris.split()
+
+    def get_icon_url(self, app: PartnerApp) -> str | None:
+        if not app.icon_sha256:
+            return None
+        url = reverse("app-icon", args=[app.client_id, app.icon_sha256])
+        return self.context["request"].build_absolute_uri(url)
 
 
 class AppCreatedOutputSerializer(AppOutputSerializer):
@@ -292,7 +307,9 @@ class PartnerApi(APIView):
         """One page of `queryset` (limit/offset) in DRF's paginated envelope."""
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(queryset, self.request, view=self)
-        return paginator.get_paginated_response(serializer_class(page, many=True).data)
+        return paginator.get_paginated_response(
+            serializer_class(page, many=True, context={"request": self.request}).data
+        )
 
 
 class AppListCreateApi(PartnerApi):
@@ -339,7 +356,10 @@ class AppListCreateApi(PartnerApi):
         )
         return forbid_storing(
             Response(
-                {**AppOutputSerializer(app).data, "client_secret": raw_secret},
+                {
+                    **AppOutputSerializer(app, context={"request": request}).data,
+                    "client_secret": raw_secret,
+                },
                 status=status.HTTP_201_CREATED,
             )
         )
@@ -349,7 +369,7 @@ class AppDetailApi(PartnerApi):
     @extend_schema(operation_id="apps_retrieve", responses=AppOutputSerializer, tags=["partner"])
     def get(self, request, app_id: int):
         app = found_or_404(selectors.app_get_for_user(user=request.user, app_id=app_id), PartnerApp)
-        return Response(AppOutputSerializer(app).data)
+        return Response(AppOutputSerializer(app, context={"request": request}).data)
 
 
 class AppScopesApi(PartnerApi):

@@ -4,7 +4,8 @@ rely on them, so change one only with a redirect from the old path."""
 from django.contrib import admin
 from django.urls import include, path
 
-from console.views import gateway, health, home
+from console.urls import converters  # noqa: F401 - registers <client_id:…> and <sha256:…>
+from console.views import gateway, health, home, uploads
 
 urlpatterns = [
     path("", home.LandingView.as_view(), name="home"),
@@ -13,6 +14,11 @@ urlpatterns = [
     path("gateway/check", gateway.GateCheckView.as_view(), name="gateway-check"),
     # Envoy's ext_authz (path_prefix: /gateway/check) appends the original path.
     path("gateway/check/<path:original_path>", gateway.GateCheckView.as_view()),
+    path(
+        "apps/<client_id:client_id>/icon/<sha256:icon_sha256>.png",
+        uploads.app_icon,
+        name="app-icon",
+    ),
     path("accounts/", include("allauth.urls")),
     path("scopes/", include("console.urls.catalog")),
     path("console/", include("console.urls.partner")),

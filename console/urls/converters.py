@@ -25,5 +25,19 @@ class IdConverter(IntConverter):
         return number
 
 
+class ClientIdConverter(StringConverter):
+    """An OAuth client ID in a path: DOT generates letters and digits; ours may hold . _ ~ -."""
+
+    regex = r"[A-Za-z0-9._~-]{1,100}"
+
+
+class Sha256Converter(StringConverter):
+    """A SHA-256 in lower-case hex: what names an uploaded icon."""
+
+    regex = r"[0-9a-f]{64}"
+
+
 register_converter(ScopeKeyConverter, "scope_key")
+register_converter(ClientIdConverter, "client_id")
+register_converter(Sha256Converter, "sha256")
 register_converter(IdConverter, "id")

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from console.urls import converters  # noqa: F401 - registers <id:…> and <scope_key:…>
+from console.views import uploads
 from console.views.partner import (
     access_requests,
     apps,
@@ -42,6 +43,7 @@ urlpatterns = [
         apps.AppRotateSecretView.as_view(),
         name="app-rotate-secret",
     ),
+    path("apps/<id:app_id>/branding/", apps.AppBrandingView.as_view(), name="app-branding"),
     path("apps/<id:app_id>/publish/", apps.AppPublishView.as_view(), name="app-publish"),
     path("apps/<id:app_id>/explain/", explain.AppExplainView.as_view(), name="app-explain"),
     path("apps/<id:app_id>/installs/", installs.AppInstallsView.as_view(), name="app-installs"),
@@ -56,6 +58,11 @@ urlpatterns = [
         "requests/<id:request_id>/",
         access_requests.AccessRequestDetailView.as_view(),
         name="request-detail",
+    ),
+    path(
+        "requests/<id:request_id>/files/<uuid:public_id>/",
+        uploads.AccessRequestAttachmentView.as_view(),
+        name="request-attachment",
     ),
     path(
         "requests/<id:request_id>/withdraw/",

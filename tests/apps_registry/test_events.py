@@ -146,6 +146,16 @@ AUDIT_EXAMPLES = [
         {"changed": {"name": {"old": "A", "new": "B"}}},
     ),
     (
+        audit_events.BrandingChanged(
+            icon_sha256={"old": "", "new": "ab" * 32},
+            publisher_url={"old": "", "new": "https://example.com/"},
+        ),
+        {
+            "icon_sha256": {"old": "", "new": "ab" * 32},
+            "publisher_url": {"old": "", "new": "https://example.com/"},
+        },
+    ),
+    (
         audit_events.RedirectUrisChanged(old=["https://a/cb"], new=["https://b/cb"]),
         {"old": ["https://a/cb"], "new": ["https://b/cb"]},
     ),

@@ -16,7 +16,7 @@ from apps_registry.error_codes import AccessRequestErrorCode
 from apps_registry.models import AccessRequest, PartnerApp
 from apps_registry.selectors import partners as selectors
 from apps_registry.services import access_requests as access_request_services
-from console.forms import AccessRequestForm
+from console.forms import AccessRequestForm, AttachmentsForm
 from console.not_found import found_or_404
 from console.views.actions import ObjectActionView
 from console.views.partner.base import PartnerMixin
@@ -48,6 +48,11 @@ class ApplicationListView(PartnerMixin, View):
         )
 
 
+def _form_to_blame(error: DomainError, form, attachments_form):
+    """The form that shows a refusal: the files' own when they are to blame."""
+    return attachments_form if "attachments" in error.fields else form
+
+
 class AccessRequestApplyView(PartnerMixin, View):
     """The questionnaire for one Custom scope of one app; while the app has an application open
     (or an approval) for the scope, that application instead."""
@@ -62,14 +67,17 @@ class AccessRequestApplyView(PartnerMixin, View):
                 f"({blocking.get_status_display().lower()}): follow it here.",
             )
             return redirect("partner:request-detail", request_id=blocking.pk)
-        return self._render(app, scope, AccessRequestForm(endpoints=scope.endpoints.all()))
+        return self._render(
+            app, scope, AccessRequestForm(endpoints=scope.endpoints.all()), AttachmentsForm()
+        )
 
     def post(self, request, app_id: int, scope_key: str):
         app, scope = self._objects(app_id, scope_key)
         form = AccessRequestForm(request.POST, endpoints=scope.endpoints.all())
+        attachments_form = AttachmentsForm(request.POST, request.FILES)
         status = 400
         blocking = None
-        if form.is_valid():
+        if form.is_valid() and attachments_form.is_valid():
             try:
                 access_request = access_request_services.access_request_submit(
                     app=app,
@@ -77,9 +85,10 @@ class AccessRequestApplyView(PartnerMixin, View):
                     answers=form.answers(),
                     endpoints=form.chosen_endpoints(),
                     acting_user=request.user,
+                    attachments=attachments_form.cleaned_data["attachments"],
                 )
             except DomainError as error:
-                status = show_refusal(form, error)
+                status = show_refusal(_form_to_blame(error, form, attachments_form), error)
                 if error.code == AccessRequestErrorCode.APPLICATION_ALREADY_OPEN:
                     blocking = selectors.active_application_for_app_scope(app=app, scope=scope)
             else:
@@ -87,7 +96,7 @@ class AccessRequestApplyView(PartnerMixin, View):
                     request, f"Your application for {scope.name} was submitted for review."
                 )
                 return redirect("partner:request-detail", request_id=access_request.pk)
-        return self._render(app, scope, form, status=status, blocking=blocking)
+        return self._render(app, scope, form, attachments_form, status=status, blocking=blocking)
 
     def _objects(self, app_id: int, scope_key: str):
         app = found_or_404(
@@ -95,10 +104,16 @@ class AccessRequestApplyView(PartnerMixin, View):
         )
         return app, found_or_404(selectors.scope_get_for_application(key=scope_key), Scope)
 
-    def _render(self, app, scope, form, *, status: int = 200, blocking=None):
+    def _render(self, app, scope, form, attachments_form, *, status: int = 200, blocking=None):
         return self.render(
             "console/access_request_apply.html",
-            {"app": app, "scope": scope, "form": form, "blocking_application": blocking},
+            {
+                "app": app,
+                "scope": scope,
+                "form": form,
+                "attachments_form": attachments_form,
+                "blocking_application": blocking,
+            },
             status=status,
         )
 
@@ -112,7 +127,7 @@ class AccessRequestDetailView(PartnerMixin, View):
             selectors.access_request_get_for_user(user=request.user, request_id=request_id),
             AccessRequest,
         )
-        return self._render(access_request, self._resubmit_form(access_request))
+        return self._render(access_request, self._resubmit_form(access_request), AttachmentsForm())
 
     def post(self, request, request_id: int):
         """Resubmit after the reviewer asked for changes."""
@@ -121,21 +136,23 @@ class AccessRequestDetailView(PartnerMixin, View):
             AccessRequest,
         )
         form = AccessRequestForm(request.POST, endpoints=access_request.scope.endpoints.all())
+        attachments_form = AttachmentsForm(request.POST, request.FILES)
         status = 400
-        if form.is_valid():
+        if form.is_valid() and attachments_form.is_valid():
             try:
                 access_request_services.access_request_resubmit(
                     request_id=access_request.pk,
                     answers=form.answers(),
                     endpoints=form.chosen_endpoints(),
                     acting_user=request.user,
+                    attachments=attachments_form.cleaned_data["attachments"],
                 )
             except DomainError as error:
-                status = show_refusal(form, error)
+                status = show_refusal(_form_to_blame(error, form, attachments_form), error)
             else:
                 messages.success(request, "Your answers were resubmitted for review.")
                 return redirect("partner:request-detail", request_id=access_request.pk)
-        return self._render(access_request, form, status=status)
+        return self._render(access_request, form, attachments_form, status=status)
 
     def _resubmit_form(self, access_request: AccessRequest):
         if access_request.status != AccessRequest.Status.CHANGES_REQUESTED:
@@ -145,7 +162,7 @@ class AccessRequestDetailView(PartnerMixin, View):
             endpoints=access_request.scope.endpoints.all(),
         )
 
-    def _render(self, access_request, form, *, status: int = 200):
+    def _render(self, access_request, form, attachments_form, *, status: int = 200):
         field_comments = selectors.reviewer_field_comments(access_request)
         answers = [
             {
@@ -169,6 +186,8 @@ class AccessRequestDetailView(PartnerMixin, View):
                 if form
                 else [],
                 "can_withdraw": access_request.is_open,
+                "attachments": access_request.attachments.all(),
+                "attachments_form": attachments_form,
             },
             status=status,
         )

@@ -18,7 +18,7 @@ from apps_registry.selectors import gate as gate_selectors
 from apps_registry.selectors import partners as selectors
 from apps_registry.services import apps as app_services
 from console.caching import forbid_storing
-from console.forms import AppCreateForm, AppDetailsForm, RedirectUrisForm
+from console.forms import AppBrandingForm, AppCreateForm, AppDetailsForm, RedirectUrisForm
 from console.gate_presentation import reason_text
 from console.not_found import found_or_404
 from console.second_factor import second_factor_for_secrets, session_assurance
@@ -109,7 +109,14 @@ class AppDetailView(PartnerMixin, View):
         return self._render(app, details_form=form, status=status)
 
     def _render(
-        self, app, *, one_time_secret=None, details_form=None, redirect_form=None, status=200
+        self,
+        app,
+        *,
+        one_time_secret=None,
+        details_form=None,
+        redirect_form=None,
+        branding_form=None,
+        status=200,
     ):
         return self.render(
             "console/app_detail.html",
@@ -129,6 +136,8 @@ class AppDetailView(PartnerMixin, View):
                 "redirect_form": redirect_form
                 or RedirectUrisForm(initial={"redirect_uris": app.redirect_uris.split()}),
                 "redirect_uris": app.redirect_uris.split(),
+                "branding_form": branding_form
+                or AppBrandingForm(initial={"publisher_url": app.publisher_url}),
                 "requested_scopes": selectors.requested_scopes_for_app(app=app),
                 "access_requests": selectors.access_requests_for_app(app=app),
                 "activity": [
@@ -177,6 +186,30 @@ class AppRedirectUrisView(AppDetailView):
                 messages.success(request, "Redirect URIs saved.")
                 return redirect(_app_url(app))
         return self._render(app, redirect_form=form, status=status)
+
+
+class AppBrandingView(AppDetailView):
+    """Upload or remove the app's icon and set its publisher website."""
+
+    def get(self, request, app_id: int):
+        app = found_or_404(selectors.app_get_for_user(user=request.user, app_id=app_id), PartnerApp)
+        return redirect(_app_url(app))
+
+    def post(self, request, app_id: int):
+        app = found_or_404(selectors.app_get_for_user(user=request.user, app_id=app_id), PartnerApp)
+        form = AppBrandingForm(request.POST, request.FILES)
+        status = 400
+        if form.is_valid():
+            try:
+                app_services.app_update_branding(
+                    app_id=app.pk, acting_user=request.user, **form.cleaned_data
+                )
+            except DomainError as error:
+                status = show_refusal(form, error)
+            else:
+                messages.success(request, "The app's icon and publisher website were saved.")
+                return redirect(_app_url(app))
+        return self._render(app, branding_form=form, status=status)
 
 
 class _AppActionView(PartnerMixin, ObjectActionView):

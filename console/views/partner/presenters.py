@@ -36,6 +36,11 @@ def _activity_changes(event: PartnerAuditEvent) -> list[str]:
         case audit_events.AppUpdated(changed=changed):
             labels = [app_services.URL_FIELD_LABELS.get(name, name) for name in changed]
             return [f"Changed {', '.join(labels)}"] if labels else []
+        case audit_events.BrandingChanged(icon_sha256=icon, publisher_url=website):
+            return [
+                *([("New icon" if icon["new"] else "Icon removed")] if icon else []),
+                *([f"Publisher website: {website['new'] or 'removed'}"] if website else []),
+            ]
         case audit_events.RedirectUrisChanged(old=old, new=new):
             return [f"Added {uri}" for uri in new if uri not in old] + [
                 f"Removed {uri}" for uri in old if uri not in new

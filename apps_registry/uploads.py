@@ -1,0 +1,215 @@
+"""What the console accepts from partners' file uploads, decided from the bytes, never from a file's
+name or the browser's content type (ADR 0017).
+
+Images are decoded by Pillow, which opens only PNG, JPEG and WebP here, and re-encoded: what we
+store and serve is pixels we drew, with no metadata, no second format hidden behind the first and no
+payload after the image's end. PDFs cannot be re-drawn, so they must start with the PDF signature
+and are only ever served as downloads. Every check runs before anything is stored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import io
+import unicodedata
+import warnings
+from pathlib import PurePath
+
+from django.core.files.uploadedfile import UploadedFile
+from PIL import Image, ImageOps
+
+from apps_registry.error_codes import UploadErrorCode
+from core.errors import InvalidInputError
+
+ACCEPTED_IMAGE_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
+IMAGE_EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
+PDF_SIGNATURE = b"%PDF-"
+PDF_CONTENT_TYPE = "application/pdf"
+
+ICON_MAX_BYTES = 1024 * 1024
+ICON_MIN_SIDE = 128
+ICON_MAX_SIDE = 4096
+ICON_MAX_ASPECT_RATIO = 1.25  # "roughly square": the longer side at most a quarter longer
+ICON_SIDE = 256  # every stored icon is a 256x256 PNG
+
+ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
+ATTACHMENT_MAX_FILES = 5
+ATTACHMENT_MAX_SIDE = 8000
+ATTACHMENT_MAX_PIXELS = 40_000_000  # more pixels than this is a decompression bomb, not evidence
+ORIGINAL_NAME_MAX_LENGTH = 200
+
+
+@dataclasses.dataclass(frozen=True)
+class CheckedFile:
+    """An upload that passed its checks: the bytes to store and what to say about them."""
+
+    content: bytes
+    content_type: str
+    original_name: str
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.content).hexdigest()
+
+    @property
+    def extension(self) -> str:
+        if self.content_type == PDF_CONTENT_TYPE:
+            return "pdf"
+        return IMAGE_EXTENSIONS[self.content_type]
+
+
+@contextlib.contextmanager
+def _blamed_on(field: str):
+    """Refusals inside name `field` as the input to blame, so a form shows them under it."""
+    try:
+        yield
+    except InvalidInputError as error:
+        error.fields = {field: [error.message]}
+        raise
+
+
+def _read_capped(upload: UploadedFile, *, max_bytes: int, what: str) -> bytes:
+    """The upload's bytes, refused when over `max_bytes` (reading one byte more tells)."""
+    upload.seek(0)
+    content = upload.read(max_bytes + 1)
+    if len(content) > max_bytes:
+        raise InvalidInputError(
+            f"{what} is larger than {max_bytes // (1024 * 1024)} MB; upload a smaller file.",
+            code=UploadErrorCode.FILE_TOO_LARGE,
+        )
+    if not content:
+        raise InvalidInputError(f"{what} is empty.", code=UploadErrorCode.EMPTY_FILE)
+    return content
+
+
+def _decoded_image(content: bytes, *, what: str, max_side: int, max_pixels: int) -> Image.Image:
+    """Decode PNG, JPEG or WebP only; the size is checked from the header before any pixel is
+    decoded, so a small file that would expand to gigabytes (a decompression bomb) is refused."""
+    not_an_image = InvalidInputError(
+        f"{what} is not a PNG, JPEG or WebP image.", code=UploadErrorCode.UNSUPPORTED_FILE_TYPE
+    )
+    too_big = InvalidInputError(
+        f"{what} is too large: at most {max_side}x{max_side} pixels.",
+        code=UploadErrorCode.IMAGE_TOO_LARGE,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            image = Image.open(io.BytesIO(content), formats=list(ACCEPTED_IMAGE_FORMATS))
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise too_big from None
+        except (OSError, ValueError, SyntaxError):
+            raise not_an_image from None
+        width, height = image.size
+        if width > max_side or height > max_side or width * height > max_pixels:
+            raise too_big
+        try:
+            image.load()
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise too_big from None
+        except (OSError, ValueError, SyntaxError):
+            raise not_an_image from None
+    return image
+
+
+def _metadata_free(image: Image.Image) -> Image.Image:
+    """The image upright, as plain RGB(A) pixels with no EXIF, ICC profile or text chunks."""
+    image = ImageOps.exif_transpose(image)
+    has_alpha = image.mode in {"RGBA", "LA", "P", "PA"} or "transparency" in image.info
+    mode = "RGBA" if has_alpha else "RGB"
+    pixels = image.convert(mode)
+    return Image.frombytes(mode, pixels.size, pixels.tobytes())
+
+
+def _encoded(image: Image.Image, image_format: str) -> bytes:
+    buffer = io.BytesIO()
+    if image_format == "JPEG":
+        image.convert("RGB").save(buffer, format="JPEG", quality=90)
+    else:
+        image.save(buffer, format=image_format)
+    return buffer.getvalue()
+
+
+def safe_original_name(name: str) -> str:
+    """The name the partner's file had, for display and downloads: no folders, no control or
+    format characters, at most ORIGINAL_NAME_MAX_LENGTH characters."""
+    name = PurePath(name.replace("\\", "/")).name
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
+    return name[-ORIGINAL_NAME_MAX_LENGTH:] or "file"
+
+
+def checked_icon(upload: UploadedFile, *, field: str = "icon") -> CheckedFile:
+    """An app icon: PNG, JPEG or WebP up to 1 MB, 128 to 4096 pixels a side, roughly square;
+    stored as a 256x256 PNG, centre-cropped to a square."""
+    with _blamed_on(field):
+        return _checked_icon(upload)
+
+
+def _checked_icon(upload: UploadedFile) -> CheckedFile:
+    what = "The icon"
+    content = _read_capped(upload, max_bytes=ICON_MAX_BYTES, what=what)
+    image = _decoded_image(
+        content, what=what, max_side=ICON_MAX_SIDE, max_pixels=ICON_MAX_SIDE * ICON_MAX_SIDE
+    )
+    width, height = image.size
+    if min(width, height) < ICON_MIN_SIDE:
+        raise InvalidInputError(
+            f"The icon is {width}x{height} pixels; it must be at least "
+            f"{ICON_MIN_SIDE}x{ICON_MIN_SIDE}.",
+            code=UploadErrorCode.IMAGE_TOO_SMALL,
+        )
+    if max(width, height) > ICON_MAX_ASPECT_RATIO * min(width, height):
+        raise InvalidInputError(
+            f"The icon is {width}x{height} pixels; it must be (roughly) square.",
+            code=UploadErrorCode.IMAGE_NOT_SQUARE,
+        )
+    icon = ImageOps.fit(_metadata_free(image), (ICON_SIDE, ICON_SIDE), Image.Resampling.LANCZOS)
+    return CheckedFile(
+        content=_encoded(icon, "PNG"),
+        content_type="image/png",
+        original_name=safe_original_name(upload.name or ""),
+    )
+
+
+def checked_attachment(upload: UploadedFile) -> CheckedFile:
+    """Supporting evidence for an application: a PDF (by its signature) or a PNG, JPEG or WebP
+    image (re-encoded in its own format) of at most 5 MB."""
+    original_name = safe_original_name(upload.name or "")
+    what = f"“{original_name}”"
+    content = _read_capped(upload, max_bytes=ATTACHMENT_MAX_BYTES, what=what)
+    if content.startswith(PDF_SIGNATURE):
+        return CheckedFile(
+            content=content, content_type=PDF_CONTENT_TYPE, original_name=original_name
+        )
+    try:
+        image = _decoded_image(
+            content, what=what, max_side=ATTACHMENT_MAX_SIDE, max_pixels=ATTACHMENT_MAX_PIXELS
+        )
+    except InvalidInputError as error:
+        if error.code != UploadErrorCode.UNSUPPORTED_FILE_TYPE:
+            raise
+        raise InvalidInputError(
+            f"{what} is neither a PDF nor a PNG, JPEG or WebP image.",
+            code=UploadErrorCode.UNSUPPORTED_FILE_TYPE,
+        ) from None
+    image_format = image.format
+    return CheckedFile(
+        content=_encoded(_metadata_free(image), image_format),
+        content_type=ACCEPTED_IMAGE_FORMATS[image_format],
+        original_name=original_name,
+    )
+
+
+def checked_attachments(
+    uploads: list[UploadedFile], *, field: str = "attachments"
+) -> list[CheckedFile]:
+    """At most ATTACHMENT_MAX_FILES files, each checked by checked_attachment."""
+    with _blamed_on(field):
+        if len(uploads) > ATTACHMENT_MAX_FILES:
+            raise InvalidInputError(
+                f"Attach at most {ATTACHMENT_MAX_FILES} files; you chose {len(uploads)}.",
+                code=UploadErrorCode.TOO_MANY_FILES,
+            )
+        return [checked_attachment(upload) for upload in uploads]
