@@ -84,7 +84,7 @@ def test_dual_approval_without_any_approval_needs_the_first():
 
 
 def test_dual_approval_with_a_first_approval_needs_the_second_and_names_the_first():
-    rita = get_user_model()(username="rita@example.com")
+    rita = get_user_model()(email="rita@example.com")
     halfway = application(
         status=Status.IN_REVIEW, requires_dual_approval=True, first_approved_by=rita
     )
@@ -95,7 +95,7 @@ def test_dual_approval_with_a_first_approval_needs_the_second_and_names_the_firs
 
 
 def test_the_first_approvers_name_is_escaped():
-    odd = get_user_model()(username="<b>eve</b>")
+    odd = get_user_model()(email="<b>eve</b>")
     halfway = application(
         status=Status.IN_REVIEW, requires_dual_approval=True, first_approved_by=odd
     )
@@ -126,4 +126,4 @@ def test_the_status_column_puts_a_dual_approval_applications_progress_under_its_
     ],
 )
 def test_a_reviewers_email_may_wrap_before_its_at_sign(name, expected):
-    assert breakable_name(get_user_model()(username=name)) == expected
+    assert breakable_name(get_user_model()(email=name)) == expected

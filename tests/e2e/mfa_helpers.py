@@ -18,11 +18,11 @@ def set_up_totp(page: Page, password: str) -> list[str]:
     """On the way to allauth's activation page (after the password, if it asks for it): read the
     secret off the page, enter its current code, and return the recovery codes shown next."""
     heading = page.get_by_role("heading", level=1)
-    expect(heading).to_have_text(re.compile("Confirm Access|Activate Authenticator App"))
-    if heading.inner_text() == "Confirm Access":
+    expect(heading).to_have_text(re.compile("Confirm access|Activate authenticator app"))
+    if heading.inner_text() == "Confirm access":
         page.locator('input[name="password"]').fill(password)
         page.get_by_role("button", name="Confirm").click()
-    expect(heading).to_have_text("Activate Authenticator App")
+    expect(heading).to_have_text("Activate authenticator app")
     secret = page.locator("#authenticator_secret").input_value()
     page.locator('input[name="code"]').fill(current_totp(secret))
     page.get_by_role("button", name="Activate").click()
