@@ -55,6 +55,16 @@ def test_anonymous_pages_use_the_house_wording(client, catalog, path):
     assert banned_in(client, path) == []
 
 
+def test_signing_in_for_an_app_uses_the_house_wording(client, catalog):
+    app = factories.PartnerAppFactory()
+    authorize = f"/oauth/authorize/?client_id={app.client_id}&response_type=code"
+
+    response = client.get("/accounts/login/", {"next": authorize})
+
+    assert f"Sign in to continue to {app.name}" in " ".join(shown_text(response.text).split())
+    assert BANNED.findall(shown_text(response.text)) == []
+
+
 @pytest.mark.parametrize(
     "path",
     [
