@@ -23,7 +23,12 @@ from apps_registry.models import (
 )
 from apps_registry.selectors.access_requests import answers_under_review
 from apps_registry.selectors.installs import app_installs_for_user
-from console.management.commands.seed_demo import REVIEW_QUESTION, REVISED_DATA_PROTECTION
+from apps_registry.services.authorizations import shop_create
+from console.management.commands.seed_demo import (
+    REVIEW_QUESTION,
+    REVISED_DATA_PROTECTION,
+    Command,
+)
 from scopes.services.scope_edits import is_catalog_manager
 
 SEEDED_MODELS = (
@@ -210,3 +215,21 @@ def test_seed_demo_takes_the_application_through_one_round_of_changes(catalog, s
             REVIEW_QUESTION,
         )
     ]
+
+
+def test_without_the_client_secret_the_consent_is_recorded_without_a_token(catalog, settings):
+    """Only the run that created the app knows its secret; a later one cannot redeem a code."""
+    settings.DEBUG = True
+    call_command("seed_demo")
+    app = PartnerApp.objects.get(name="Acme Inventory Sync")
+    shop, _ = shop_create(owner_email="seller3@demo.test", name="Cedar Ltd", region="IE")
+    tokens = get_refresh_token_model().objects.count()
+
+    Command.install_app(app=app, seller=shop.owner, shop=shop, client_secret=None)
+
+    authorization = ShopAuthorization.objects.get(app=app, shop=shop, revoked_at__isnull=True)
+    assert sorted(authorization.scopes.values_list("key", flat=True)) == [
+        "seller.product.basic",
+        "seller.product.write",
+    ]
+    assert get_refresh_token_model().objects.count() == tokens
