@@ -186,7 +186,7 @@ def test_the_page_lists_the_shops_without_the_sellers_and_draws_30_bars_per_char
     tokens_chart = charts[0]
     assert "Tokens issued per day, last 30 days" in tokens_chart
     assert len(re.findall(r'class="chart-bar chart-bar-zero"', tokens_chart)) == 27
-    assert "4 in all." in tokens_chart
+    assert "Total: 4." in tokens_chart
     today = timezone.now().date()
     assert f'<time datetime="{today:%Y-%m-%d}">' in page  # the hidden table's rows
     assert "Shop disconnected" in page
