@@ -1,8 +1,8 @@
 """The site header's navigation: each audience sees its own area (seller center, partner
 console, review), and a person who belongs to more than one sees a switch to the others.
 
-`site_nav` is a template context processor; the roles are read lazily, once per request, so a
-page that never renders the header pays nothing and one that does pays one query."""
+`site_nav` is a template context processor; the roles are read lazily, once per rendered page, so
+a page that never renders the header pays nothing and one that does pays one query."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ class SiteNavigation:
         roles = self.roles
         if roles.is_partner:
             return PARTNER
-        if roles.is_reviewer:
+        if roles.is_staff:
             return REVIEW
         if roles.is_seller:
             return SELLER

@@ -9,24 +9,23 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import Exists, OuterRef
 
 from apps_registry.models import Membership, Shop
+from apps_registry.models.access_requests import REVIEW_PERMISSION
 
 
 @dataclass(frozen=True)
 class Roles:
     is_seller: bool  # owns a shop (shops are provisioned by the platform)
     is_partner: bool  # belongs to a partner organisation
-    is_reviewer: bool  # platform staff: reviews access requests in the admin
-
-    @property
-    def count(self) -> int:
-        return sum((self.is_seller, self.is_partner, self.is_reviewer))
+    is_reviewer: bool  # holds the review permission: works the queue in the admin
+    is_staff: bool  # works in the admin (reviewers, catalog managers)
 
 
-NO_ROLES = Roles(is_seller=False, is_partner=False, is_reviewer=False)
+NO_ROLES = Roles(is_seller=False, is_partner=False, is_reviewer=False, is_staff=False)
 
 
 def roles_for_user(*, user: AbstractBaseUser) -> Roles:
-    """The user's roles: no query for an anonymous user, one for a signed-in one."""
+    """The user's roles: no query for an anonymous user, one for a signed-in one (staff: plus
+    Django's permission lookup, cached on the user)."""
     if not user.is_authenticated:
         return NO_ROLES
     is_seller, is_partner = (
@@ -38,4 +37,10 @@ def roles_for_user(*, user: AbstractBaseUser) -> Roles:
         )
         .get()
     )
-    return Roles(is_seller=is_seller, is_partner=is_partner, is_reviewer=user.is_staff)
+    is_staff = user.is_active and user.is_staff
+    return Roles(
+        is_seller=is_seller,
+        is_partner=is_partner,
+        is_reviewer=is_staff and user.has_perm(REVIEW_PERMISSION),
+        is_staff=is_staff,
+    )

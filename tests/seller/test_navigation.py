@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from apps_registry.selectors.roles import NO_ROLES, Roles, roles_for_user
 from tests import factories
+from tests.apps_registry.review_helpers import make_reviewer
 
 pytestmark = pytest.mark.django_db
 
@@ -38,28 +39,39 @@ def _partner(user=None):
 
 
 @pytest.mark.parametrize(
-    ("make_user", "expected"),
+    ("make_user", "expected", "query_count"),
     [
-        (factories.UserFactory, NO_ROLES),
-        (_seller, Roles(is_seller=True, is_partner=False, is_reviewer=False)),
-        (_partner, Roles(is_seller=False, is_partner=True, is_reviewer=False)),
+        (factories.UserFactory, NO_ROLES, 1),
+        (_seller, Roles(is_seller=True, is_partner=False, is_reviewer=False, is_staff=False), 1),
+        (_partner, Roles(is_seller=False, is_partner=True, is_reviewer=False, is_staff=False), 1),
+        # Staff without the review permission (a catalog manager, say) work in the admin but
+        # not the queue; the permission lookup is Django's (user, then group permissions).
         (
             lambda: factories.UserFactory(is_staff=True),
-            Roles(is_seller=False, is_partner=False, is_reviewer=True),
+            Roles(is_seller=False, is_partner=False, is_reviewer=False, is_staff=True),
+            3,
+        ),
+        (
+            make_reviewer,
+            Roles(is_seller=False, is_partner=False, is_reviewer=True, is_staff=True),
+            3,
         ),
         (
             lambda: _partner(_seller()),
-            Roles(is_seller=True, is_partner=True, is_reviewer=False),
+            Roles(is_seller=True, is_partner=True, is_reviewer=False, is_staff=False),
+            1,
         ),
     ],
 )
-def test_roles_are_read_in_one_query(make_user, expected):
+def test_roles_are_read_in_one_query_and_reviewers_by_their_permission(
+    make_user, expected, query_count
+):
     user = make_user()
     with CaptureQueriesContext(connection) as queries:
         roles = roles_for_user(user=user)
 
     assert roles == expected
-    assert len(queries) == 1
+    assert len(queries) == query_count
 
 
 def test_an_anonymous_visitor_has_no_roles_and_costs_no_query():
@@ -70,7 +82,7 @@ def test_an_anonymous_visitor_has_no_roles_and_costs_no_query():
 
 @pytest.mark.parametrize("shops", [1, 5])
 def test_the_header_costs_one_query_however_many_roles_and_shops(shops):
-    user = _partner(factories.UserFactory(is_staff=True))
+    user = _partner()
     for _ in range(shops):
         factories.ShopFactory(owner=user)
     request = RequestFactory().get("/seller/apps/")
@@ -99,9 +111,14 @@ def test_the_header_costs_one_query_however_many_roles_and_shops(shops):
         ),
         (_partner, "/console/", ["Partner Console", "Console", "Scopes", "Account", "Sign out"]),
         (
-            lambda: factories.UserFactory(is_staff=True),
+            make_reviewer,
             "/scopes/",
             ["Partner Console", "Scopes", "Review", "Account", "Sign out"],
+        ),
+        (
+            lambda: factories.UserFactory(is_staff=True),
+            "/scopes/",
+            ["Partner Console", "Scopes", "Admin", "Account", "Sign out"],
         ),
         (
             lambda: _partner(_seller()),
