@@ -11,7 +11,19 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import BooleanField, Case, Count, Max, Prefetch, QuerySet, Sum, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    Max,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from apps_registry.business_days import add_business_days
@@ -164,11 +176,19 @@ def requested_scopes_for_app(*, app: PartnerApp) -> QuerySet[AppScope]:
 
 
 def access_requests_for_user(*, user: AbstractBaseUser) -> QuerySet[AccessRequest]:
-    """Every Custom-scope application of the user's organisation, newest first."""
+    """Every Custom-scope application of the user's organisation, newest first (a stable order,
+    so pages never repeat or skip a row), each annotated `has_newer_application`: a later one
+    for the same app and scope exists, so an old row's "apply again" no longer applies."""
     if not user.is_authenticated:
         return AccessRequest.objects.none()
-    return AccessRequest.objects.filter(app__partner__memberships__user_id=user.pk).select_related(
-        "app", "scope"
+    newer = AccessRequest.objects.filter(
+        app_id=OuterRef("app_id"), scope_id=OuterRef("scope_id"), pk__gt=OuterRef("pk")
+    )
+    return (
+        AccessRequest.objects.filter(app__partner__memberships__user_id=user.pk)
+        .select_related("app", "scope")
+        .annotate(has_newer_application=Exists(newer))
+        .order_by("-submitted_at", "-pk")
     )
 
 

@@ -127,6 +127,24 @@ def test_the_page_is_paginated_with_a_constant_number_of_queries(
 NOW = timezone.now()
 
 
+def listed(member, access_request) -> AccessRequest:
+    """The application as the Applications page reads it."""
+    return selectors.access_requests_for_user(user=member.user).get(pk=access_request.pk)
+
+
+def test_an_expired_application_followed_by_a_newer_one_does_not_say_apply_again(
+    member, app, scope
+):
+    expired = factories.AccessRequestFactory(
+        app=app, scope=scope, status=Status.EXPIRED, submitted_at=NOW - timedelta(days=400)
+    )
+    factories.AccessRequestFactory(app=app, scope=scope, submitted_at=NOW - timedelta(hours=1))
+
+    row = application_row(listed(member, expired), now=NOW)
+
+    assert (row.next_action, row.next_action_url) == ("Expired — a newer application follows", "")
+
+
 @pytest.mark.parametrize(
     ("status", "extra", "shown_status", "next_action", "links_to"),
     [
@@ -159,12 +177,14 @@ NOW = timezone.now()
         (Status.WITHDRAWN, {}, Status.WITHDRAWN, "Nothing to do: withdrawn", ""),
     ],
 )
-def test_each_status_has_its_next_step(app, status, extra, shown_status, next_action, links_to):
+def test_each_status_has_its_next_step(
+    member, app, status, extra, shown_status, next_action, links_to
+):
     access_request = factories.AccessRequestFactory(
         app=app, status=status, submitted_at=NOW - timedelta(hours=2), **extra
     )
 
-    row = application_row(access_request, now=NOW)
+    row = application_row(listed(member, access_request), now=NOW)
 
     urls = {
         "": "",

@@ -82,7 +82,9 @@ def test_a_partner_opens_the_installs_and_sees_the_shops_and_the_token_chart(
     )
     expect(tokens_chart.locator("rect.chart-bar")).to_have_count(30)
     expect(tokens_chart.locator("rect.chart-bar-zero")).to_have_count(25)
-    expect(tokens_chart.locator("figcaption")).to_contain_text("Tokens issued per day, last 30 days: 11 in total.")
+    expect(tokens_chart.locator("figcaption")).to_contain_text(
+        "Tokens issued per day, last 30 days: 11 in total."
+    )
     expect(page.get_by_test_id("chart-calls-denied").locator("rect.chart-bar")).to_have_count(30)
     events = page.get_by_test_id("authorization-events")
     expect(events.locator("tbody tr").first).to_contain_text("Shop disconnected")

@@ -88,8 +88,8 @@ class ApplicationRow:
 
 
 def application_row(access_request: AccessRequest, *, now: datetime) -> ApplicationRow:
-    """The row for one application; `now` decides its age and whether an approval has ended (the
-    daily expiry job may not have run yet)."""
+    """The row for one application (as `access_requests_for_user` annotates it); `now` decides its
+    age and whether an approval has ended (the daily expiry job may not have run yet)."""
     status = access_request.status
     if status == AccessRequest.Status.APPROVED and not access_request.is_live_approval(now=now):
         status = AccessRequest.Status.EXPIRED
@@ -106,6 +106,8 @@ def application_row(access_request: AccessRequest, *, now: datetime) -> Applicat
             action, url = "Approved — no expiry", ""
         case AccessRequest.Status.REJECTED | AccessRequest.Status.REVOKED:
             action, url = "Read the reviewer's reason", detail_url
+        case AccessRequest.Status.EXPIRED if access_request.has_newer_application:
+            action, url = "Expired — a newer application follows", ""
         case AccessRequest.Status.EXPIRED:
             action = "Expired — apply again from Manage API"
             url = reverse("partner:manage-api", kwargs={"app_id": access_request.app_id})
