@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.mail import mailers
 from django.urls import reverse
 
-from apps_registry.events.review import partner_timeline_entry
+from apps_registry.events.review import partner_timeline_entry, partner_visible_events
 from apps_registry.mail import branded_message, site_url
 from apps_registry.models import AccessRequest, Membership
 from apps_registry.people import display_name
@@ -61,9 +61,8 @@ def notify_partner_of_decision(*, request_id: int) -> int:
     with the reviewer's words as the partner's timeline shows them, to every member of the
     partner."""
     access_request = _load(request_id)
-    latest_event = (
-        access_request.events.select_related("actor").order_by("-created_at", "-pk").first()
-    )
+    # The newest step the partner may see: a reviewer's internal note written since is not theirs.
+    latest_event = partner_visible_events(access_request.events.all()).last()
     latest = partner_timeline_entry(latest_event) if latest_event else None
     subject = PARTNER_SUBJECTS[access_request.status].format(
         scope=access_request.scope.key, app=access_request.app.name

@@ -1,6 +1,7 @@
-"""Owners see a client secret only with a recent second factor (ADR 0018): what this session
-proves (`session_assurance`, for the services) and the one decorator that sends an owner to set up
-or confirm TOTP before a page that would show a secret, instead of refusing there."""
+"""Owners see a client secret, or invite someone who then could, only with a recent second factor
+(ADR 0018): what this session proves (`session_assurance`, for the services) and the one decorator
+that sends an owner to set up or confirm TOTP before a page that would show a secret or send an
+invitation, instead of refusing there."""
 
 from __future__ import annotations
 
@@ -37,8 +38,9 @@ def session_assurance(request: HttpRequest) -> Assurance:
 
 
 def second_factor_for_secrets(view_func=None, *, return_to: str | None = None):
-    """An owner without TOTP is sent to set it up, one whose session did not use it lately is sent
-    to enter a code (a POST is replayed afterwards); nothing else runs. `next` is this page, or
+    """For a page that shows a client secret or invites a member: an owner without TOTP is sent to
+    set it up, one whose session did not use it lately is sent to enter a code (a POST is replayed
+    afterwards); nothing else runs. `next` is this page, or
     the URL named `return_to` (reversed with the view's arguments) for a button that posts to an
     address of its own. Members who need nothing more, and anonymous users (the view's own login
     check answers them), pass through."""
@@ -54,8 +56,9 @@ def second_factor_for_secrets(view_func=None, *, return_to: str | None = None):
         if need == SecondFactorNeed.SET_UP:
             messages.warning(
                 request,
-                "Owners must use two-factor authentication to see client secrets. Set up an "
-                "authenticator app here, then come back: nothing was created or changed.",
+                "Owners must use two-factor authentication to see client secrets and to invite "
+                "members. Set up an authenticator app here, then come back: nothing was "
+                "created, sent or changed.",
             )
             back = reverse(return_to, kwargs=kwargs) if return_to else request.get_full_path()
             request.session[RETURN_SESSION_KEY] = back
@@ -65,7 +68,8 @@ def second_factor_for_secrets(view_func=None, *, return_to: str | None = None):
             messages.info(
                 request,
                 "Enter the code from your authenticator app to continue: owners see client "
-                "secrets only after using two-factor authentication in the last few minutes.",
+                "secrets and invite members only after using two-factor authentication in the "
+                "last few minutes.",
             )
             return suspend_request_until(request, reverse("mfa_reauthenticate"))
         if membership:

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.db.models import QuerySet
 
 from append_only.event_details import EventDetails, EventSchema
 from apps_registry.models import AccessRequest, ReviewEvent
@@ -193,13 +194,22 @@ class PartnerTimelineEntry:
         return list(self.details.get("changed") or {})
 
 
+def partner_visible_events(events: QuerySet[ReviewEvent]) -> QuerySet[ReviewEvent]:
+    """The events of `events` their partner may see (PARTNER_TIMELINE_ACTIONS), oldest first,
+    with their actors: the one filter behind the partner's page, API and e-mails."""
+    return (
+        events.filter(action__in=PARTNER_TIMELINE_ACTIONS)
+        .select_related("actor")
+        .order_by("created_at", "pk")
+    )
+
+
 def partner_timeline(access_request: AccessRequest) -> list[PartnerTimelineEntry]:
-    """The application's events the partner sees (PARTNER_TIMELINE_ACTIONS), oldest first:
+    """The application's events the partner sees (partner_visible_events), oldest first:
     reviewers are named as the review team, and only the details partners may see are kept."""
     return [
         partner_timeline_entry(event)
-        for event in access_request.events.all()
-        if event.action in PARTNER_TIMELINE_ACTIONS
+        for event in partner_visible_events(access_request.events.all())
     ]
 
 

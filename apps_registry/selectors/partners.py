@@ -198,13 +198,9 @@ def access_requests_for_app(*, app: PartnerApp) -> QuerySet[AccessRequest]:
 
 def access_request_get_for_user(*, user: AbstractBaseUser, request_id: int) -> AccessRequest | None:
     """One application of the user's organisation with the events its partner sees prefetched
-    (events.review.PARTNER_TIMELINE_ACTIONS: the page and the API show no internal step), else
+    (events.review.partner_visible_events: the page and the API show no internal step), else
     None."""
-    events = (
-        ReviewEvent.objects.filter(action__in=review_events.PARTNER_TIMELINE_ACTIONS)
-        .select_related("actor")
-        .order_by("created_at", "pk")
-    )
+    events = review_events.partner_visible_events(ReviewEvent.objects.all())
     return (
         access_requests_for_user(user=user)
         .prefetch_related(Prefetch("events", queryset=events), "scope__endpoints")

@@ -24,6 +24,7 @@ from apps_registry.events.audit import record_partner_event
 from apps_registry.hashers import invitation_token_hash
 from apps_registry.mail import branded_message
 from apps_registry.models import Invitation, Membership, Partner
+from apps_registry.services.secret_access import Assurance, SecretAccess, secret_access_require
 from apps_registry.validators import validate_display_name
 from core.errors import (
     InvalidInputError,
@@ -151,13 +152,17 @@ def invitation_create(
     role: str,
     acting_user: AbstractBaseUser,
     base_url: str | None = None,
+    assurance: Assurance = Assurance.PASSWORD,
 ) -> tuple[Invitation, str]:
     """An owner invites someone by e-mail; returns the invitation and its one-time raw token.
 
-    Only the token's keyed hash is stored; the link goes out by e-mail after commit.
+    Any member may rotate a client secret, so inviting one needs what seeing a secret needs: a
+    recent second factor (`assurance`, ADR 0018). Only the token's keyed hash is stored; the link
+    goes out by e-mail after commit.
     """
     Partner.objects.select_for_update().get(pk=partner.pk)
-    membership_require(partner_id=partner.pk, user=acting_user, owner=True)
+    membership = membership_require(partner_id=partner.pk, user=acting_user, owner=True)
+    secret_access_require(membership=membership, assurance=assurance, access=SecretAccess.GRANT)
     email = get_user_model().objects.normalize_email(email.strip())
     if role not in Membership.Role.values:
         raise InvalidInputError(

@@ -1,10 +1,13 @@
 """Who may be shown a client secret (ADR 0018): an owner of a partner organisation only after
-proving a second factor (TOTP) recently; developers as before, with their password.
+proving a second factor (TOTP) recently; developers as before, with their password. The same holds
+for an owner giving someone else that power (inviting a member, who may then rotate a secret):
+otherwise a stolen owner password would reach the secrets through an invited mailbox.
 
 Whether a session used its second factor recently is the web layer's to know (allauth records it
 in the session); the caller says so as an `Assurance`, and the services that show a secret
-(`apps.app_create`, `apps.app_rotate_secret`) refuse when it is not enough. The console's pages
-ask `second_factor_need` first, to send the owner to set up or confirm TOTP instead of refusing.
+(`apps.app_create`, `apps.app_rotate_secret`) or grant access to one (`partners.invitation_create`)
+refuse when it is not enough. The console's pages ask `second_factor_need` first, to send the owner
+to set up or confirm TOTP instead of refusing.
 """
 
 from __future__ import annotations
@@ -41,19 +44,29 @@ def second_factor_need(*, membership: Membership, assurance: Assurance) -> Secon
     return SecondFactorNeed.CONFIRM if has_totp else SecondFactorNeed.SET_UP
 
 
-def secret_access_require(*, membership: Membership, assurance: Assurance) -> None:
-    """PermissionRefusedError unless the member may be shown a client secret now."""
+class SecretAccess(StrEnum):
+    """What the owner is about to do, as the refusal names it."""
+
+    SEE = "see a client secret"
+    GRANT = "invite someone to the team (members can rotate client secrets)"
+
+
+def secret_access_require(
+    *, membership: Membership, assurance: Assurance, access: SecretAccess = SecretAccess.SEE
+) -> None:
+    """PermissionRefusedError unless the member may now be shown a client secret, or let someone
+    else see one (`access`)."""
     match second_factor_need(membership=membership, assurance=assurance):
         case SecondFactorNeed.SET_UP:
             raise PermissionRefusedError(
-                "Owners must set up two-factor authentication before they can see a client "
-                "secret. Set it up under Account, Two-factor authentication, then try again.",
+                f"Owners must set up two-factor authentication before they can {access}. Set it "
+                "up under Account, Two-factor authentication, then try again.",
                 code=AppErrorCode.SECOND_FACTOR_NOT_SET_UP,
             )
         case SecondFactorNeed.CONFIRM:
             raise PermissionRefusedError(
                 "Confirm it is you with your authenticator app's code, then try again: owners "
-                "see a client secret only after using two-factor authentication in the last "
-                "few minutes.",
+                f"can {access} only after using two-factor authentication in the last few "
+                "minutes.",
                 code=AppErrorCode.SECOND_FACTOR_NOT_RECENT,
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from apps_registry import notifications
+from apps_registry.events import review as review_events
 from apps_registry.models import AccessRequest
 from apps_registry.services import reviews
 from core.errors import InvalidTransitionError
@@ -52,6 +53,28 @@ def test_decision_mail_goes_to_every_member_with_the_reviewers_words(mailoutbox)
     )
     assert "Your <b>policy</b> & terms." in message.body  # plain text: not HTML-escaped
     assert f"/console/requests/{access_request.pk}/" in message.body
+
+
+def test_decision_mail_never_quotes_a_reviewers_internal_note_written_after_it(mailoutbox):
+    reviewer = make_reviewer()
+    access_request = make_request(status=Status.IN_REVIEW, assigned_to=reviewer)
+    reviews.access_request_reject(
+        request_id=access_request.pk, reviewer=reviewer, reason="No privacy policy."
+    )
+    decision = access_request.events.get(action=review_events.Action.REJECT)
+    review_events.record_review_event(
+        access_request,
+        review_events.Commented(),
+        actor=reviewer,
+        now=decision.created_at,  # same instant: only the row order says it came later
+        comment="Internal: the vendor looked shady on the call.",
+    )
+
+    notifications.notify_partner_of_decision(request_id=access_request.pk)
+
+    body = mailoutbox[0].body
+    assert "No privacy policy." in body
+    assert "shady" not in body
 
 
 @pytest.mark.parametrize(

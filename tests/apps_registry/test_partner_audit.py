@@ -205,7 +205,11 @@ def test_operator_onboarding_records_one_creation_and_nothing_when_repeated():
 
 def test_invitation_records_address_and_role_but_not_the_token(partner, owner):
     invitation, raw_token = partner_services.invitation_create(
-        partner=partner, email="dev@example.com", role="developer", acting_user=owner
+        partner=partner,
+        email="dev@example.com",
+        role="developer",
+        acting_user=owner,
+        assurance=Assurance.RECENT_SECOND_FACTOR,
     )
 
     event = only_event()
@@ -229,12 +233,20 @@ def test_invitation_records_address_and_role_but_not_the_token(partner, owner):
 
 def test_reinviting_after_expiry_counts_the_closed_invitation(partner, owner):
     expired, _ = partner_services.invitation_create(
-        partner=partner, email="dev@example.com", role="developer", acting_user=owner
+        partner=partner,
+        email="dev@example.com",
+        role="developer",
+        acting_user=owner,
+        assurance=Assurance.RECENT_SECOND_FACTOR,
     )
     Invitation.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - timedelta(days=1))
 
     partner_services.invitation_create(
-        partner=partner, email="dev@example.com", role="developer", acting_user=owner
+        partner=partner,
+        email="dev@example.com",
+        role="developer",
+        acting_user=owner,
+        assurance=Assurance.RECENT_SECOND_FACTOR,
     )
 
     latest = PartnerAuditEvent.objects.first()  # newest first
@@ -244,7 +256,11 @@ def test_reinviting_after_expiry_counts_the_closed_invitation(partner, owner):
 
 def test_revoking_an_invitation_is_recorded(partner, owner):
     invitation, _ = partner_services.invitation_create(
-        partner=partner, email="dev@example.com", role="owner", acting_user=owner
+        partner=partner,
+        email="dev@example.com",
+        role="owner",
+        acting_user=owner,
+        assurance=Assurance.RECENT_SECOND_FACTOR,
     )
 
     partner_services.invitation_revoke(invitation_id=invitation.pk, acting_user=owner)
@@ -261,7 +277,11 @@ def test_revoking_an_invitation_is_recorded(partner, owner):
 
 def test_joining_by_invitation_is_recorded_with_the_newcomer_as_actor(partner, owner):
     invitation, raw_token = partner_services.invitation_create(
-        partner=partner, email="dev@example.com", role="developer", acting_user=owner
+        partner=partner,
+        email="dev@example.com",
+        role="developer",
+        acting_user=owner,
+        assurance=Assurance.RECENT_SECOND_FACTOR,
     )
     newcomer = verified_user("dev@example.com")
 
@@ -431,6 +451,7 @@ def _refusals():
             email="dev@example.com",
             role="developer",
             acting_user=ctx["owner"],
+            assurance=Assurance.RECENT_SECOND_FACTOR,
         )
         stranger = verified_user("stranger@example.com")
         return lambda: partner_services.invitation_accept(raw_token=raw_token, acting_user=stranger)
@@ -441,6 +462,7 @@ def _refusals():
             email="dev@example.com",
             role="developer",
             acting_user=ctx["owner"],
+            assurance=Assurance.RECENT_SECOND_FACTOR,
         )
         partner_services.invitation_revoke(invitation_id=invitation.pk, acting_user=ctx["owner"])
         return lambda: partner_services.invitation_revoke(

@@ -12,6 +12,7 @@ from django.utils import timezone
 from apps_registry.hashers import invitation_token_hash
 from apps_registry.models import Invitation, Membership, Partner
 from apps_registry.services import partners as services
+from apps_registry.services.secret_access import Assurance
 from core.errors import (
     DomainError,
     InvalidTransitionError,
@@ -45,6 +46,7 @@ def invite(partner, email="new.dev@example.com", role=Membership.Role.DEVELOPER)
         role=role,
         acting_user=partner.memberships.get(role=Membership.Role.OWNER).user,
         base_url="https://console.test/",
+        assurance=Assurance.RECENT_SECOND_FACTOR,
     )
 
 

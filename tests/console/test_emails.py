@@ -17,6 +17,7 @@ from apps_registry import notifications
 from apps_registry.models import AccessRequest
 from apps_registry.services import reviews
 from apps_registry.services.partners import invitation_create
+from apps_registry.services.secret_access import Assurance
 from tests import factories
 from tests.apps_registry.review_helpers import make_first_approved, make_request, make_reviewer
 
@@ -222,6 +223,7 @@ def test_the_invitation_is_multipart_in_the_layout(owner, django_capture_on_comm
             role="developer",
             acting_user=owner,
             base_url="https://console.test/",
+            assurance=Assurance.RECENT_SECOND_FACTOR,
         )
 
     [message] = mail.outbox

@@ -15,6 +15,7 @@ from apps_registry.models import (
     PartnerAuditEvent,
 )
 from apps_registry.services import partners as partner_services
+from apps_registry.services.secret_access import Assurance
 from tests import factories
 from tests.apps_registry.review_helpers import ANSWERS, snapshot
 
@@ -189,6 +190,7 @@ def test_a_developer_revoking_an_invitation_is_redirected_with_the_refusal(clien
         email="new@example.com",
         role=Membership.Role.DEVELOPER,
         acting_user=member.user,
+        assurance=Assurance.RECENT_SECOND_FACTOR,
     )
     audit_events = PartnerAuditEvent.objects.count()
     developer = factories.MembershipFactory(partner=member.partner, role=Membership.Role.DEVELOPER)

@@ -12,6 +12,7 @@ from django.core.cache import cache
 
 from apps_registry.models import Membership
 from apps_registry.services.partners import invitation_create
+from apps_registry.services.secret_access import Assurance
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -98,7 +99,11 @@ def test_partner_members_land_on_their_console_after_signing_in(client):
 def test_an_invitee_who_followed_the_link_signs_up_without_a_verification_email(client):
     owner = factories.MembershipFactory(role=Membership.Role.OWNER)
     _, token = invitation_create(
-        partner=owner.partner, email="dev@example.com", role="developer", acting_user=owner.user
+        partner=owner.partner,
+        email="dev@example.com",
+        role="developer",
+        acting_user=owner.user,
+        assurance=Assurance.RECENT_SECOND_FACTOR,
     )
     link = f"/console/invitations/{token}/"
     client.get(link)

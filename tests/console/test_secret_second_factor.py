@@ -1,7 +1,8 @@
-"""Owners see a client secret (a new app's, a rotated one) only after a recent second factor (ADR
-0018): the services refuse otherwise and change nothing; the console sends an owner without TOTP
-to set it up and one whose session did not use it lately to enter a code, then replays the
-rotation; the API answers 403 with a stable code. Developers keep what they had."""
+"""Owners see a client secret (a new app's, a rotated one), or invite someone who then could, only
+after a recent second factor (ADR 0018): the services refuse otherwise and change nothing; the
+console sends an owner without TOTP to set it up and one whose session did not use it lately to
+enter a code, then replays the rotation or the invitation; the API answers 403 with a stable code.
+Developers keep what they had."""
 
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ from rest_framework.test import APIClient
 
 from apps_registry.allauth_internals import totp_activate
 from apps_registry.error_codes import AppErrorCode
-from apps_registry.models import Membership, PartnerApp, PartnerAuditEvent
+from apps_registry.models import Invitation, Membership, PartnerApp, PartnerAuditEvent
 from apps_registry.services import apps as app_services
+from apps_registry.services import partners as partner_services
 from apps_registry.services.secret_access import Assurance
 from core.errors import PermissionRefusedError
 from tests import factories
@@ -127,6 +129,60 @@ def test_an_operator_command_acts_for_an_owner_without_totp(owner_membership):
     assert check_password(raw_secret, app.client_secret)
 
 
+def invite(membership, assurance, role=Membership.Role.DEVELOPER):
+    return partner_services.invitation_create(
+        partner=membership.partner,
+        email="mallory@example.com",
+        role=role,
+        acting_user=membership.user,
+        assurance=assurance,
+    )
+
+
+@pytest.mark.parametrize("role", Membership.Role.values)
+@pytest.mark.parametrize(
+    ("has_totp", "code"),
+    [
+        (False, AppErrorCode.SECOND_FACTOR_NOT_SET_UP),
+        (True, AppErrorCode.SECOND_FACTOR_NOT_RECENT),
+    ],
+)
+def test_an_owner_without_a_recent_code_cannot_invite_anyone_and_nothing_is_sent(
+    owner_membership, has_totp, code, role, django_capture_on_commit_callbacks, mailoutbox
+):
+    """A member can rotate a secret; so inviting one is as sensitive as seeing one: a stolen
+    password alone must not let an attacker invite a mailbox of theirs and rotate from there."""
+    if has_totp:
+        totp_activate(owner_membership.user)
+
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(PermissionRefusedError) as refused,
+    ):
+        invite(owner_membership, Assurance.PASSWORD, role=role)
+
+    assert refused.value.code == code
+    assert refused.value.status == 403
+    assert "invite" in refused.value.message
+    assert Invitation.objects.count() == 0
+    assert PartnerAuditEvent.objects.count() == 0
+    assert mailoutbox == []
+
+
+def test_an_owner_with_a_recent_code_invites(
+    owner_membership, mailoutbox, django_capture_on_commit_callbacks
+):
+    totp_activate(owner_membership.user)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        invite(owner_membership, Assurance.RECENT_SECOND_FACTOR)
+
+    assert list(Invitation.objects.values_list("email", "role")) == [
+        ("mallory@example.com", Membership.Role.DEVELOPER)
+    ]
+    assert [message.to for message in mailoutbox] == [["mallory@example.com"]]
+
+
 # --- console pages ------------------------------------------------------------------------------
 
 
@@ -216,6 +272,42 @@ def test_a_developer_without_totp_is_asked_only_for_the_password(client, app):
 
     assert response.url.startswith(reverse("account_reauthenticate"))
     assert form.status_code == 200
+
+
+def test_an_owner_without_totp_sees_the_team_but_is_sent_to_set_it_up_to_invite(
+    client, owner_membership
+):
+    client.force_login(owner_membership.user)
+
+    page = client.get(reverse("partner:team"))
+    posted = client.post(
+        reverse("partner:team"), {"email": "mallory@example.com", "role": "developer"}
+    )
+
+    assert page.status_code == 200
+    assert posted.status_code == 302
+    assert posted.url == f"{reverse('mfa_activate_totp')}?{urlencode({'next': '/console/team/'})}"
+    assert Invitation.objects.count() == 0
+
+
+def test_an_owner_whose_session_did_not_use_totp_enters_a_code_and_the_invitation_is_sent(
+    client, owner_membership, mailoutbox, django_capture_on_commit_callbacks
+):
+    secret = totp_activate(owner_membership.user)
+    client.force_login(owner_membership.user)  # a password-only (or stolen) session
+    team_url = reverse("partner:team")
+
+    asked = client.post(team_url, {"email": "colleague@example.com", "role": "developer"})
+
+    assert asked.url == f"{reverse('mfa_reauthenticate')}?{urlencode({'next': team_url})}"
+    assert Invitation.objects.count() == 0
+    code = format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+    with django_capture_on_commit_callbacks(execute=True):
+        resumed = client.post(asked.url, {"code": code}, follow=True)
+    assert resumed.redirect_chain[-1][0] == team_url
+    assert "Invitation sent to colleague@example.com." in resumed.text
+    assert list(Invitation.objects.values_list("email", flat=True)) == ["colleague@example.com"]
+    assert [message.to for message in mailoutbox] == [["colleague@example.com"]]
 
 
 # --- partner API --------------------------------------------------------------------------------

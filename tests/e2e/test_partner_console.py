@@ -236,12 +236,21 @@ def test_an_owner_invites_a_colleague_who_signs_up_from_the_link_and_joins(
     live_server, page: Page, browser, catalog
 ):
     app = partner_with_app(live_server, page)
+    # Enrolled after this session signed in with the password alone (or a stolen session): a
+    # member may rotate secrets, so the invitation waits for a code (ADR 0018).
+    totp_secret = totp_activate(app.partner.memberships.get().user)
     page.get_by_role("navigation", name="Partner console").get_by_role("link", name="Apps").click()
     expect(page.get_by_role("row").filter(has_text="Helpdesk Sync")).to_contain_text("Live")
     page.get_by_role("navigation", name="Partner console").get_by_role("link", name="Team").click()
     page.get_by_label("Email address").fill("colleague@acme.test")
     page.get_by_label("Role").select_option("developer")
     page.get_by_role("button", name="Send invitation").click()
+    expect(page.get_by_role("status")).to_contain_text(
+        "owners see client secrets and invite members only after using two-factor"
+    )
+    assert mail.outbox == []
+    enter_code(page, current_totp(totp_secret))
+    expect(page).to_have_url(f"{live_server.url}/console/team/")
     expect(page.get_by_role("status").filter(has_text="Invitation sent")).to_be_visible()
     expect(page.get_by_role("row").filter(has_text="colleague@acme.test")).to_contain_text(
         "Developer"

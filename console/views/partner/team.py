@@ -17,18 +17,22 @@ from apps_registry.selectors import partners as selectors
 from apps_registry.services import partners as partner_services
 from console.forms import InvitationForm
 from console.not_found import found_or_404
+from console.second_factor import second_factor_for_secrets, session_assurance
 from console.views.actions import ObjectActionView
 from console.views.partner.base import PartnerMixin
 from core.errors import DomainError
 from core.forms import show_refusal
 
 
+# A member may rotate client secrets, so an owner invites one only as they would see a secret.
+@method_decorator(second_factor_for_secrets, name="post")
 class TeamView(PartnerMixin, View):
     def get(self, request):
         return self._render(InvitationForm())
 
     def post(self, request):
-        """Invite someone (owners only; the service refuses everyone else)."""
+        """Invite someone (owners only, with a recent second factor; the service refuses everyone
+        else)."""
         form = InvitationForm(request.POST)
         status = 400
         if form.is_valid():
@@ -39,6 +43,7 @@ class TeamView(PartnerMixin, View):
                     role=form.cleaned_data["role"],
                     acting_user=request.user,
                     base_url=request.build_absolute_uri("/"),
+                    assurance=session_assurance(request),
                 )
             except DomainError as error:
                 status = show_refusal(form, error)
