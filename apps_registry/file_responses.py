@@ -21,17 +21,22 @@ def _opened(name: str):
         raise Http404("No such file.") from None
 
 
-def _harden(response: FileResponse) -> FileResponse:
+def _harden(response: FileResponse, *, embeddable_elsewhere: bool) -> FileResponse:
+    """`embeddable_elsewhere` lets other sites load the file (Cross-Origin-Resource-Policy);
+    without it only our own pages can."""
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = FILE_CSP
-    response["Cross-Origin-Resource-Policy"] = "same-origin"
+    response["Cross-Origin-Resource-Policy"] = (
+        "cross-origin" if embeddable_elsewhere else "same-origin"
+    )
     return response
 
 
 def icon_response(app: PartnerApp) -> FileResponse:
+    """Public: the API gives partners the icon's URL to show on their own sites."""
     response = FileResponse(_opened(app.icon.name), content_type="image/png")
     response["Cache-Control"] = f"public, max-age={ICON_CACHE_SECONDS}, immutable"
-    return _harden(response)
+    return _harden(response, embeddable_elsewhere=True)
 
 
 def attachment_response(attachment: AccessRequestAttachment) -> FileResponse:
@@ -43,4 +48,4 @@ def attachment_response(attachment: AccessRequestAttachment) -> FileResponse:
         filename=attachment.original_name,
     )
     response["Cache-Control"] = "private, no-store"
-    return _harden(response)
+    return _harden(response, embeddable_elsewhere=False)

@@ -37,7 +37,10 @@ ICON_SIDE = 256  # every stored icon is a 256x256 PNG
 ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
 ATTACHMENT_MAX_FILES = 5
 ATTACHMENT_MAX_SIDE = 8000
-ATTACHMENT_MAX_PIXELS = 40_000_000  # more pixels than this is a decompression bomb, not evidence
+# 12 megapixels covers a 4K screenshot (8.3) or a phone photo (12); more is a decompression bomb,
+# not evidence. Decoding and re-encoding briefly holds about two 4-byte-per-pixel copies, so this
+# caps one upload at roughly 100 MB of memory.
+ATTACHMENT_MAX_PIXELS = 12_000_000
 ORIGINAL_NAME_MAX_LENGTH = 200
 
 
@@ -84,51 +87,61 @@ def _read_capped(upload: UploadedFile, *, max_bytes: int, what: str) -> bytes:
     return content
 
 
-def _decoded_image(content: bytes, *, what: str, max_side: int, max_pixels: int) -> Image.Image:
-    """Decode PNG, JPEG or WebP only; the size is checked from the header before any pixel is
-    decoded, so a small file that would expand to gigabytes (a decompression bomb) is refused."""
-    not_an_image = InvalidInputError(
-        f"{what} is not a PNG, JPEG or WebP image.", code=UploadErrorCode.UNSUPPORTED_FILE_TYPE
-    )
-    too_big = InvalidInputError(
+def _too_large(what: str, *, max_side: int) -> InvalidInputError:
+    return InvalidInputError(
         f"{what} is too large: at most {max_side}x{max_side} pixels.",
         code=UploadErrorCode.IMAGE_TOO_LARGE,
     )
+
+
+def _not_an_image(what: str) -> InvalidInputError:
+    return InvalidInputError(
+        f"{what} is not a PNG, JPEG or WebP image.", code=UploadErrorCode.UNSUPPORTED_FILE_TYPE
+    )
+
+
+def _opened_image(content: bytes, *, what: str, max_side: int, max_pixels: int) -> Image.Image:
+    """Open PNG, JPEG or WebP only, reading the header and no pixel: the size is checked here, so
+    a small file that would expand to gigabytes (a decompression bomb) is refused undecoded."""
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             image = Image.open(io.BytesIO(content), formats=list(ACCEPTED_IMAGE_FORMATS))
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise too_big from None
+            raise _too_large(what, max_side=max_side) from None
         except (OSError, ValueError, SyntaxError):
-            raise not_an_image from None
-        width, height = image.size
-        if width > max_side or height > max_side or width * height > max_pixels:
-            raise too_big
-        try:
-            image.load()
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise too_big from None
-        except (OSError, ValueError, SyntaxError):
-            raise not_an_image from None
+            raise _not_an_image(what) from None
+    width, height = image.size
+    if width > max_side or height > max_side:
+        raise _too_large(what, max_side=max_side)
+    if width * height > max_pixels:
+        raise InvalidInputError(
+            f"{what} is {width}x{height} pixels; it may have at most "
+            f"{max_pixels / 1_000_000:g} million pixels.",
+            code=UploadErrorCode.IMAGE_TOO_LARGE,
+        )
     return image
 
 
-def _metadata_free(image: Image.Image) -> Image.Image:
-    """The image upright, as plain RGB(A) pixels with no EXIF, ICC profile or text chunks."""
-    image = ImageOps.exif_transpose(image)
+def _decoded_without_metadata(image: Image.Image, *, what: str) -> Image.Image:
+    """The image's pixels, decoded, upright and as plain RGB(A), with no EXIF, ICC profile or
+    text chunk: Pillow writes metadata only from an image's `info` or from save arguments, so a
+    converted copy with an empty `info` carries none. One copy besides the decoded pixels."""
+    try:
+        image.load()
+    except (OSError, ValueError, SyntaxError):
+        raise _not_an_image(what) from None
+    ImageOps.exif_transpose(image, in_place=True)
     has_alpha = image.mode in {"RGBA", "LA", "P", "PA"} or "transparency" in image.info
-    mode = "RGBA" if has_alpha else "RGB"
-    pixels = image.convert(mode)
-    return Image.frombytes(mode, pixels.size, pixels.tobytes())
+    pixels = image.convert("RGBA" if has_alpha else "RGB")
+    pixels.info = {}
+    return pixels
 
 
 def _encoded(image: Image.Image, image_format: str) -> bytes:
+    """`image` saved as `image_format`; a JPEG was never transparent, so its pixels are RGB."""
     buffer = io.BytesIO()
-    if image_format == "JPEG":
-        image.convert("RGB").save(buffer, format="JPEG", quality=90)
-    else:
-        image.save(buffer, format=image_format)
+    image.save(buffer, format=image_format, **({"quality": 90} if image_format == "JPEG" else {}))
     return buffer.getvalue()
 
 
@@ -150,7 +163,7 @@ def checked_icon(upload: UploadedFile, *, field: str = "icon") -> CheckedFile:
 def _checked_icon(upload: UploadedFile) -> CheckedFile:
     what = "The icon"
     content = _read_capped(upload, max_bytes=ICON_MAX_BYTES, what=what)
-    image = _decoded_image(
+    image = _opened_image(
         content, what=what, max_side=ICON_MAX_SIDE, max_pixels=ICON_MAX_SIDE * ICON_MAX_SIDE
     )
     width, height = image.size
@@ -165,7 +178,11 @@ def _checked_icon(upload: UploadedFile) -> CheckedFile:
             f"The icon is {width}x{height} pixels; it must be (roughly) square.",
             code=UploadErrorCode.IMAGE_NOT_SQUARE,
         )
-    icon = ImageOps.fit(_metadata_free(image), (ICON_SIDE, ICON_SIDE), Image.Resampling.LANCZOS)
+    icon = ImageOps.fit(
+        _decoded_without_metadata(image, what=what),
+        (ICON_SIDE, ICON_SIDE),
+        Image.Resampling.LANCZOS,
+    )
     return CheckedFile(
         content=_encoded(icon, "PNG"),
         content_type="image/png",
@@ -184,9 +201,10 @@ def checked_attachment(upload: UploadedFile) -> CheckedFile:
             content=content, content_type=PDF_CONTENT_TYPE, original_name=original_name
         )
     try:
-        image = _decoded_image(
+        image = _opened_image(
             content, what=what, max_side=ATTACHMENT_MAX_SIDE, max_pixels=ATTACHMENT_MAX_PIXELS
         )
+        pixels = _decoded_without_metadata(image, what=what)
     except InvalidInputError as error:
         if error.code != UploadErrorCode.UNSUPPORTED_FILE_TYPE:
             raise
@@ -194,10 +212,9 @@ def checked_attachment(upload: UploadedFile) -> CheckedFile:
             f"{what} is neither a PDF nor a PNG, JPEG or WebP image.",
             code=UploadErrorCode.UNSUPPORTED_FILE_TYPE,
         ) from None
-    image_format = image.format
     return CheckedFile(
-        content=_encoded(_metadata_free(image), image_format),
-        content_type=ACCEPTED_IMAGE_FORMATS[image_format],
+        content=_encoded(pixels, image.format),
+        content_type=ACCEPTED_IMAGE_FORMATS[image.format],
         original_name=original_name,
     )
 

@@ -7,7 +7,7 @@ import struct
 import zlib
 
 from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image, ImageDraw, PngImagePlugin
+from PIL import Image, ImageCms, ImageDraw, PngImagePlugin
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 WINDOWS_EXECUTABLE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 200
@@ -37,6 +37,31 @@ def jpeg_with_exif(size: int = 300) -> bytes:
     exif = Image.Exif()
     exif[0x010F] = "SecretCam"  # Make
     return image_bytes(size, size, "JPEG", exif=exif.tobytes())
+
+
+SECRET = "SecretCam-42"
+# What Pillow reports in an image's `info` when a file carries metadata, by format.
+METADATA_KEYS = {"exif", "icc_profile", "comment", "Comment", "xmp", "XML:com.adobe.xmp"}
+
+
+def image_with_metadata(image_format: str, width: int = 300, height: int = 260) -> bytes:
+    """An image carrying an ICC profile, EXIF (a camera make and a quarter-turn orientation, so
+    it shows `height` x `width` upright) and, by format, a text chunk, a comment or XMP; every
+    text names SECRET."""
+    exif = Image.Exif()
+    exif[0x010F] = SECRET  # Make
+    exif[0x0112] = 6  # Orientation: turn a quarter clockwise to show upright
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    save = {"exif": exif.tobytes(), "icc_profile": srgb}
+    if image_format == "PNG":
+        text = PngImagePlugin.PngInfo()
+        text.add_text("Comment", SECRET)
+        save["pnginfo"] = text
+    elif image_format == "JPEG":
+        save["comment"] = SECRET
+    else:
+        save["xmp"] = f"<x:xmpmeta><rdf:Description>{SECRET}</rdf:Description></x:xmpmeta>".encode()
+    return image_bytes(width, height, image_format, **save)
 
 
 def png_claiming_size(width: int, height: int) -> bytes:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
+from django.db import connection
 from django.http import Http404
 from django.template.loader import render_to_string
 from django.urls import path
@@ -35,11 +36,23 @@ class AttachmentsAdminMixin:
         ]
 
     def attachment_view(self, request, object_id, public_id):
+        request_id = _request_id(object_id)
         attachment = (
-            attachment_get_for_review(request_id=int(unquote(object_id)), public_id=public_id)
-            if self.has_review_permission(request) and unquote(object_id).isdigit()
+            attachment_get_for_review(request_id=request_id, public_id=public_id)
+            if self.has_review_permission(request) and request_id is not None
             else None
         )
         if attachment is None:
             raise Http404("No such file.")
         return attachment_response(attachment)
+
+
+def _request_id(object_id: str) -> int | None:
+    """The application's id in the admin's URL, or None when it names none (a 404, not a 500):
+    only ASCII digits, since str.isdigit() also accepts "²", which int() refuses, and no number
+    past the largest id the database can hold, which its driver would overflow on."""
+    digits = unquote(object_id)
+    if not (digits.isascii() and digits.isdecimal()):
+        return None
+    _, largest_id = connection.ops.integer_field_range(AccessRequest._meta.pk.get_internal_type())
+    return int(digits) if int(digits) <= largest_id else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from apps_registry.admin import answer_diff
 from apps_registry.admin.answer_diff import answer_diff_html
 from apps_registry.models import AccessRequest
 from apps_registry.selectors.access_requests import answers_under_review
@@ -55,6 +56,41 @@ def test_the_diff_escapes_the_partners_text_on_both_sides():
     assert diff == (
         "Kept &lt;<del>i</del><ins>b</ins>&gt;safe&lt;/<del>i</del><ins>b</ins>&gt; &amp; "
         "<del>&quot;</del>sound<del>&quot;</del>."
+    )
+
+
+# ~1,400 tokens each ("x", " ", "<", " ", "y", ".", " "), which differ from the first to the last
+# but one: about two million token pairs to compare, far over MAX_COMPARED_TOKEN_PAIRS.
+REPETITIVE_OLD = ("x < y. " * 200).strip()
+REPETITIVE_NEW = ("y > x. " * 200).strip()
+
+
+def test_a_long_rewrite_shows_the_old_text_removed_and_the_new_added_whole(monkeypatch):
+    def refuse_to_compare(*args, **kwargs):
+        raise AssertionError("a comparison this big must not be run")
+
+    monkeypatch.setattr(answer_diff.difflib, "SequenceMatcher", refuse_to_compare)
+
+    diff = answer_diff_html(REPETITIVE_OLD, REPETITIVE_NEW)
+
+    assert diff == (
+        "<del>"
+        + "x &lt; y. " * 199
+        + "x &lt; y</del><ins>"
+        + "y &gt; x. " * 199
+        + "y &gt; x</ins>."
+    )
+
+
+def test_a_long_answer_with_one_word_changed_still_gets_a_word_diff():
+    """Only the middle between the shared start and end is compared, so 8,000 characters around
+    one edit cost no more than the edit."""
+    padding = "We keep logs. " * 300
+    previous = f"{padding}Deleted after 90 days. {padding}"
+    current = f"{padding}Deleted after 30 days. {padding}"
+
+    assert answer_diff_html(previous, current) == (
+        f"{padding}Deleted after <del>90</del><ins>30</ins> days. {padding}"
     )
 
 

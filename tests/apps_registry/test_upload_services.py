@@ -9,19 +9,24 @@ from pathlib import Path
 
 import pytest
 from django.core.files.storage import default_storage
+from PIL import ImageFile
 
 from apps_registry.events import audit as audit_events
 from apps_registry.models import AccessRequest, AccessRequestAttachment, PartnerApp
 from apps_registry.models import PartnerAuditEvent as AuditEvent
 from apps_registry.services import access_requests, apps
+from apps_registry.uploads import checked_attachment, checked_icon
 from core.errors import InvalidInputError, InvalidTransitionError, PermissionRefusedError
 from tests import factories
 from tests.apps_registry.review_helpers import ANSWERS, make_member, make_request
 from tests.upload_files import (
+    METADATA_KEYS,
     PDF,
+    SECRET,
     WINDOWS_EXECUTABLE,
     decoded,
     image_bytes,
+    image_with_metadata,
     jpeg_with_exif,
     png_claiming_size,
     png_with_text,
@@ -274,6 +279,7 @@ ATTACHMENT_REFUSALS = [
     pytest.param([HTML_AS_PDF], "unsupported_file_type", id="html"),
     pytest.param([OVER_5_MB], "file_too_large", id="over-5-mb"),
     pytest.param([upload(png_claiming_size(10**5, 10**5))], "image_too_large", id="bomb"),
+    pytest.param([upload(png_claiming_size(4000, 3001))], "image_too_large", id="over-12-mpx"),
     pytest.param([upload(PDF, f"{n}.pdf") for n in range(6)], "too_many_files", id="six-files"),
     pytest.param([upload(PDF, "ok.pdf"), GIF], "unsupported_file_type", id="one-bad-of-two"),
 ]
@@ -346,3 +352,92 @@ def factories_attachment(access_request, member, n: int) -> AccessRequestAttachm
         sha256=hashlib.sha256(PDF).hexdigest(),
         uploaded_by=member,
     )
+
+
+# --- Decoding: judged from the header first, re-drawn without metadata ------------------------
+
+
+class DecodingReachedError(Exception):
+    """Raised by a stand-in for Pillow's decoder: reaching it means the header passed."""
+
+
+def refuse_to_decode(image):
+    raise DecodingReachedError
+
+
+HEADER_CHECKS = [
+    pytest.param(checked_icon, image_bytes(100, 100), "image_too_small", id="icon-too-small"),
+    pytest.param(checked_icon, image_bytes(400, 200), "image_not_square", id="icon-not-square"),
+    pytest.param(checked_icon, png_claiming_size(5000, 5000), "image_too_large", id="icon-big"),
+    pytest.param(
+        checked_attachment, png_claiming_size(8001, 100), "image_too_large", id="too-wide"
+    ),
+    pytest.param(
+        checked_attachment, png_claiming_size(4000, 3001), "image_too_large", id="over-12-mpx"
+    ),
+    pytest.param(checked_attachment, png_claiming_size(4000, 3000), None, id="at-12-mpx"),
+    pytest.param(checked_icon, png_claiming_size(4096, 4096), None, id="icon-at-4096"),
+]
+
+
+@pytest.mark.parametrize(("check", "content", "code"), HEADER_CHECKS)
+def test_an_image_is_measured_from_its_header_before_a_pixel_is_decoded(
+    monkeypatch, check, content, code
+):
+    """An 8000x5000 PNG of one colour is 165 KB on the wire but 160 MB a copy once decoded, so
+    every rule about its size and shape must refuse it before Pillow decodes it."""
+    monkeypatch.setattr(ImageFile.ImageFile, "load", refuse_to_decode)
+
+    if code is None:  # within every rule: decoding is the next step
+        with pytest.raises(DecodingReachedError):
+            check(upload(content))
+        return
+    with pytest.raises(InvalidInputError) as refusal:
+        check(upload(content))
+    assert refusal.value.code == code
+
+
+@pytest.mark.parametrize(
+    ("image_format", "content_type"),
+    [("PNG", "image/png"), ("JPEG", "image/jpeg"), ("WEBP", "image/webp")],
+)
+def test_an_attachment_image_is_stored_upright_with_none_of_its_metadata(
+    image_format, content_type
+):
+    content = image_with_metadata(image_format)
+    assert {"exif", "icc_profile"} <= set(decoded(content).info)  # the metadata to lose
+    app = factories.PartnerAppFactory()
+
+    access_request = submit(app, make_member(app.partner), [upload(content, "shot", content_type)])
+
+    attachment = access_request.attachments.get()
+    stored = default_storage.open(attachment.file.name).read()
+    image = decoded(stored)
+    assert (attachment.content_type, image.format, image.size) == (
+        content_type,
+        image_format,
+        (260, 300),
+    )
+    assert METADATA_KEYS & set(image.info) == set()
+    assert dict(image.getexif()) == {}
+    assert SECRET.encode() not in stored
+
+
+@pytest.mark.parametrize("image_format", ["PNG", "JPEG", "WEBP"])
+def test_an_icon_is_stored_with_none_of_its_metadata(image_format):
+    app = factories.PartnerAppFactory()
+
+    apps.app_update_branding(
+        app_id=app.pk,
+        acting_user=make_member(app.partner),
+        publisher_url="",
+        icon=upload(image_with_metadata(image_format)),
+    )
+
+    app.refresh_from_db()
+    stored = default_storage.open(app.icon.name).read()
+    icon = decoded(stored)
+    assert (icon.format, icon.size) == ("PNG", (256, 256))
+    assert METADATA_KEYS & set(icon.info) == set()
+    assert dict(icon.getexif()) == {}
+    assert SECRET.encode() not in stored

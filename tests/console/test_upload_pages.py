@@ -89,6 +89,8 @@ def test_an_icon_is_served_as_png_cached_for_good(client):
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Cache-Control"] == "public, max-age=31536000, immutable"
     assert "sandbox" in response["Content-Security-Policy"]
+    # The API publishes this URL for partners to show the icon on their own sites.
+    assert response["Cross-Origin-Resource-Policy"] == "cross-origin"
     assert decoded(b"".join(response.streaming_content)).size == (256, 256)
 
 
@@ -231,6 +233,7 @@ def test_a_member_downloads_the_pdf_and_sees_the_image_inline(client, attachment
         assert response["Cache-Control"] == "private, no-store"
         assert response["Content-Security-Policy"].startswith("default-src 'none'")
         assert "sandbox" in response["Content-Security-Policy"]
+        assert response["Cross-Origin-Resource-Policy"] == "same-origin"
 
 
 def test_another_partner_gets_a_404_and_an_anonymous_visitor_the_sign_in_page(client, attachments):
@@ -267,6 +270,7 @@ def test_a_reviewer_gets_the_files_through_the_admin_and_sees_them_listed(client
     assert f'<a href="{admin_url(pdf)}" target="_blank" rel="noopener">Data flow.pdf</a>' in page
     assert response.status_code == 200
     assert response["Content-Disposition"] == 'attachment; filename="Data flow.pdf"'
+    assert response["Cross-Origin-Resource-Policy"] == "same-origin"
 
 
 def test_the_decision_page_lists_the_files_too(client, attachments):
@@ -285,3 +289,16 @@ def test_staff_without_the_review_permission_get_a_404(client, attachments):
     sign_in_with_mfa(client, factories.UserFactory(is_staff=True))
 
     assert client.get(admin_url(attachments[0])).status_code == 404
+
+
+@pytest.mark.parametrize("object_id", ["%C2%B2", "1%C2%B2", "x", str(2**63), "9" * 30])
+def test_an_admin_file_url_whose_application_id_is_not_an_id_is_a_404(
+    client, attachments, object_id
+):
+    """ "²" passes str.isdigit() but not int(), and numbers past a 64-bit id name no row."""
+    sign_in_with_mfa(client, make_reviewer())
+    url = admin_url(attachments[0]).replace(
+        f"/{attachments[0].access_request_id}/", f"/{object_id}/"
+    )
+
+    assert client.get(url).status_code == 404
