@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from allauth.core import ratelimit
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.core.mail import EmailMessage
 from django.http import HttpRequest
@@ -17,7 +18,7 @@ from apps_registry.allauth_internals import (
     account_rate_limit_consume,
     rate_limit_client_address,
 )
-from apps_registry.mail import branded_message
+from apps_registry.mail import branded_message, site_url
 from apps_registry.models.access_requests import REVIEW_PERMISSION
 from apps_registry.people import display_name
 from apps_registry.selectors.authorizations import shops_for_seller
@@ -103,6 +104,24 @@ class AccountAdapter(LoginFailedLimitHooks):
             greeting_name=display_name(user) if user is not None else email,
             headers=headers,
         )
+
+    def send_notification_mail(
+        self,
+        template_prefix: str,
+        user: AbstractBaseUser,
+        context: dict[str, Any] | None = None,
+        email: str | None = None,
+    ) -> None:
+        """allauth's security notifications (templates/email/security_notification.*): allauth
+        leaves the user out of their context, so `render_mail` would greet the address; each ends
+        with what to do if the change was not the person's own: reset the password, through this
+        absolute link to the console's public address."""
+        context = {
+            **(context or {}),
+            "user": user,
+            "password_reset_url": site_url() + reverse("account_reset_password"),
+        }
+        super().send_notification_mail(template_prefix, user, context, email)
 
     def get_signup_redirect_url(self, request: HttpRequest) -> str:
         """Sellers and reviewers are provisioned; whoever signs up is a partner to onboard."""

@@ -183,6 +183,10 @@ ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
 # fills in; subjects carry no "[site]" prefix (apps_registry/mail.py, docs/wording.md).
 ACCOUNT_USER_DISPLAY = "apps_registry.people.display_name"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
+# Security notifications: a changed password or address, an authenticator app activated or removed,
+# new recovery codes. Whoever holds an owner's password can enrol their own authenticator and then
+# pass the second-factor check for client secrets (ADR 0018); this email is how the owner hears.
+ACCOUNT_EMAIL_NOTIFICATIONS = True
 # allauth distrusts X-Forwarded-For unless told how many proxies stand in front (its rate limits
 # key on the client IP). Production behind one proxy sets this to 1.
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=0)
