@@ -97,6 +97,17 @@ def _action_refusal(
     """The rule behind every reviewer action. `reviewer_refusal` (not a reviewer, or a conflict of
     interest) comes first; then the status, the assignment and the first approval."""
     verb = _ACTION_VERBS[action]
+    if (
+        reviewer_refusal is None
+        and access_request.status == Status.SUBMITTED
+        and action != Action.ASSIGN
+        and action in REVIEW_ACTIONS_BY_STATUS[Status.IN_REVIEW]
+    ):
+        # The status refusal, worded as the reviewer's next step: take the application.
+        return InvalidTransitionError(
+            f"You cannot {verb} an application nobody has taken yet: assign it to yourself first.",
+            code=AccessRequestErrorCode.INVALID_STATUS,
+        )
     allowed = [status for status, actions in REVIEW_ACTIONS_BY_STATUS.items() if action in actions]
     refusal = reviewer_refusal or status_refusal(access_request, *allowed, action=verb)
     if refusal is not None:

@@ -491,6 +491,23 @@ def test_reviewer_actions_refuse_every_illegal_transition(action, status, review
 
 
 @pytest.mark.parametrize(
+    ("action", "verb"),
+    [("approve", "approve"), ("reject", "reject"), ("request_changes", "request changes on")],
+)
+def test_a_decision_on_an_untaken_application_says_to_take_it_first(action, verb, reviewer):
+    access_request = make_request(status=Status.SUBMITTED)
+    before = snapshot(access_request)
+
+    with pytest.raises(InvalidTransitionError) as refused:
+        _decide(action)(access_request, reviewer)
+
+    assert str(refused.value) == (
+        f"You cannot {verb} an application nobody has taken yet: assign it to yourself first."
+    )
+    assert snapshot(access_request) == before
+
+
+@pytest.mark.parametrize(
     ("action", "status"),
     [("resubmit", status) for status in ALL_STATUSES if status != Status.CHANGES_REQUESTED]
     + [
