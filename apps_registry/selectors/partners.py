@@ -177,19 +177,24 @@ def requested_scopes_for_app(*, app: PartnerApp) -> QuerySet[AppScope]:
 
 def access_requests_for_user(*, user: AbstractBaseUser) -> QuerySet[AccessRequest]:
     """Every Custom-scope application of the user's organisation, newest first (a stable order,
-    so pages never repeat or skip a row), each annotated `has_newer_application`: a later one
-    for the same app and scope exists, so an old row's "apply again" no longer applies."""
+    so pages never repeat or skip a row)."""
     if not user.is_authenticated:
         return AccessRequest.objects.none()
-    newer = AccessRequest.objects.filter(
-        app_id=OuterRef("app_id"), scope_id=OuterRef("scope_id"), pk__gt=OuterRef("pk")
-    )
     return (
         AccessRequest.objects.filter(app__partner__memberships__user_id=user.pk)
         .select_related("app", "scope")
-        .annotate(has_newer_application=Exists(newer))
         .order_by("-submitted_at", "-pk")
     )
+
+
+def applications_for_user(*, user: AbstractBaseUser) -> QuerySet[AccessRequest]:
+    """The Applications page's rows: `access_requests_for_user`, each annotated
+    `has_newer_application` (a later one for the same app and scope exists, so an old row's
+    "apply again" no longer applies)."""
+    newer = AccessRequest.objects.filter(
+        app_id=OuterRef("app_id"), scope_id=OuterRef("scope_id"), pk__gt=OuterRef("pk")
+    )
+    return access_requests_for_user(user=user).annotate(has_newer_application=Exists(newer))
 
 
 def access_requests_for_app(*, app: PartnerApp) -> QuerySet[AccessRequest]:

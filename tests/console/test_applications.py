@@ -129,7 +129,7 @@ NOW = timezone.now()
 
 def listed(member, access_request) -> AccessRequest:
     """The application as the Applications page reads it."""
-    return selectors.access_requests_for_user(user=member.user).get(pk=access_request.pk)
+    return selectors.applications_for_user(user=member.user).get(pk=access_request.pk)
 
 
 def test_an_expired_application_followed_by_a_newer_one_does_not_say_apply_again(

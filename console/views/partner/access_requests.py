@@ -39,7 +39,7 @@ class ApplicationListView(PartnerMixin, View):
 
     def get(self, request):
         page = Paginator(
-            selectors.access_requests_for_user(user=request.user), APPLICATIONS_PER_PAGE
+            selectors.applications_for_user(user=request.user), APPLICATIONS_PER_PAGE
         ).get_page(request.GET.get("page"))
         now = timezone.now()
         return self.render(

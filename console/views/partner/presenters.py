@@ -88,7 +88,7 @@ class ApplicationRow:
 
 
 def application_row(access_request: AccessRequest, *, now: datetime) -> ApplicationRow:
-    """The row for one application (as `access_requests_for_user` annotates it); `now` decides its
+    """The row for one application (as `applications_for_user` annotates it); `now` decides its
     age and whether an approval has ended (the daily expiry job may not have run yet)."""
     status = access_request.status
     if status == AccessRequest.Status.APPROVED and not access_request.is_live_approval(now=now):
