@@ -170,6 +170,9 @@ class RevokeScopeView(_RevokeView):
 
     def confirmation(self, connected: ConnectedApp) -> RevokeConfirmation:
         scope = self._scope(connected)
+        if scope.key in connected.required_scope_keys:
+            # Never offered: the service refuses it (only disconnecting the app ends it).
+            raise Http404("The app needs this permission; disconnect the app instead.")
         app = connected.app.name
         shops = get_text_list(
             [auth.shop.name for auth in connected.authorizations if scope in auth.scopes.all()],

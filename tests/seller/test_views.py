@@ -141,6 +141,15 @@ def test_a_required_scope_cannot_be_withdrawn_alone(client, app, seller, shop):
     assert _state() == before
 
 
+def test_withdrawing_a_required_scope_is_never_offered_for_confirmation(client, app, seller, shop):
+    issue_tokens(client, app, seller, [shop])
+
+    required = client.get(f"/seller/apps/{app.pk}/scopes/seller.product.basic/revoke/")
+    optional = client.get(f"/seller/apps/{app.pk}/scopes/seller.order.info/revoke/")
+
+    assert (required.status_code, optional.status_code) == (404, 200)
+
+
 @pytest.mark.parametrize(
     "path",
     [
