@@ -172,7 +172,7 @@ class AccessRequestForm(forms.Form):
     justification = _written_answer("justification")
     endpoints_used = forms.MultipleChoiceField(
         label=AccessRequest.answer_question("endpoints_used").question,
-        widget=forms.CheckboxSelectMultiple(attrs={"class": "endpoint-choice"}),
+        widget=forms.CheckboxSelectMultiple,
         help_text="Tick every endpoint of this scope your app calls, and only those.",
         error_messages={
             "required": "Tick at least one endpoint your app will call.",
