@@ -143,7 +143,8 @@ def _admin_url(access_request: AccessRequest) -> str:
 def _context(access_request: AccessRequest) -> dict:
     return {
         "request": access_request,
-        "console_url": f"{site_url()}/console/requests/{access_request.pk}/",
+        "console_url": site_url()
+        + reverse("partner:request-detail", kwargs={"request_id": access_request.pk}),
         "admin_url": _admin_url(access_request),
     }
 

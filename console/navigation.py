@@ -16,6 +16,8 @@ from apps_registry.selectors.roles import Roles, roles_for_user
 
 # The platform the console belongs to: its name heads the pages it shows on an app's behalf.
 PLATFORM_NAME = "Commerce Platform"
+# Its mark where there is no logo: the consent page's badge beside the app's icon.
+PLATFORM_INITIALS = "".join(word[0] for word in PLATFORM_NAME.split())
 
 SELLER = "seller"
 PARTNER = "partner"
@@ -74,4 +76,8 @@ class SiteNavigation:
 
 
 def site_nav(request: HttpRequest) -> dict:
-    return {"site_nav": SiteNavigation(request), "platform_name": PLATFORM_NAME}
+    return {
+        "site_nav": SiteNavigation(request),
+        "platform_name": PLATFORM_NAME,
+        "platform_initials": PLATFORM_INITIALS,
+    }
