@@ -191,6 +191,13 @@ class AccessRequest(models.Model):
             self.approval_expires_at is None or self.approval_expires_at > now
         )
 
+    def effective_status(self, *, now=None) -> str:
+        """The status as it stands at `now`: an approval past its end counts as expired even
+        before the daily expiry job records it so."""
+        if self.status == self.Status.APPROVED and not self.is_live_approval(now=now):
+            return self.Status.EXPIRED
+        return self.status
+
 
 class ReviewEvent(AppendOnlyModel):
     """Append-only history of an access request; written only by services, never edited."""

@@ -215,9 +215,7 @@ def active_application_for_app_scope(*, app: PartnerApp, scope: Scope) -> Access
     blocking = AccessRequest.objects.filter(
         app=app, scope=scope, status__in=AccessRequest.ACTIVE_STATUSES
     ).first()
-    if blocking is None or (
-        blocking.status == AccessRequest.Status.APPROVED and not blocking.is_live_approval()
-    ):
+    if blocking is None or blocking.effective_status() == AccessRequest.Status.EXPIRED:
         # An approval past its end gives way on the next application (access_request_submit).
         return None
     return blocking
@@ -332,12 +330,7 @@ def scope_status_for_app(
         return "available"
     if latest_request is None:
         return "not_applied"
-    if latest_request.status == AccessRequest.Status.APPROVED and not (
-        latest_request.is_live_approval(now=now)
-    ):
-        # The expiry job has not run yet; the approval is over all the same.
-        return AccessRequest.Status.EXPIRED
-    return latest_request.status
+    return latest_request.effective_status(now=now)
 
 
 def app_scope_statuses(
