@@ -243,13 +243,8 @@ def reviewer_field_comments(access_request: AccessRequest) -> dict[str, str]:
     """The reviewer's per-answer comments from the latest request for changes, while it is open."""
     if access_request.status != AccessRequest.Status.CHANGES_REQUESTED:
         return {}
-    latest = None
-    for event in access_request.events.all():
-        if event.action == ReviewEvent.Action.REQUEST_CHANGES:
-            latest = event
-    if latest is None:
-        return {}
-    return review_events.partner_timeline_entry(latest).field_comments
+    latest = review_events.latest_changes_request(access_request.events.all())
+    return review_events.partner_timeline_entry(latest).field_comments if latest else {}
 
 
 # --- Manage API: every scope and its status for one app ----------------------------------------
