@@ -9,7 +9,11 @@ from django.conf import settings
 from django.core.mail import mailers
 from django.urls import reverse
 
-from apps_registry.events.review import partner_timeline_entry, partner_visible_events
+from apps_registry.events.review import (
+    latest_changes_request,
+    partner_timeline_entry,
+    partner_visible_events,
+)
 from apps_registry.mail import branded_message, site_url
 from apps_registry.models import AccessRequest, Membership
 from apps_registry.people import display_name
@@ -61,9 +65,14 @@ def notify_partner_of_decision(*, request_id: int) -> int:
     with the reviewer's words as the partner's timeline shows them, to every member of the
     partner."""
     access_request = _load(request_id)
-    # The newest step the partner may see: a reviewer's internal note written since is not theirs.
-    latest_event = partner_visible_events(access_request.events.all()).last()
-    latest = partner_timeline_entry(latest_event) if latest_event else None
+    # The steps the partner may see: a reviewer's internal note written since is not theirs. The
+    # newest is the decision; asked for changes, they read the per-answer comments with it.
+    events = list(partner_visible_events(access_request.events.all()))
+    changes_request = (
+        latest_changes_request(events)
+        if access_request.status == Status.CHANGES_REQUESTED
+        else None
+    )
     subject = PARTNER_SUBJECTS[access_request.status].format(
         scope=access_request.scope.key, app=access_request.app.name
     )
@@ -73,8 +82,12 @@ def notify_partner_of_decision(*, request_id: int) -> int:
         template=f"email/access_request_{access_request.status}",
         context={
             **_context(access_request),
-            "event": latest_event,
-            "field_comments": answer_comments(latest.field_comments) if latest else [],
+            "event": events[-1] if events else None,
+            "field_comments": answer_comments(
+                partner_timeline_entry(changes_request).field_comments
+            )
+            if changes_request
+            else [],
         },
     )
 

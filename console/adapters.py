@@ -19,10 +19,9 @@ from apps_registry.allauth_internals import (
     rate_limit_client_address,
 )
 from apps_registry.mail import branded_message, site_url
-from apps_registry.models.access_requests import REVIEW_PERMISSION
 from apps_registry.people import display_name
-from apps_registry.selectors.authorizations import shops_for_seller
-from apps_registry.selectors.partners import membership_for_user
+from apps_registry.selectors.roles import roles_for_user
+from console.navigation import landing_url
 
 logger = logging.getLogger(__name__)
 
@@ -51,17 +50,11 @@ class AccountAdapter(LoginFailedLimitHooks):
     """
 
     def get_login_redirect_url(self, request: HttpRequest) -> str:
-        """Each person lands where their work is: partners on their console, reviewers on the
-        review queue, sellers in the seller center. Anyone else signed up to build apps, so the
-        console's onboarding takes them from there."""
-        user = request.user
-        if membership_for_user(user=user) is not None:
-            return reverse("partner:dashboard")
-        if user.has_perm(REVIEW_PERMISSION):
-            return reverse("admin:apps_registry_accessrequest_changelist")
-        if shops_for_seller(seller=user).exists():
-            return reverse("seller-home")
-        return reverse("partner:dashboard")
+        """Each person lands where their work is, their main area (Roles.main_area, which also
+        picks the header's area): partners on their console, reviewers on the review queue (other
+        staff on the admin), sellers in the seller center. Anyone else signed up to build apps, so
+        the console's onboarding takes them from there."""
+        return landing_url(roles_for_user(user=request.user))
 
     def get_client_ip(self, request: HttpRequest) -> str:
         """allauth's client IP, or the nearest hop's address when X-Forwarded-For has fewer

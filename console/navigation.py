@@ -12,16 +12,12 @@ from functools import cached_property
 from django.http import HttpRequest
 from django.urls import reverse
 
-from apps_registry.selectors.roles import Roles, roles_for_user
+from apps_registry.selectors.roles import Area, Roles, roles_for_user
 
 # The platform the console belongs to: its name heads the pages it shows on an app's behalf.
 PLATFORM_NAME = "Commerce Platform"
 # Its mark where there is no logo: the consent page's badge beside the app's icon.
 PLATFORM_INITIALS = "".join(word[0] for word in PLATFORM_NAME.split())
-
-SELLER = "seller"
-PARTNER = "partner"
-REVIEW = "review"
 
 
 @dataclass(frozen=True)
@@ -39,26 +35,19 @@ class SiteNavigation:
         return roles_for_user(user=self.request.user)
 
     @cached_property
-    def area(self) -> str:
+    def area(self) -> Area:
         """The area the page belongs to; a page of none (account, catalog) belongs to the
-        person's main one, in the order the sign-in redirect uses (console.adapters)."""
+        person's main one, where they also land on signing in (landing_url)."""
         path = self.request.path
         if path.startswith(reverse("seller-home")):
-            return SELLER
+            return Area.SELLER
         if path.startswith(reverse("partner:dashboard")):
-            return PARTNER
-        roles = self.roles
-        if roles.is_partner:
-            return PARTNER
-        if roles.is_staff:
-            return REVIEW
-        if roles.is_seller:
-            return SELLER
-        return PARTNER  # signed up to build apps: the console's onboarding
+            return Area.PARTNER
+        return self.roles.main_area
 
     @property
     def home(self) -> AreaLink:
-        if self.area == SELLER:
+        if self.area == Area.SELLER:
             return AreaLink(reverse("seller-home"), "Seller center")
         return AreaLink(reverse("home"), "Partner Console")
 
@@ -68,11 +57,25 @@ class SiteNavigation:
         is a link of its own, the admin)."""
         roles, area = self.roles, self.area
         links = []
-        if roles.is_seller and area != SELLER:
+        if roles.is_seller and area != Area.SELLER:
             links.append(AreaLink(reverse("seller-home"), "Switch to seller center"))
-        if roles.is_partner and area != PARTNER:
+        if roles.is_partner and area != Area.PARTNER:
             links.append(AreaLink(reverse("partner:dashboard"), "Switch to partner console"))
         return links
+
+
+def landing_url(roles: Roles) -> str:
+    """Where the person lands on signing in: the home of their main area (the admin's review
+    queue for a reviewer, its index for other staff)."""
+    match roles.main_area:
+        case Area.SELLER:
+            return reverse("seller-home")
+        case Area.REVIEW if roles.is_reviewer:
+            return reverse("admin:apps_registry_accessrequest_changelist")
+        case Area.REVIEW:
+            return reverse("admin:index")
+        case _:
+            return reverse("partner:dashboard")
 
 
 def site_nav(request: HttpRequest) -> dict:

@@ -4,6 +4,7 @@ one writer services use, the one reader, and what partners see of it (ADR 0014).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -192,6 +193,36 @@ class PartnerTimelineEntry:
     def changed(self) -> list[str]:
         """The answer fields the partner edited on resubmission."""
         return list(self.details.get("changed") or {})
+
+
+def latest_event(
+    events: Iterable[ReviewEvent], action: str, *, before: ReviewEvent | None = None
+) -> ReviewEvent | None:
+    """The newest event of `action` among `events`, or among those older than `before`. Read in
+    Python, in whatever order `events` come, so prefetched or already fetched events cost no
+    query."""
+
+    def history_order(event: ReviewEvent) -> tuple[datetime, int]:
+        return event.created_at, event.pk
+
+    return max(
+        (
+            event
+            for event in events
+            if event.action == action
+            and (before is None or history_order(event) < history_order(before))
+        ),
+        key=history_order,
+        default=None,
+    )
+
+
+def latest_changes_request(
+    events: Iterable[ReviewEvent], *, before: ReviewEvent | None = None
+) -> ReviewEvent | None:
+    """The reviewers' newest request for changes among `events` (see latest_event): the one
+    whose per-answer comments the partner answers, and reviewers see beside the answers."""
+    return latest_event(events, Action.REQUEST_CHANGES, before=before)
 
 
 def partner_visible_events(events: QuerySet[ReviewEvent]) -> QuerySet[ReviewEvent]:

@@ -6,6 +6,7 @@ import uuid
 from typing import NamedTuple
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -17,6 +18,12 @@ from scopes.models import Scope
 # What reviewers hold (AccessRequest.Meta.permissions): the codename, and as has_perm spells it.
 REVIEW_CODENAME = "review_accessrequest"
 REVIEW_PERMISSION = f"apps_registry.{REVIEW_CODENAME}"
+
+
+def is_reviewer(user: AbstractBaseUser) -> bool:
+    """Active staff holding the review permission (directly, by group, or as superuser): who
+    works the review queue. The permission is only looked up for staff."""
+    return bool(user.is_active and user.is_staff and user.has_perm(REVIEW_PERMISSION))
 
 
 class AnswerQuestion(NamedTuple):
@@ -183,6 +190,13 @@ class AccessRequest(models.Model):
         return self.status == self.Status.APPROVED and (
             self.approval_expires_at is None or self.approval_expires_at > now
         )
+
+    def effective_status(self, *, now=None) -> str:
+        """The status as it stands at `now`: an approval past its end counts as expired even
+        before the daily expiry job records it so."""
+        if self.status == self.Status.APPROVED and not self.is_live_approval(now=now):
+            return self.Status.EXPIRED
+        return self.status
 
 
 class ReviewEvent(AppendOnlyModel):

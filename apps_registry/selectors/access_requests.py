@@ -75,15 +75,15 @@ def answers_under_review(access_request: AccessRequest) -> AnswersUnderReview:
     """The answers in questionnaire order. After a resubmission each carries its previous round's
     text where the partner changed it (from the RESUBMIT event, which records every changed answer
     before and after) and the comment the reviewer left on it when asking for changes."""
-    resubmission = changes_request = None
-    for event in access_request.events.filter(
-        action__in=(ReviewEvent.Action.RESUBMIT, ReviewEvent.Action.REQUEST_CHANGES)
-    ).order_by("-created_at", "-pk"):
-        if resubmission is None and event.action == ReviewEvent.Action.RESUBMIT:
-            resubmission = event
-        elif resubmission is not None and event.action == ReviewEvent.Action.REQUEST_CHANGES:
-            changes_request = event
-            break
+    events = list(
+        access_request.events.filter(
+            action__in=(ReviewEvent.Action.RESUBMIT, ReviewEvent.Action.REQUEST_CHANGES)
+        )
+    )
+    resubmission = review_events.latest_event(events, ReviewEvent.Action.RESUBMIT)
+    changes_request = (
+        review_events.latest_changes_request(events, before=resubmission) if resubmission else None
+    )
     changed = review_events.read_details(resubmission).changed if resubmission else {}
     field_comments = (
         review_events.read_details(changes_request).field_comments if changes_request else {}

@@ -220,9 +220,7 @@ def active_application_for_app_scope(*, app: PartnerApp, scope: Scope) -> Access
     blocking = AccessRequest.objects.filter(
         app=app, scope=scope, status__in=AccessRequest.ACTIVE_STATUSES
     ).first()
-    if blocking is None or (
-        blocking.status == AccessRequest.Status.APPROVED and not blocking.is_live_approval()
-    ):
+    if blocking is None or blocking.effective_status() == AccessRequest.Status.EXPIRED:
         # An approval past its end gives way on the next application (access_request_submit).
         return None
     return blocking
@@ -250,13 +248,8 @@ def reviewer_field_comments(access_request: AccessRequest) -> dict[str, str]:
     """The reviewer's per-answer comments from the latest request for changes, while it is open."""
     if access_request.status != AccessRequest.Status.CHANGES_REQUESTED:
         return {}
-    latest = None
-    for event in access_request.events.all():
-        if event.action == ReviewEvent.Action.REQUEST_CHANGES:
-            latest = event
-    if latest is None:
-        return {}
-    return review_events.partner_timeline_entry(latest).field_comments
+    latest = review_events.latest_changes_request(access_request.events.all())
+    return review_events.partner_timeline_entry(latest).field_comments if latest else {}
 
 
 # --- Manage API: every scope and its status for one app ----------------------------------------
@@ -337,12 +330,7 @@ def scope_status_for_app(
         return "available"
     if latest_request is None:
         return "not_applied"
-    if latest_request.status == AccessRequest.Status.APPROVED and not (
-        latest_request.is_live_approval(now=now)
-    ):
-        # The expiry job has not run yet; the approval is over all the same.
-        return AccessRequest.Status.EXPIRED
-    return latest_request.status
+    return latest_request.effective_status(now=now)
 
 
 def app_scope_statuses(

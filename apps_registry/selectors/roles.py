@@ -1,15 +1,25 @@
-"""Which of the platform's audiences a signed-in person belongs to, read in one query."""
+"""Which of the platform's audiences a signed-in person belongs to, read in one query, and which
+of their areas is their main one."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import Exists, OuterRef
 
 from apps_registry.models import Membership, Shop
-from apps_registry.models.access_requests import REVIEW_PERMISSION
+from apps_registry.models.access_requests import is_reviewer
+
+
+class Area(StrEnum):
+    """The platform's areas, one per audience."""
+
+    SELLER = "seller"  # the seller center
+    PARTNER = "partner"  # the partner console
+    REVIEW = "review"  # the admin: the review queue for reviewers, the admin index for other staff
 
 
 @dataclass(frozen=True)
@@ -18,6 +28,20 @@ class Roles:
     is_partner: bool  # belongs to a partner organisation
     is_reviewer: bool  # holds the review permission: works the queue in the admin
     is_staff: bool  # works in the admin (reviewers, catalog managers)
+
+    @property
+    def main_area(self) -> Area:
+        """Where the person's work is: the one place that decides both where they land on signing
+        in and which area a page of none (account, catalog) shows in the header. Partner work
+        first (a member who also sells builds apps for a living), then the admin, then the seller
+        center; someone with none of them signed up to build apps: the console's onboarding."""
+        if self.is_partner:
+            return Area.PARTNER
+        if self.is_staff:
+            return Area.REVIEW
+        if self.is_seller:
+            return Area.SELLER
+        return Area.PARTNER
 
 
 NO_ROLES = Roles(is_seller=False, is_partner=False, is_reviewer=False, is_staff=False)
@@ -37,10 +61,9 @@ def roles_for_user(*, user: AbstractBaseUser) -> Roles:
         )
         .get()
     )
-    is_staff = user.is_active and user.is_staff
     return Roles(
         is_seller=is_seller,
         is_partner=is_partner,
-        is_reviewer=is_staff and user.has_perm(REVIEW_PERMISSION),
-        is_staff=is_staff,
+        is_reviewer=is_reviewer(user),
+        is_staff=user.is_active and user.is_staff,
     )

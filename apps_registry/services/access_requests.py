@@ -89,16 +89,15 @@ def access_request_submit(
     answers, chosen_endpoints = _answers_with_endpoints(answers, scope=scope, endpoints=endpoints)
     cleaned = _clean_answers(answers, partial=False)
     now = timezone.now()
-    # An approval past its end still holds the partial unique index until the daily sweep runs;
-    # expire it here (stripping the scope, with its EXPIRE event) so the partner may reapply now.
-    stale_approval = AccessRequest.objects.filter(
-        app=app, scope=scope, status=Status.APPROVED, approval_expires_at__lte=now
-    ).first()
-    if stale_approval is not None:
-        expire_approval(request_id=stale_approval.pk, now=now)
-    if AccessRequest.objects.filter(
+    active = AccessRequest.objects.filter(
         app=app, scope=scope, status__in=AccessRequest.ACTIVE_STATUSES
-    ).exists():
+    ).first()
+    if active is not None and active.effective_status(now=now) == Status.EXPIRED:
+        # An approval past its end still holds the partial unique index until the daily sweep
+        # runs; expire it here (stripping the scope, with its EXPIRE event) so the partner may
+        # reapply now. One extended since we read it keeps the index, which refuses the insert.
+        expire_approval(request_id=active.pk, now=now)
+    elif active is not None:
         raise InvalidTransitionError(
             _ALREADY_ACTIVE.format(scope=scope.key),
             code=AccessRequestErrorCode.APPLICATION_ALREADY_OPEN,

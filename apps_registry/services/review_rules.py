@@ -10,7 +10,7 @@ from apps_registry.error_codes import AccessRequestErrorCode
 from apps_registry.errors import SeparationOfDutiesError
 from apps_registry.events import review as review_events
 from apps_registry.models import AccessRequest, Membership, PartnerAuditEvent, ReviewEvent
-from apps_registry.models.access_requests import REVIEW_PERMISSION
+from apps_registry.models.access_requests import is_reviewer
 from apps_registry.services._access_request_steps import status_refusal
 from core.errors import DomainError, InvalidTransitionError, PermissionRefusedError
 
@@ -140,11 +140,6 @@ def _action_refusal(
 
 
 # --- Who may review -----------------------------------------------------------------------------
-
-
-def is_reviewer(user: AbstractBaseUser) -> bool:
-    """Active staff holding the review permission (directly, by group, or as superuser)."""
-    return bool(user.is_active and user.is_staff and user.has_perm(REVIEW_PERMISSION))
 
 
 def conflict_of_interest(user: AbstractBaseUser, access_request: AccessRequest) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -370,3 +371,53 @@ def test_the_partner_actions_are_defined_once_and_named_by_member():
         ReviewEvent.Action.RESUBMIT,
         ReviewEvent.Action.WITHDRAW,
     )
+
+
+# --- The newest event of an action, found in Python -------------------------------------------
+
+
+def _history(*actions_at: tuple[str, int]) -> list[ReviewEvent]:
+    """Unsaved events with the given actions and minutes, numbered in the order given."""
+    start = datetime(2026, 5, 1, tzinfo=UTC)
+    return [
+        ReviewEvent(pk=number, action=action, created_at=start + timedelta(minutes=minute))
+        for number, (action, minute) in enumerate(actions_at, start=1)
+    ]
+
+
+Review = ReviewEvent.Action
+
+
+def test_the_latest_changes_request_is_the_newest_in_any_order():
+    events = _history(
+        (Review.SUBMIT, 0),
+        (Review.REQUEST_CHANGES, 1),
+        (Review.RESUBMIT, 2),
+        (Review.REQUEST_CHANGES, 3),
+        (Review.APPROVE, 4),
+    )
+
+    assert review_events.latest_changes_request(events).pk == 4
+    assert review_events.latest_changes_request(reversed(events)).pk == 4
+    assert review_events.latest_changes_request(events[:1]) is None
+
+
+def test_events_of_the_same_moment_are_told_apart_by_their_order_of_writing():
+    events = _history((Review.REQUEST_CHANGES, 1), (Review.REQUEST_CHANGES, 1))
+
+    assert review_events.latest_changes_request(reversed(events)).pk == 2
+
+
+def test_before_keeps_only_older_events():
+    events = _history(
+        (Review.REQUEST_CHANGES, 1),
+        (Review.RESUBMIT, 2),
+        (Review.REQUEST_CHANGES, 3),
+        (Review.RESUBMIT, 4),
+        (Review.REQUEST_CHANGES, 5),
+    )
+    second_resubmission = review_events.latest_event(events, Review.RESUBMIT)
+
+    assert second_resubmission.pk == 4
+    assert review_events.latest_changes_request(events, before=second_resubmission).pk == 3
+    assert review_events.latest_changes_request(events, before=events[0]) is None

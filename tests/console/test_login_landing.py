@@ -48,3 +48,36 @@ def test_an_explicit_next_still_wins(client):
     )
 
     assert response["Location"] == "/scopes/"
+
+
+def _seller_and_partner():
+    seller = factories.ShopFactory().owner
+    return factories.MembershipFactory(user=seller).user
+
+
+def _reviewer_and_seller():
+    reviewer = make_reviewer()
+    factories.ShopFactory(owner=reviewer)
+    return reviewer
+
+
+@pytest.mark.parametrize(
+    ("make_user", "landing", "header_area"),
+    [
+        (lambda: factories.MembershipFactory().user, "/console/", "partner"),
+        (make_reviewer, "/admin/apps_registry/accessrequest/", "review"),
+        # Staff without the review permission (a catalog manager) work in the admin too.
+        (lambda: factories.UserFactory(is_staff=True), "/admin/", "review"),
+        (lambda: factories.ShopFactory().owner, "/seller/", "seller"),
+        (factories.UserFactory, "/console/", "partner"),
+        (_seller_and_partner, "/console/", "partner"),
+        (_reviewer_and_seller, "/admin/apps_registry/accessrequest/", "review"),
+    ],
+)
+def test_where_one_lands_is_the_area_the_header_shows_on_a_page_of_none(
+    client, make_user, landing, header_area
+):
+    user = make_user()
+
+    assert sign_in(client, user) == landing
+    assert client.get("/scopes/").context["site_nav"].area == header_area

@@ -90,9 +90,7 @@ class ApplicationRow:
 def application_row(access_request: AccessRequest, *, now: datetime) -> ApplicationRow:
     """The row for one application (as `applications_for_user` annotates it); `now` decides its
     age and whether an approval has ended (the daily expiry job may not have run yet)."""
-    status = access_request.status
-    if status == AccessRequest.Status.APPROVED and not access_request.is_live_approval(now=now):
-        status = AccessRequest.Status.EXPIRED
+    status = access_request.effective_status(now=now)
     detail_url = reverse("partner:request-detail", kwargs={"request_id": access_request.pk})
     match status:
         case AccessRequest.Status.SUBMITTED | AccessRequest.Status.IN_REVIEW:
