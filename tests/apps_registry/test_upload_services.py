@@ -18,7 +18,7 @@ from apps_registry.services import access_requests, apps
 from apps_registry.uploads import checked_attachment, checked_icon
 from core.errors import InvalidInputError, InvalidTransitionError, PermissionRefusedError
 from tests import factories
-from tests.apps_registry.review_helpers import ANSWERS, make_member, make_request
+from tests.apps_registry.review_helpers import ANSWERS, make_member, make_request, snapshot
 from tests.upload_files import (
     METADATA_KEYS,
     PDF,
@@ -339,6 +339,35 @@ def test_resubmitting_adds_files_up_to_five_in_all(media_root):
     assert access_request.status == AccessRequest.Status.SUBMITTED
     assert access_request.attachments.count() == 5
     assert len(stored_files(media_root)) == 1
+
+
+def test_a_file_past_the_total_is_refused_before_any_file_is_decoded(monkeypatch, media_root):
+    """Five stored and one more: refused on the count alone, so neither the new images' pixels
+    nor the resubmission's status change are spent on an application that cannot take them."""
+    access_request = make_request(status=AccessRequest.Status.CHANGES_REQUESTED)
+    member = access_request.submitted_by
+    for n in range(5):
+        factories_attachment(access_request, member, n)
+    before = snapshot(access_request)
+    monkeypatch.setattr(ImageFile.ImageFile, "load", refuse_to_decode)
+
+    with pytest.raises(InvalidInputError) as refusal:
+        access_requests.access_request_resubmit(
+            request_id=access_request.pk,
+            answers={"data_usage": "We answer buyer messages, now with a screenshot."},
+            acting_user=member,
+            attachments=[upload(image_bytes(), "screen.png")],
+        )
+
+    message = (
+        "An application holds at most 5 files; this one has 5 already, so you may attach no more."
+    )
+    assert (refusal.value.code, refusal.value.message) == ("too_many_files", message)
+    assert refusal.value.fields == {"attachments": [message]}
+    assert snapshot(access_request) == before
+    assert access_request.data_usage != "We answer buyer messages, now with a screenshot."
+    assert access_request.attachments.count() == 5
+    assert stored_files(media_root) == []
 
 
 def factories_attachment(access_request, member, n: int) -> AccessRequestAttachment:
