@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from apps_registry.models import AccessRequest, AccessRequestAttachment, PartnerApp
 from apps_registry.services import access_requests, apps
+from console.api.partner import AppOutputSerializer
 from tests import factories
 from tests.apps_registry.review_helpers import ANSWERS, make_member, make_reviewer
 from tests.conftest import sign_in_with_mfa
@@ -126,13 +127,19 @@ def test_the_seller_sees_the_icon_and_publisher_of_a_connected_app(client):
     assert 'data-testid="app-icon-placeholder">PT</span>' in page
 
 
-def test_the_api_gives_the_icon_url_and_website(api, app):
+def test_the_api_gives_the_icon_url_at_the_public_address_and_website(api, app, settings):
+    """The console's public address (as in e-mails), not the Host the request came with."""
+    settings.OAUTH_ISSUER = "https://console.example/"
     branded(app)
+    expected = f"https://console.example/apps/{app.client_id}/icon/{app.icon_sha256}.png"
 
-    body = api.get(f"/api/v1/apps/{app.pk}/").json()
+    body = api.get(f"/api/v1/apps/{app.pk}/").json()  # asked of testserver
+    listed = api.get("/api/v1/apps/").json()["results"]
 
-    assert body["icon_url"] == f"http://testserver{icon_url(app)}"
+    assert body["icon_url"] == expected
+    assert [row["icon_url"] for row in listed] == [expected]
     assert body["website"] == "https://acme.example/about"
+    assert AppOutputSerializer(app).data["icon_url"] == expected  # no request needed
 
 
 def test_the_api_gives_a_null_icon_url_without_an_icon(api, app):
