@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
 from PIL import ImageFile
 
 from apps_registry.events import audit as audit_events
@@ -78,6 +79,40 @@ def test_an_icon_is_re_encoded_to_a_256_png_stored_by_its_hash_and_audited(media
         icon_sha256={"old": "", "new": app.icon_sha256},
         publisher_url={"old": "", "new": "https://acme.example/"},
     )
+
+
+@pytest.mark.parametrize(
+    "mismatch",
+    [{"icon": ""}, {"icon_sha256": ""}],
+    ids=["file-cleared-hash-kept", "hash-cleared-file-kept"],
+)
+def test_the_database_refuses_an_icon_file_and_hash_that_disagree(mismatch):
+    """Set and cleared together (a check constraint), so no page links to an icon with no file."""
+    app = factories.PartnerAppFactory()
+    apps.app_update_branding(
+        app_id=app.pk,
+        acting_user=make_member(app.partner),
+        publisher_url="",
+        icon=upload(image_bytes()),
+    )
+    app.refresh_from_db()
+    stored = (app.icon.name, app.icon_sha256)
+
+    for field, value in mismatch.items():
+        setattr(app, field, value)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        app.save()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        PartnerApp.objects.filter(pk=app.pk).update(**mismatch)
+
+    assert PartnerApp.objects.values_list("icon", "icon_sha256").get(pk=app.pk) == stored
+
+
+def test_the_database_refuses_an_icon_hash_without_a_file():
+    with pytest.raises(IntegrityError), transaction.atomic():
+        factories.PartnerAppFactory(icon_sha256="ab" * 32)
+
+    assert not PartnerApp.objects.exists()
 
 
 def test_a_png_keeps_none_of_its_text_chunks():

@@ -110,6 +110,14 @@ def test_an_old_hash_an_app_without_icon_and_an_unknown_app_are_404s(client):
     assert client.get(f"/apps/nobody/icon/{'0' * 64}.png").status_code == 404
 
 
+def test_an_icon_whose_file_is_a_folder_is_a_404(client):
+    """Opening a folder raises IsADirectoryError, not FileNotFoundError: still no such icon."""
+    app = branded(factories.PartnerAppFactory())
+    PartnerApp.objects.filter(pk=app.pk).update(icon=f"app-icons/{app.pk}")
+
+    assert client.get(icon_url(app)).status_code == 404
+
+
 def test_the_seller_sees_the_icon_and_publisher_of_a_connected_app(client):
     app = branded(factories.PartnerAppFactory(name="Acme Sync"))
     other = factories.PartnerAppFactory(name="plain tool")
@@ -290,6 +298,14 @@ def test_the_decision_page_lists_the_files_too(client, attachments):
 
     assert f'<img src="{admin_url(image)}"' in page
     assert f'<a href="{admin_url(pdf)}" target="_blank" rel="noopener">Data flow.pdf</a>' in page
+
+
+@pytest.mark.parametrize("stored_name", ["", "access-request-attachments", "gone.pdf"])
+def test_a_supporting_file_that_cannot_be_opened_is_a_404(client, attachments, stored_name):
+    """ "" names the storage's root and the second a folder (IsADirectoryError); none is a 500."""
+    AccessRequestAttachment.objects.filter(pk=attachments[0].pk).update(file=stored_name)
+
+    assert client.get(member_url(attachments[0])).status_code == 404
 
 
 def test_staff_without_the_review_permission_get_a_404(client, attachments):
