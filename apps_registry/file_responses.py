@@ -15,9 +15,11 @@ FILE_CSP = "default-src 'none'; sandbox; frame-ancestors 'none'"
 
 
 def _opened(name: str):
+    """The stored file, or a 404 for any name that opens none: gone, a folder (the empty name is
+    the storage's root) or unreadable; never a 500."""
     try:
         return default_storage.open(name, "rb")
-    except FileNotFoundError:
+    except OSError:
         raise Http404("No such file.") from None
 
 

@@ -220,13 +220,19 @@ def checked_attachment(upload: UploadedFile) -> CheckedFile:
 
 
 def checked_attachments(
-    uploads: list[UploadedFile], *, field: str = "attachments"
+    uploads: list[UploadedFile], *, already_attached: int = 0, field: str = "attachments"
 ) -> list[CheckedFile]:
-    """At most ATTACHMENT_MAX_FILES files, each checked by checked_attachment."""
+    """Each upload checked by checked_attachment, once the count is known to fit: an application
+    holds at most ATTACHMENT_MAX_FILES files in all, `already_attached` of them before this call,
+    so too many is refused before a single file is decoded."""
     with _blamed_on(field):
-        if len(uploads) > ATTACHMENT_MAX_FILES:
+        allowance = ATTACHMENT_MAX_FILES - already_attached
+        if len(uploads) > allowance:
             raise InvalidInputError(
-                f"Attach at most {ATTACHMENT_MAX_FILES} files; you chose {len(uploads)}.",
+                f"Attach at most {ATTACHMENT_MAX_FILES} files; you chose {len(uploads)}."
+                if not already_attached
+                else f"An application holds at most {ATTACHMENT_MAX_FILES} files; this one has "
+                f"{already_attached} already, so you may attach {allowance or 'no'} more.",
                 code=UploadErrorCode.TOO_MANY_FILES,
             )
         return [checked_attachment(upload) for upload in uploads]

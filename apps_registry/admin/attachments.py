@@ -4,9 +4,9 @@ reviewers only (anyone else: 404)."""
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from django.contrib import admin
-from django.contrib.admin.utils import unquote
-from django.db import connection
 from django.http import Http404
 from django.template.loader import render_to_string
 from django.urls import path
@@ -26,33 +26,30 @@ class AttachmentsAdminMixin:
         return render_to_string(ATTACHMENTS_TEMPLATE, {"access_request": access_request})
 
     def get_urls(self):
+        # <id:…> (an id of at most MAX_ID, else a 404) is registered by console/urls/converters.py,
+        # which the root URLconf imports before it reads admin.site.urls, the call that runs this.
         return [
             path(
-                "<path:object_id>/files/<uuid:public_id>/",
+                "<id:object_id>/files/<uuid:public_id>/",
                 self.admin_site.admin_view(self.attachment_view),
                 name="apps_registry_accessrequest_attachment",
             ),
+            # Any other id (not ASCII digits, or past MAX_ID) names no application: a 404, not
+            # the admin's catch-all redirect of "<path:object_id>/" to a change page.
+            path("<str:object_id>/files/<str:public_id>/", self.admin_site.admin_view(_no_file)),
             *super().get_urls(),
         ]
 
-    def attachment_view(self, request, object_id, public_id):
-        request_id = _request_id(object_id)
+    def attachment_view(self, request, object_id: int, public_id):
         attachment = (
-            attachment_get_for_review(request_id=request_id, public_id=public_id)
-            if self.has_review_permission(request) and request_id is not None
+            attachment_get_for_review(request_id=object_id, public_id=public_id)
+            if self.has_review_permission(request)
             else None
         )
         if attachment is None:
-            raise Http404("No such file.")
+            _no_file(request)
         return attachment_response(attachment)
 
 
-def _request_id(object_id: str) -> int | None:
-    """The application's id in the admin's URL, or None when it names none (a 404, not a 500):
-    only ASCII digits, since str.isdigit() also accepts "²", which int() refuses, and no number
-    past the largest id the database can hold, which its driver would overflow on."""
-    digits = unquote(object_id)
-    if not (digits.isascii() and digits.isdecimal()):
-        return None
-    _, largest_id = connection.ops.integer_field_range(AccessRequest._meta.pk.get_internal_type())
-    return int(digits) if int(digits) <= largest_id else None
+def _no_file(request, **_url_arguments) -> NoReturn:
+    raise Http404("No such file.")

@@ -73,6 +73,15 @@ class PartnerApp(AbstractApplication):
 
     class Meta(AbstractApplication.Meta):
         swappable = "OAUTH2_PROVIDER_APPLICATION_MODEL"
+        constraints = [
+            # The icon's file and the hash its URL names are set and cleared together, so a
+            # page never links to an icon that has no file, nor keeps a file it cannot name.
+            models.CheckConstraint(
+                condition=models.Q(icon="", icon_sha256="")
+                | (~models.Q(icon="") & ~models.Q(icon_sha256="")),
+                name="partnerapp_icon_and_hash_together",
+            ),
+        ]
 
     @property
     def publisher_domain(self) -> str:

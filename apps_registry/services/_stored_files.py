@@ -16,10 +16,8 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 
-from apps_registry.error_codes import UploadErrorCode
 from apps_registry.models import AccessRequest, AccessRequestAttachment, PartnerApp
-from apps_registry.uploads import ATTACHMENT_MAX_FILES, CheckedFile
-from core.errors import InvalidInputError
+from apps_registry.uploads import CheckedFile
 
 
 def icon_name(app: PartnerApp, icon: CheckedFile) -> str:
@@ -43,19 +41,8 @@ def delete_after_commit(names: Iterable[str]) -> None:
 def attach_files(
     access_request: AccessRequest, files: list[CheckedFile], *, uploaded_by: AbstractBaseUser
 ) -> list[AccessRequestAttachment]:
-    """Store `files` under random names and record them on the application (at most
-    ATTACHMENT_MAX_FILES in all, counting those attached before)."""
-    if not files:
-        return []
-    already_attached = access_request.attachments.count()
-    if already_attached + len(files) > ATTACHMENT_MAX_FILES:
-        message = (
-            f"An application holds at most {ATTACHMENT_MAX_FILES} files; this one has "
-            f"{already_attached} already."
-        )
-        raise InvalidInputError(
-            message, code=UploadErrorCode.TOO_MANY_FILES, fields={"attachments": [message]}
-        )
+    """Store `files` under random names and record them on the application (checked_attachments
+    has already held them to the application's allowance)."""
     stored: list[str] = []
     try:
         attachments = []

@@ -146,10 +146,13 @@ def access_request_resubmit(
     `endpoints` as for access_request_submit) and any further supporting files. Records what
     changed so the reviewer sees the diff; the review clock restarts. E-mails the reviewers after
     commit."""
-    checked_files = checked_attachments(list(attachments))
     access_request = lock_access_request(request_id)
     _require_member(acting_user, partner_id=access_request.app.partner_id)
     require_status(access_request, Status.CHANGES_REQUESTED, action="resubmit")
+    # Counted first, so files past the application's total are refused before any is decoded.
+    checked_files = checked_attachments(
+        list(attachments), already_attached=access_request.attachments.count()
+    )
     answers, chosen_endpoints = _answers_with_endpoints(
         answers, scope=access_request.scope, endpoints=endpoints
     )

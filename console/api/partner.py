@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from apps_registry.error_codes import PartnerErrorCode
 from apps_registry.events import review as review_events
+from apps_registry.mail import site_url
 from apps_registry.models import AccessRequest, AppScope, PartnerApp, ReviewEvent
 from apps_registry.selectors import partners as selectors
 from apps_registry.services import access_requests as access_request_services
@@ -59,8 +60,8 @@ class AppOutputSerializer(serializers.ModelSerializer):
     requested_scopes = RequestedScopeOutputSerializer(many=True, read_only=True)
     secret_hint = serializers.CharField(help_text="Last four characters of the client secret.")
     icon_url = serializers.SerializerMethodField(
-        help_text="The app's 256x256 PNG icon; the URL changes whenever the icon does, so it can "
-        "be cached for good. Null while the app has none."
+        help_text="The app's 256x256 PNG icon, at the console's public address; the URL changes "
+        "whenever the icon does, so it can be cached for good. Null while the app has none."
     )
     website = serializers.CharField(
         source="publisher_url", help_text="The publisher's https:// website, or empty."
@@ -93,8 +94,8 @@ class AppOutputSerializer(serializers.ModelSerializer):
     def get_icon_url(self, app: PartnerApp) -> str | None:
         if not app.icon_sha256:
             return None
-        url = reverse("app-icon", args=[app.client_id, app.icon_sha256])
-        return self.context["request"].build_absolute_uri(url)
+        # The public address the e-mails use, not the request's Host, which a proxy may rewrite.
+        return site_url() + reverse("app-icon", args=[app.client_id, app.icon_sha256])
 
 
 class AppCreatedOutputSerializer(AppOutputSerializer):
@@ -307,9 +308,7 @@ class PartnerApi(APIView):
         """One page of `queryset` (limit/offset) in DRF's paginated envelope."""
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(queryset, self.request, view=self)
-        return paginator.get_paginated_response(
-            serializer_class(page, many=True, context={"request": self.request}).data
-        )
+        return paginator.get_paginated_response(serializer_class(page, many=True).data)
 
 
 class AppListCreateApi(PartnerApi):
@@ -357,7 +356,7 @@ class AppListCreateApi(PartnerApi):
         return forbid_storing(
             Response(
                 {
-                    **AppOutputSerializer(app, context={"request": request}).data,
+                    **AppOutputSerializer(app).data,
                     "client_secret": raw_secret,
                 },
                 status=status.HTTP_201_CREATED,
@@ -369,7 +368,7 @@ class AppDetailApi(PartnerApi):
     @extend_schema(operation_id="apps_retrieve", responses=AppOutputSerializer, tags=["partner"])
     def get(self, request, app_id: int):
         app = found_or_404(selectors.app_get_for_user(user=request.user, app_id=app_id), PartnerApp)
-        return Response(AppOutputSerializer(app, context={"request": request}).data)
+        return Response(AppOutputSerializer(app).data)
 
 
 class AppScopesApi(PartnerApi):

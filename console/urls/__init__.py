@@ -4,7 +4,7 @@ rely on them, so change one only with a redirect from the old path."""
 from django.contrib import admin
 from django.urls import include, path
 
-from console.urls import converters  # noqa: F401 - registers <client_id:…> and <sha256:…>
+from console.urls import converters  # noqa: F401 - registers <id:…> etc., for the admin too
 from console.views import gateway, health, home, uploads
 
 urlpatterns = [

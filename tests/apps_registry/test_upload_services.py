@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
 from PIL import ImageFile
 
 from apps_registry.events import audit as audit_events
@@ -18,7 +19,7 @@ from apps_registry.services import access_requests, apps
 from apps_registry.uploads import checked_attachment, checked_icon
 from core.errors import InvalidInputError, InvalidTransitionError, PermissionRefusedError
 from tests import factories
-from tests.apps_registry.review_helpers import ANSWERS, make_member, make_request
+from tests.apps_registry.review_helpers import ANSWERS, make_member, make_request, snapshot
 from tests.upload_files import (
     METADATA_KEYS,
     PDF,
@@ -78,6 +79,40 @@ def test_an_icon_is_re_encoded_to_a_256_png_stored_by_its_hash_and_audited(media
         icon_sha256={"old": "", "new": app.icon_sha256},
         publisher_url={"old": "", "new": "https://acme.example/"},
     )
+
+
+@pytest.mark.parametrize(
+    "mismatch",
+    [{"icon": ""}, {"icon_sha256": ""}],
+    ids=["file-cleared-hash-kept", "hash-cleared-file-kept"],
+)
+def test_the_database_refuses_an_icon_file_and_hash_that_disagree(mismatch):
+    """Set and cleared together (a check constraint), so no page links to an icon with no file."""
+    app = factories.PartnerAppFactory()
+    apps.app_update_branding(
+        app_id=app.pk,
+        acting_user=make_member(app.partner),
+        publisher_url="",
+        icon=upload(image_bytes()),
+    )
+    app.refresh_from_db()
+    stored = (app.icon.name, app.icon_sha256)
+
+    for field, value in mismatch.items():
+        setattr(app, field, value)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        app.save()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        PartnerApp.objects.filter(pk=app.pk).update(**mismatch)
+
+    assert PartnerApp.objects.values_list("icon", "icon_sha256").get(pk=app.pk) == stored
+
+
+def test_the_database_refuses_an_icon_hash_without_a_file():
+    with pytest.raises(IntegrityError), transaction.atomic():
+        factories.PartnerAppFactory(icon_sha256="ab" * 32)
+
+    assert not PartnerApp.objects.exists()
 
 
 def test_a_png_keeps_none_of_its_text_chunks():
@@ -339,6 +374,35 @@ def test_resubmitting_adds_files_up_to_five_in_all(media_root):
     assert access_request.status == AccessRequest.Status.SUBMITTED
     assert access_request.attachments.count() == 5
     assert len(stored_files(media_root)) == 1
+
+
+def test_a_file_past_the_total_is_refused_before_any_file_is_decoded(monkeypatch, media_root):
+    """Five stored and one more: refused on the count alone, so neither the new images' pixels
+    nor the resubmission's status change are spent on an application that cannot take them."""
+    access_request = make_request(status=AccessRequest.Status.CHANGES_REQUESTED)
+    member = access_request.submitted_by
+    for n in range(5):
+        factories_attachment(access_request, member, n)
+    before = snapshot(access_request)
+    monkeypatch.setattr(ImageFile.ImageFile, "load", refuse_to_decode)
+
+    with pytest.raises(InvalidInputError) as refusal:
+        access_requests.access_request_resubmit(
+            request_id=access_request.pk,
+            answers={"data_usage": "We answer buyer messages, now with a screenshot."},
+            acting_user=member,
+            attachments=[upload(image_bytes(), "screen.png")],
+        )
+
+    message = (
+        "An application holds at most 5 files; this one has 5 already, so you may attach no more."
+    )
+    assert (refusal.value.code, refusal.value.message) == ("too_many_files", message)
+    assert refusal.value.fields == {"attachments": [message]}
+    assert snapshot(access_request) == before
+    assert access_request.data_usage != "We answer buyer messages, now with a screenshot."
+    assert access_request.attachments.count() == 5
+    assert stored_files(media_root) == []
 
 
 def factories_attachment(access_request, member, n: int) -> AccessRequestAttachment:

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from apps_registry.models import AccessRequest, AccessRequestAttachment, PartnerApp
 from apps_registry.services import access_requests, apps
+from console.api.partner import AppOutputSerializer
 from tests import factories
 from tests.apps_registry.review_helpers import ANSWERS, make_member, make_reviewer
 from tests.conftest import sign_in_with_mfa
@@ -109,6 +110,14 @@ def test_an_old_hash_an_app_without_icon_and_an_unknown_app_are_404s(client):
     assert client.get(f"/apps/nobody/icon/{'0' * 64}.png").status_code == 404
 
 
+def test_an_icon_whose_file_is_a_folder_is_a_404(client):
+    """Opening a folder raises IsADirectoryError, not FileNotFoundError: still no such icon."""
+    app = branded(factories.PartnerAppFactory())
+    PartnerApp.objects.filter(pk=app.pk).update(icon=f"app-icons/{app.pk}")
+
+    assert client.get(icon_url(app)).status_code == 404
+
+
 def test_the_seller_sees_the_icon_and_publisher_of_a_connected_app(client):
     app = branded(factories.PartnerAppFactory(name="Acme Sync"))
     other = factories.PartnerAppFactory(name="plain tool")
@@ -126,13 +135,19 @@ def test_the_seller_sees_the_icon_and_publisher_of_a_connected_app(client):
     assert 'data-testid="app-icon-placeholder">PT</span>' in page
 
 
-def test_the_api_gives_the_icon_url_and_website(api, app):
+def test_the_api_gives_the_icon_url_at_the_public_address_and_website(api, app, settings):
+    """The console's public address (as in e-mails), not the Host the request came with."""
+    settings.OAUTH_ISSUER = "https://console.example/"
     branded(app)
+    expected = f"https://console.example/apps/{app.client_id}/icon/{app.icon_sha256}.png"
 
-    body = api.get(f"/api/v1/apps/{app.pk}/").json()
+    body = api.get(f"/api/v1/apps/{app.pk}/").json()  # asked of testserver
+    listed = api.get("/api/v1/apps/").json()["results"]
 
-    assert body["icon_url"] == f"http://testserver{icon_url(app)}"
+    assert body["icon_url"] == expected
+    assert [row["icon_url"] for row in listed] == [expected]
     assert body["website"] == "https://acme.example/about"
+    assert AppOutputSerializer(app).data["icon_url"] == expected  # no request needed
 
 
 def test_the_api_gives_a_null_icon_url_without_an_icon(api, app):
@@ -283,6 +298,14 @@ def test_the_decision_page_lists_the_files_too(client, attachments):
 
     assert f'<img src="{admin_url(image)}"' in page
     assert f'<a href="{admin_url(pdf)}" target="_blank" rel="noopener">Data flow.pdf</a>' in page
+
+
+@pytest.mark.parametrize("stored_name", ["", "access-request-attachments", "gone.pdf"])
+def test_a_supporting_file_that_cannot_be_opened_is_a_404(client, attachments, stored_name):
+    """ "" names the storage's root and the second a folder (IsADirectoryError); none is a 500."""
+    AccessRequestAttachment.objects.filter(pk=attachments[0].pk).update(file=stored_name)
+
+    assert client.get(member_url(attachments[0])).status_code == 404
 
 
 def test_staff_without_the_review_permission_get_a_404(client, attachments):
