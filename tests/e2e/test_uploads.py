@@ -34,7 +34,9 @@ def signed_in_owner(page: Page, live_server, partner) -> None:
 def expect_icon_loaded(page: Page) -> None:
     icon = page.get_by_test_id("app-icon").first
     expect(icon).to_be_visible()
-    assert icon.evaluate("image => image.complete && image.naturalWidth") == 256
+    # Visible is not loaded: wait for the browser to finish fetching and decoding the image.
+    page.wait_for_function("image => image.complete", arg=icon.element_handle())
+    assert icon.evaluate("image => image.naturalWidth") == 256
 
 
 def test_a_partner_uploads_an_icon_and_a_seller_sees_it_on_the_consent_page(
