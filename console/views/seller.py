@@ -18,6 +18,7 @@ from apps_registry.selectors.authorizations import (
     connected_apps_for_seller,
     recent_platform_revocations,
     shops_for_seller,
+    shops_with_connected_apps,
 )
 from apps_registry.services.authorizations import (
     authorization_revoke_app,
@@ -50,14 +51,7 @@ class ShopListView(LoginRequiredMixin, TemplateView):
     template_name = "seller/shops.html"
 
     def get_context_data(self, **kwargs):
-        connections: dict[int, list[ShopAuthorization]] = {}
-        for connected in connected_apps_for_seller(seller=self.request.user):
-            for authorization in connected.authorizations:
-                connections.setdefault(authorization.shop_id, []).append(authorization)
-        shops = [
-            (shop, connections.get(shop.pk, []))
-            for shop in shops_for_seller(seller=self.request.user)
-        ]
+        shops = shops_with_connected_apps(seller=self.request.user)
         return super().get_context_data(shops=shops, return_to=SHOPS_PAGE, **kwargs)
 
 

@@ -355,3 +355,23 @@ def test_connected_apps_page_runs_a_constant_number_of_queries(
     assert response.status_code == 200
     assert len(response.context["connected_apps"]) == 5
     assert len(many) == len(one)
+
+
+def test_shops_page_lists_each_shops_live_apps_in_a_constant_number_of_queries(
+    client, seller, product_scope, order_scope
+):
+    client.force_login(seller)
+    _connect(seller, app_count=1, shops_per_app=1, scopes=[product_scope, order_scope])
+    with CaptureQueriesContext(connection) as one:
+        assert client.get("/seller/shops/").status_code == 200
+
+    _connect(seller, app_count=4, shops_per_app=3, scopes=[product_scope, order_scope])
+    revoked = ShopAuthorization.objects.filter(shop__owner=seller).latest("pk")
+    ShopAuthorization.objects.filter(pk=revoked.pk).update(revoked_at=revoked.granted_at)
+    with CaptureQueriesContext(connection) as many:
+        response = client.get("/seller/shops/")
+
+    assert response.status_code == 200
+    apps_per_shop = sorted(len(authorizations) for _, authorizations in response.context["shops"])
+    assert apps_per_shop == [1, 3, 4, 4]
+    assert len(many) == len(one)
