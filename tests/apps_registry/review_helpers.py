@@ -9,7 +9,7 @@ from django.utils import timezone
 from oauth2_provider.models import AccessToken, RefreshToken, set_token_value
 
 from apps_registry.models import AccessRequest, Membership, ReviewEvent
-from apps_registry.services import reviews
+from apps_registry.services import access_requests, reviews
 from apps_registry.services.reviewers import catalog_managers_group, reviewers_group
 from tests import factories
 
@@ -61,6 +61,25 @@ def make_first_approved(reviewer) -> AccessRequest:
     reviews.access_request_assign(request_id=access_request.pk, reviewer=reviewer)
     access_request.refresh_from_db()
     return access_request
+
+
+def ask_about_data_protection_and_resubmit(
+    access_request: AccessRequest, *, reviewer, revised: str, acting_user=None, **resubmit
+) -> None:
+    """One round on an in-review application assigned to `reviewer`: they ask how long data is
+    kept (a comment on the data-protection answer) and the partner resubmits with `revised`."""
+    reviews.access_request_request_changes(
+        request_id=access_request.pk,
+        reviewer=reviewer,
+        comment="Say how long you keep data.",
+        field_comments={"data_protection": "Retention period?"},
+    )
+    access_requests.access_request_resubmit(
+        request_id=access_request.pk,
+        answers={"data_protection": revised},
+        acting_user=acting_user or access_request.submitted_by,
+        **resubmit,
+    )
 
 
 def snapshot(access_request: AccessRequest) -> dict:

@@ -19,6 +19,7 @@ from apps_registry.services import access_requests, reviews
 from apps_registry.services import partners as partner_services
 from tests import factories
 from tests.apps_registry.review_helpers import (
+    ask_about_data_protection_and_resubmit,
     make_first_approved,
     make_member,
     make_request,
@@ -156,15 +157,10 @@ def test_detail_shows_answers_other_grants_and_the_timeline_with_diffs(client, r
     access_request = make_request(
         app=app, submitted_by=member, status=Status.IN_REVIEW, assigned_to=reviewer
     )
-    reviews.access_request_request_changes(
-        request_id=access_request.pk,
+    ask_about_data_protection_and_resubmit(
+        access_request,
         reviewer=reviewer,
-        comment="Say how long you keep data.",
-        field_comments={"data_protection": "Retention period?"},
-    )
-    access_requests.access_request_resubmit(
-        request_id=access_request.pk,
-        answers={"data_protection": "Deleted after <b>30</b> days."},
+        revised="Deleted after <b>30</b> days.",
         acting_user=member,
     )
 
@@ -411,16 +407,10 @@ def test_a_resubmission_shows_each_changed_answer_as_a_diff_and_folds_the_rest(
     client, reviewer, decision
 ):
     access_request = make_request(status=Status.IN_REVIEW, assigned_to=reviewer)
-    reviews.access_request_request_changes(
-        request_id=access_request.pk,
+    ask_about_data_protection_and_resubmit(
+        access_request,
         reviewer=reviewer,
-        comment="Say how long you keep data.",
-        field_comments={"data_protection": "Retention period?"},
-    )
-    access_requests.access_request_resubmit(
-        request_id=access_request.pk,
-        answers={"data_protection": "Encrypted at rest, deleted after <b>30</b> days."},
-        acting_user=access_request.submitted_by,
+        revised="Encrypted at rest, deleted after <b>30</b> days.",
     )
     reviews.access_request_assign(request_id=access_request.pk, reviewer=reviewer)
 

@@ -22,7 +22,11 @@ from console.views.partner.access_requests import APPLICATIONS_PER_PAGE
 from console.views.partner.presenters import application_row, partner_timeline_page
 from core.errors import InvalidInputError, InvalidTransitionError
 from tests import factories
-from tests.apps_registry.review_helpers import ANSWERS, make_reviewer
+from tests.apps_registry.review_helpers import (
+    ANSWERS,
+    ask_about_data_protection_and_resubmit,
+    make_reviewer,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -404,17 +408,12 @@ def worked_application(member, app, scope) -> AccessRequest:
         request_id=access_request.pk, reviewer=second, comment="Internal: looks fine to me."
     )
     reviews.access_request_assign(request_id=access_request.pk, reviewer=third)
-    reviews.access_request_request_changes(
-        request_id=access_request.pk,
+    ask_about_data_protection_and_resubmit(
+        access_request,
         reviewer=third,
-        comment="Say how long you keep messages.",
-        field_comments={"data_protection": "Retention period?"},
-    )
-    access_request_services.access_request_resubmit(
-        request_id=access_request.pk,
-        answers={"data_protection": "Deleted after 30 days."},
-        endpoints=[CONVERSATIONS],
+        revised="Deleted after 30 days.",
         acting_user=member.user,
+        endpoints=[CONVERSATIONS],
     )
     reviews.access_request_assign(request_id=access_request.pk, reviewer=first)
     return access_request
@@ -435,7 +434,7 @@ def test_the_partner_timeline_keeps_only_what_the_partner_needs(member, app, sco
         (
             ReviewEvent.Action.REQUEST_CHANGES,
             "the review team",
-            "Say how long you keep messages.",
+            "Say how long you keep data.",
             [("How is the data stored, protected and deleted?", "Retention period?")],
         ),
         (ReviewEvent.Action.RESUBMIT, member.user.email, "", []),

@@ -19,7 +19,12 @@ from apps_registry.models import AccessRequest, ReviewEvent
 from apps_registry.services import access_requests, reviews
 from apps_registry.services.reviewers import reviewer_create
 from tests import factories
-from tests.apps_registry.review_helpers import make_first_approved, make_request, make_reviewer
+from tests.apps_registry.review_helpers import (
+    ask_about_data_protection_and_resubmit,
+    make_first_approved,
+    make_request,
+    make_reviewer,
+)
 from tests.e2e.consent_helpers import screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -174,16 +179,8 @@ def test_reviewer_sees_what_each_application_needs_then_judges_a_resubmission_be
     )
     resubmitted = make_request(app=factories.PartnerAppFactory(name="Helpdesk Pro"))
     reviews.access_request_assign(request_id=resubmitted.pk, reviewer=rita)
-    reviews.access_request_request_changes(
-        request_id=resubmitted.pk,
-        reviewer=rita,
-        comment="Say how long you keep messages.",
-        field_comments={"data_protection": "Retention period?"},
-    )
-    access_requests.access_request_resubmit(
-        request_id=resubmitted.pk,
-        answers={"data_protection": "Encrypted at rest, deleted after 30 days."},
-        acting_user=resubmitted.submitted_by,
+    ask_about_data_protection_and_resubmit(
+        resubmitted, reviewer=rita, revised="Encrypted at rest, deleted after 30 days."
     )
 
     # The queue: which approval a dual-approval application lacks, and the time left.
