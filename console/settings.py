@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "oauth2_provider",
+    "django_tasks_db",
+    "crontask",
     "scopes",
     "apps_registry",
     "console",
@@ -389,3 +391,39 @@ LOGGING = {
     "loggers": {"django.request": {"filters": ["skip_gate_denials"]}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
 }
+
+# --- Background tasks and webhooks (ADR 0020) ---------------------------------------------------
+
+# Django's Tasks framework. The default backend keeps tasks in the database (django-tasks-db):
+# durable, no extra server; `manage.py db_worker` runs them and `manage.py crontask` enqueues the
+# periodic ones. Tests run each task as it is enqueued. docs/operations.md says how to move to RQ.
+TASKS = {
+    "default": (
+        {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}
+        if TESTING
+        else {
+            "BACKEND": "django_tasks_db.DatabaseBackend",
+            "QUEUES": ["default", "webhooks"],
+        }
+    )
+}
+# Only one scheduler enqueues the periodic tasks when several run: they share a lock in Redis. Every
+# periodic task is idempotent anyway, so two schedulers would send nothing twice.
+CRONTASK = {"REDIS_URL": REDIS_URL or None}
+
+# Webhook signing secrets must stay usable to sign, so they are encrypted (Fernet), never hashed.
+# WEBHOOK_SECRET_KEYS lists Fernet keys, newest first: the first encrypts, any decrypts, so a key
+# rotates by putting a new one in front. Without it, one is derived from SECRET_KEY.
+WEBHOOK_SECRET_KEYS = env.list("WEBHOOK_SECRET_KEYS", default=[])
+# Receivers must be public https addresses. Development may also post to http on loopback (a
+# receiver on the developer's machine); production never does (server-side request forgery).
+WEBHOOK_ALLOW_LOOPBACK = env.bool("WEBHOOK_ALLOW_LOOPBACK", default=DEBUG)
+# Seconds to connect and to wait for the receiver's answer, per attempt.
+WEBHOOK_CONNECT_TIMEOUT_SECONDS = env.float("WEBHOOK_CONNECT_TIMEOUT_SECONDS", default=3.0)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+# After the first attempt, a failed delivery is tried again after each of these delays, then it is
+# marked failed: about a day in all.
+WEBHOOK_RETRY_DELAYS_SECONDS = [60, 5 * 60, 30 * 60, 2 * 3600, 12 * 3600]
+# After a rotation, deliveries carry a signature with the previous secret too, for this long, so a
+# receiver can switch secrets without dropping an event.
+WEBHOOK_PREVIOUS_SECRET_HOURS = 24

@@ -21,8 +21,16 @@ from apps_registry.models.sellers import (
     Shop,
     ShopAuthorization,
 )
+from apps_registry.models.webhooks import (
+    TEST_EVENT_TYPE,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookTopic,
+)
 
 __all__ = [
+    "TEST_EVENT_TYPE",
     "AccessRequest",
     "AccessRequestAttachment",
     "AppScope",
@@ -39,4 +47,8 @@ __all__ = [
     "ScopeUsage",
     "Shop",
     "ShopAuthorization",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookTopic",
 ]
