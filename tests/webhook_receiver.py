@@ -11,6 +11,7 @@ Import the fixtures into a conftest.py to use them.
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -47,13 +48,16 @@ class ReceivedRequest:
 class WebhookReceiver:
     """The server; `requests` is what it received, in order. Replies beyond the script are 200."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, tls: ssl.SSLContext | None = None) -> None:
         self.requests: list[ReceivedRequest] = []
         self._replies: list[Reply] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self.request_arrived = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
+        self._scheme = "https" if tls else "http"
         self._server.daemon_threads = True
         self._server.block_on_close = False
         self._thread = threading.Thread(
@@ -63,7 +67,7 @@ class WebhookReceiver:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_port}/webhooks"
+        return f"{self._scheme}://127.0.0.1:{self._server.server_port}/webhooks"
 
     @property
     def port(self) -> int:
@@ -136,11 +140,11 @@ def _handler_for(receiver: WebhookReceiver) -> type[BaseHTTPRequestHandler]:
 
 @pytest.fixture
 def make_webhook_receiver():
-    """Start as many receivers as a test needs; all stop after it."""
+    """Start as many receivers as a test needs (https with `tls`); all stop after it."""
     receivers: list[WebhookReceiver] = []
 
-    def make() -> WebhookReceiver:
-        receivers.append(WebhookReceiver())
+    def make(*, tls: ssl.SSLContext | None = None) -> WebhookReceiver:
+        receivers.append(WebhookReceiver(tls=tls))
         return receivers[-1]
 
     yield make

@@ -3,13 +3,19 @@ schedule, warns the partner once, follows no redirect and posts only to public a
 
 from __future__ import annotations
 
+import ipaddress
 import socket
+import ssl
 import time
 from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
 import urllib3
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from django.core import mail
 from django.db import transaction
 from django.urls import reverse
@@ -256,6 +262,53 @@ def test_a_refused_connection_says_so(app, webhook_receiver, loopback_webhooks):
     attempt_delivery(delivery_id=delivery.pk)
 
     assert _attempts(delivery) == [(1, None, "Connection refused")]
+
+
+def test_an_untrusted_certificate_is_refused(
+    app, make_webhook_receiver, loopback_webhooks, tmp_path
+):
+    receiver = make_webhook_receiver(tls=_self_signed_tls(tmp_path))
+    subscribe(app, url=receiver.url)
+    delivery = _event(app)
+
+    attempt_delivery(delivery_id=delivery.pk)
+
+    assert receiver.url.startswith("https://127.0.0.1:")
+    assert _attempts(delivery) == [(1, None, "TLS certificate not valid for 127.0.0.1")]
+    assert receiver.requests == []
+
+
+def _self_signed_tls(directory) -> ssl.SSLContext:
+    """A server context whose certificate for 127.0.0.1 nobody trusts."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = timezone.now()
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = directory / "cert.pem", directory / "key.pem"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    return context
 
 
 @pytest.mark.parametrize(
