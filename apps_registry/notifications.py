@@ -15,7 +15,7 @@ from apps_registry.events.review import (
     partner_visible_events,
 )
 from apps_registry.mail import branded_message, site_url
-from apps_registry.models import AccessRequest, Membership
+from apps_registry.models import AccessRequest, Membership, WebhookAttempt, WebhookEndpoint
 from apps_registry.people import display_name
 from apps_registry.selectors.access_requests import answer_comments, reviewers
 
@@ -177,3 +177,27 @@ def _send(recipients, *, subject: str, template: str, context: dict) -> int:
     if not messages:
         return 0
     return mailers.default.send_messages(messages)
+
+
+def notify_partner_of_failing_webhook(*, app_id: int) -> int:
+    """A delivery failed after its last retry and the app's endpoint is now failing: every
+    member of the partner, once, with the last attempt's error to act on."""
+    endpoint = WebhookEndpoint.objects.select_related("app").get(app_id=app_id)
+    last_attempt = (
+        WebhookAttempt.objects.filter(delivery__app_id=app_id)
+        .order_by("-started_at", "-pk")
+        .first()
+    )
+    members = Membership.objects.filter(partner_id=endpoint.app.partner_id).select_related("user")
+    return _send(
+        [membership.user for membership in members.order_by("pk")],
+        subject=f"Webhooks failing: {endpoint.app.name}",
+        template="email/webhook_failing",
+        context={
+            "endpoint": endpoint,
+            "app": endpoint.app,
+            "last_attempt": last_attempt,
+            "console_url": site_url()
+            + reverse("partner:app-detail", kwargs={"app_id": endpoint.app_id}),
+        },
+    )

@@ -1,0 +1,186 @@
+"""One POST to a receiver, hardened against server-side request forgery, and what came back in
+words a partner can act on.
+
+requests-hardened resolves the host once, refuses private, loopback (unless
+WEBHOOK_ALLOW_LOOPBACK) and link-local addresses and connects to the address it checked, so a
+DNS answer cannot change between the check and the connection. Redirects are never followed: a
+receiver could point one at an internal address.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import ssl
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http import HTTPStatus
+from urllib.parse import urlsplit
+
+import requests
+import urllib3
+from django.conf import settings
+from requests_hardened import Config, HTTPSession
+from requests_hardened.ip_filter import InvalidIPAddress
+
+from apps_registry.mail import site_url
+
+EXCERPT_CHARACTERS = 500
+# Enough bytes for EXCERPT_CHARACTERS characters of UTF-8; the rest of the answer is never read.
+EXCERPT_BYTES = EXCERPT_CHARACTERS * 4
+ERROR_CHARACTERS = 300
+
+
+@dataclass(frozen=True)
+class PostResult:
+    """What one POST got: the receiver's status (None when none came), why it failed ("" when it
+    succeeded), the start of the answer and how long it took."""
+
+    response_status: int | None
+    error: str
+    excerpt: str
+    duration_ms: int
+
+    @property
+    def succeeded(self) -> bool:
+        return not self.error
+
+
+def post(url: str, *, body: str, headers: dict[str, str]) -> PostResult:
+    """POST `body` to `url` within the configured timeouts; never raises for the receiver's
+    faults."""
+    started = time.monotonic()
+    refusal = url_refusal(url)
+    if refusal:
+        return PostResult(None, refusal, "", 0)
+    connect_timeout, read_timeout = _timeouts()
+    try:
+        with (
+            _session() as session,
+            session.post(url, data=body.encode(), headers=headers, stream=True) as response,
+        ):
+            status = response.status_code
+            # However slowly the answer drips in, reading stops at the deadline.
+            excerpt = _excerpt(response, deadline=started + connect_timeout + read_timeout)
+    except requests.RequestException as error:
+        return PostResult(None, _explain(error, url)[:ERROR_CHARACTERS], "", _ms_since(started))
+    return PostResult(status, _status_error(status), excerpt, _ms_since(started))
+
+
+def url_refusal(url: str) -> str | None:
+    """Why a receiver's URL may not be posted to before any address is checked, or None: https
+    only, and plain http only to a loopback address where development allows it."""
+    parts = urlsplit(url)
+    if parts.scheme == "https":
+        return None
+    if not settings.WEBHOOK_ALLOW_LOOPBACK:
+        return "The URL must start with https://"
+    if parts.scheme == "http" and _is_loopback_host(parts.hostname or ""):
+        return None
+    return "The URL must start with https:// (http:// only to this machine, in development)"
+
+
+def _session() -> HTTPSession:
+    session = HTTPSession(
+        Config(
+            ip_filter_enable=True,
+            ip_filter_allow_loopback_ips=settings.WEBHOOK_ALLOW_LOOPBACK,
+            never_redirect=True,
+            default_timeout=_timeouts(),
+            user_agent_override=f"Partner Console webhooks (+{site_url()})",
+        )
+    )
+    # A proxy from the environment would connect to addresses the filter refuses.
+    session.trust_env = False
+    return session
+
+
+def _timeouts() -> tuple[float, float]:
+    return settings.WEBHOOK_CONNECT_TIMEOUT_SECONDS, settings.WEBHOOK_TIMEOUT_SECONDS
+
+
+def _excerpt(response: requests.Response, *, deadline: float) -> str:
+    received = bytearray()
+    try:
+        while len(received) < EXCERPT_BYTES and time.monotonic() < deadline:
+            # read1 returns what has arrived instead of waiting for the whole amount.
+            chunk = response.raw.read1(EXCERPT_BYTES - len(received), decode_content=True)
+            if not chunk:
+                break
+            received += chunk
+    except (urllib3.exceptions.HTTPError, OSError):
+        pass  # The status has come; a broken or slow body only shortens the excerpt.
+    text = received.decode("utf-8", errors="replace")
+    # PostgreSQL text cannot hold NUL.
+    return text.replace("\x00", "\ufffd")[:EXCERPT_CHARACTERS]
+
+
+def _status_error(status: int) -> str:
+    if 200 <= status < 300:
+        return ""
+    if 300 <= status < 400:
+        return f"The receiver answered {status}, a redirect: redirects are not followed"
+    try:
+        return f"The receiver answered {status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return f"The receiver answered {status}"
+
+
+def _explain(error: requests.RequestException, url: str) -> str:
+    host = urlsplit(url).hostname or url
+    connect_timeout, read_timeout = _timeouts()
+    causes = list(_causes(error))
+    if isinstance(error, InvalidIPAddress):
+        return _forbidden_address(error.args[0])
+    if isinstance(error, requests.ConnectTimeout):
+        return f"Could not connect within {connect_timeout:g} s"
+    if isinstance(error, requests.ReadTimeout):
+        return f"Timed out after {read_timeout:g} s"
+    if isinstance(error, requests.exceptions.SSLError):
+        if any(isinstance(cause, ssl.SSLCertVerificationError) for cause in causes):
+            return f"TLS certificate not valid for {host}"
+        return f"TLS handshake with {host} failed"
+    if any(isinstance(cause, ConnectionRefusedError) for cause in causes):
+        return "Connection refused"
+    if any(isinstance(cause, socket.gaierror) for cause in causes):
+        return f"The host name {host} could not be resolved"
+    if isinstance(error, requests.ConnectionError):
+        return f"The connection to {host} failed or was closed before an answer"
+    return f"The URL could not be posted to: {error}"
+
+
+def _forbidden_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
+    if address.is_loopback:
+        kind = "a loopback"
+    elif address.is_link_local:
+        kind = "a link-local"
+    else:
+        kind = "a private"
+    return f"The URL resolves to {kind} address ({address}); webhooks go only to public addresses"
+
+
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    """The error, then what caused it (urllib3 keeps its cause in `reason`)."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = getattr(current, "reason", None) or current.__cause__ or current.__context__
+        if not isinstance(current, BaseException):
+            current = None
+
+
+def _is_loopback_host(hostname: str) -> bool:
+    try:
+        addresses = socket.getaddrinfo(hostname, None, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        return False
+    return bool(addresses) and all(
+        ipaddress.ip_address(address[4][0]).is_loopback for address in addresses
+    )
+
+
+def _ms_since(started: float) -> int:
+    return round((time.monotonic() - started) * 1000)
