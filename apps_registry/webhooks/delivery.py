@@ -63,15 +63,24 @@ def attempt_delivery(*, delivery_id: int, now: datetime | None = None) -> bool:
 
 def claim(*, delivery_id: int, now: datetime) -> datetime | None:
     """Hold the delivery until the returned moment if it is pending, due, not held, and no other
-    delivery of its app is held; None otherwise. One UPDATE, so two workers cannot both win."""
+    delivery of its app is held; None otherwise. One UPDATE under the app's endpoint lock, so two
+    workers cannot both win, nor hold two of one app's deliveries."""
     claimed_until = now + claim_duration()
-    rows = (
-        WebhookDelivery.objects.filter(
-            _unlocked(now), pk=delivery_id, status=Status.PENDING, next_attempt_at__lte=now
+    app_id = WebhookDelivery.objects.filter(pk=delivery_id).values_list("app_id", flat=True).first()
+    if app_id is None:
+        return None
+    with transaction.atomic():
+        # Claims of one app's deliveries queue on its endpoint's row. Without it, PostgreSQL's
+        # READ COMMITTED would let two workers claiming two different deliveries of the app both
+        # find no other held; after the lock, the UPDATE's fresh snapshot sees the first claim.
+        list(WebhookEndpoint.objects.select_for_update().filter(app_id=app_id).values("pk"))
+        rows = (
+            WebhookDelivery.objects.filter(
+                _unlocked(now), pk=delivery_id, status=Status.PENDING, next_attempt_at__lte=now
+            )
+            .filter(~Exists(_held(now).filter(app_id=app_id).exclude(pk=delivery_id)))
+            .update(locked_until=claimed_until)
         )
-        .filter(~Exists(_held(now).filter(app_id=OuterRef("app_id")).exclude(pk=delivery_id)))
-        .update(locked_until=claimed_until)
-    )
     return claimed_until if rows == 1 else None
 
 

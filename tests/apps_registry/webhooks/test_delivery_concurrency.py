@@ -7,11 +7,11 @@ import threading
 import time
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from apps_registry.models import TEST_EVENT_TYPE, WebhookDelivery
-from apps_registry.webhooks.delivery import attempt_delivery
+from apps_registry.webhooks.delivery import attempt_delivery, claim
 from apps_registry.webhooks.outbox import record_event
 from tests import factories
 from tests.concurrency import THREAD_TIMEOUT_SECONDS, race
@@ -48,6 +48,35 @@ def test_two_workers_racing_for_a_delivery_post_it_once(webhook_receiver, loopba
         delivery.refresh_from_db()
         assert (delivery.status, delivery.attempt_count) == (Status.DELIVERED, 1)
         assert len(webhook_receiver.requests) == round_number
+
+
+@pytest.mark.postgres
+def test_a_claim_waits_for_another_claim_of_the_same_app(webhook_receiver, loopback_webhooks):
+    """Worker A has claimed the app's first delivery but not yet committed; worker B, claiming
+    the second, waits for A and then finds the app's receiver busy."""
+    app = factories.PartnerAppFactory()
+    subscribe(app, url=webhook_receiver.url)
+    first, second = _event(app), _event(app)
+    holding = threading.Event()
+
+    def claim_first_and_linger() -> None:
+        try:
+            with transaction.atomic():
+                assert claim(delivery_id=first.pk, now=timezone.now()) is not None
+                holding.set()
+                time.sleep(0.5)
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=claim_first_and_linger)
+    worker.start()
+    assert holding.wait(5)
+
+    assert claim(delivery_id=second.pk, now=timezone.now()) is None
+
+    worker.join(THREAD_TIMEOUT_SECONDS)
+    held = WebhookDelivery.objects.filter(locked_until__isnull=False)
+    assert list(held.values_list("pk", flat=True)) == [first.pk]
 
 
 def test_a_slow_receiver_does_not_delay_another_apps_delivery(
