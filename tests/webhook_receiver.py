@@ -27,13 +27,15 @@ from apps_registry.webhooks import secrets
 @dataclass(frozen=True)
 class Reply:
     """One scripted answer: wait `delay` seconds first, then answer `status` with `body`; with
-    `drip_seconds`, send the body one byte at a time, that long apart (a slow-drip answer)."""
+    `drip_seconds`, send the body one byte at a time, that long apart (a slow-drip answer), or
+    with `drip_headers` too, a header line that never ends (the answer never even starts)."""
 
     status: int = 200
     body: str = "ok"
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     drip_seconds: float = 0.0
+    drip_headers: bool = False
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,13 @@ def _handler_for(receiver: WebhookReceiver) -> type[BaseHTTPRequestHandler]:
             receiver._wait(reply.delay)
             body = reply.body.encode()
             try:
+                if reply.drip_headers:
+                    self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+                    while not receiver._stopping.is_set():
+                        self.wfile.write(b"z")
+                        self.wfile.flush()
+                        receiver._wait(reply.drip_seconds)
+                    return
                 self.send_response(reply.status)
                 for name, value in reply.headers.items():
                     self.send_header(name, value)

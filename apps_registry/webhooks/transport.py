@@ -9,9 +9,12 @@ receiver could point one at an internal address.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
+import signal
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -55,17 +58,50 @@ def post(url: str, *, body: str, headers: dict[str, str]) -> PostResult:
     if refusal:
         return PostResult(None, refusal, "", 0)
     connect_timeout, read_timeout = _timeouts()
+    total = connect_timeout + read_timeout
     try:
-        with (
-            _session() as session,
-            session.post(url, data=body.encode(), headers=headers, stream=True) as response,
-        ):
-            status = response.status_code
-            # However slowly the answer drips in, reading stops at the deadline.
-            excerpt = _excerpt(response, deadline=started + connect_timeout + read_timeout)
+        with _session() as session:
+            # The status line and headers must come within the deadline...
+            with _overall_deadline(total):
+                response = session.post(url, data=body.encode(), headers=headers, stream=True)
+            with response:
+                status = response.status_code
+                # ...and however slowly the body drips in, reading it stops there too.
+                excerpt = _excerpt(response, deadline=started + total)
     except requests.RequestException as error:
         return PostResult(None, _explain(error, url)[:ERROR_CHARACTERS], "", _ms_since(started))
+    except DeadlineExceededError:
+        return PostResult(None, f"No complete answer within {total:g} s", "", _ms_since(started))
     return PostResult(status, _status_error(status), excerpt, _ms_since(started))
+
+
+class DeadlineExceededError(Exception):
+    """The attempt's overall time ran out."""
+
+
+@contextlib.contextmanager
+def _overall_deadline(seconds: float) -> Iterator[None]:
+    """Interrupt whatever the attempt is doing after `seconds`, in the worker's main thread.
+
+    The timeouts of requests apply to each read. A receiver that sends its status line one byte at a
+    time, each within the read timeout, would hold the worker for as long as it liked. A worker runs
+    its tasks in the main thread, so a real-time alarm can cut the attempt; elsewhere (a test
+    calling from a thread) only the per-read timeouts apply.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise DeadlineExceededError
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def url_refusal(url: str) -> str | None:

@@ -253,6 +253,24 @@ def test_a_slow_drip_answer_is_cut_at_the_deadline(app, webhook_receiver, loopba
     assert set(attempt.response_excerpt) == {"y"}
 
 
+def test_a_receiver_dripping_its_headers_is_cut_at_the_deadline(
+    app, webhook_receiver, loopback_webhooks
+):
+    # Each byte comes well within the read timeout, so only an overall deadline stops it.
+    loopback_webhooks.WEBHOOK_CONNECT_TIMEOUT_SECONDS = 0.5
+    webhook_receiver.answer(Reply(drip_headers=True, drip_seconds=0.2))
+    subscribe(app, url=webhook_receiver.url)
+    delivery = _event(app)
+
+    started = time.monotonic()
+    attempt_delivery(delivery_id=delivery.pk)
+
+    assert time.monotonic() - started < 3
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempt_count) == (Status.PENDING, 1)
+    assert delivery.attempts.get().error == "No complete answer within 1.5 s"
+
+
 def test_a_refused_connection_says_so(app, webhook_receiver, loopback_webhooks):
     url = webhook_receiver.url
     webhook_receiver.stop()
