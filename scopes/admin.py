@@ -119,7 +119,8 @@ def actor_label(event: CatalogEvent) -> str:
 @admin.register(ScopeChange)
 class ScopeChangeAdmin(ChangeColumns, ReadOnlyAdmin):
     """Weakening changes waiting for a second catalog manager (any one, when the catalog file
-    proposed them), and the decided ones."""
+    proposed them), and the decided ones. apps_registry registers a subclass whose confirmation
+    also tells the apps using the scope."""
 
     list_display = [
         "proposed_at",

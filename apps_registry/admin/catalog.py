@@ -13,7 +13,8 @@ from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.db.models import Count
 from django.http import HttpResponseRedirect
 
-from apps_registry.services.catalog import catalog_scope_edit
+from apps_registry.services.catalog import catalog_scope_change_confirm, catalog_scope_edit
+from scopes import admin as scopes_admin
 from scopes.admin import (
     CatalogEventInline,
     EndpointLinkInline,
@@ -21,7 +22,7 @@ from scopes.admin import (
     ScopeAdminForm,
 )
 from scopes.errors import CatalogError
-from scopes.models import Scope
+from scopes.models import Scope, ScopeChange
 from scopes.services.scope_edits import is_catalog_manager
 
 
@@ -148,3 +149,15 @@ class ScopeAdmin(admin.ModelAdmin):
 
 def _field_labels(names: list[str]) -> str:
     return ", ".join(str(Scope._meta.get_field(name).verbose_name) for name in names)
+
+
+# Re-registered here for the same reason as the Scope admin: a confirmed change tells the apps
+# using the scope (scope.changed), which only apps_registry can.
+admin.site.unregister(ScopeChange)
+
+
+@admin.register(ScopeChange)
+class ScopeChangeAdmin(scopes_admin.ScopeChangeAdmin):
+    @admin.action(description="Confirm the selected changes", permissions=["manage_catalog"])
+    def confirm_changes(self, request, queryset):
+        self._decide_each(request, queryset, catalog_scope_change_confirm, done="Confirmed")

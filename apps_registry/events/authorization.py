@@ -72,7 +72,20 @@ class PlatformRevoked(EventDetails):
     authorization_closed: bool
 
 
-SCHEMA = EventSchema([Granted, ShopDisconnected, ScopeWithdrawn, AppDisconnected, PlatformRevoked])
+@dataclasses.dataclass(frozen=True)
+class Expired(EventDetails):
+    """The consent reached its end unrenewed (written by the daily job, which tells the app)."""
+
+    action = Action.EXPIRE
+    type_name = "authorization.expired"
+    partner_fields = ("expires_at",)
+
+    expires_at: str  # ISO 8601
+
+
+SCHEMA = EventSchema(
+    [Granted, ShopDisconnected, ScopeWithdrawn, AppDisconnected, PlatformRevoked, Expired]
+)
 
 
 def build_authorization_event(

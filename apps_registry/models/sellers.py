@@ -57,6 +57,12 @@ class ShopAuthorization(models.Model):
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    # What the scheduled jobs told the app (apps_registry/services/authorization_jobs.py), so a
+    # second run the same day sends nothing twice: the day of the last "expiring" warning, and
+    # when the "expired" notice went out (older than `expires_at` after a renewal, so the renewed
+    # consent is told of its own end).
+    expiry_warned_on = models.DateField(null=True, blank=True)
+    expired_notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-granted_at"]
@@ -87,6 +93,7 @@ class AuthorizationEvent(AppendOnlyModel):
         REVOKE_SCOPE = "revoke_scope", "Scope withdrawn"
         REVOKE_APP = "revoke_app", "App disconnected"
         PLATFORM_REVOKE = "platform_revoke", "Access removed by the platform"
+        EXPIRE = "expire", "Authorization ended"
 
     seller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     app = models.ForeignKey(

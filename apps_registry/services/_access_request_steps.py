@@ -19,11 +19,13 @@ from apps_registry.errors import AccessRequestNotFoundError, StaleAccessRequestE
 from apps_registry.events import review as review_events
 from apps_registry.events.authorization import ApprovalEnding
 from apps_registry.gate import versions as gate_versions
-from apps_registry.models import AccessRequest, AppScope, ReviewEvent
+from apps_registry.models import AccessRequest, AppScope, ReviewEvent, WebhookTopic
 from apps_registry.services.authorizations import (
     authorization_withdraw_scope_for_platform,
     lock_app_for_consent,
 )
+from apps_registry.webhooks import events as webhook_events
+from apps_registry.webhooks.outbox import record_event
 from core.errors import InvalidTransitionError
 
 Status = AccessRequest.Status
@@ -71,7 +73,7 @@ def transition(
     now: datetime | None = None,
 ) -> ReviewEvent:
     """Move the request to `to_status`, bump its version and record the move as the ReviewEvent
-    of `event`'s action."""
+    of `event`'s action; a decision is also told to the app."""
     now = now or timezone.now()
     from_status = access_request.status
     access_request.status = to_status
@@ -80,8 +82,21 @@ def transition(
     access_request.save(update_fields=["status", "version", "updated_at", *fields])
     # An approval that starts or ends changes which scopes the gate lets the app use.
     gate_versions.app_changed(access_request.app_id)
-    return review_events.record_review_event(
+    review_event = review_events.record_review_event(
         access_request, event, actor=actor, now=now, from_status=from_status, comment=comment
+    )
+    if review_event.action in webhook_events.DECISION_ACTIONS:
+        tell_app_of_decision(access_request, review_event)
+    return review_event
+
+
+def tell_app_of_decision(access_request: AccessRequest, review_event: ReviewEvent) -> None:
+    """The access_request.decided event of `review_event`, in this transaction's outbox."""
+    record_event(
+        app_id=access_request.app_id,
+        event_type=WebhookTopic.ACCESS_REQUEST_DECIDED,
+        data=webhook_events.access_request_decided(access_request, review_event),
+        now=review_event.created_at,
     )
 
 

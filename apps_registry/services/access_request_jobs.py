@@ -19,6 +19,7 @@ from apps_registry.services._access_request_steps import (
     expire_approval,
     lock_access_request,
     notify_after_commit,
+    tell_app_of_decision,
 )
 from scopes.models import Scope
 
@@ -42,8 +43,8 @@ GRACE_JUSTIFICATION = "Granted by the platform: the scope became Custom while th
 def access_requests_grant_grace(*, scope: Scope, tightened_by: AbstractBaseUser) -> list[int]:
     """The scope just became Custom: every app that uses it (selected on its Manage API page or
     in a live seller authorization) and holds no application for it gets an approval that ends
-    after CATALOG_TIGHTENING_GRACE_DAYS, recorded as the platform's, and its partner is mailed.
-    Returns the new requests' ids."""
+    after CATALOG_TIGHTENING_GRACE_DAYS, recorded as the platform's; its partner is mailed and
+    its app told. Returns the new requests' ids."""
     now = timezone.now()
     expires_at = now + timedelta(days=settings.CATALOG_TIGHTENING_GRACE_DAYS)
     app_ids = set(AppScope.objects.filter(scope=scope).values_list("app_id", flat=True))
@@ -77,7 +78,7 @@ def access_requests_grant_grace(*, scope: Scope, tightened_by: AbstractBaseUser)
             approval_expires_at=expires_at,
             updated_at=now,
         )
-        review_events.record_review_event(
+        approval = review_events.record_review_event(
             access_request,
             review_events.Approved(
                 expires_at=expires_at.isoformat(),
@@ -88,6 +89,7 @@ def access_requests_grant_grace(*, scope: Scope, tightened_by: AbstractBaseUser)
             now=now,
             comment=reason,
         )
+        tell_app_of_decision(access_request, approval)
         gate_versions.app_changed(app.pk)
         notify_after_commit(notifications.notify_partner_of_grace_approval, access_request.pk)
         granted.append(access_request.pk)

@@ -17,8 +17,10 @@ from apps_registry.error_codes import AppErrorCode, PartnerErrorCode
 from apps_registry.events import audit as audit_events
 from apps_registry.events.audit import record_partner_event
 from apps_registry.gate import versions as gate_versions
-from apps_registry.models import Partner, PartnerApp
+from apps_registry.models import Partner, PartnerApp, PartnerAuditEvent, WebhookTopic
 from apps_registry.tokens import revoke_tokens
+from apps_registry.webhooks import events as webhook_events
+from apps_registry.webhooks.outbox import record_event
 from core.errors import InvalidInputError, InvalidTransitionError, PermissionRefusedError
 
 audit_log = logging.getLogger("apps_registry.audit")
@@ -27,7 +29,8 @@ audit_log = logging.getLogger("apps_registry.audit")
 @transaction.atomic
 def app_suspend(*, app_id: int, acting_user: AbstractBaseUser, reason: str) -> PartnerApp:
     """draft/live → suspended with a written reason; every token of the app is revoked in the same
-    transaction, so it stops working on the very next request (`is_usable()` is false too)."""
+    transaction, so it stops working on the very next request (`is_usable()` is false too), and
+    the app is told (app.suspended)."""
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInputError(
@@ -39,13 +42,19 @@ def app_suspend(*, app_id: int, acting_user: AbstractBaseUser, reason: str) -> P
             "This app is already suspended.", code=AppErrorCode.ALREADY_SUSPENDED
         )
     revoked = revoke_tokens(app=app)
-    move_app_status(
+    suspension = move_app_status(
         app,
         audit_events.AppSuspended,
         to_status=PartnerApp.Status.SUSPENDED,
         acting_user=acting_user,
         reason=reason,
         tokens_revoked=revoked,
+    )
+    record_event(
+        app_id=app.pk,
+        event_type=WebhookTopic.APP_SUSPENDED,
+        data=webhook_events.app_suspended(suspension),
+        now=suspension.created_at,
     )
     audit_log.info(
         "app %s suspended by user %s (%s tokens revoked): %s",
@@ -101,14 +110,15 @@ def move_app_status(
     to_status: str,
     acting_user: AbstractBaseUser,
     **details: Any,
-) -> None:
+) -> PartnerAuditEvent:
     """Move the locked `app` to `to_status` and audit the move as `details_class`, with the
-    action's own `details`: the one step of publishing, suspending and reinstating an app."""
+    action's own `details`: the one step of publishing, suspending and reinstating an app.
+    Returns the audit event."""
     from_status = app.status
     app.status = to_status
     app.save(update_fields=["status", "updated"])
     gate_versions.app_changed(app.pk)
-    record_partner_event(
+    return record_partner_event(
         details=details_class(from_status=from_status, to_status=to_status, **details),
         actor=acting_user,
         app=app,

@@ -27,10 +27,13 @@ from apps_registry.models import (
     PartnerApp,
     Shop,
     ShopAuthorization,
+    WebhookTopic,
 )
 from apps_registry.selectors.authorizations import granted_scope_keys
 from apps_registry.selectors.availability import requestable_scope_keys
 from apps_registry.tokens import revoke_tokens, strip_scope_from_tokens
+from apps_registry.webhooks import events as webhook_events
+from apps_registry.webhooks.outbox import record_events
 from core.errors import InvalidInputError, InvalidTransitionError, PermissionRefusedError
 from scopes.models import Scope
 
@@ -165,6 +168,8 @@ def authorization_grant(
     now = timezone.now()
     expires_at = now + timedelta(days=duration_days)
     authorizations = []
+    # (authorization, scopes the seller unticked, scopes it keeps): what the app is told.
+    narrowed: list[tuple[ShopAuthorization, set[str], set[str]]] = []
     for shop in owned:
         authorization = (
             ShopAuthorization.objects.select_for_update()
@@ -178,11 +183,14 @@ def authorization_grant(
             kept: set[str] = set()
         else:
             # An expired consent carries nothing over: the seller is asked afresh.
-            kept = (
-                set(authorization.scopes.values_list("key", flat=True)) - withdrawn_keys
+            held = (
+                set(authorization.scopes.values_list("key", flat=True))
                 if authorization.is_active(now=now)
                 else set()
             )
+            kept = held - withdrawn_keys
+            if held & withdrawn_keys:
+                narrowed.append((authorization, held & withdrawn_keys, kept | scope_keys))
             authorization.granted_by = seller
             authorization.granted_at = now
             authorization.expires_at = expires_at
@@ -199,6 +207,7 @@ def authorization_grant(
             now=now,
         )
         authorizations.append(authorization)
+    _tell_app_of_revocations(app, narrowed, reason="seller_withdrew_scope", now=now)
     _narrow_tokens(seller=seller, app=app, candidate_keys=withdrawn_keys)
     gate_versions.consent_changed(app.pk, seller.pk)
     return authorizations
@@ -209,8 +218,9 @@ def authorization_revoke_shop(*, seller: AbstractBaseUser, app: PartnerApp, shop
     """Disconnect one shop from the app. Tokens lose the scopes no other shop still grants; with no
     shop left, every token of the seller for the app is revoked."""
     authorization = (
-        ShopAuthorization.objects.select_for_update()
+        ShopAuthorization.objects.select_for_update(of=("self",))
         .filter(app=app, shop=shop, shop__owner=seller, revoked_at__isnull=True)
+        .select_related("shop")
         .first()
     )
     if authorization is None:
@@ -226,6 +236,12 @@ def authorization_revoke_shop(*, seller: AbstractBaseUser, app: PartnerApp, shop
         app=app,
         shop=shop,
         scope_keys=sorted(keys),
+        now=authorization.revoked_at,
+    )
+    _tell_app_of_revocations(
+        app,
+        [(authorization, keys, set())],
+        reason="seller_disconnected_shop",
         now=authorization.revoked_at,
     )
     _narrow_tokens(seller=seller, app=app, candidate_keys=keys)
@@ -244,9 +260,9 @@ def authorization_revoke_scope(
             code=AuthorizationErrorCode.SCOPE_REQUIRED_BY_APP,
         )
     authorizations = list(
-        ShopAuthorization.objects.select_for_update().filter(
-            app=app, shop__owner=seller, revoked_at__isnull=True, scopes__key=scope_key
-        )
+        ShopAuthorization.objects.select_for_update(of=("self",))
+        .filter(app=app, shop__owner=seller, revoked_at__isnull=True, scopes__key=scope_key)
+        .select_related("shop")
     )
     if not authorizations:
         raise InvalidTransitionError(
@@ -254,14 +270,18 @@ def authorization_revoke_scope(
             code=AuthorizationErrorCode.SCOPE_NOT_HELD,
         )
     now = timezone.now()
+    narrowed = []
     for authorization in authorizations:
         authorization.scopes.remove(*authorization.scopes.filter(key=scope_key))
-        if not authorization.scopes.exists():
+        remaining = set(authorization.scopes.values_list("key", flat=True))
+        if not remaining:
             authorization.revoked_at = now
             authorization.save(update_fields=["revoked_at"])
+        narrowed.append((authorization, {scope_key}, remaining))
     _record_shops_revoked(
         authorization_events.ScopeWithdrawn, authorizations, seller, app, [scope_key], now
     )
+    _tell_app_of_revocations(app, narrowed, reason="seller_withdrew_scope", now=now)
     _narrow_tokens(seller=seller, app=app, candidate_keys={scope_key})
     gate_versions.consent_changed(app.pk, seller.pk)
 
@@ -270,9 +290,10 @@ def authorization_revoke_scope(
 def authorization_revoke_app(*, seller: AbstractBaseUser, app: PartnerApp) -> None:
     """Disconnect the app from all the seller's shops and revoke all its tokens for the seller."""
     authorizations = list(
-        ShopAuthorization.objects.select_for_update().filter(
-            app=app, shop__owner=seller, revoked_at__isnull=True
-        )
+        ShopAuthorization.objects.select_for_update(of=("self",))
+        .filter(app=app, shop__owner=seller, revoked_at__isnull=True)
+        .select_related("shop")
+        .prefetch_related("scopes")
     )
     if not authorizations:
         raise InvalidTransitionError(
@@ -285,6 +306,15 @@ def authorization_revoke_app(*, seller: AbstractBaseUser, app: PartnerApp) -> No
         authorization.save(update_fields=["revoked_at"])
     _record_shops_revoked(
         authorization_events.AppDisconnected, authorizations, seller, app, [], now
+    )
+    _tell_app_of_revocations(
+        app,
+        [
+            (authorization, {scope.key for scope in authorization.scopes.all()}, set())
+            for authorization in authorizations
+        ],
+        reason="seller_disconnected_app",
+        now=now,
     )
     revoke_tokens(app=app, user=seller)
     gate_versions.consent_changed(app.pk, seller.pk)
@@ -316,11 +346,12 @@ def authorization_withdraw_scope_for_platform(
     ShopAuthorization.scopes.through.objects.filter(
         shopauthorization__in=authorizations, scope=scope
     ).delete()
-    emptied = set(
-        ShopAuthorization.objects.filter(
-            pk__in=[authorization.pk for authorization in authorizations], scopes__isnull=True
-        ).values_list("pk", flat=True)
-    )
+    remaining: dict[int, set[str]] = {}
+    for authorization_id, key in ShopAuthorization.scopes.through.objects.filter(
+        shopauthorization__in=authorizations
+    ).values_list("shopauthorization_id", "scope__key"):
+        remaining.setdefault(authorization_id, set()).add(key)
+    emptied = {authorization.pk for authorization in authorizations} - set(remaining)
     events = []
     for authorization in authorizations:
         closed = authorization.pk in emptied
@@ -344,6 +375,15 @@ def authorization_withdraw_scope_for_platform(
             )
         )
     authorization_events.record_authorization_events(events)
+    _tell_app_of_revocations(
+        app,
+        [
+            (authorization, {scope.key}, remaining.get(authorization.pk, set()))
+            for authorization in authorizations
+        ],
+        reason="approval_revoked" if approval == "revoked" else "approval_expired",
+        now=now,
+    )
     sellers = {
         authorization.shop.owner_id: authorization.shop.owner for authorization in authorizations
     }
@@ -377,6 +417,34 @@ def _record_shops_revoked(
         app=app,
         shop=None,
         scope_keys=scope_keys,
+        now=now,
+    )
+
+
+def _tell_app_of_revocations(
+    app: PartnerApp,
+    narrowed: list[tuple[ShopAuthorization, set[str], set[str]]],
+    *,
+    reason: webhook_events.RevocationReason,
+    now: datetime,
+) -> None:
+    """One authorization.revoked event per shop of `narrowed`: (authorization with its shop,
+    scopes taken, scopes left), in the outbox of this transaction."""
+    if not narrowed:
+        return
+    record_events(
+        app_id=app.pk,
+        event_type=WebhookTopic.AUTHORIZATION_REVOKED,
+        data_items=[
+            webhook_events.authorization_revoked(
+                authorization,
+                revoked_scopes=revoked,
+                remaining_scopes=remaining,
+                reason=reason,
+                revoked_at=now,
+            )
+            for authorization, revoked, remaining in narrowed
+        ],
         now=now,
     )
 

@@ -112,6 +112,10 @@ AUTHORIZATION_EXAMPLES = [
             "authorization_closed": True,
         },
     ),
+    (
+        authorization_events.Expired(expires_at="2026-03-04T09:30:00+00:00"),
+        {"expires_at": "2026-03-04T09:30:00+00:00"},
+    ),
 ]
 
 INVITATION = {"invitation_id": 4, "email": "new@example.com", "role": "member"}

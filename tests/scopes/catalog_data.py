@@ -14,8 +14,8 @@ from django.db import connection, models, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from apps_registry.management.commands.load_scope_catalog import DEFAULT_CATALOG
 from scopes.catalog_version import CATALOG_VERSION_CACHE_KEY
-from scopes.management.commands.load_scope_catalog import DEFAULT_CATALOG
 from scopes.models import CatalogEvent, Endpoint, Scope
 from scopes.services.catalog_loading import CatalogLoadReport, catalog_load
 

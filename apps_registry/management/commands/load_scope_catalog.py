@@ -1,4 +1,7 @@
-"""`manage.py load_scope_catalog [file]`: make the database's scope catalog match a JSON file."""
+"""`manage.py load_scope_catalog [file]`: make the database's scope catalog match a JSON file.
+
+It lives in apps_registry, not scopes, because a load also tells the apps using a changed scope
+(apps_registry.services.catalog.catalog_file_load)."""
 
 from __future__ import annotations
 
@@ -7,10 +10,12 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+import scopes
+from apps_registry.services.catalog import catalog_file_load
 from scopes.errors import CatalogError
-from scopes.services.catalog_loading import CatalogLoadReport, catalog_load
+from scopes.services.catalog_loading import CatalogLoadReport
 
-DEFAULT_CATALOG = Path(__file__).resolve().parents[2] / "catalog" / "catalog.json"
+DEFAULT_CATALOG = Path(scopes.__file__).resolve().parent / "catalog" / "catalog.json"
 
 
 class Command(BaseCommand):
@@ -39,7 +44,7 @@ class Command(BaseCommand):
                 f"column {error.colno}. Nothing was changed."
             ) from error
         try:
-            report = catalog_load(data=data)
+            report = catalog_file_load(data=data)
         except CatalogError as error:
             raise CommandError(f"{file}: {error}") from error
         self._print(report, verbosity)
