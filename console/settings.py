@@ -397,15 +397,21 @@ LOGGING = {
 # Django's Tasks framework. The default backend keeps tasks in the database (django-tasks-db):
 # durable, no extra server; `manage.py db_worker` runs them and `manage.py crontask` enqueues the
 # periodic ones. Tests run each task as it is enqueued. docs/operations.md says how to move to RQ.
+# `enqueue_on_commit` (ours, read by apps_registry/mail.py) says whether a task started in a
+# transaction must wait for its commit. Not with the database backend: the task row is written in
+# that very transaction, so it commits or rolls back with it and, unlike an on-commit callback,
+# survives a crash right after the commit. A backend on another server (RQ) must wait. The tests'
+# backend runs a mail as it is queued, as their mail.outbox assertions expect.
 TASKS = {
-    "default": (
-        {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}
-        if TESTING
-        else {
-            "BACKEND": "django_tasks_db.DatabaseBackend",
-            "QUEUES": ["default", "webhooks"],
-        }
-    )
+    "default": {
+        "BACKEND": (
+            "django.tasks.backends.immediate.ImmediateBackend"
+            if TESTING
+            else "django_tasks_db.DatabaseBackend"
+        ),
+        "QUEUES": ["default", "webhooks"],
+        "OPTIONS": {"enqueue_on_commit": False},
+    }
 }
 # Only one scheduler enqueues the periodic tasks when several run: they share a lock in Redis. Every
 # periodic task is idempotent anyway, so two schedulers would send nothing twice.
