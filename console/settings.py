@@ -243,6 +243,10 @@ OAUTH2_PROVIDER = {
     "ROTATE_REFRESH_TOKEN": True,
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
     "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0,
+    # The daily clean-up (apps_registry/tasks.py) deletes expired and revoked tokens in batches
+    # this size, pausing between them, so it never holds the token tables for long.
+    "CLEAR_EXPIRED_TOKENS_BATCH_SIZE": 1000,
+    "CLEAR_EXPIRED_TOKENS_BATCH_INTERVAL": 0.1,
     "CLIENT_SECRET_HASHER": "hmac_sha256",
     "DEFAULT_SCOPES": [],
     "SCOPES": {},
@@ -413,6 +417,10 @@ TASKS = {
         "OPTIONS": {"enqueue_on_commit": False},
     }
 }
+# The daily clean-up deletes finished task results (successful or failed) and finished webhook
+# deliveries, with their attempts, after this many days.
+TASK_RESULT_RETENTION_DAYS = 14
+WEBHOOK_DELIVERY_RETENTION_DAYS = 30
 # Only one scheduler enqueues the periodic tasks when several run: they share a lock in Redis. Every
 # periodic task is idempotent anyway, so two schedulers would send nothing twice.
 CRONTASK = {"REDIS_URL": REDIS_URL or None}
