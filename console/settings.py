@@ -138,6 +138,18 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int(
 )
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # `make run` shares the file between the web server, the workers and the scheduler. WAL lets
+    # readers go on while one process writes; IMMEDIATE takes the write lock when a transaction
+    # begins, so a writer waits its turn (up to `timeout` seconds) instead of failing halfway with
+    # "database is locked" when two transactions that read first both try to write.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -392,7 +404,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {"skip_gate_denials": {"()": "console.log_filters.SkipGateDenials"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"django.request": {"filters": ["skip_gate_denials"]}},
+    "loggers": {
+        "django.request": {"filters": ["skip_gate_denials"]},
+        # The scheduler logs each job it starts (its lock's refresh every few seconds) at INFO;
+        # what a periodic task did, the worker logs.
+        "apscheduler": {"level": "WARNING"},
+    },
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
 }
 
