@@ -77,7 +77,7 @@ def send_email(*, message: dict, attempt: int = 1) -> int:
     except Exception:
         if attempt > len(RETRY_DELAYS_SECONDS):
             logger.exception(
-                "E-mail %r to %s failed %d times; giving up",
+                "Email %r to %s failed %d times; giving up",
                 message["subject"],
                 message["to"],
                 attempt,
@@ -85,7 +85,7 @@ def send_email(*, message: dict, attempt: int = 1) -> int:
             raise
         delay = RETRY_DELAYS_SECONDS[attempt - 1]
         logger.exception(
-            "E-mail %r to %s failed (attempt %d); trying again in %d seconds",
+            "Email %r to %s failed (attempt %d); trying again in %d seconds",
             message["subject"],
             message["to"],
             attempt,

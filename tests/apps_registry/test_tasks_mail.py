@@ -156,7 +156,7 @@ def test_a_failed_send_is_logged_and_tried_again_later(queued, failing_mail, tim
         {"message": MESSAGE, "attempt": 3},
     )
     assert [record.getMessage() for record in caplog.records] == [
-        "E-mail 'Approved: orders.read for Acme' to ['ada@partner.example'] failed (attempt 2); "
+        "Email 'Approved: orders.read for Acme' to ['ada@partner.example'] failed (attempt 2); "
         "trying again in 600 seconds"
     ]
 
@@ -169,7 +169,7 @@ def test_after_its_last_retry_a_failed_send_is_given_up_loudly(queued, failing_m
 
     assert queued.results == []
     assert [record.getMessage() for record in caplog.records] == [
-        "E-mail 'Approved: orders.read for Acme' to ['ada@partner.example'] failed 5 times; "
+        "Email 'Approved: orders.read for Acme' to ['ada@partner.example'] failed 5 times; "
         "giving up"
     ]
 
