@@ -32,12 +32,13 @@ nginx:
 	@$(NGINX) -V 2>&1 | grep -q -- --with-http_auth_request_module \
 		|| { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx; }
 
-## Serve the console at http://127.0.0.1:$(PORT) on an embedded SQLite database with demo data.
+## Serve the console at http://127.0.0.1:$(PORT) on an embedded SQLite database with demo data,
+## with the background worker, two webhook workers and the scheduler next to it (Procfile.dev).
 run: setup
 	$(DEV_MANAGE) migrate --noinput
 	$(DEV_MANAGE) load_scope_catalog
 	$(DEV_MANAGE) seed_demo
-	$(DEV_MANAGE) runserver 127.0.0.1:$(PORT)
+	DJANGO_DEBUG=1 CONSOLE_PORT=$(PORT) $(BIN)/honcho -f Procfile.dev start -c webhooks=2
 
 ## Every test. With DATABASE_URL set they run on that database; without it, on SQLite.
 test: setup browser nginx

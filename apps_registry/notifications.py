@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.core.mail import mailers
 from django.urls import reverse
 
 from apps_registry.events.review import (
@@ -14,7 +13,7 @@ from apps_registry.events.review import (
     partner_timeline_entry,
     partner_visible_events,
 )
-from apps_registry.mail import branded_message, site_url
+from apps_registry.mail import branded_message, send_later, site_url
 from apps_registry.models import AccessRequest, Membership, WebhookAttempt, WebhookEndpoint
 from apps_registry.people import display_name
 from apps_registry.selectors.access_requests import answer_comments, reviewers
@@ -163,6 +162,7 @@ def _context(access_request: AccessRequest) -> dict:
 
 
 def _send(recipients, *, subject: str, template: str, context: dict) -> int:
+    """Queue the message to each recipient with an address; returns how many."""
     messages = [
         branded_message(
             to=user.email,
@@ -174,9 +174,9 @@ def _send(recipients, *, subject: str, template: str, context: dict) -> int:
         for user in recipients
         if user.email
     ]
-    if not messages:
-        return 0
-    return mailers.default.send_messages(messages)
+    for message in messages:
+        send_later(message)
+    return len(messages)
 
 
 def notify_partner_of_failing_webhook(*, app_id: int) -> int:

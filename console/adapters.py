@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from allauth.core import context as allauth_context
 from allauth.core import ratelimit
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.sites.shortcuts import get_current_site
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.core.mail import EmailMessage
 from django.http import HttpRequest
@@ -18,7 +20,7 @@ from apps_registry.allauth_internals import (
     account_rate_limit_consume,
     rate_limit_client_address,
 )
-from apps_registry.mail import branded_message, site_url
+from apps_registry.mail import branded_message, send_later, site_url
 from apps_registry.people import display_name
 from apps_registry.selectors.roles import roles_for_user
 from console.navigation import landing_url
@@ -97,6 +99,18 @@ class AccountAdapter(LoginFailedLimitHooks):
             greeting_name=display_name(user) if user is not None else email,
             headers=headers,
         )
+
+    def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
+        """allauth's messages leave from the worker, like the console's (apps_registry/mail.py):
+        allauth's own context (the request, the address, the site), then `render_mail`."""
+        request = allauth_context.request
+        context = {
+            "request": request,
+            "email": email,
+            "current_site": get_current_site(request),
+            **context,
+        }
+        send_later(self.render_mail(template_prefix, email, context))
 
     def send_notification_mail(
         self,

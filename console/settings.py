@@ -138,6 +138,18 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int(
 )
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # `make run` shares the file between the web server, the workers and the scheduler. WAL lets
+    # readers go on while one process writes; IMMEDIATE takes the write lock when a transaction
+    # begins, so a writer waits its turn (up to `timeout` seconds) instead of failing halfway with
+    # "database is locked" when two transactions that read first both try to write.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -243,6 +255,10 @@ OAUTH2_PROVIDER = {
     "ROTATE_REFRESH_TOKEN": True,
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
     "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0,
+    # The daily clean-up (apps_registry/tasks.py) deletes expired and revoked tokens in batches
+    # this size, pausing between them, so it never holds the token tables for long.
+    "CLEAR_EXPIRED_TOKENS_BATCH_SIZE": 1000,
+    "CLEAR_EXPIRED_TOKENS_BATCH_INTERVAL": 0.1,
     "CLIENT_SECRET_HASHER": "hmac_sha256",
     "DEFAULT_SCOPES": [],
     "SCOPES": {},
@@ -388,7 +404,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {"skip_gate_denials": {"()": "console.log_filters.SkipGateDenials"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"django.request": {"filters": ["skip_gate_denials"]}},
+    "loggers": {
+        "django.request": {"filters": ["skip_gate_denials"]},
+        # The scheduler logs each job it starts (its lock's refresh every few seconds) at INFO;
+        # what a periodic task did, the worker logs.
+        "apscheduler": {"level": "WARNING"},
+    },
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
 }
 
@@ -397,19 +418,26 @@ LOGGING = {
 # Django's Tasks framework. The default backend keeps tasks in the database (django-tasks-db):
 # durable, no extra server; `manage.py db_worker` runs them and `manage.py crontask` enqueues the
 # periodic ones. Tests run each task as it is enqueued. docs/operations.md says how to move to RQ.
+# `enqueue_on_commit` (ours, read by apps_registry/mail.py) says whether a task started in a
+# transaction must wait for its commit. Not with the database backend: the task row is written in
+# that very transaction, so it commits or rolls back with it and, unlike an on-commit callback,
+# survives a crash right after the commit. A backend on another server (RQ) must wait. The tests'
+# backend runs a mail as it is queued, as their mail.outbox assertions expect.
 TASKS = {
-    "default": (
-        {
-            "BACKEND": "django.tasks.backends.immediate.ImmediateBackend",
-            "QUEUES": ["default", "webhooks"],
-        }
-        if TESTING
-        else {
-            "BACKEND": "django_tasks_db.DatabaseBackend",
-            "QUEUES": ["default", "webhooks"],
-        }
-    )
+    "default": {
+        "BACKEND": (
+            "django.tasks.backends.immediate.ImmediateBackend"
+            if TESTING
+            else "django_tasks_db.DatabaseBackend"
+        ),
+        "QUEUES": ["default", "webhooks"],
+        "OPTIONS": {"enqueue_on_commit": False},
+    }
 }
+# The daily clean-up deletes finished task results (successful or failed) and finished webhook
+# deliveries, with their attempts, after this many days.
+TASK_RESULT_RETENTION_DAYS = 14
+WEBHOOK_DELIVERY_RETENTION_DAYS = 30
 # Only one scheduler enqueues the periodic tasks when several run: they share a lock in Redis. Every
 # periodic task is idempotent anyway, so two schedulers would send nothing twice.
 CRONTASK = {"REDIS_URL": REDIS_URL or None}

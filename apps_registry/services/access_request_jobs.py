@@ -4,7 +4,11 @@ actor of these: the ReviewEvents they write have none."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -15,6 +19,11 @@ from apps_registry import notifications
 from apps_registry.events import review as review_events
 from apps_registry.gate import versions as gate_versions
 from apps_registry.models import AccessRequest, AppScope, PartnerApp, ShopAuthorization
+from apps_registry.selectors.access_requests import (
+    expiry_reminder_due,
+    expiry_reminders_due,
+    overdue_reminders_due,
+)
 from apps_registry.services._access_request_steps import (
     expire_approval,
     lock_access_request,
@@ -22,6 +31,8 @@ from apps_registry.services._access_request_steps import (
     tell_app_of_decision,
 )
 from scopes.models import Scope
+
+logger = logging.getLogger(__name__)
 
 Status = AccessRequest.Status
 
@@ -96,35 +107,82 @@ def access_requests_grant_grace(*, scope: Scope, tightened_by: AbstractBaseUser)
     return granted
 
 
-# --- Reminder bookkeeping -----------------------------------------------------------------------
-# send_review_reminders records here which reminders went out, after each mail was sent, so a rerun
-# sends none twice. These are bookkeeping fields, not status transitions: no version bump (a
-# reviewer's open page stays current) and no ReviewEvent (the history is of decisions, not mail).
+# --- Review reminders (daily) ------------------------------------------------------------------
+# Each reminder is recorded and its mail queued in one transaction, under a lock on the requests it
+# is about: a run that overlaps another waits, then finds the reminder recorded and sends nothing,
+# and the mail leaves from the worker once the record commits (apps_registry/mail.py). The records
+# are bookkeeping, not status transitions: no version bump (a reviewer's open page stays current)
+# and no ReviewEvent (the history is of decisions, not mail).
+
+
+@dataclass(frozen=True)
+class ReviewRemindersRun:
+    """What one run of the review reminders did; `failed` counts reminders left for the next."""
+
+    expired: int
+    digest_listed: int
+    reminded: int
+    failed: int
+
+
+def review_reminders_send(*, now: datetime | None = None) -> ReviewRemindersRun:
+    """Expire approvals past their date, remind reviewers of overdue applications (at most once a
+    day each) and partners of approvals ending within 30, 7 and 1 days (each reminder once)."""
+    now = now or timezone.now()
+    expired = access_requests_expire_due(now=now)
+    digest_listed = _attempt(
+        partial(access_requests_remind_overdue, now=now), about="the overdue digest"
+    )
+    reminded = [
+        _attempt(
+            partial(access_request_remind_expiry, request_id=access_request.pk, now=now),
+            about=f"the expiry reminder of access request {access_request.pk}",
+        )
+        for access_request, _days_before in expiry_reminders_due(now=now)
+    ]
+    return ReviewRemindersRun(
+        expired=expired,
+        digest_listed=digest_listed or 0,
+        reminded=sum(filter(None, reminded)),
+        failed=[digest_listed, *reminded].count(None),
+    )
 
 
 @transaction.atomic
-def access_request_record_expiry_reminder(
-    *, request_id: int, days_before: int, now: datetime
-) -> bool:
-    """Record that the partner got the reminder sent `days_before` days ahead of the approval's
-    end. One no more urgent than what is recorded changes nothing (returns False)."""
+def access_requests_remind_overdue(*, now: datetime) -> int:
+    """Queue the daily digest of applications past the review target whose reviewers were not
+    reminded of them today, and record it. Returns how many the digest lists."""
+    # The lock re-reads each row's reminder date: a run that waited on another's finds none due.
+    overdue = list(overdue_reminders_due(now=now).select_for_update(of=("self",)))
+    for access_request in overdue:
+        access_request.overdue_reminded_at = now
+        access_request.save(update_fields=["overdue_reminded_at"])
+    notifications.notify_reviewers_of_overdue(access_requests=overdue)
+    return len(overdue)
+
+
+@transaction.atomic
+def access_request_remind_expiry(*, request_id: int, now: datetime) -> int:
+    """Queue the most urgent expiry reminder now due for this approval, if it was not sent yet,
+    and record it. Returns 1 if one was queued, else 0."""
     access_request = lock_access_request(request_id)
-    already_sent = access_request.expiry_reminder_days
-    if already_sent is not None and already_sent <= days_before:
-        return False
+    if access_request.status != Status.APPROVED:
+        return 0
+    days_before = expiry_reminder_due(access_request, now=now)
+    if days_before is None:
+        return 0
     access_request.expiry_reminder_days = days_before
     access_request.expiry_reminded_at = now
     access_request.save(update_fields=["expiry_reminder_days", "expiry_reminded_at"])
-    return True
+    notifications.notify_partner_of_expiring_approval(access_request=access_request)
+    return 1
 
 
-@transaction.atomic
-def access_requests_record_overdue_reminder(*, request_ids: list[int], now: datetime) -> int:
-    """Record that reviewers got a digest listing these applications. Returns how many."""
-    access_requests = AccessRequest.objects.select_for_update().filter(pk__in=request_ids)
-    recorded = 0
-    for access_request in access_requests.order_by("pk"):
-        access_request.overdue_reminded_at = now
-        access_request.save(update_fields=["overdue_reminded_at"])
-        recorded += 1
-    return recorded
+def _attempt(remind: Callable[[], int], *, about: str) -> int | None:
+    """One reminder; a failure (a template error, the queue down…) is logged, not raised, so the
+    other reminders still go, and None tells the run this one is left for the next."""
+    try:
+        return remind()
+    except Exception:
+        logger.exception("Review reminder failed: %s; the next run retries it", about)
+        return None

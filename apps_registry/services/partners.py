@@ -22,7 +22,7 @@ from apps_registry.error_codes import PartnerErrorCode
 from apps_registry.events import audit as audit_events
 from apps_registry.events.audit import record_partner_event
 from apps_registry.hashers import invitation_token_hash
-from apps_registry.mail import branded_message
+from apps_registry.mail import branded_message, send_later
 from apps_registry.models import Invitation, Membership, Partner
 from apps_registry.services.secret_access import Assurance, SecretAccess, secret_access_require
 from apps_registry.validators import validate_display_name
@@ -336,10 +336,12 @@ def _has_verified_email(user: AbstractBaseUser, email: str) -> bool:
 
 def _send_invitation_email(*, invitation: Invitation, accept_url: str) -> None:
     context = {"invitation": invitation, "accept_url": accept_url}
-    branded_message(
-        to=invitation.email,
-        subject=render_to_string("console/email/invitation_subject.txt", context).strip(),
-        template="console/email/invitation_message",
-        context=context,
-        greeting_name=invitation.email,
-    ).send()
+    send_later(
+        branded_message(
+            to=invitation.email,
+            subject=render_to_string("console/email/invitation_subject.txt", context).strip(),
+            template="console/email/invitation_message",
+            context=context,
+            greeting_name=invitation.email,
+        )
+    )
