@@ -399,7 +399,10 @@ LOGGING = {
 # periodic ones. Tests run each task as it is enqueued. docs/operations.md says how to move to RQ.
 TASKS = {
     "default": (
-        {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}
+        {
+            "BACKEND": "django.tasks.backends.immediate.ImmediateBackend",
+            "QUEUES": ["default", "webhooks"],
+        }
         if TESTING
         else {
             "BACKEND": "django_tasks_db.DatabaseBackend",
