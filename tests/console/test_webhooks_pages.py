@@ -311,3 +311,15 @@ def test_the_page_queries_do_not_grow_with_deliveries(
 
     with django_assert_max_num_queries(9):
         assert client.get(page(app)).status_code == 200
+
+
+def test_the_app_page_activity_says_what_changed_in_the_webhook(client, app):
+    client.post(page(app), {"url": URL, "topics": ["app.suspended", "scope.changed"]})
+    client.post(f"{page(app)}remove/")
+
+    activity = client.get(f"/console/apps/{app.pk}/").context["activity"]
+
+    assert [(entry["event"].get_action_display(), entry["changes"]) for entry in activity] == [
+        ("Webhook removed", [f"No more events go to {URL}"]),
+        ("Webhook URL or topics set", [f"Events go to {URL}: app.suspended, scope.changed"]),
+    ]
