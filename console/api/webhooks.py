@@ -2,7 +2,7 @@
 the signing secret, a test event and the delivery log, as on the console's webhook page.
 
 The same authentication, owner scoping and error body as the rest of the partner API
-(console/api/partner.py); writes call the same services as the page.
+(console/api/base.py); writes call the same services as the page.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from apps_registry.selectors import partners as selectors
 from apps_registry.selectors import webhooks as webhook_selectors
 from apps_registry.services import webhooks as webhook_services
 from apps_registry.webhooks.urls import MAX_URL_LENGTH
+from console.api.base import PartnerApi
 from console.api.fields import REQUIRED_TEXT, StrictCharField
-from console.api.partner import PartnerApi
 from console.api.schema import ErrorSerializer
 from console.caching import forbid_storing
 from console.not_found import found_or_404
