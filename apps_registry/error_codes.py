@@ -114,3 +114,16 @@ class UploadErrorCode(StrEnum):
     IMAGE_TOO_SMALL = "image_too_small"
     IMAGE_NOT_SQUARE = "image_not_square"
     NOTHING_TO_CHANGE = "nothing_to_change"
+
+
+class WebhookErrorCode(StrEnum):
+    """An app's webhook endpoint, its secret and its delivery log (ADR 0020)."""
+
+    APP_NOT_FOUND = "webhook_app_not_found"
+    URL_INVALID = "webhook_url_invalid"
+    URL_NOT_PUBLIC = "webhook_url_not_public"
+    URL_UNRESOLVABLE = "webhook_url_unresolvable"
+    TOPICS_INVALID = "webhook_topics_invalid"
+    NOT_SET = "webhook_not_set"
+    DELIVERY_NOT_FOUND = "webhook_delivery_not_found"
+    DELIVERY_PENDING = "webhook_delivery_pending"

@@ -13,7 +13,14 @@ from apps_registry.gate.decision import (
     OriginalCall,
     original_call,
 )
-from apps_registry.models import AccessRequest, Invitation, Membership, Partner, PartnerApp
+from apps_registry.models import (
+    AccessRequest,
+    Invitation,
+    Membership,
+    Partner,
+    PartnerApp,
+    WebhookTopic,
+)
 from apps_registry.validators import (
     MAX_REDIRECT_URIS,
     parse_redirect_uris,
@@ -138,6 +145,21 @@ class AppCreateForm(AppDetailsForm):
 
 class RedirectUrisForm(forms.Form):
     redirect_uris = RedirectUrisField()
+
+
+class WebhookForm(forms.Form):
+    url = forms.CharField(
+        label="Receiver URL",
+        max_length=2048,
+        help_text="A public https address; events are POSTed to it as signed JSON.",
+        widget=forms.URLInput(attrs={"placeholder": "https://example.com/webhooks"}),
+    )
+    topics = forms.MultipleChoiceField(
+        label="Topics",
+        choices=WebhookTopic.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one topic to receive."},
+    )
 
 
 class InvitationForm(forms.Form):

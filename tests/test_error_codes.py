@@ -169,6 +169,7 @@ def test_every_app_with_refusals_has_its_code_enums():
         "HistoryErrorCode",
         "CatalogErrorCode",
         "UploadErrorCode",
+        "WebhookErrorCode",
     }
 
 

@@ -201,6 +201,43 @@ class AppUnsuspended(StatusChange):
     type_name = "app.unsuspended"
 
 
+@dataclasses.dataclass(frozen=True)
+class WebhookSet(EventDetails):
+    """The app's webhook endpoint created (with its first secret) or its URL or topics changed."""
+
+    action = Action.WEBHOOK_SET
+    type_name = "app.webhook_set"
+    partner_fields = ("url", "topics", "previous_url", "previous_topics")
+
+    url: str
+    topics: list[str] = dataclasses.field(default_factory=list)
+    # None when the endpoint was created by this change.
+    previous_url: str | None = None
+    previous_topics: list[str] | None = None
+    # The new secret's last characters, when the endpoint was created.
+    secret_hint: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class WebhookRemoved(EventDetails):
+    action = Action.WEBHOOK_REMOVED
+    type_name = "app.webhook_removed"
+    partner_fields = ("url",)
+
+    url: str
+
+
+@dataclasses.dataclass(frozen=True)
+class WebhookSecretRotated(EventDetails):
+    action = Action.WEBHOOK_SECRET_ROTATED
+    type_name = "app.webhook_secret_rotated"
+    partner_fields = ("previous_secret_expires_at",)
+
+    secret_hint: str | None = None
+    previous_secret_hint: str | None = None
+    previous_secret_expires_at: str | None = None  # ISO 8601
+
+
 SCHEMA = EventSchema(
     [
         PartnerCreated,
@@ -220,6 +257,9 @@ SCHEMA = EventSchema(
         ScopesChosen,
         AppSuspended,
         AppUnsuspended,
+        WebhookSet,
+        WebhookRemoved,
+        WebhookSecretRotated,
     ]
 )
 

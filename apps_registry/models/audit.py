@@ -13,7 +13,8 @@ from apps_registry.models.partners import Partner
 
 class PartnerAuditEvent(AppendOnlyModel):
     """Append-only audit trail of a partner organisation and its apps: every change made by the
-    services in `services/apps.py`, `services/partners.py` and `services/app_status.py`, written
+    services in `services/apps.py`, `services/partners.py`, `services/app_status.py` and
+    `services/webhooks.py`, written
     in the same transaction. `details` says what changed; it never holds a secret or a token."""
 
     append_only_message = (
@@ -38,6 +39,9 @@ class PartnerAuditEvent(AppendOnlyModel):
         BRANDING_CHANGED = "branding_changed", "Icon or publisher website changed"
         APP_SUSPENDED = "app_suspended", "App suspended by the platform"
         APP_UNSUSPENDED = "app_unsuspended", "App reinstated by the platform"
+        WEBHOOK_SET = "webhook_set", "Webhook URL or topics set"
+        WEBHOOK_REMOVED = "webhook_removed", "Webhook removed"
+        WEBHOOK_SECRET_ROTATED = "webhook_secret_rotated", "Webhook signing secret rotated"
 
     # Platform staff act on these; partners see "the platform", not a staff member's name.
     STAFF_ACTIONS = (

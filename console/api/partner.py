@@ -13,9 +13,7 @@ from django.urls import path, reverse
 from django.views.decorators.debug import sensitive_variables
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from apps_registry.error_codes import PartnerErrorCode
 from apps_registry.events import review as review_events
@@ -33,8 +31,8 @@ from apps_registry.validators import (
     validate_no_format_characters,
     validate_web_address,
 )
+from console.api.base import PartnerApi
 from console.api.fields import RedirectUriValidator, StrictCharField, required_text
-from console.api.pagination import ValidatedLimitOffsetPagination
 from console.api.schema import ErrorSerializer
 from console.caching import forbid_storing
 from console.not_found import found_or_404
@@ -297,18 +295,6 @@ def endpoint_refusals_named_for_the_api() -> Iterator[None]:
 
 
 # --- Views --------------------------------------------------------------------------------------
-
-
-class PartnerApi(APIView):
-    permission_classes = [IsAuthenticated]
-    # Also tells the schema that the list operations are paginated (limit, offset, envelope).
-    pagination_class = ValidatedLimitOffsetPagination
-
-    def paginated_response(self, queryset, serializer_class) -> Response:
-        """One page of `queryset` (limit/offset) in DRF's paginated envelope."""
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(queryset, self.request, view=self)
-        return paginator.get_paginated_response(serializer_class(page, many=True).data)
 
 
 class AppListCreateApi(PartnerApi):

@@ -37,7 +37,14 @@ class Sha256Converter(StringConverter):
     regex = r"[0-9a-f]{64}"
 
 
+class WebhookEventIdConverter(StringConverter):
+    """A webhook event's id (`evt_` and hex): anything else names no delivery, so is a 404."""
+
+    regex = r"[A-Za-z0-9_]{1,40}"
+
+
 register_converter(ScopeKeyConverter, "scope_key")
 register_converter(ClientIdConverter, "client_id")
 register_converter(Sha256Converter, "sha256")
 register_converter(IdConverter, "id")
+register_converter(WebhookEventIdConverter, "event_id")

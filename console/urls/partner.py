@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from console.urls import converters  # noqa: F401 - registers <id:…> and <scope_key:…>
+from console.urls import converters  # noqa: F401 - registers <id:…>, <scope_key:…>, <event_id:…>
 from console.views import uploads
 from console.views.partner import (
     access_requests,
@@ -12,6 +12,7 @@ from console.views.partner import (
     installs,
     manage_api,
     team,
+    webhooks,
 )
 
 app_name = "partner"
@@ -47,6 +48,27 @@ urlpatterns = [
     path("apps/<id:app_id>/publish/", apps.AppPublishView.as_view(), name="app-publish"),
     path("apps/<id:app_id>/explain/", explain.AppExplainView.as_view(), name="app-explain"),
     path("apps/<id:app_id>/installs/", installs.AppInstallsView.as_view(), name="app-installs"),
+    path("apps/<id:app_id>/webhooks/", webhooks.AppWebhooksView.as_view(), name="app-webhooks"),
+    path(
+        "apps/<id:app_id>/webhooks/rotate-secret/",
+        webhooks.WebhookRotateSecretView.as_view(),
+        name="webhook-rotate-secret",
+    ),
+    path(
+        "apps/<id:app_id>/webhooks/remove/",
+        webhooks.WebhookRemoveView.as_view(),
+        name="webhook-remove",
+    ),
+    path(
+        "apps/<id:app_id>/webhooks/test/",
+        webhooks.WebhookSendTestView.as_view(),
+        name="webhook-send-test",
+    ),
+    path(
+        "apps/<id:app_id>/webhooks/deliveries/<event_id:event_id>/replay/",
+        webhooks.WebhookReplayView.as_view(),
+        name="webhook-replay",
+    ),
     path("apps/<id:app_id>/api/", manage_api.ManageApiView.as_view(), name="manage-api"),
     path(
         "apps/<id:app_id>/api/<scope_key:scope_key>/apply/",

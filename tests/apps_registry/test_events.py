@@ -188,6 +188,36 @@ AUDIT_EXAMPLES = [
         audit_events.AppUnsuspended(from_status="suspended", to_status="draft"),
         {"from_status": "suspended", "to_status": "draft"},
     ),
+    (
+        audit_events.WebhookSet(
+            url="https://hooks.example.com/b",
+            topics=["app.suspended"],
+            previous_url="https://hooks.example.com/a",
+            previous_topics=["scope.changed"],
+        ),
+        {
+            "url": "https://hooks.example.com/b",
+            "topics": ["app.suspended"],
+            "previous_url": "https://hooks.example.com/a",
+            "previous_topics": ["scope.changed"],
+        },
+    ),
+    (
+        audit_events.WebhookRemoved(url="https://hooks.example.com/b"),
+        {"url": "https://hooks.example.com/b"},
+    ),
+    (
+        audit_events.WebhookSecretRotated(
+            secret_hint="x9Z=",
+            previous_secret_hint="Ab1=",
+            previous_secret_expires_at="2026-11-27T09:00:00+00:00",
+        ),
+        {
+            "secret_hint": "x9Z=",
+            "previous_secret_hint": "Ab1=",
+            "previous_secret_expires_at": "2026-11-27T09:00:00+00:00",
+        },
+    ),
 ]
 
 SCHEMAS = [

@@ -30,6 +30,13 @@ SESSION_PROTECTED = [
     "POST /api/v1/apps/",
     "GET /api/v1/apps/{app_id}/",
     "GET /api/v1/apps/{app_id}/scopes/",
+    "GET /api/v1/apps/{app_id}/webhook/",
+    "PUT /api/v1/apps/{app_id}/webhook/",
+    "DELETE /api/v1/apps/{app_id}/webhook/",
+    "POST /api/v1/apps/{app_id}/webhook/rotate-secret/",
+    "POST /api/v1/apps/{app_id}/webhook/test/",
+    "GET /api/v1/apps/{app_id}/webhook/deliveries/",
+    "POST /api/v1/apps/{app_id}/webhook/deliveries/{event_id}/replay/",
     "GET /api/v1/requests/",
     "POST /api/v1/requests/",
     "GET /api/v1/requests/{request_id}/",
@@ -74,6 +81,8 @@ def test_the_bearer_operation_documents_401_with_its_challenge(operations):
         "GET /api/v1/scopes/",
         "GET /api/v1/endpoints/",
         "GET /api/v1/apps/{app_id}/scopes/",
+        "PUT /api/v1/apps/{app_id}/webhook/",
+        "GET /api/v1/apps/{app_id}/webhook/deliveries/",
     ],
 )
 def test_operations_that_take_input_document_400(operations, operation):

@@ -838,8 +838,9 @@ def test_app_detail_queries_do_not_grow_with_scopes_and_requests(
             last_denied_at=now,
         )  # fmt: skip
 
-    # 10: two of them read the app's recent failed client authentications and denied calls.
-    with django_assert_max_num_queries(10):
+    # 11: two of them read the app's recent failed client authentications and denied calls, one
+    # its webhook.
+    with django_assert_max_num_queries(11):
         assert client.get(f"/console/apps/{app.pk}/").status_code == 200
 
 

@@ -85,6 +85,7 @@ def test_partner_pages(live_server, page: Page, catalog):
         f"/console/apps/{app.pk}/",
         f"/console/apps/{app.pk}/api/",
         f"/console/apps/{app.pk}/installs/",
+        f"/console/apps/{app.pk}/webhooks/",
         f"/console/apps/{app.pk}/api/seller.customer_engagement.read/apply/",
         f"/console/requests/{access_request.pk}/",
         "/console/team/",

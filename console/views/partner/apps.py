@@ -16,6 +16,7 @@ from django.views.decorators.debug import sensitive_variables
 from apps_registry.models import PartnerApp
 from apps_registry.selectors import gate as gate_selectors
 from apps_registry.selectors import partners as selectors
+from apps_registry.selectors import webhooks as webhook_selectors
 from apps_registry.services import apps as app_services
 from console.caching import forbid_storing
 from console.forms import AppBrandingForm, AppCreateForm, AppDetailsForm, RedirectUrisForm
@@ -83,7 +84,7 @@ class AppCreateView(PartnerMixin, View):
 @method_decorator(never_cache, name="dispatch")
 class AppDetailView(PartnerMixin, View):
     """Credentials (secret shown once) and recent failed uses of them, calls the gate denied
-    lately, redirect URIs, details, status and the app's requests."""
+    lately, redirect URIs, the webhook, details, status and the app's requests."""
 
     def get(self, request, app_id: int):
         app = found_or_404(selectors.app_get_for_user(user=request.user, app_id=app_id), PartnerApp)
@@ -138,6 +139,9 @@ class AppDetailView(PartnerMixin, View):
                 "redirect_uris": app.redirect_uris.split(),
                 "branding_form": branding_form
                 or AppBrandingForm(initial={"publisher_url": app.publisher_url}),
+                "webhook_endpoint": webhook_selectors.endpoint_for_user(
+                    user=self.request.user, app_id=app.pk
+                ),
                 "requested_scopes": selectors.requested_scopes_for_app(app=app),
                 "access_requests": selectors.access_requests_for_app(app=app),
                 "activity": [

@@ -46,9 +46,15 @@ def _activity_changes(event: PartnerAuditEvent) -> list[str]:
                 f"Removed {uri}" for uri in old if uri not in new
             ]
         case (
-            audit_events.AppCreated(secret_hint=hint) | audit_events.SecretRotated(secret_hint=hint)
+            audit_events.AppCreated(secret_hint=hint)
+            | audit_events.SecretRotated(secret_hint=hint)
+            | audit_events.WebhookSecretRotated(secret_hint=hint)
         ) if hint:
             return [f"Secret ends in …{hint}"]
+        case audit_events.WebhookSet(url=url, topics=topics):
+            return [f"Events go to {url}: {', '.join(topics)}"]
+        case audit_events.WebhookRemoved(url=url):
+            return [f"No more events go to {url}"]
         case audit_events.ScopesChosen(added=added, removed=removed, changed=changed):
             return (
                 [f"Added {key} ({need})" for key, need in added.items()]

@@ -1,0 +1,290 @@
+"""The partner API for an app's webhook: its status codes, the one error body and the secret shown
+only when it is made."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from apps_registry.models import Membership, WebhookDelivery, WebhookEndpoint
+from apps_registry.webhooks import secrets
+from tests import factories
+from tests.conftest import sign_in_with_mfa
+from tests.webhook_records import PUBLIC_HOST, fake_dns, make_delivery, make_endpoint
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fake_dns")]
+__all__ = ["fake_dns"]  # a fixture the tests use, imported for pytest to find
+
+URL = f"https://{PUBLIC_HOST}/receive"
+
+
+def webhook_path(app) -> str:
+    return f"/api/v1/apps/{app.pk}/webhook/"
+
+
+def endpoint_state(app) -> dict | None:
+    return WebhookEndpoint.objects.filter(app=app).values().first()
+
+
+@pytest.fixture
+def outbox_deliver(monkeypatch) -> mock.Mock:
+    task = mock.Mock()
+    monkeypatch.setattr("apps_registry.webhooks.outbox.deliver", task)
+    return task
+
+
+def test_put_creates_the_webhook_with_the_secret_in_that_response_only(api, app):
+    response = api.put(webhook_path(app), {"url": URL, "topics": ["app.suspended"]}, format="json")
+
+    assert response.status_code == 201
+    endpoint = WebhookEndpoint.objects.get(app=app)
+    body = response.json()
+    assert secrets.decrypt(endpoint.secret_ciphertext) == body.pop("secret")
+    assert body == {
+        "url": URL,
+        "topics": ["app.suspended"],
+        "secret_hint": endpoint.secret_hint,
+        "secret_created_at": endpoint.secret_created_at.isoformat().replace("+00:00", "Z"),
+        "previous_secret_expires_at": None,
+        "failing_since": None,
+        "created_at": endpoint.created_at.isoformat().replace("+00:00", "Z"),
+        "updated_at": endpoint.updated_at.isoformat().replace("+00:00", "Z"),
+    }
+    assert "no-store" in response["Cache-Control"]
+    assert "secret" not in api.get(webhook_path(app)).json()
+
+
+def test_put_again_updates_with_200_and_no_secret(api, app):
+    make_endpoint(app)
+
+    response = api.put(
+        webhook_path(app),
+        {"url": f"https://{PUBLIC_HOST}/v2", "topics": ["scope.changed", "app.suspended"]},
+        format="json",
+    )
+
+    assert response.status_code == 200
+    assert "secret" not in response.json()
+    assert response.json()["topics"] == ["app.suspended", "scope.changed"]
+    assert WebhookEndpoint.objects.get(app=app).url == f"https://{PUBLIC_HOST}/v2"
+
+
+def test_get_without_a_webhook_is_a_404(api, app):
+    response = api.get(webhook_path(app))
+
+    assert response.status_code == 404
+    assert response.json() == {
+        "code": "not_found",
+        "message": "No such webhook endpoint.",
+        "fields": {},
+    }
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "fields"),
+    [
+        (
+            {"url": "https://10.0.0.5/", "topics": ["app.suspended"]},
+            "webhook_url_not_public",
+            {"url"},
+        ),
+        (
+            {"url": "http://hooks.example.com/", "topics": ["app.suspended"]},
+            "webhook_url_invalid",
+            {"url"},
+        ),
+        (
+            {"url": "https://nowhere.example.com/", "topics": ["app.suspended"]},
+            "webhook_url_unresolvable",
+            {"url"},
+        ),
+        ({"url": URL, "topics": ["order.created"]}, "invalid", {"topics.0"}),
+        ({"url": URL, "topics": []}, "invalid", {"topics"}),
+        ({"url": 42, "topics": ["app.suspended"]}, "invalid", {"url"}),
+        ({"topics": ["app.suspended"]}, "invalid", {"url"}),
+    ],
+)
+def test_put_refusals_are_400_with_the_error_body_and_nothing_changes(api, app, body, code, fields):
+    response = api.put(webhook_path(app), body, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == code
+    assert set(response.json()["fields"]) == fields
+    assert endpoint_state(app) is None
+
+
+def test_an_unknown_topic_is_named(api, app):
+    response = api.put(webhook_path(app), {"url": URL, "topics": ["order.created"]}, format="json")
+
+    assert response.json()["fields"] == {"topics.0": ['"order.created" is not a valid choice.']}
+
+
+def test_delete_removes_the_webhook(api, app):
+    make_endpoint(app)
+
+    response = api.delete(webhook_path(app))
+
+    assert response.status_code == 204
+    assert endpoint_state(app) is None
+
+
+def test_rotate_secret_returns_the_new_secret(api, app):
+    make_endpoint(app)
+
+    response = api.post(f"{webhook_path(app)}rotate-secret/")
+
+    assert response.status_code == 200
+    endpoint = WebhookEndpoint.objects.get(app=app)
+    assert secrets.decrypt(endpoint.secret_ciphertext) == response.json()["secret"]
+    assert response.json()["previous_secret_expires_at"] is not None
+    assert "no-store" in response["Cache-Control"]
+
+
+@pytest.mark.parametrize(
+    ("method", "suffix"), [("delete", ""), ("post", "rotate-secret/"), ("post", "test/")]
+)
+def test_without_a_webhook_these_are_409(api, app, method, suffix):
+    response = getattr(api, method)(webhook_path(app) + suffix)
+
+    assert response.status_code == 409
+    assert response.json() == {
+        "code": "webhook_not_set",
+        "message": f"{app.name} has no webhook URL yet: set one first.",
+        "fields": {},
+    }
+    assert WebhookDelivery.objects.count() == 0
+
+
+def test_test_event_is_accepted_and_listed(api, app, outbox_deliver):
+    make_endpoint(app)
+
+    response = api.post(f"{webhook_path(app)}test/")
+
+    assert response.status_code == 202
+    delivery = WebhookDelivery.objects.get(app=app)
+    assert response.json()["event_id"] == delivery.event_id
+    assert response.json()["status"] == "pending"
+    assert response.json()["payload"]["type"] == "webhook.test"
+
+
+def test_deliveries_are_listed_newest_first_with_attempts_and_filters(api, app):
+    make_endpoint(app)
+    now = timezone.now()
+    failed = make_delivery(app, created_at=now - timedelta(hours=2), attempts=2)
+    delivered = make_delivery(
+        app,
+        status="delivered",
+        response_status=200,
+        attempts=1,
+        created_at=now - timedelta(hours=1),
+    )
+    test_event = make_delivery(app, event_type="webhook.test", status="pending", attempts=0)
+    make_delivery(factories.PartnerAppFactory())  # another organisation's
+
+    everything = api.get(f"{webhook_path(app)}deliveries/").json()
+    by_status = api.get(f"{webhook_path(app)}deliveries/?status=failed").json()
+    by_type = api.get(f"{webhook_path(app)}deliveries/?type=webhook.test").json()
+
+    assert everything["count"] == 3
+    assert [row["event_id"] for row in everything["results"]] == [
+        test_event.event_id,
+        delivered.event_id,
+        failed.event_id,
+    ]
+    assert [row["event_id"] for row in by_status["results"]] == [failed.event_id]
+    assert [row["event_id"] for row in by_type["results"]] == [test_event.event_id]
+    attempts = by_status["results"][0]["attempts"]
+    assert [(a["number"], a["response_status"], a["duration_ms"]) for a in attempts] == [
+        (1, 500, 121),
+        (2, 500, 122),
+    ]
+    assert attempts[0]["response_excerpt"] == "upstream exploded"
+
+
+def test_a_bad_filter_is_a_400_naming_it(api, app):
+    response = api.get(f"{webhook_path(app)}deliveries/?status=lost")
+
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"status": ['"lost" is not a valid choice.']}
+
+
+def test_replay_puts_a_failed_delivery_back_to_pending(api, app, monkeypatch):
+    make_endpoint(app)
+    delivery = make_delivery(app)
+    monkeypatch.setattr("apps_registry.services.webhooks.deliver", mock.Mock())
+
+    response = api.post(f"{webhook_path(app)}deliveries/{delivery.event_id}/replay/")
+
+    assert response.status_code == 202
+    assert response.json()["status"] == "pending"
+    assert WebhookDelivery.objects.get(pk=delivery.pk).status == "pending"
+
+
+def test_replaying_a_pending_delivery_is_409_and_an_unknown_one_404(api, app):
+    make_endpoint(app)
+    delivery = make_delivery(app, status="pending", attempts=1)
+    before = WebhookDelivery.objects.filter(pk=delivery.pk).values().get()
+
+    pending = api.post(f"{webhook_path(app)}deliveries/{delivery.event_id}/replay/")
+    unknown = api.post(f"{webhook_path(app)}deliveries/evt_0000/replay/")
+
+    assert (pending.status_code, pending.json()["code"]) == (409, "webhook_delivery_pending")
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "webhook_delivery_not_found")
+    assert WebhookDelivery.objects.filter(pk=delivery.pk).values().get() == before
+
+
+@pytest.mark.parametrize(
+    ("method", "suffix"),
+    [
+        ("get", ""),
+        ("put", ""),
+        ("delete", ""),
+        ("post", "rotate-secret/"),
+        ("post", "test/"),
+        ("get", "deliveries/"),
+        ("post", "deliveries/{event_id}/replay/"),
+    ],
+)
+def test_another_organisations_app_is_a_404_and_nothing_changes(method, suffix):
+    other_app = factories.PartnerAppFactory()
+    make_endpoint(other_app)
+    delivery = make_delivery(other_app)
+    before = (
+        endpoint_state(other_app),
+        list(WebhookDelivery.objects.values()),
+    )
+    client = APIClient()
+    sign_in_with_mfa(client, factories.MembershipFactory(role=Membership.Role.OWNER).user)
+
+    response = getattr(client, method)(
+        webhook_path(other_app) + suffix.format(event_id=delivery.event_id),
+        {"url": URL, "topics": ["app.suspended"]} if method == "put" else None,
+        format="json",
+    )
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+    assert (endpoint_state(other_app), list(WebhookDelivery.objects.values())) == before
+
+
+def test_anonymous_calls_are_403(app, client):
+    response = APIClient().get(webhook_path(app))
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "not_authenticated"
+
+
+def test_writes_need_the_csrf_token(member, app):
+    client = APIClient(enforce_csrf_checks=True)
+    sign_in_with_mfa(client, member.user)
+
+    response = client.put(
+        webhook_path(app), {"url": URL, "topics": ["app.suspended"]}, format="json"
+    )
+
+    assert response.status_code == 403
+    assert endpoint_state(app) is None
