@@ -1,6 +1,7 @@
 """Webhook signing secrets: made, encrypted at rest and read back to sign.
 
-A secret is a Standard Webhooks secret, `whsec_` + base64 of 32 random bytes, so the receivers'
+A secret is a Standard Webhooks secret, `whsec_` + base64 of 24 random bytes (192 bits, a length
+base64 writes without `=` padding, so its last characters tell secrets apart), so the receivers'
 libraries (`standardwebhooks`, Svix's) take it as it is. It is encrypted with Fernet under
 WEBHOOK_SECRET_KEYS (newest first: the first encrypts, every one decrypts, so keys rotate), or
 under a key derived from SECRET_KEY when none is set.
@@ -20,7 +21,7 @@ SECRET_PREFIX = "whsec_"  # noqa: S105 (a prefix, not a secret)
 
 
 def new_secret() -> str:
-    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(24)).decode()
 
 
 def secret_hint(secret: str) -> str:
