@@ -105,6 +105,7 @@ def test_the_signature_is_the_one_the_library_computes():
 def test_a_new_secret_is_a_standard_webhooks_secret_whose_hint_tells_it_apart():
     secret = secrets.new_secret()
 
-    assert secret.startswith("whsec_") and len(secret) == len("whsec_") + 32
+    assert secret.startswith("whsec_")
+    assert len(secret) == len("whsec_") + 32
     assert len(secrets.signing_key(secret)) == 24
     assert "=" not in secrets.secret_hint(secret)
