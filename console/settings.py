@@ -405,6 +405,9 @@ LOGGING = {
     "filters": {"skip_gate_denials": {"()": "console.log_filters.SkipGateDenials"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {
+        # Django's own default config gives "django" a console handler of its own in DEBUG; the
+        # root's would then print every line a second time.
+        "django": {"handlers": [], "level": "INFO"},
         "django.request": {"filters": ["skip_gate_denials"]},
         # The scheduler logs each job it starts (its lock's refresh every few seconds) at INFO;
         # what a periodic task did, the worker logs.

@@ -31,7 +31,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.tasks import task_backends
 from django.urls import reverse
+from django_tasks_db import DatabaseBackend
 from oauth2_provider.oauth2_backends import get_oauthlib_core
 from PIL import Image, ImageDraw, ImageFont
 
@@ -157,6 +159,7 @@ class Command(BaseCommand):
             )
         second_shop = Shop.objects.get(owner__email=SECOND_SELLER_EMAIL, name=second_name)
 
+        self.send_queued_mail()
         secret = (
             app.get("client_secret") or "(shown once, at the first run; rotate it in the console)"
         )
@@ -192,6 +195,16 @@ class Command(BaseCommand):
                 ]
             )
         )
+
+    @staticmethod
+    def send_queued_mail() -> None:
+        """Send the mail the demo's steps queued (printed to the console in development) before the
+        logins, so the worker does not print it after them and push them off the screen."""
+        if isinstance(task_backends["default"], DatabaseBackend):
+            call_command(
+                "db_worker", batch=True, queue_name="default", reload=False,
+                startup_delay=False, verbosity=0,
+            )  # fmt: skip
 
     @staticmethod
     def apply_with_one_review_round(*, app: PartnerApp, owner, reviewer) -> None:
