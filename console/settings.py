@@ -445,10 +445,11 @@ WEBHOOK_DELIVERY_RETENTION_DAYS = 30
 # periodic task is idempotent anyway, so two schedulers would send nothing twice.
 CRONTASK = {"REDIS_URL": REDIS_URL or None}
 
-# Webhook signing secrets must stay usable to sign, so they are encrypted (Fernet), never hashed.
-# WEBHOOK_SECRET_KEYS lists Fernet keys, newest first: the first encrypts, any decrypts, so a key
-# rotates by putting a new one in front. Without it, one is derived from SECRET_KEY.
-WEBHOOK_SECRET_KEYS = env.list("WEBHOOK_SECRET_KEYS", default=[])
+# What the console must read back is encrypted at rest (core/encryption.py): webhook signing
+# secrets and queued e-mails. ENCRYPTION_KEYS lists Fernet keys, newest first: the first encrypts,
+# any decrypts, so a key rotates by putting a new one in front. Without it, a key derived from
+# SECRET_KEY encrypts; keys derived from SECRET_KEY and SECRET_KEY_FALLBACKS always decrypt.
+ENCRYPTION_KEYS = env.list("ENCRYPTION_KEYS", default=[])
 # Receivers must be public https addresses. Development may also post to http on loopback (a
 # receiver on the developer's machine); production never does (server-side request forgery).
 WEBHOOK_ALLOW_LOOPBACK = env.bool("WEBHOOK_ALLOW_LOOPBACK", default=DEBUG)

@@ -29,16 +29,20 @@ def overlapping_runs(first_reminder):
     """`first_reminder` runs and holds its transaction open until a whole second run waits on it
     (or is done); returns both outcomes."""
     second_pid, second_ready, second_finished = [], threading.Event(), threading.Event()
+    first_holding = threading.Event()
     now = timezone.now()
 
     def first():
         with transaction.atomic():
             outcome = first_reminder(now=now)
+            first_holding.set()
             second_ready.wait(timeout=10)
             hold_until_blocked_or_finished(second_pid[0], second_finished)
         return outcome
 
     def second():
+        # Only once the first run holds its rows: otherwise the second could simply go first.
+        first_holding.wait(timeout=10)
         second_pid.append(backend_pid())
         second_ready.set()
         try:
