@@ -4,7 +4,9 @@ and layout.html), sent from DEFAULT_FROM_EMAIL to one recipient.
 
 Messages go out from the worker (`send_later`), never from the request, so a slow or failing mail
 server neither slows a page nor turns a committed change into an error; a failed send is logged and
-tried again a few times.
+tried again a few times. The queued message is encrypted (core/encryption.py): its links carry
+one-time tokens (invitations, password resets, e-mail verification), and the task's arguments are
+kept in the task table, and shown in the admin, long after it ran.
 
 Subjects carry no prefix (no host, no site name): the sender's name already says who writes.
 Links are absolute: `site_url` is the public address the console is reached at (OAUTH_ISSUER).
@@ -12,6 +14,7 @@ Links are absolute: `site_url` is the public address the console is reached at (
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import timedelta
 from functools import partial
@@ -22,6 +25,8 @@ from django.db import transaction
 from django.tasks import task
 from django.template.loader import render_to_string
 from django.utils import timezone
+
+from core.encryption import InvalidToken, decrypt, encrypt
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +66,7 @@ def branded_message(
 def send_later(message: EmailMultiAlternatives) -> None:
     """Send `message` from the worker once the current transaction commits; nothing if it rolls
     back."""
-    enqueue = partial(send_email.enqueue, message=_as_json(message))
+    enqueue = partial(send_email.enqueue, encrypted_message=encrypt(json.dumps(_as_json(message))))
     if send_email.get_backend().options.get("enqueue_on_commit", True):
         # Robust: a queue that is down is logged; it must not turn a committed change into an error.
         transaction.on_commit(enqueue, robust=True)
@@ -70,8 +75,14 @@ def send_later(message: EmailMultiAlternatives) -> None:
 
 
 @task
-def send_email(*, message: dict, attempt: int = 1) -> int:
+def send_email(*, encrypted_message: str, attempt: int = 1) -> int:
     """Send one message `send_later` queued; on failure, queue the next attempt or give up."""
+    try:
+        message = json.loads(decrypt(encrypted_message))
+    except InvalidToken:
+        # No retry: the keys that encrypted it are gone (ENCRYPTION_KEYS, SECRET_KEY_FALLBACKS).
+        logger.error("A queued email cannot be decrypted with the configured keys; not sent")
+        raise
     try:
         return mailers.default.send_messages([_from_json(message)])
     except Exception:
@@ -97,12 +108,12 @@ def send_email(*, message: dict, attempt: int = 1) -> int:
             if send_email.get_backend().supports_defer
             else send_email
         )
-        retry.enqueue(message=message, attempt=attempt + 1)
+        retry.enqueue(encrypted_message=encrypted_message, attempt=attempt + 1)
         return 0
 
 
 def _as_json(message: EmailMultiAlternatives) -> dict:
-    # Task arguments must be JSON: the parts of a message branded_message builds.
+    # The parts of a message branded_message builds, as JSON for `send_later` to encrypt.
     return {
         "subject": message.subject,
         "body": message.body,

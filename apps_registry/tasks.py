@@ -44,8 +44,9 @@ def expire_due_authorizations() -> int:
 @cron("0 7 * * *")
 @task
 def send_review_reminders() -> dict[str, int]:
-    """Expire approvals past their date and send the day's review reminders; fails (after sending
-    the rest) when a reminder failed, so the failure shows in the task results."""
+    """Expire approvals past their date and queue the day's review reminders. Fails (after
+    queueing the rest) when a reminder could not be recorded and queued, so the failure shows in
+    the task results; that one was rolled back and the next run retries it."""
     run = access_request_jobs.review_reminders_send()
     if run.failed:
         raise RuntimeError(

@@ -110,14 +110,16 @@ def access_requests_grant_grace(*, scope: Scope, tightened_by: AbstractBaseUser)
 # --- Review reminders (daily) ------------------------------------------------------------------
 # Each reminder is recorded and its mail queued in one transaction, under a lock on the requests it
 # is about: a run that overlaps another waits, then finds the reminder recorded and sends nothing,
-# and the mail leaves from the worker once the record commits (apps_registry/mail.py). The records
-# are bookkeeping, not status transitions: no version bump (a reviewer's open page stays current)
-# and no ReviewEvent (the history is of decisions, not mail).
+# and the mail leaves from the worker once the record commits (apps_registry/mail.py). A mail that
+# then fails to send is retried by its task, not by the next run: the reminder stays recorded. The
+# records are bookkeeping, not status transitions: no version bump (a reviewer's open page stays
+# current) and no ReviewEvent (the history is of decisions, not mail).
 
 
 @dataclass(frozen=True)
 class ReviewRemindersRun:
-    """What one run of the review reminders did; `failed` counts reminders left for the next."""
+    """What one run of the review reminders did; `failed` counts reminders that could not be
+    recorded and queued (rolled back, left for the next run)."""
 
     expired: int
     digest_listed: int
@@ -179,8 +181,9 @@ def access_request_remind_expiry(*, request_id: int, now: datetime) -> int:
 
 
 def _attempt(remind: Callable[[], int], *, about: str) -> int | None:
-    """One reminder; a failure (a template error, the queue down…) is logged, not raised, so the
-    other reminders still go, and None tells the run this one is left for the next."""
+    """One reminder; a failure to record and queue it (a template or database error) rolls it
+    back and is logged, not raised, so the other reminders still go, and None tells the run this
+    one is left for the next."""
     try:
         return remind()
     except Exception:

@@ -193,13 +193,13 @@ def test_after_a_missed_day_only_the_most_urgent_due_reminder_goes_once(clock, m
 
 @pytest.fixture
 def failing_for(monkeypatch):
-    """Make the expiry reminder of one request fail (as a refusing mail server would)."""
+    """Make the expiry reminder of one request fail to be recorded and queued (a template error)."""
     send = notifications.notify_partner_of_expiring_approval
 
     def fail_for(request_id):
         def notify_partner_of_expiring_approval(*, access_request):
             if access_request.pk == request_id:
-                raise OSError("mail server went away")
+                raise OSError("template missing")
             return send(access_request=access_request)
 
         monkeypatch.setattr(
@@ -238,7 +238,7 @@ def test_a_failed_reminder_does_not_stop_the_others_and_is_retried_next_run(
         "the next run retries it"
     ]
 
-    monkeypatch.undo()  # the mail server is back
+    monkeypatch.undo()  # the template is back
     clock.move_to(MONDAY_9AM + timedelta(days=1))
     run_reminders()
 
@@ -256,7 +256,7 @@ def test_a_failed_overdue_digest_is_retried_next_run(clock, settings, monkeypatc
     send = notifications.notify_reviewers_of_overdue
 
     def refuse(**kwargs):
-        raise OSError("mail server went away")
+        raise OSError("template missing")
 
     monkeypatch.setattr(notifications, "notify_reviewers_of_overdue", refuse)
     with pytest.raises(CommandError):
@@ -268,6 +268,31 @@ def test_a_failed_overdue_digest_is_retried_next_run(clock, settings, monkeypatc
 
     assert subjects(mailoutbox) == [DIGEST_OF_ONE]
     assert AccessRequest.objects.get(pk=overdue.pk).overdue_reminded_at == MONDAY_9AM
+
+
+def test_a_reminder_whose_mail_fails_to_send_stays_recorded_and_is_not_sent_again(
+    clock, failing_mail, monkeypatch, mailoutbox, caplog
+):
+    ending = make_request(
+        status=Status.APPROVED, approval_expires_at=MONDAY_9AM + timedelta(days=7)
+    )
+
+    # The tests' tasks run at once: the mail task's retries all fail, then it gives up.
+    with caplog.at_level(logging.ERROR):
+        output = run_reminders()
+
+    assert output.strip().endswith("reminded partners of 1 approval(s) ending soon.")
+    assert AccessRequest.objects.get(pk=ending.pk).expiry_reminder_days == 7
+    assert [r for r in caplog.records if r.name == "apps_registry.mail"][-1].getMessage() == (
+        f"Email {ending_subject(ending)!r} to {[ending.submitted_by.email]} failed 5 times; "
+        "giving up"
+    )
+
+    monkeypatch.undo()  # the mail server is back
+    clock.move_to(MONDAY_9AM + timedelta(days=1))
+    run_reminders()
+
+    assert mailoutbox == []
 
 
 @pytest.mark.django_db(transaction=True)

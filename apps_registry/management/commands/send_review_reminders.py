@@ -3,7 +3,11 @@ each) and partners of approvals ending within 30, 7 and 1 days (each reminder on
 
 The scheduler runs this daily on the worker (apps_registry/tasks.py); the command runs it now.
 Safe to run twice, even at once, or to miss a day (apps_registry/services/access_request_jobs.py).
-A reminder that fails is logged and retried on the next run; the command then exits with an error.
+Each reminder is recorded and its email queued in one transaction. One that cannot be (a template
+or database error) is rolled back and logged, the others still go, the command exits with an
+error, and the next run retries it. Once queued, the email is the send_email task's: a send that
+fails is retried on its schedule, then logged and kept as a failed task result; the reminder stays
+recorded and is not sent again (apps_registry/mail.py).
 """
 
 from django.core.management.base import BaseCommand, CommandError

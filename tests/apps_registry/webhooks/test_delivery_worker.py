@@ -3,11 +3,9 @@ exactly once even when its wake-up is lost, the sweep runs twice, or a worker di
 
 from __future__ import annotations
 
-import signal
 from datetime import timedelta
 
 import pytest
-from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -17,6 +15,7 @@ from apps_registry.webhooks import outbox
 from apps_registry.webhooks.delivery import claim, deliver, enqueue_due_deliveries
 from tests import factories
 from tests.webhook_receiver import subscribe
+from tests.worker import run_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,19 +31,6 @@ def database_tasks(settings, loopback_webhooks):
             "QUEUES": ["default", "webhooks"],
         }
     }
-
-
-def run_worker() -> None:
-    """Run every ready task, as `manage.py db_worker --batch` does, then restore the signal
-    handlers the worker installs."""
-    handlers = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        call_command(
-            "db_worker", batch=True, queue_name="*", startup_delay=False, reload=False, verbosity=0
-        )
-    finally:
-        for number, handler in handlers.items():
-            signal.signal(number, handler)
 
 
 def _commit_event(app) -> WebhookDelivery:
