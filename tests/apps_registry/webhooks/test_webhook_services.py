@@ -95,7 +95,7 @@ def test_setting_a_webhook_creates_it_with_a_secret_returned_once(app, user):
     assert result.created is True
     assert result.endpoint == endpoint
     assert result.secret.startswith("whsec_")
-    assert len(secrets.signing_key(result.secret)) == 32
+    assert len(secrets.signing_key(result.secret)) == 24
     assert secrets.decrypt(endpoint.secret_ciphertext) == result.secret
     assert result.secret not in endpoint.secret_ciphertext
     assert endpoint.secret_hint == result.secret[-4:]
