@@ -122,7 +122,6 @@ class WebhookErrorCode(StrEnum):
     APP_NOT_FOUND = "webhook_app_not_found"
     URL_INVALID = "webhook_url_invalid"
     URL_NOT_PUBLIC = "webhook_url_not_public"
-    URL_UNRESOLVABLE = "webhook_url_unresolvable"
     TOPICS_INVALID = "webhook_topics_invalid"
     NOT_SET = "webhook_not_set"
     DELIVERY_NOT_FOUND = "webhook_delivery_not_found"

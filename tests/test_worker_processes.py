@@ -17,6 +17,6 @@ def test_make_run_starts_the_console_the_workers_and_the_scheduler_on_the_consol
     assert processes == {
         "web": f"{manage} runserver 127.0.0.1:$CONSOLE_PORT",
         "worker": f"{manage} db_worker --queue-name default",
-        "webhooks": f"{manage} db_worker --queue-name webhooks",
+        "webhooks": f"{manage} db_worker --queue-name webhooks --no-reload",
         "scheduler": f"{manage} crontask --no-heartbeat",
     }

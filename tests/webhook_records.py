@@ -23,13 +23,25 @@ SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # 24 bytes of base64, as
 # Host names the stand-in DNS answers; any other name does not resolve, an IP literal (in any form
 # the system resolver takes, such as 2130706433) resolves to itself.
 PUBLIC_HOST = "hooks.example.com"
-FAKE_DNS = {
-    PUBLIC_HOST: ["93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946"],
+# Names whose every answer is not public, or that do not resolve (nowhere.example.com): refused
+# alike when a URL is set and before a delivery.
+NON_PUBLIC_DNS = {
     "internal.example.com": ["10.1.2.3"],
     "mixed.example.com": ["93.184.216.34", "192.168.0.10"],
     "metadata.example.com": ["169.254.169.254"],
     "sneaky.example.com": ["::ffff:127.0.0.1"],
     "local.example.com": ["127.0.0.1"],
+    "site-local.example.com": ["fec0::1"],
+    "ipv4-compatible.example.com": ["::10.0.0.1"],
+    "6to4.example.com": ["2002:a00:1::1"],  # 6to4 of 10.0.0.1
+    "nat64.example.com": ["64:ff9b::a00:1"],  # NAT64 of 10.0.0.1
+    "cgnat.example.com": ["100.64.0.1"],
+    "multicast.example.com": ["ff0e::1"],
+}
+NON_PUBLIC_HOSTS = [*NON_PUBLIC_DNS, "nowhere.example.com"]
+FAKE_DNS = {
+    PUBLIC_HOST: ["93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946"],
+    **NON_PUBLIC_DNS,
 }
 
 

@@ -1,6 +1,6 @@
 """What the platform tells apps about sellers' consents on its own schedule: that one ends soon
 (authorization.expiring, 30 days before, then daily until renewed or ended) and that one ended
-(authorization.expired, once). H3's periodic schedule runs both daily or more often.
+(authorization.expired, once). The periodic schedule in apps_registry/tasks.py runs both hourly.
 
 Each authorization records what it was told (`expiry_warned_on`, `expired_notified_at`) in the
 transaction that writes the outbox row, under its lock, so a second run, or two schedulers at

@@ -85,14 +85,24 @@ def validated_topics(topics: list[str]) -> list[str]:
     return [topic for topic in WebhookTopic.values if topic in topics]
 
 
-@transaction.atomic
 def webhook_endpoint_set(
     *, app_id: int, acting_user: AbstractBaseUser, url: str, topics: list[str]
 ) -> WebhookSetResult:
     """Create the app's endpoint with a new signing secret (returned once), or change its URL and
-    topics; audited."""
-    url = validated_webhook_url(url)
-    topics = validated_topics(topics)
+    topics; audited. The URL is checked before the transaction: its DNS lookup can take seconds,
+    and must not hold the write lock meanwhile."""
+    return _save_webhook_endpoint(
+        app_id=app_id,
+        acting_user=acting_user,
+        url=validated_webhook_url(url),
+        topics=validated_topics(topics),
+    )
+
+
+@transaction.atomic
+def _save_webhook_endpoint(
+    *, app_id: int, acting_user: AbstractBaseUser, url: str, topics: list[str]
+) -> WebhookSetResult:
     app = _lock_app(app_id=app_id, acting_user=acting_user)
     now = timezone.now()
     endpoint = WebhookEndpoint.objects.select_for_update().filter(app=app).first()

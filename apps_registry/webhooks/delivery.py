@@ -10,6 +10,7 @@ periodic sweep (`enqueue_due_deliveries`) hands it to another.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -29,6 +30,12 @@ Status = WebhookDelivery.Status
 # Beyond the POST's own timeouts, how long a claim lasts, so a worker that is merely slow to record
 # its attempt keeps it.
 CLAIM_MARGIN_SECONDS = 30
+# With a backend that defers, each retry is enqueued for its time and each new event on its commit:
+# the sweep takes only what should have been picked up by now, not what is merely queued behind
+# busy workers, so a lagging queue is not topped up with the same deliveries every minute.
+SWEEP_GRACE = timedelta(minutes=2)
+# A fault of ours, not the receiver's: its details go to the log, never to the partner.
+INTERNAL_ERROR = "The console could not sign or send this delivery; the platform has been alerted"
 
 
 @task(queue_name="webhooks")
@@ -95,15 +102,23 @@ def claim_duration() -> timedelta:
 def post_delivery(
     delivery: WebhookDelivery, *, endpoint: WebhookEndpoint, now: datetime
 ) -> transport.PostResult:
-    """POST the delivery's payload to the endpoint, signed for this attempt's time."""
-    body = signing.body(delivery.payload)
-    headers = signing.signed_headers(
-        signing_secrets=signing.signing_secrets(endpoint, now=now),
-        event_id=delivery.event_id,
-        timestamp=int(now.timestamp()),
-        body=body,
-    )
-    return transport.post(endpoint.url, body=body, headers=headers)
+    """POST the delivery's payload to the endpoint, signed for this attempt's time. A fault of
+    ours (a secret no key decrypts, a bug) is a failed attempt too, so the delivery is retried
+    and fails as usual instead of staying claimed at the head of its app's queue."""
+    started = time.monotonic()
+    try:
+        body = signing.body(delivery.payload)
+        headers = signing.signed_headers(
+            signing_secrets=signing.signing_secrets(endpoint, now=now),
+            event_id=delivery.event_id,
+            timestamp=int(now.timestamp()),
+            body=body,
+        )
+        return transport.post(endpoint.url, body=body, headers=headers)
+    except Exception:
+        logger.exception("Webhook delivery %s could not be signed or posted", delivery.pk)
+        duration_ms = round((time.monotonic() - started) * 1000)
+        return transport.PostResult(None, INTERNAL_ERROR, "", duration_ms)
 
 
 @transaction.atomic
@@ -184,9 +199,12 @@ def enqueue_due_deliveries(*, now: datetime | None = None, limit: int = 500) -> 
     free, oldest first. Recovers lost wake-ups and crashed workers; the claim makes a second
     run harmless. Returns how many were enqueued."""
     now = now or timezone.now()
+    # A backend that cannot defer (the immediate one in tests) leaves every retry to the sweep.
+    overdue_at = now - SWEEP_GRACE if deliver.get_backend().supports_defer else now
     held_apps = _held(now).values("app_id")
     due_ids = list(
         _first_due_per_app(now)
+        .filter(next_attempt_at__lte=overdue_at)
         .exclude(app_id__in=held_apps)
         .order_by("next_attempt_at", "pk")
         .values_list("pk", flat=True)[:limit]
@@ -217,8 +235,17 @@ def _mark_endpoint_failing(*, app_id: int, now: datetime) -> None:
     became_failing = WebhookEndpoint.objects.filter(
         app_id=app_id, failing_since__isnull=True
     ).update(failing_since=now)
-    if became_failing:
-        transaction.on_commit(lambda: notify_partner_of_failing_webhook(app_id=app_id), robust=True)
+    if not became_failing:
+        return
+    # Queued in this transaction (the database backend writes the task row in it), so the one
+    # email commits with failing_since and a crash right after the commit cannot lose it. A
+    # failure to queue it is logged and must not undo the attempt, or the delivery would be
+    # posted again and again.
+    try:
+        with transaction.atomic():
+            notify_partner_of_failing_webhook(app_id=app_id)
+    except Exception:
+        logger.exception("Webhook endpoint of app %s is failing; its email was not queued", app_id)
 
 
 def _schedule(*, delivery_id: int, run_after: datetime) -> None:

@@ -1,10 +1,11 @@
 """One POST to a receiver, hardened against server-side request forgery, and what came back in
 words a partner can act on.
 
-requests-hardened resolves the host once, refuses private, loopback (unless
-WEBHOOK_ALLOW_LOOPBACK) and link-local addresses and connects to the address it checked, so a
-DNS answer cannot change between the check and the connection. Redirects are never followed: a
-receiver could point one at an internal address.
+Before posting, every address the host resolves to must pass the rule the URL passed when it was
+set (urls.is_public_address). requests-hardened then resolves the host again, refuses a non-public
+address and connects to the very address it checked, so a DNS answer cannot change between the
+check and the connection. Redirects are never followed: a receiver could point one at an internal
+address.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from requests_hardened import Config, HTTPSession
 from requests_hardened.ip_filter import InvalidIPAddress
 
 from apps_registry.mail import site_url
+from apps_registry.webhooks.urls import NOT_PUBLIC_MESSAGE, public_addresses
 
 EXCERPT_CHARACTERS = 500
 # Enough bytes for EXCERPT_CHARACTERS characters of UTF-8; the rest of the answer is never read.
@@ -57,6 +59,9 @@ def post(url: str, *, body: str, headers: dict[str, str]) -> PostResult:
     refusal = url_refusal(url)
     if refusal:
         return PostResult(None, refusal, "", 0)
+    host = urlsplit(url).hostname or ""
+    if public_addresses(host, allow_loopback=settings.WEBHOOK_ALLOW_LOOPBACK) is None:
+        return PostResult(None, NOT_PUBLIC_MESSAGE, "", _ms_since(started))
     connect_timeout, read_timeout = _timeouts()
     total = connect_timeout + read_timeout
     try:
@@ -167,8 +172,13 @@ def _explain(error: requests.RequestException, url: str) -> str:
     host = urlsplit(url).hostname or url
     connect_timeout, read_timeout = _timeouts()
     causes = list(_causes(error))
-    if isinstance(error, InvalidIPAddress):
-        return _forbidden_address(error.args[0])
+    # The host's DNS answer changed since the check before the post. Said as that check says it,
+    # whether the host now resolves to a non-public address or not at all, so a partner cannot
+    # probe internal names through a CNAME.
+    if isinstance(error, InvalidIPAddress) or any(
+        isinstance(cause, socket.gaierror) for cause in causes
+    ):
+        return NOT_PUBLIC_MESSAGE
     if isinstance(error, requests.ConnectTimeout):
         return f"Could not connect within {connect_timeout:g} s"
     if isinstance(error, requests.ReadTimeout):
@@ -179,21 +189,9 @@ def _explain(error: requests.RequestException, url: str) -> str:
         return f"TLS handshake with {host} failed"
     if any(isinstance(cause, ConnectionRefusedError) for cause in causes):
         return "Connection refused"
-    if any(isinstance(cause, socket.gaierror) for cause in causes):
-        return f"The host name {host} could not be resolved"
     if isinstance(error, requests.ConnectionError):
         return f"The connection to {host} failed or was closed before an answer"
     return f"The URL could not be posted to: {error}"
-
-
-def _forbidden_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
-    if address.is_loopback:
-        kind = "a loopback"
-    elif address.is_link_local:
-        kind = "a link-local"
-    else:
-        kind = "a private"
-    return f"The URL resolves to {kind} address ({address}); webhooks go only to public addresses"
 
 
 def _causes(error: BaseException) -> Iterator[BaseException]:

@@ -1,8 +1,9 @@
 """Which receiver URLs a partner may set: public https addresses (server-side request forgery).
 
 The console posts to whatever a partner types, from inside our network, so a URL whose host is, or
-resolves to, a private, loopback, link-local, multicast, reserved or unspecified address is refused
-when it is set. DNS can change after that, so delivery checks the address it connects to again.
+resolves to, any address that is not public (`is_public_address`) is refused when it is set, and
+again before each delivery, since DNS can change in between. A refusal never says what the host
+resolved to, nor whether it resolved at all: a partner must not learn our internal DNS answers.
 Development may allow http and https on loopback (WEBHOOK_ALLOW_LOOPBACK), for a receiver on the
 developer's own machine.
 """
@@ -11,14 +12,21 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import unicodedata
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from requests_hardened.ip_filter import EXTRA_BLOCKED_NET_RANGES
 
 from apps_registry.error_codes import WebhookErrorCode
 from core.errors import InvalidInputError
 
 MAX_URL_LENGTH = 2048
+# The one refusal for a host that resolves to a non-public address or does not resolve: telling
+# the two apart would let a partner probe the console's internal names.
+NOT_PUBLIC_MESSAGE = "The host must resolve only to public internet addresses"
+# Control characters (C0, DEL, C1: tab, line breaks, NUL…) and spaces of any kind.
+FORBIDDEN_CHARACTER_CATEGORIES = frozenset({"Cc", "Zs", "Zl", "Zp"})
 
 type IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -32,23 +40,36 @@ def resolve_host(host: str) -> list[IPAddress]:
     ]
 
 
-def forbidden_address_reason(address: IPAddress, *, allow_loopback: bool) -> str | None:
-    """Why the console must not post to `address`, in words; None when it is public."""
+def is_public_address(address: IPAddress, *, allow_loopback: bool) -> bool:
+    """Whether the console may post to `address`: the one rule, when a URL is set and before each
+    delivery. Loopback only where development allows it."""
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped  # ::ffff:10.0.0.1 reaches 10.0.0.1
     if address.is_loopback:
-        return None if allow_loopback else "a loopback address"
-    for kind, is_kind in (
-        ("an unspecified address", address.is_unspecified),
-        ("a link-local address", address.is_link_local),
-        ("a multicast address", address.is_multicast),
-        ("a reserved address", address.is_reserved),
-        ("a private address", address.is_private),
+        return allow_loopback
+    # Python calls some non-public ranges global: site-local fec0::/10 and IPv4-compatible ::/96
+    # (::10.0.0.1, within the reserved ::/8). requests-hardened's ranges add 6to4 (2002::/16) and
+    # NAT64 (64:ff9b::/96), refused whole whatever IPv4 address they embed, and CG-NAT.
+    return (
+        address.is_global
+        and not address.is_multicast
+        and not address.is_reserved
+        and not (isinstance(address, ipaddress.IPv6Address) and address.is_site_local)
+        and not any(address in network for network in EXTRA_BLOCKED_NET_RANGES)
+    )
+
+
+def public_addresses(host: str, *, allow_loopback: bool) -> list[IPAddress] | None:
+    """The addresses `host` resolves to if there are some and every one is public; else None."""
+    try:
+        addresses = resolve_host(host)
+    except (OSError, UnicodeError, ValueError):
+        return None
+    if addresses and all(
+        is_public_address(address, allow_loopback=allow_loopback) for address in addresses
     ):
-        if is_kind:
-            return kind
-    # Shared address space (100.64.0.0/10) and the like: not private, yet not reachable publicly.
-    return None if address.is_global else "a non-public address"
+        return addresses
+    return None
 
 
 def _invalid(message: str) -> InvalidInputError:
@@ -65,6 +86,11 @@ def validated_webhook_url(raw: str) -> str:
         raise _invalid("Enter the URL your receiver listens on.")
     if len(url) > MAX_URL_LENGTH:
         raise _invalid(f"The URL can be at most {MAX_URL_LENGTH} characters.")
+    if any(unicodedata.category(character) in FORBIDDEN_CHARACTER_CATEGORIES for character in url):
+        raise _invalid(
+            "Remove the spaces, tabs, line breaks and other invisible characters from the URL "
+            "(write a space in a path as %20)."
+        )
     try:
         parts = urlsplit(url)
         host = parts.hostname
@@ -86,26 +112,15 @@ def validated_webhook_url(raw: str) -> str:
         )
     if parts.fragment or url.endswith("#"):
         raise _invalid("Remove the #fragment from the URL: it is never sent to a server.")
-    try:
-        addresses = resolve_host(host)
-    except (OSError, UnicodeError, ValueError):
+    addresses = public_addresses(host, allow_loopback=allow_loopback)
+    if addresses is None:
         message = (
-            f"The host “{host}” does not resolve to an address. Check its spelling and its DNS "
-            "records, then save again."
+            f"{NOT_PUBLIC_MESSAGE}: check the spelling of “{host}” and its DNS records, and use "
+            "your receiver's public https URL."
         )
         raise InvalidInputError(
-            message, code=WebhookErrorCode.URL_UNRESOLVABLE, fields={"url": [message]}
-        ) from None
-    for address in addresses:
-        reason = forbidden_address_reason(address, allow_loopback=allow_loopback)
-        if reason is not None:
-            message = (
-                f"The host “{host}” is or resolves to {reason} ({address}): webhooks are sent "
-                "only to public addresses. Use your receiver's public https URL."
-            )
-            raise InvalidInputError(
-                message, code=WebhookErrorCode.URL_NOT_PUBLIC, fields={"url": [message]}
-            )
+            message, code=WebhookErrorCode.URL_NOT_PUBLIC, fields={"url": [message]}
+        )
     if scheme == "http" and not (allow_loopback and all(a.is_loopback for a in addresses)):
         raise _invalid(
             "Use https: deliveries carry your app's events, so they are sent encrypted only."

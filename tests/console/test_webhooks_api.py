@@ -99,7 +99,7 @@ def test_get_without_a_webhook_is_a_404(api, app):
         ),
         (
             {"url": "https://nowhere.example.com/", "topics": ["app.suspended"]},
-            "webhook_url_unresolvable",
+            "webhook_url_not_public",
             {"url"},
         ),
         ({"url": URL, "topics": ["order.created"]}, "invalid", {"topics.0"}),

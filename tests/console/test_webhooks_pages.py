@@ -105,7 +105,7 @@ def test_saving_changes_url_and_topics_and_shows_no_secret(client, app):
     [
         (
             {"url": "https://10.0.0.5/hook", "topics": ["app.suspended"]},
-            "is or resolves to a private address (10.0.0.5)",
+            "The host must resolve only to public internet addresses",
         ),
         ({"url": "http://hooks.example.com/", "topics": ["app.suspended"]}, "Use https"),
         ({"url": URL, "topics": ["order.created"]}, "Select a valid choice. order.created"),

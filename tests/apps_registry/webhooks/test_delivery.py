@@ -4,6 +4,7 @@ schedule, warns the partner once, follows no redirect and posts only to public a
 from __future__ import annotations
 
 import ipaddress
+import logging
 import socket
 import ssl
 import time
@@ -13,6 +14,7 @@ from types import SimpleNamespace
 import pytest
 import urllib3
 from cryptography import x509
+from cryptography.fernet import InvalidToken
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
@@ -20,6 +22,7 @@ from django.core import mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from apps_registry.models import (
     TEST_EVENT_TYPE,
@@ -29,6 +32,7 @@ from apps_registry.models import (
     WebhookEndpoint,
 )
 from apps_registry.webhooks.delivery import (
+    INTERNAL_ERROR,
     attempt_delivery,
     claim,
     claim_duration,
@@ -39,11 +43,14 @@ from apps_registry.webhooks.outbox import record_event
 from apps_registry.webhooks.transport import PostResult
 from tests import factories
 from tests.webhook_receiver import Reply, subscribe
+from tests.webhook_records import NON_PUBLIC_HOSTS, PUBLIC_HOST, fake_dns
 
 pytestmark = pytest.mark.django_db
+__all__ = ["fake_dns"]  # a fixture some tests use, imported for pytest to find
 
 Status = WebhookDelivery.Status
 DELAYS = [60, 5 * 60, 30 * 60, 2 * 3600, 12 * 3600]
+NOT_PUBLIC = "The host must resolve only to public internet addresses"
 
 
 @pytest.fixture
@@ -205,6 +212,109 @@ def test_a_used_up_schedule_fails_the_delivery_and_emails_the_partner_once(
     assert mail.outbox == []
 
 
+def test_a_delivery_that_cannot_be_signed_fails_on_schedule_instead_of_blocking_its_app(
+    app, webhook_receiver, loopback_webhooks, caplog, django_capture_on_commit_callbacks
+):
+    owner = factories.MembershipFactory(partner=app.partner).user
+    subscribe(app, url=webhook_receiver.url)
+    # A secret no configured key decrypts, as after ENCRYPTION_KEYS lost the key that wrote it.
+    WebhookEndpoint.objects.filter(app=app).update(secret_ciphertext="gAAAAABnot-a-token")
+    start = timezone.now()
+    delivery = _event(app, now=start)
+    mail.outbox.clear()
+
+    with (
+        caplog.at_level(logging.ERROR, logger="apps_registry.webhooks.delivery"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        moments = _attempt_on_schedule(delivery, start=start)
+
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempt_count, delivery.finished_at) == (
+        Status.FAILED,
+        6,
+        moments[-1],
+    )
+    assert delivery.locked_until is None
+    # The partner reads what to expect, never the exception's text.
+    assert _attempts(delivery) == [(number, None, INTERNAL_ERROR) for number in range(1, 7)]
+    assert webhook_receiver.requests == []
+    assert WebhookEndpoint.objects.get(app=app).failing_since == moments[-1]
+    assert [message.to for message in mail.outbox] == [[owner.email]]
+    assert [(record.getMessage(), record.exc_info[0]) for record in caplog.records] == [
+        (f"Webhook delivery {delivery.pk} could not be signed or posted", InvalidToken)
+    ] * 6
+
+
+def test_the_failing_email_is_queued_in_the_transaction_that_marks_the_endpoint_failing(
+    app, settings, django_capture_on_commit_callbacks
+):
+    # The production backend: the task row is written in the transaction, so the one email
+    # cannot be lost to a crash right after failing_since commits.
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "django_tasks_db.DatabaseBackend",
+            "QUEUES": ["default", "webhooks"],
+            "OPTIONS": {"enqueue_on_commit": False},
+        }
+    }
+    factories.MembershipFactory(partner=app.partner)
+    subscribe(app, url=f"https://{PUBLIC_HOST}/webhooks")
+    now = timezone.now()
+    delivery = _event(app, now=now)
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(attempt_count=len(DELAYS))
+    claimed_until = claim(delivery_id=delivery.pk, now=now)
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        record_attempt(
+            delivery_id=delivery.pk,
+            claimed_until=claimed_until,
+            url=f"https://{PUBLIC_HOST}/webhooks",
+            result=PostResult(503, "The receiver answered 503 Service Unavailable", "", 5),
+            now=now,
+        )
+
+    assert callbacks == []
+    assert WebhookEndpoint.objects.get(app=app).failing_since == now
+    assert list(DBTaskResult.objects.values_list("task_path", flat=True)) == [
+        "apps_registry.mail.send_email"
+    ]
+
+
+def test_an_email_that_cannot_be_queued_does_not_undo_the_last_attempt(app, monkeypatch, caplog):
+    def broken_template(*, app_id):
+        raise LookupError("email/webhook_failing.txt")
+
+    monkeypatch.setattr(
+        "apps_registry.webhooks.delivery.notify_partner_of_failing_webhook", broken_template
+    )
+    subscribe(app, url=f"https://{PUBLIC_HOST}/webhooks")
+    now = timezone.now()
+    delivery = _event(app, now=now)
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(attempt_count=len(DELAYS))
+    claimed_until = claim(delivery_id=delivery.pk, now=now)
+
+    with caplog.at_level(logging.ERROR, logger="apps_registry.webhooks.delivery"):
+        record_attempt(
+            delivery_id=delivery.pk,
+            claimed_until=claimed_until,
+            url=f"https://{PUBLIC_HOST}/webhooks",
+            result=PostResult(503, "The receiver answered 503 Service Unavailable", "", 5),
+            now=now,
+        )
+
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempt_count, delivery.locked_until) == (
+        Status.FAILED,
+        6,
+        None,
+    )
+    assert WebhookEndpoint.objects.get(app=app).failing_since == now
+    assert [record.getMessage() for record in caplog.records] == [
+        f"Webhook endpoint of app {app.pk} is failing; its email was not queued"
+    ]
+
+
 def test_a_redirect_is_a_failure_and_is_not_followed(app, make_webhook_receiver, loopback_webhooks):
     receiver, target = make_webhook_receiver(), make_webhook_receiver()
     receiver.answer(Reply(status=302, headers={"Location": target.url}))
@@ -329,50 +439,70 @@ def _self_signed_tls(directory) -> ssl.SSLContext:
     return context
 
 
-@pytest.mark.parametrize(
-    ("resolved", "error"),
-    [
-        (
-            "10.0.0.5",
-            "The URL resolves to a private address (10.0.0.5); webhooks go only to public "
-            "addresses",
-        ),
-        (
-            "169.254.169.254",
-            "The URL resolves to a link-local address (169.254.169.254); webhooks go only to "
-            "public addresses",
-        ),
-        (
-            "::1",
-            "The URL resolves to a loopback address (::1); webhooks go only to public addresses",
-        ),
-    ],
-)
-def test_a_host_resolving_to_a_private_address_is_refused_at_delivery(
-    app, monkeypatch, settings, resolved, error
-):
-    settings.WEBHOOK_ALLOW_LOOPBACK = False
-    real_getaddrinfo = socket.getaddrinfo
+@pytest.fixture
+def connections(monkeypatch):
+    """Where a POST would connect: recorded, and refused, so nothing leaves the machine."""
     connected = []
 
-    def resolve(host, port, *args, **kwargs):
-        if host != "hooks.example.com":
-            return real_getaddrinfo(host, port, *args, **kwargs)
-        family = socket.AF_INET6 if ":" in resolved else socket.AF_INET
-        address = (resolved, port, 0, 0) if family == socket.AF_INET6 else (resolved, port)
-        return [(family, socket.SOCK_STREAM, 6, "", address)]
+    def create_connection(address, *args, **kwargs):
+        connected.append(address)
+        raise ConnectionRefusedError
 
-    monkeypatch.setattr(socket, "getaddrinfo", resolve)
-    monkeypatch.setattr(
-        urllib3.util.connection, "create_connection", lambda *a, **k: connected.append(a)
-    )
-    subscribe(app, url="https://hooks.example.com/webhooks")
+    monkeypatch.setattr(urllib3.util.connection, "create_connection", create_connection)
+    return connected
+
+
+@pytest.mark.parametrize("host", NON_PUBLIC_HOSTS)
+def test_a_host_with_any_non_public_address_is_refused_before_posting(
+    app, fake_dns, connections, settings, host
+):
+    # Every answer is checked, not only the first one requests-hardened connects to, by the rule
+    # the URL passed when it was set (DNS changed since); a name that no longer resolves is
+    # refused in the same words, so internal names cannot be probed through a CNAME.
+    settings.WEBHOOK_ALLOW_LOOPBACK = False
+    subscribe(app, url=f"https://{host}/webhooks")
     delivery = _event(app)
 
     attempt_delivery(delivery_id=delivery.pk)
 
-    assert _attempts(delivery) == [(1, None, error)]
-    assert connected == []
+    assert _attempts(delivery) == [(1, None, NOT_PUBLIC)]
+    assert connections == []
+
+
+def test_a_public_host_passes_the_check_and_is_connected_to(app, fake_dns, connections, settings):
+    settings.WEBHOOK_ALLOW_LOOPBACK = False
+    subscribe(app, url=f"https://{PUBLIC_HOST}/webhooks")
+    delivery = _event(app)
+
+    attempt_delivery(delivery_id=delivery.pk)
+
+    assert _attempts(delivery) == [(1, None, "Connection refused")]
+    assert connections == [("93.184.216.34", 443)]
+
+
+@pytest.mark.parametrize("second_answer", [["10.0.0.5"], []])
+def test_an_answer_that_changes_after_the_check_is_refused_at_connect(
+    app, connections, settings, monkeypatch, second_answer
+):
+    # requests-hardened resolves again and connects only to the address it checked.
+    settings.WEBHOOK_ALLOW_LOOPBACK = False
+    answers = [["93.184.216.34"], second_answer]
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        addresses = answers.pop(0)
+        if not addresses:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port)) for a in addresses]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    subscribe(app, url=f"https://{PUBLIC_HOST}/webhooks")
+    delivery = _event(app)
+
+    attempt_delivery(delivery_id=delivery.pk)
+
+    assert answers == []
+    assert _attempts(delivery) == [(1, None, NOT_PUBLIC)]
+    assert connections == []
 
 
 def test_loopback_is_refused_outside_development(app, webhook_receiver, settings):
@@ -382,14 +512,7 @@ def test_loopback_is_refused_outside_development(app, webhook_receiver, settings
 
     attempt_delivery(delivery_id=delivery.pk)
 
-    assert _attempts(delivery) == [
-        (
-            1,
-            None,
-            "The URL resolves to a loopback address (127.0.0.1); webhooks go only to public "
-            "addresses",
-        )
-    ]
+    assert _attempts(delivery) == [(1, None, NOT_PUBLIC)]
     assert webhook_receiver.requests == []
 
 
@@ -525,14 +648,48 @@ def test_the_sweep_enqueues_each_free_apps_earliest_due_delivery(
     _event(busy_app, now=now - timedelta(minutes=3))
     _event(quiet_app, now=now + timedelta(minutes=1))  # not due
     claim(delivery_id=held.pk, now=now)
-    enqueued = []
-    monkeypatch.setattr(
-        "apps_registry.webhooks.delivery.deliver", SimpleNamespace(enqueue=enqueued.append)
-    )
+    enqueued = _sweep_into_a_list(monkeypatch, supports_defer=False)
 
     assert enqueue_due_deliveries(now=now) == 1
 
     assert enqueued == [earliest.pk]
+
+
+@pytest.mark.parametrize(
+    ("supports_defer", "swept"),
+    [(True, ["overdue"]), (False, ["overdue", "queued a minute ago", "due now"])],
+)
+def test_with_a_backend_that_defers_the_sweep_leaves_what_is_due_under_two_minutes(
+    monkeypatch, supports_defer, swept
+):
+    # Such a backend got each retry enqueued for its time: a delivery due less than two minutes
+    # ago is waiting for a busy worker, and enqueuing it again would only pile up tasks.
+    now = timezone.now()
+    deliveries = {}
+    for name, due in (
+        ("overdue", now - timedelta(minutes=2, seconds=1)),
+        ("queued a minute ago", now - timedelta(minutes=1)),
+        ("due now", now),
+    ):
+        app = factories.PartnerAppFactory()
+        subscribe(app, url=f"https://{PUBLIC_HOST}/webhooks")
+        deliveries[_event(app, now=due).pk] = name
+    enqueued = _sweep_into_a_list(monkeypatch, supports_defer=supports_defer)
+
+    assert enqueue_due_deliveries(now=now) == len(swept)
+
+    assert [deliveries[delivery_id] for delivery_id in enqueued] == swept
+
+
+def _sweep_into_a_list(monkeypatch, *, supports_defer: bool) -> list[int]:
+    """The deliveries the sweep enqueues, kept in a list, from a backend that can defer or not."""
+    enqueued = []
+    backend = SimpleNamespace(supports_defer=supports_defer)
+    monkeypatch.setattr(
+        "apps_registry.webhooks.delivery.deliver",
+        SimpleNamespace(enqueue=enqueued.append, get_backend=lambda: backend),
+    )
+    return enqueued
 
 
 def test_the_sweep_delivers_once_however_often_it_runs(app, webhook_receiver, loopback_webhooks):

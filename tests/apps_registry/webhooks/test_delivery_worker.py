@@ -12,7 +12,12 @@ from django_tasks_db.models import DBTaskResult
 
 from apps_registry.models import TEST_EVENT_TYPE, WebhookDelivery
 from apps_registry.webhooks import outbox
-from apps_registry.webhooks.delivery import claim, deliver, enqueue_due_deliveries
+from apps_registry.webhooks.delivery import (
+    SWEEP_GRACE,
+    claim,
+    deliver,
+    enqueue_due_deliveries,
+)
 from tests import factories
 from tests.webhook_receiver import subscribe
 from tests.worker import run_worker
@@ -38,6 +43,14 @@ def _commit_event(app) -> WebhookDelivery:
         return outbox.record_event(
             app_id=app.pk, event_type=TEST_EVENT_TYPE, data={"n": 1}, now=timezone.now()
         )
+
+
+def _overdue(delivery: WebhookDelivery) -> None:
+    """Make the delivery due for longer than the sweep's grace, as if committed minutes ago:
+    with this backend the sweep leaves a delivery due only just now to its wake-up."""
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        next_attempt_at=timezone.now() - SWEEP_GRACE - timedelta(seconds=1)
+    )
 
 
 def test_the_wake_up_on_commit_reaches_the_worker(webhook_receiver):
@@ -67,6 +80,7 @@ def test_a_lost_wake_up_is_delivered_once_by_the_sweep_however_often_it_runs(
 
     monkeypatch.setattr(outbox, "_wake_worker", unreachable)
     delivery = _commit_event(app)
+    _overdue(delivery)
     assert not DBTaskResult.objects.exists()
     run_worker()
     assert webhook_receiver.requests == []
@@ -112,6 +126,7 @@ def test_a_delivery_held_by_a_crashed_worker_is_retried_once_its_claim_lapses(
     subscribe(app, url=webhook_receiver.url)
     monkeypatch.setattr(outbox, "_wake_worker", lambda delivery_ids: None)
     delivery = _commit_event(app)
+    _overdue(delivery)
     # A worker claimed it and died before posting.
     assert claim(delivery_id=delivery.pk, now=timezone.now()) is not None
 
