@@ -3,8 +3,6 @@ event, the delivery log with replays, and the contract a receiver implements."""
 
 from __future__ import annotations
 
-import json
-
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -26,51 +24,12 @@ from console.forms import WebhookForm
 from console.not_found import found_or_404
 from console.views.actions import ObjectActionView
 from console.views.partner.base import PartnerMixin
+from console.webhook_examples import example_data, example_event
 from core.errors import DomainError
 from core.forms import show_refusal
 
 DELIVERIES_PER_PAGE = 20
 ONE_TIME_WEBHOOK_SECRET_SESSION_KEY = "console:one-time-webhook-secret:{app_id}"  # noqa: S105
-
-# An example `data` of each event type, for the contract on the page. Illustrative: the field
-# names follow the events' partner payloads (ADR 0014).
-EXAMPLE_DATA = {
-    WebhookTopic.AUTHORIZATION_REVOKED: {
-        "seller_id": 4821,
-        "shop_cipher": "GCP_XF90igAAAABh00qsWgtvOiGFNqyubMt3",
-        "shop_name": "Maple Home Goods",
-        "scopes": ["seller.order.read"],
-        "revoked_at": "2026-11-26T09:15:02+00:00",
-    },
-    WebhookTopic.AUTHORIZATION_EXPIRING: {
-        "seller_id": 4821,
-        "shop_cipher": "GCP_XF90igAAAABh00qsWgtvOiGFNqyubMt3",
-        "shop_name": "Maple Home Goods",
-        "expires_at": "2026-12-26T09:15:02+00:00",
-        "days_left": 30,
-    },
-    WebhookTopic.AUTHORIZATION_EXPIRED: {
-        "seller_id": 4821,
-        "shop_cipher": "GCP_XF90igAAAABh00qsWgtvOiGFNqyubMt3",
-        "shop_name": "Maple Home Goods",
-        "expired_at": "2026-12-26T09:15:02+00:00",
-    },
-    WebhookTopic.ACCESS_REQUEST_DECIDED: {
-        "access_request_id": 311,
-        "scope": "seller.customer_service",
-        "decision": "approved",
-        "approval_expires_at": "2027-11-26T00:00:00+00:00",
-    },
-    WebhookTopic.APP_SUSPENDED: {
-        "reason": "Repeated calls outside the scopes sellers granted.",
-        "suspended_at": "2026-11-26T09:15:02+00:00",
-    },
-    WebhookTopic.SCOPE_CHANGED: {
-        "scope": "seller.order.read",
-        "change": "deactivated",
-        "changed_at": "2026-11-26T09:15:02+00:00",
-    },
-}
 
 
 def _webhooks_url(app: PartnerApp) -> str:
@@ -92,19 +51,6 @@ def _previous_secret_until(endpoint: WebhookEndpoint | None):
     """When the secret before the last rotation stops signing, while it still does."""
     expires_at = endpoint.previous_secret_expires_at if endpoint else None
     return expires_at if expires_at and expires_at > timezone.now() else None
-
-
-def _example_event(event_type: str, data: dict) -> str:
-    return json.dumps(
-        {
-            "id": "evt_6f1c2a9e0b7d4c55a3e18f2d9b0c7e41",
-            "type": event_type,
-            "created_at": "2026-11-26T09:15:03.512000+00:00",
-            "app_id": "your-app-client-id",
-            "data": data,
-        },
-        indent=2,
-    )
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -152,6 +98,7 @@ class AppWebhooksView(PartnerMixin, View):
             webhook_selectors.deliveries_for_user(user=self.request.user, app_id=app.pk),
             DELIVERIES_PER_PAGE,
         ).get_page(self.request.GET.get("page"))
+        examples = example_data()
         return self.render(
             "console/app_webhooks.html",
             {
@@ -167,10 +114,10 @@ class AppWebhooksView(PartnerMixin, View):
                 "previous_secret_hours": settings.WEBHOOK_PREVIOUS_SECRET_HOURS,
                 "timeout_seconds": settings.WEBHOOK_TIMEOUT_SECONDS,
                 "event_examples": [
-                    (topic.value, topic.label, _example_event(topic.value, EXAMPLE_DATA[topic]))
+                    (topic.value, topic.label, example_event(topic.value, examples[topic]))
                     for topic in WebhookTopic
                 ],
-                "test_event_example": _example_event(
+                "test_event_example": example_event(
                     TEST_EVENT_TYPE, webhook_services.webhook_test_data(app)
                 ),
                 "test_event_type": TEST_EVENT_TYPE,
