@@ -119,7 +119,6 @@ class UploadErrorCode(StrEnum):
 class WebhookErrorCode(StrEnum):
     """An app's webhook endpoint, its secret and its delivery log (ADR 0020)."""
 
-    APP_NOT_FOUND = "webhook_app_not_found"
     URL_INVALID = "webhook_url_invalid"
     URL_NOT_PUBLIC = "webhook_url_not_public"
     URL_UNRESOLVABLE = "webhook_url_unresolvable"

@@ -13,6 +13,7 @@ from django.utils import timezone
 from apps_registry.events import audit as audit_events
 from apps_registry.models import (
     Membership,
+    PartnerApp,
     PartnerAuditEvent,
     WebhookDelivery,
     WebhookEndpoint,
@@ -20,7 +21,12 @@ from apps_registry.models import (
 )
 from apps_registry.services import webhooks as webhook_services
 from apps_registry.webhooks import secrets
-from core.errors import InvalidInputError, InvalidTransitionError, NotFoundError
+from core.errors import (
+    InvalidInputError,
+    InvalidTransitionError,
+    NotFoundError,
+    PermissionRefusedError,
+)
 from tests import factories
 from tests.webhook_records import (
     PUBLIC_HOST,
@@ -288,39 +294,54 @@ def test_bad_topics_are_refused_by_name_and_nothing_changes(app, user, topics, m
     assert audit_rows(app) == []
 
 
-def test_another_organisations_app_is_not_found_and_nothing_changes(app):
-    outsider = factories.MembershipFactory(role=Membership.Role.OWNER).user
+SERVICE_CALLS = {
+    "set": lambda app, user: webhook_services.webhook_endpoint_set(
+        app_id=app.pk, acting_user=user, url=URL, topics=[WebhookTopic.APP_SUSPENDED]
+    ),
+    "remove": lambda app, user: webhook_services.webhook_endpoint_remove(
+        app_id=app.pk, acting_user=user
+    ),
+    "rotate": lambda app, user: webhook_services.webhook_secret_rotate(
+        app_id=app.pk, acting_user=user
+    ),
+    "test": lambda app, user: webhook_services.webhook_send_test(app_id=app.pk, acting_user=user),
+    "replay": lambda app, user: webhook_services.webhook_delivery_replay(
+        app_id=app.pk, event_id=WebhookDelivery.objects.get(app=app).event_id, acting_user=user
+    ),
+}
 
-    with pytest.raises(NotFoundError) as refused:
-        webhook_services.webhook_endpoint_set(
-            app_id=app.pk, acting_user=outsider, url=URL, topics=[WebhookTopic.APP_SUSPENDED]
-        )
 
-    assert refused.value.code == "webhook_app_not_found"
-    assert endpoint_state(app) is None
-    assert audit_rows(app) == []
-
-
-@pytest.mark.parametrize(
-    "call",
-    [
-        lambda app, user: webhook_services.webhook_endpoint_remove(app_id=app.pk, acting_user=user),
-        lambda app, user: webhook_services.webhook_secret_rotate(app_id=app.pk, acting_user=user),
-        lambda app, user: webhook_services.webhook_send_test(app_id=app.pk, acting_user=user),
-    ],
-    ids=["remove", "rotate", "test"],
-)
-def test_other_changes_to_another_organisations_webhook_are_not_found(app, call):
+@pytest.mark.parametrize("call", SERVICE_CALLS.values(), ids=SERVICE_CALLS.keys())
+def test_a_user_of_another_organisation_is_refused_and_nothing_changes(app, call):
     make_endpoint(app)
-    before = endpoint_state(app)
+    delivery = make_delivery(app)
+    before = (endpoint_state(app), delivery_state(delivery))
     outsider = factories.MembershipFactory(role=Membership.Role.OWNER).user
 
-    with pytest.raises(NotFoundError):
+    with pytest.raises(PermissionRefusedError) as refused:
         call(app, outsider)
 
-    assert endpoint_state(app) == before
-    assert WebhookDelivery.objects.count() == 0
+    assert refused.value.code == "not_a_member"
+    assert (endpoint_state(app), delivery_state(delivery)) == before
+    assert WebhookDelivery.objects.count() == 1
     assert audit_rows(app) == []
+
+
+@pytest.mark.parametrize("role", [Membership.Role.OWNER, Membership.Role.DEVELOPER])
+@pytest.mark.parametrize("call", SERVICE_CALLS.values(), ids=SERVICE_CALLS.keys())
+def test_a_suspended_apps_members_may_still_configure_its_webhook(
+    app, membership, role, call, replay_deliver
+):
+    """So the partner receives `app.suspended` and can fix its receiver."""
+    app.status = PartnerApp.Status.SUSPENDED
+    app.save(update_fields=["status"])
+    make_endpoint(app)
+    make_delivery(app)
+    user = factories.MembershipFactory(partner=membership.partner, role=role).user
+
+    call(app, user)
+
+    assert PartnerApp.objects.get(pk=app.pk).status == PartnerApp.Status.SUSPENDED
 
 
 # --- Rotating and removing ------------------------------------------------------------------------
