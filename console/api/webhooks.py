@@ -14,13 +14,11 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from apps_registry.models import (
-    PartnerApp,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
     WebhookTopic,
 )
-from apps_registry.selectors import partners as selectors
 from apps_registry.selectors import webhooks as webhook_selectors
 from apps_registry.services import webhooks as webhook_services
 from apps_registry.webhooks.urls import MAX_URL_LENGTH
@@ -28,7 +26,7 @@ from console.api.base import PartnerApi
 from console.api.fields import REQUIRED_TEXT, StrictCharField
 from console.api.schema import ErrorSerializer
 from console.caching import forbid_storing
-from console.not_found import found_or_404
+from console.not_found import found_or_404, member_app_or_404
 from console.urls import converters  # noqa: F401 - registers <id:…> and <event_id:…>
 
 TAGS = ["webhooks"]
@@ -141,14 +139,7 @@ NOT_SET = OpenApiResponse(
 # --- Views --------------------------------------------------------------------------------------
 
 
-class WebhookApiBase(PartnerApi):
-    def app_of_user(self, app_id: int) -> PartnerApp:
-        return found_or_404(
-            selectors.app_get_for_user(user=self.request.user, app_id=app_id), PartnerApp
-        )
-
-
-class WebhookApi(WebhookApiBase):
+class WebhookApi(PartnerApi):
     @extend_schema(
         operation_id="apps_webhook_retrieve",
         responses=WebhookOutputSerializer,
@@ -156,7 +147,7 @@ class WebhookApi(WebhookApiBase):
         summary="The app's webhook; 404 when it has none",
     )
     def get(self, request, app_id: int):
-        self.app_of_user(app_id)
+        member_app_or_404(user=request.user, app_id=app_id)
         endpoint = found_or_404(
             webhook_selectors.endpoint_for_user(user=request.user, app_id=app_id), WebhookEndpoint
         )
@@ -175,7 +166,7 @@ class WebhookApi(WebhookApiBase):
     )
     @sensitive_variables("result")
     def put(self, request, app_id: int):
-        app = self.app_of_user(app_id)
+        app = member_app_or_404(user=request.user, app_id=app_id)
         serializer = WebhookInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         result = webhook_services.webhook_endpoint_set(
@@ -195,12 +186,12 @@ class WebhookApi(WebhookApiBase):
         summary="Remove the app's webhook: no more events are sent; the delivery log stays",
     )
     def delete(self, request, app_id: int):
-        app = self.app_of_user(app_id)
+        app = member_app_or_404(user=request.user, app_id=app_id)
         webhook_services.webhook_endpoint_remove(app_id=app.pk, acting_user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class WebhookRotateSecretApi(WebhookApiBase):
+class WebhookRotateSecretApi(PartnerApi):
     @extend_schema(
         operation_id="apps_webhook_rotate_secret",
         request=None,
@@ -211,7 +202,7 @@ class WebhookRotateSecretApi(WebhookApiBase):
     )
     @sensitive_variables("secret")
     def post(self, request, app_id: int):
-        app = self.app_of_user(app_id)
+        app = member_app_or_404(user=request.user, app_id=app_id)
         endpoint, secret = webhook_services.webhook_secret_rotate(
             app_id=app.pk, acting_user=request.user
         )
@@ -220,7 +211,7 @@ class WebhookRotateSecretApi(WebhookApiBase):
         )
 
 
-class WebhookTestApi(WebhookApiBase):
+class WebhookTestApi(PartnerApi):
     @extend_schema(
         operation_id="apps_webhook_test",
         request=None,
@@ -229,14 +220,14 @@ class WebhookTestApi(WebhookApiBase):
         summary="Send a `webhook.test` event to the app's webhook",
     )
     def post(self, request, app_id: int):
-        app = self.app_of_user(app_id)
+        app = member_app_or_404(user=request.user, app_id=app_id)
         delivery = webhook_services.webhook_send_test(app_id=app.pk, acting_user=request.user)
         return Response(
             WebhookDeliveryOutputSerializer(delivery).data, status=status.HTTP_202_ACCEPTED
         )
 
 
-class WebhookDeliveryListApi(WebhookApiBase):
+class WebhookDeliveryListApi(PartnerApi):
     @extend_schema(
         operation_id="apps_webhook_deliveries_list",
         parameters=[WebhookDeliveryFilterSerializer],
@@ -247,7 +238,7 @@ class WebhookDeliveryListApi(WebhookApiBase):
     def get(self, request, app_id: int):
         filters = WebhookDeliveryFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        app = self.app_of_user(app_id)
+        app = member_app_or_404(user=request.user, app_id=app_id)
         deliveries = webhook_selectors.deliveries_for_user(
             user=request.user,
             app_id=app.pk,
@@ -257,7 +248,7 @@ class WebhookDeliveryListApi(WebhookApiBase):
         return self.paginated_response(deliveries, WebhookDeliveryOutputSerializer)
 
 
-class WebhookDeliveryReplayApi(WebhookApiBase):
+class WebhookDeliveryReplayApi(PartnerApi):
     @extend_schema(
         operation_id="apps_webhook_delivery_replay",
         request=None,
@@ -274,7 +265,7 @@ class WebhookDeliveryReplayApi(WebhookApiBase):
         "round of retries",
     )
     def post(self, request, app_id: int, event_id: str):
-        app = self.app_of_user(app_id)
+        app = member_app_or_404(user=request.user, app_id=app_id)
         delivery = webhook_services.webhook_delivery_replay(
             app_id=app.pk, event_id=event_id, acting_user=request.user
         )

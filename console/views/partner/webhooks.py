@@ -6,7 +6,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -16,12 +15,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_variables
 
 from apps_registry.models import TEST_EVENT_TYPE, PartnerApp, WebhookEndpoint, WebhookTopic
-from apps_registry.selectors import partners as selectors
 from apps_registry.selectors import webhooks as webhook_selectors
 from apps_registry.services import webhooks as webhook_services
 from console.caching import forbid_storing
 from console.forms import WebhookForm
-from console.not_found import found_or_404
+from console.not_found import member_app_or_404
+from console.one_time_secrets import OneTimeSecret, pop_one_time_secret, stash_one_time_secret
 from console.views.actions import ObjectActionView
 from console.views.partner.base import PartnerMixin
 from console.webhook_examples import example_data, example_event
@@ -29,16 +28,10 @@ from core.errors import DomainError
 from core.forms import show_refusal
 
 DELIVERIES_PER_PAGE = 20
-ONE_TIME_WEBHOOK_SECRET_SESSION_KEY = "console:one-time-webhook-secret:{app_id}"  # noqa: S105
 
 
 def _webhooks_url(app: PartnerApp) -> str:
     return reverse("partner:app-webhooks", args=[app.pk])
-
-
-def _stash_one_time_secret(request: HttpRequest, app: PartnerApp, secret: str) -> None:
-    """Keep the plaintext secret in the session just until the next render of the page."""
-    request.session[ONE_TIME_WEBHOOK_SECRET_SESSION_KEY.format(app_id=app.pk)] = secret
 
 
 def _delay_text(seconds: int) -> str:
@@ -56,17 +49,15 @@ def _previous_secret_until(endpoint: WebhookEndpoint | None):
 @method_decorator(never_cache, name="dispatch")
 class AppWebhooksView(PartnerMixin, View):
     def get(self, request, app_id: int):
-        app = self._app(app_id)
-        secret = request.session.pop(
-            ONE_TIME_WEBHOOK_SECRET_SESSION_KEY.format(app_id=app.pk), None
-        )
+        app = member_app_or_404(user=request.user, app_id=app_id)
+        secret = pop_one_time_secret(request, app, kind=OneTimeSecret.WEBHOOK)
         response = self._render(app, one_time_secret=secret)
         return forbid_storing(response) if secret else response
 
     @method_decorator(sensitive_variables("result"))
     def post(self, request, app_id: int):
         """Create the endpoint (its secret is shown once) or change its URL and topics."""
-        app = self._app(app_id)
+        app = member_app_or_404(user=request.user, app_id=app_id)
         form = WebhookForm(request.POST)
         status = 400
         if form.is_valid():
@@ -78,7 +69,7 @@ class AppWebhooksView(PartnerMixin, View):
                 status = show_refusal(form, error)
             else:
                 if result.secret:
-                    _stash_one_time_secret(request, app, result.secret)
+                    stash_one_time_secret(request, app, result.secret, kind=OneTimeSecret.WEBHOOK)
                     messages.success(
                         request, "Webhook saved. Copy its signing secret now: it is shown once."
                     )
@@ -86,11 +77,6 @@ class AppWebhooksView(PartnerMixin, View):
                     messages.success(request, "Webhook URL and topics saved.")
                 return redirect(_webhooks_url(app))
         return self._render(app, form=form, status=status)
-
-    def _app(self, app_id: int) -> PartnerApp:
-        return found_or_404(
-            selectors.app_get_for_user(user=self.request.user, app_id=app_id), PartnerApp
-        )
 
     def _render(self, app, *, one_time_secret=None, form=None, status=200):
         endpoint = webhook_selectors.endpoint_for_user(user=self.request.user, app_id=app.pk)
@@ -136,10 +122,7 @@ class _WebhookActionView(PartnerMixin, ObjectActionView):
     """A button on the webhook page: it changes the webhook and comes back to the page."""
 
     def get_object(self) -> PartnerApp:
-        return found_or_404(
-            selectors.app_get_for_user(user=self.request.user, app_id=self.kwargs["app_id"]),
-            PartnerApp,
-        )
+        return member_app_or_404(user=self.request.user, app_id=self.kwargs["app_id"])
 
     def redirect_url(self, app: PartnerApp) -> str:
         return _webhooks_url(app)
@@ -151,7 +134,7 @@ class WebhookRotateSecretView(_WebhookActionView):
         _, secret = webhook_services.webhook_secret_rotate(
             app_id=app.pk, acting_user=self.request.user
         )
-        _stash_one_time_secret(self.request, app, secret)
+        stash_one_time_secret(self.request, app, secret, kind=OneTimeSecret.WEBHOOK)
         return (
             "A new signing secret was generated. Deliveries are signed with the old one too for "
             f"{settings.WEBHOOK_PREVIOUS_SECRET_HOURS} hours, while you update your receiver."
