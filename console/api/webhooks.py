@@ -83,6 +83,7 @@ class WebhookInputSerializer(serializers.Serializer):
     topics = serializers.ListField(
         child=serializers.ChoiceField(choices=WebhookTopic.choices),
         min_length=1,
+        max_length=len(WebhookTopic),
         help_text="The event types the receiver gets; the test event is sent whatever they are.",
     )
 

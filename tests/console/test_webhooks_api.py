@@ -288,3 +288,32 @@ def test_writes_need_the_csrf_token(member, app):
 
     assert response.status_code == 403
     assert endpoint_state(app) is None
+
+
+def test_thousands_of_topics_are_a_400_with_the_error_body_and_nothing_changes(api, app):
+    response = api.put(
+        webhook_path(app), {"url": URL, "topics": ["app.suspended"] * 5000}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "invalid",
+        "message": "Invalid input.",
+        "fields": {"topics": ["Ensure this field has no more than 6 elements."]},
+    }
+    assert endpoint_state(app) is None
+
+
+def test_a_body_over_the_upload_limit_is_a_400_with_the_error_body(api, app, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = {"url": URL, "topics": ["app.suspended"], "padding": "x" * 5000}
+
+    response = api.put(webhook_path(app), body, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "parse_error",
+        "message": "The request body is larger than the 1000 bytes the API accepts.",
+        "fields": {},
+    }
+    assert endpoint_state(app) is None
