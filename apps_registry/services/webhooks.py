@@ -34,9 +34,18 @@ from apps_registry.services._app_lock import lock_member_app
 from apps_registry.webhooks import outbox, secrets
 from apps_registry.webhooks.delivery import deliver
 from apps_registry.webhooks.urls import validated_webhook_url
-from core.errors import InvalidInputError, InvalidTransitionError, NotFoundError
+from core.errors import (
+    InvalidInputError,
+    InvalidTransitionError,
+    NotFoundError,
+    RateLimitedError,
+)
 
 logger = logging.getLogger("apps_registry.webhooks")
+
+# Each test event is a signed POST to a URL the partner chose: a cap keeps the button from being a
+# way to flood any public address.
+TEST_EVENTS_PER_HOUR = 10
 
 
 @dataclass(frozen=True)
@@ -175,14 +184,27 @@ def webhook_test_data(app: PartnerApp) -> dict[str, str]:
 
 @transaction.atomic
 def webhook_send_test(*, app_id: int, acting_user: AbstractBaseUser) -> WebhookDelivery:
-    """Queue a `webhook.test` event to the app's endpoint, whatever its topics."""
+    """Queue a `webhook.test` event to the app's endpoint, whatever its topics; at most
+    TEST_EVENTS_PER_HOUR an hour per app."""
     app = lock_member_app(app_id=app_id, acting_user=acting_user)
     _lock_endpoint(app)
+    now = timezone.now()
+    last_hour = list(
+        WebhookDelivery.objects.filter(
+            app=app, event_type=TEST_EVENT_TYPE, created_at__gt=now - timedelta(hours=1)
+        )
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)[:TEST_EVENTS_PER_HOUR]
+    )
+    if len(last_hour) == TEST_EVENTS_PER_HOUR:
+        again_at = last_hour[-1] + timedelta(hours=1)  # when the oldest of them leaves the hour
+        raise RateLimitedError(
+            f"{app.name} was sent {TEST_EVENTS_PER_HOUR} test events in the last hour, the most "
+            f"allowed: send another after {again_at:%H:%M} UTC.",
+            code=WebhookErrorCode.TEST_EVENTS_LIMITED,
+        )
     delivery = outbox.record_event(
-        app_id=app.pk,
-        event_type=TEST_EVENT_TYPE,
-        data=webhook_test_data(app),
-        now=timezone.now(),
+        app_id=app.pk, event_type=TEST_EVENT_TYPE, data=webhook_test_data(app), now=now
     )
     if delivery is None:  # the endpoint is locked above and takes the test event always
         raise RuntimeError(f"No test delivery was recorded for app {app.pk}.")

@@ -216,9 +216,18 @@ class WebhookTestApi(PartnerApi):
     @extend_schema(
         operation_id="apps_webhook_test",
         request=None,
-        responses={202: WebhookDeliveryOutputSerializer, 409: NOT_SET},
+        responses={
+            202: WebhookDeliveryOutputSerializer,
+            409: NOT_SET,
+            429: OpenApiResponse(
+                ErrorSerializer,
+                description=f"The app was sent {webhook_services.TEST_EVENTS_PER_HOUR} test "
+                "events in the last hour (`webhook_test_events_limited`).",
+            ),
+        },
         tags=TAGS,
-        summary="Send a `webhook.test` event to the app's webhook",
+        summary="Send a `webhook.test` event to the app's webhook (at most "
+        f"{webhook_services.TEST_EVENTS_PER_HOUR} an hour)",
     )
     def post(self, request, app_id: int):
         app = member_app_or_404(user=request.user, app_id=app_id)

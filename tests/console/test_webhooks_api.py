@@ -317,3 +317,16 @@ def test_a_body_over_the_upload_limit_is_a_400_with_the_error_body(api, app, set
         "fields": {},
     }
     assert endpoint_state(app) is None
+
+
+def test_a_test_event_over_the_hourly_limit_is_a_429_with_the_error_body(api, app, outbox_deliver):
+    make_endpoint(app)
+    for _ in range(10):
+        make_delivery(app, event_type="webhook.test", created_at=timezone.now())
+
+    response = api.post(f"{webhook_path(app)}test/")
+
+    assert response.status_code == 429
+    assert response.json()["code"] == "webhook_test_events_limited"
+    assert response.json()["fields"] == {}
+    assert WebhookDelivery.objects.count() == 10

@@ -26,6 +26,7 @@ from core.errors import (
     InvalidTransitionError,
     NotFoundError,
     PermissionRefusedError,
+    RateLimitedError,
 )
 from tests import factories
 from tests.webhook_records import (
@@ -433,6 +434,34 @@ def test_a_test_event_is_queued_whatever_the_topics_and_the_worker_woken_on_comm
             "app_name": app.name,
         },
     }
+
+
+def test_the_eleventh_test_event_within_the_hour_is_refused_and_nothing_is_written(
+    app, user, outbox_deliver, django_capture_on_commit_callbacks
+):
+    make_endpoint(app)
+    now = timezone.now()
+    make_delivery(app, event_type="webhook.test", created_at=now - timedelta(minutes=61))
+    first = make_delivery(app, event_type="webhook.test", created_at=now - timedelta(minutes=50))
+    for _ in range(9):
+        webhook_services.webhook_send_test(app_id=app.pk, acting_user=user)
+    before = list(WebhookDelivery.objects.values())
+
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(RateLimitedError) as refused,
+    ):
+        webhook_services.webhook_send_test(app_id=app.pk, acting_user=user)
+
+    assert refused.value.code == "webhook_test_events_limited"
+    assert refused.value.status == 429
+    again_at = first.created_at + timedelta(hours=1)
+    assert refused.value.message == (
+        f"{app.name} was sent 10 test events in the last hour, the most allowed: send another "
+        f"after {again_at:%H:%M} UTC."
+    )
+    assert list(WebhookDelivery.objects.values()) == before
+    outbox_deliver.enqueue.assert_not_called()
 
 
 # --- Replaying ------------------------------------------------------------------------------------
