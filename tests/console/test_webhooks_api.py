@@ -14,27 +14,23 @@ from apps_registry.models import Membership, WebhookDelivery, WebhookEndpoint
 from apps_registry.webhooks import secrets
 from tests import factories
 from tests.conftest import sign_in_with_mfa
-from tests.webhook_records import PUBLIC_HOST, fake_dns, make_delivery, make_endpoint
+from tests.webhook_records import (
+    PUBLIC_HOST,
+    endpoint_state,
+    fake_dns,
+    make_delivery,
+    make_endpoint,
+    outbox_deliver,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fake_dns")]
-__all__ = ["fake_dns"]  # a fixture the tests use, imported for pytest to find
+__all__ = ["fake_dns", "outbox_deliver"]  # fixtures, imported for pytest to find
 
 URL = f"https://{PUBLIC_HOST}/receive"
 
 
 def webhook_path(app) -> str:
     return f"/api/v1/apps/{app.pk}/webhook/"
-
-
-def endpoint_state(app) -> dict | None:
-    return WebhookEndpoint.objects.filter(app=app).values().first()
-
-
-@pytest.fixture
-def outbox_deliver(monkeypatch) -> mock.Mock:
-    task = mock.Mock()
-    monkeypatch.setattr("apps_registry.webhooks.outbox.deliver", task)
-    return task
 
 
 def test_put_creates_the_webhook_with_the_secret_in_that_response_only(api, app):

@@ -26,10 +26,17 @@ from apps_registry.webhooks import events as webhook_events
 from apps_registry.webhooks import secrets
 from tests import factories
 from tests.conftest import sign_in_with_mfa
-from tests.webhook_records import PUBLIC_HOST, fake_dns, make_delivery, make_endpoint
+from tests.webhook_records import (
+    PUBLIC_HOST,
+    endpoint_state,
+    fake_dns,
+    make_delivery,
+    make_endpoint,
+    outbox_deliver,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fake_dns")]
-__all__ = ["fake_dns"]  # a fixture the tests use, imported for pytest to find
+__all__ = ["fake_dns", "outbox_deliver"]  # fixtures, imported for pytest to find
 
 URL = f"https://{PUBLIC_HOST}/receive"
 SECRET_SHOWN = re.compile(r'data-testid="webhook-secret">(whsec_[A-Za-z0-9+/]{32})<')
@@ -41,17 +48,6 @@ def page(app) -> str:
 
 def flash(response) -> list[str]:
     return [str(message) for message in response.context["messages"]]
-
-
-def endpoint_state(app) -> dict | None:
-    return WebhookEndpoint.objects.filter(app=app).values().first()
-
-
-@pytest.fixture
-def outbox_deliver(monkeypatch) -> mock.Mock:
-    task = mock.Mock()
-    monkeypatch.setattr("apps_registry.webhooks.outbox.deliver", task)
-    return task
 
 
 # --- Setting the receiver -------------------------------------------------------------------------

@@ -32,13 +32,15 @@ from tests import factories
 from tests.webhook_records import (
     PUBLIC_HOST,
     SECRET,
+    endpoint_state,
     fake_dns,
     make_delivery,
     make_endpoint,
+    outbox_deliver,
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fake_dns")]
-__all__ = ["fake_dns"]  # a fixture the tests use, imported for pytest to find
+__all__ = ["fake_dns", "outbox_deliver"]  # fixtures, imported for pytest to find
 
 URL = f"https://{PUBLIC_HOST}/receive"
 
@@ -59,14 +61,6 @@ def user(membership):
 
 
 @pytest.fixture
-def outbox_deliver(monkeypatch) -> mock.Mock:
-    """The delivery task the outbox wakes, as a mock: these tests are about what is queued."""
-    task = mock.Mock()
-    monkeypatch.setattr("apps_registry.webhooks.outbox.deliver", task)
-    return task
-
-
-@pytest.fixture
 def replay_deliver(monkeypatch) -> mock.Mock:
     task = mock.Mock()
     monkeypatch.setattr("apps_registry.services.webhooks.deliver", task)
@@ -78,10 +72,6 @@ def audit_rows(app) -> list[tuple[str, audit_events.EventDetails]]:
         (event.action, audit_events.read_details(event))
         for event in PartnerAuditEvent.objects.filter(app=app).order_by("pk")
     ]
-
-
-def endpoint_state(app) -> dict | None:
-    return WebhookEndpoint.objects.filter(app=app).values().first()
 
 
 def delivery_state(delivery) -> dict:
