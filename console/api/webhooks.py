@@ -140,6 +140,19 @@ NOT_SET = OpenApiResponse(
 # --- Views --------------------------------------------------------------------------------------
 
 
+@sensitive_variables("secret")
+def _with_secret(endpoint: WebhookEndpoint, secret: str, *, status_code: int) -> Response:
+    """The webhook with its new signing secret: this response is the only place it is shown."""
+    return forbid_storing(
+        Response({**WebhookOutputSerializer(endpoint).data, "secret": secret}, status=status_code)
+    )
+
+
+def _accepted(delivery: WebhookDelivery) -> Response:
+    """A delivery queued for the worker: 202, as it is sent after this response."""
+    return Response(WebhookDeliveryOutputSerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
+
+
 class WebhookApi(PartnerApi):
     @extend_schema(
         operation_id="apps_webhook_retrieve",
@@ -173,12 +186,9 @@ class WebhookApi(PartnerApi):
         result = webhook_services.webhook_endpoint_set(
             app_id=app.pk, acting_user=request.user, **serializer.validated_data
         )
-        body = WebhookOutputSerializer(result.endpoint).data
         if not result.created:
-            return Response(body)
-        return forbid_storing(
-            Response({**body, "secret": result.secret}, status=status.HTTP_201_CREATED)
-        )
+            return Response(WebhookOutputSerializer(result.endpoint).data)
+        return _with_secret(result.endpoint, result.secret, status_code=status.HTTP_201_CREATED)
 
     @extend_schema(
         operation_id="apps_webhook_destroy",
@@ -207,9 +217,7 @@ class WebhookRotateSecretApi(PartnerApi):
         endpoint, secret = webhook_services.webhook_secret_rotate(
             app_id=app.pk, acting_user=request.user
         )
-        return forbid_storing(
-            Response({**WebhookOutputSerializer(endpoint).data, "secret": secret})
-        )
+        return _with_secret(endpoint, secret, status_code=status.HTTP_200_OK)
 
 
 class WebhookTestApi(PartnerApi):
@@ -232,9 +240,7 @@ class WebhookTestApi(PartnerApi):
     def post(self, request, app_id: int):
         app = member_app_or_404(user=request.user, app_id=app_id)
         delivery = webhook_services.webhook_send_test(app_id=app.pk, acting_user=request.user)
-        return Response(
-            WebhookDeliveryOutputSerializer(delivery).data, status=status.HTTP_202_ACCEPTED
-        )
+        return _accepted(delivery)
 
 
 class WebhookDeliveryListApi(PartnerApi):
@@ -279,9 +285,7 @@ class WebhookDeliveryReplayApi(PartnerApi):
         delivery = webhook_services.webhook_delivery_replay(
             app_id=app.pk, event_id=event_id, acting_user=request.user
         )
-        return Response(
-            WebhookDeliveryOutputSerializer(delivery).data, status=status.HTTP_202_ACCEPTED
-        )
+        return _accepted(delivery)
 
 
 urlpatterns = [
