@@ -119,10 +119,10 @@ class UploadErrorCode(StrEnum):
 class WebhookErrorCode(StrEnum):
     """An app's webhook endpoint, its secret and its delivery log (ADR 0020)."""
 
-    APP_NOT_FOUND = "webhook_app_not_found"
     URL_INVALID = "webhook_url_invalid"
     URL_NOT_PUBLIC = "webhook_url_not_public"
     TOPICS_INVALID = "webhook_topics_invalid"
     NOT_SET = "webhook_not_set"
     DELIVERY_NOT_FOUND = "webhook_delivery_not_found"
     DELIVERY_PENDING = "webhook_delivery_pending"
+    TEST_EVENTS_LIMITED = "webhook_test_events_limited"

@@ -51,3 +51,9 @@ class InvalidTransitionError(DomainError):
     """The object is not in a state that allows this action, or changed since it was read."""
 
     status = 409
+
+
+class RateLimitedError(DomainError):
+    """The actor did this too often lately; the message says when they may again."""
+
+    status = 429

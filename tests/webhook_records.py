@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.utils import timezone
@@ -122,3 +123,16 @@ def make_delivery(
         for number in range(1, attempts + 1)
     )
     return delivery
+
+
+def endpoint_state(app: PartnerApp) -> dict | None:
+    """The app's endpoint row as stored, to assert a refusal changed nothing."""
+    return WebhookEndpoint.objects.filter(app=app).values().first()
+
+
+@pytest.fixture
+def outbox_deliver(monkeypatch) -> mock.Mock:
+    """The delivery task the outbox wakes, as a mock: for tests about what is queued."""
+    task = mock.Mock()
+    monkeypatch.setattr("apps_registry.webhooks.outbox.deliver", task)
+    return task

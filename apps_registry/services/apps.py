@@ -26,6 +26,7 @@ from apps_registry.events import audit as audit_events
 from apps_registry.events.audit import record_partner_event
 from apps_registry.models import AppScope, Partner, PartnerApp
 from apps_registry.selectors.availability import available_scope_keys
+from apps_registry.services._app_lock import lock_member_app
 from apps_registry.services._stored_files import delete_after_commit, icon_name, store_icon
 from apps_registry.services.app_status import move_app_status
 from apps_registry.services.partners import membership_require
@@ -111,22 +112,6 @@ def _validated_details(raw: AppDetails) -> AppDetails:
     return details
 
 
-def _lock_app(
-    *, app_id: int, acting_user: AbstractBaseUser, shows_secret_to: Assurance | None = None
-) -> PartnerApp:
-    """Re-read the app under a row lock and check the acting user belongs to its partner (and,
-    when the change shows them a new secret, may see it with `shows_secret_to`)."""
-    app = PartnerApp.objects.select_for_update().get(pk=app_id)
-    if app.partner_id is None:
-        raise InvalidInputError(
-            "Platform-owned clients are managed by staff.", code=AppErrorCode.PLATFORM_CLIENT
-        )
-    membership = membership_require(partner_id=app.partner_id, user=acting_user)
-    if shows_secret_to is not None:
-        secret_access_require(membership=membership, assurance=shows_secret_to)
-    return app
-
-
 def _refuse_if_suspended(app: PartnerApp) -> None:
     if app.status == PartnerApp.Status.SUSPENDED:
         raise InvalidTransitionError(
@@ -207,7 +192,7 @@ def app_update_details(
     **submitted: Unpack[AppDetails],
 ) -> PartnerApp:
     """Change what sellers see about the app (name, description, links)."""
-    app = _lock_app(app_id=app_id, acting_user=acting_user)
+    app = lock_member_app(app_id=app_id, acting_user=acting_user)
     _refuse_if_suspended(app)
     details = _validated_details(submitted)
     if app.status == PartnerApp.Status.LIVE and not details["privacy_policy_url"]:
@@ -234,7 +219,7 @@ def app_set_redirect_uris(
     *, app_id: int, redirect_uris: list[str], acting_user: AbstractBaseUser
 ) -> PartnerApp:
     """Replace the app's redirect URIs (exact-match rules in validators.py); audited."""
-    app = _lock_app(app_id=app_id, acting_user=acting_user)
+    app = lock_member_app(app_id=app_id, acting_user=acting_user)
     _refuse_if_suspended(app)
     old = app.redirect_uris.split()
     app.redirect_uris = _validated_redirect_uris(redirect_uris)
@@ -257,7 +242,7 @@ def app_rotate_secret(
     Allowed even while suspended, so a leaked secret can always be replaced; an owner needs a
     recent second factor (`assurance`) to be shown it (ADR 0018).
     """
-    app = _lock_app(app_id=app_id, acting_user=acting_user, shows_secret_to=assurance)
+    app = lock_member_app(app_id=app_id, acting_user=acting_user, shows_secret_to=assurance)
     previous_hint = app.secret_hint
     raw_secret = _new_secret(app)
     app.secret_rotated_at = timezone.now()
@@ -284,7 +269,7 @@ def app_rotate_secret(
 @transaction.atomic
 def app_publish(*, app_id: int, acting_user: AbstractBaseUser) -> PartnerApp:
     """Draft → live: sellers may now authorize the app. Needs a privacy policy URL."""
-    app = _lock_app(app_id=app_id, acting_user=acting_user)
+    app = lock_member_app(app_id=app_id, acting_user=acting_user)
     _refuse_if_suspended(app)
     if app.status != PartnerApp.Status.DRAFT:
         raise InvalidTransitionError(
@@ -323,7 +308,7 @@ def app_set_requested_scopes(
         .filter(key__in=selections)
         .order_by("pk")
     }
-    app = _lock_app(app_id=app.pk, acting_user=acting_user)
+    app = lock_member_app(app_id=app.pk, acting_user=acting_user)
     _refuse_if_suspended(app)
     unavailable = sorted(set(selections) - available_scope_keys(app=app))
     if unavailable:
@@ -404,7 +389,7 @@ def app_update_branding(
     """
     new_icon = checked_icon(icon) if icon is not None else None
     url = _validated_publisher_url(publisher_url)
-    app = _lock_app(app_id=app_id, acting_user=acting_user)
+    app = lock_member_app(app_id=app_id, acting_user=acting_user)
     _refuse_if_suspended(app)
     new_sha256 = new_icon.sha256 if new_icon else "" if remove_icon else app.icon_sha256
     changes = {

@@ -1,8 +1,11 @@
 """An app's webhook endpoint: where its events go, which topics, the secret they are signed with,
 a test event and replaying a delivery (ADR 0020).
 
-The same members who may change the app's redirect URIs may change its webhook. Another
-organisation's app is not found (404), as on its pages. A new secret is returned once, in
+Who may act: every member of the app's partner organisation, owner or developer, as for the app's
+redirect URIs (lock_member_app: anyone else is refused with `not_a_member`; the pages and the API
+answer 404 for another organisation's app before calling here). Suspension does not block any of
+these services, unlike changes to the app's details: a suspended app keeps receiving
+`app.suspended` and may fix, test and replay its receiver. A new secret is returned once, in
 plaintext, and stored only encrypted (webhooks/secrets.py); audit rows keep its last characters.
 """
 
@@ -22,18 +25,27 @@ from apps_registry.events import audit as audit_events
 from apps_registry.events.audit import record_partner_event
 from apps_registry.models import (
     TEST_EVENT_TYPE,
-    Membership,
     PartnerApp,
     WebhookDelivery,
     WebhookEndpoint,
     WebhookTopic,
 )
+from apps_registry.services._app_lock import lock_member_app
 from apps_registry.webhooks import outbox, secrets
 from apps_registry.webhooks.delivery import deliver
 from apps_registry.webhooks.urls import validated_webhook_url
-from core.errors import InvalidInputError, InvalidTransitionError, NotFoundError
+from core.errors import (
+    InvalidInputError,
+    InvalidTransitionError,
+    NotFoundError,
+    RateLimitedError,
+)
 
 logger = logging.getLogger("apps_registry.webhooks")
+
+# Each test event is a signed POST to a URL the partner chose: a cap keeps the button from being a
+# way to flood any public address.
+TEST_EVENTS_PER_HOUR = 10
 
 
 @dataclass(frozen=True)
@@ -42,19 +54,6 @@ class WebhookSetResult:
     created: bool
     # The plaintext signing secret, only when the endpoint was created: shown once.
     secret: str | None = None
-
-
-def _lock_app(*, app_id: int, acting_user: AbstractBaseUser) -> PartnerApp:
-    """The app under a row lock, if the acting user belongs to its organisation; else not found,
-    so another organisation's app cannot be told apart from one that does not exist."""
-    app = PartnerApp.objects.select_for_update().filter(pk=app_id).first()
-    if (
-        app is None
-        or app.partner_id is None
-        or not Membership.objects.filter(partner_id=app.partner_id, user_id=acting_user.pk).exists()
-    ):
-        raise NotFoundError("No such app.", code=WebhookErrorCode.APP_NOT_FOUND)
-    return app
 
 
 def _lock_endpoint(app: PartnerApp) -> WebhookEndpoint:
@@ -103,7 +102,7 @@ def webhook_endpoint_set(
 def _save_webhook_endpoint(
     *, app_id: int, acting_user: AbstractBaseUser, url: str, topics: list[str]
 ) -> WebhookSetResult:
-    app = _lock_app(app_id=app_id, acting_user=acting_user)
+    app = lock_member_app(app_id=app_id, acting_user=acting_user)
     now = timezone.now()
     endpoint = WebhookEndpoint.objects.select_for_update().filter(app=app).first()
     if endpoint is None:
@@ -135,7 +134,7 @@ def _save_webhook_endpoint(
 def webhook_endpoint_remove(*, app_id: int, acting_user: AbstractBaseUser) -> None:
     """Stop sending the app's events: the endpoint and its secret are deleted; the delivery log
     stays."""
-    app = _lock_app(app_id=app_id, acting_user=acting_user)
+    app = lock_member_app(app_id=app_id, acting_user=acting_user)
     endpoint = _lock_endpoint(app)
     endpoint.delete()
     record_partner_event(
@@ -150,7 +149,7 @@ def webhook_secret_rotate(
 ) -> tuple[WebhookEndpoint, str]:
     """A new signing secret, returned once. Deliveries carry a second signature with the old one
     for WEBHOOK_PREVIOUS_SECRET_HOURS, so the receiver can switch without dropping events."""
-    app = _lock_app(app_id=app_id, acting_user=acting_user)
+    app = lock_member_app(app_id=app_id, acting_user=acting_user)
     endpoint = _lock_endpoint(app)
     now = timezone.now()
     secret = secrets.new_secret()
@@ -195,14 +194,27 @@ def webhook_test_data(app: PartnerApp) -> dict[str, str]:
 
 @transaction.atomic
 def webhook_send_test(*, app_id: int, acting_user: AbstractBaseUser) -> WebhookDelivery:
-    """Queue a `webhook.test` event to the app's endpoint, whatever its topics."""
-    app = _lock_app(app_id=app_id, acting_user=acting_user)
+    """Queue a `webhook.test` event to the app's endpoint, whatever its topics; at most
+    TEST_EVENTS_PER_HOUR an hour per app."""
+    app = lock_member_app(app_id=app_id, acting_user=acting_user)
     _lock_endpoint(app)
+    now = timezone.now()
+    last_hour = list(
+        WebhookDelivery.objects.filter(
+            app=app, event_type=TEST_EVENT_TYPE, created_at__gt=now - timedelta(hours=1)
+        )
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)[:TEST_EVENTS_PER_HOUR]
+    )
+    if len(last_hour) == TEST_EVENTS_PER_HOUR:
+        again_at = last_hour[-1] + timedelta(hours=1)  # when the oldest of them leaves the hour
+        raise RateLimitedError(
+            f"{app.name} was sent {TEST_EVENTS_PER_HOUR} test events in the last hour, the most "
+            f"allowed: send another after {again_at:%H:%M} UTC.",
+            code=WebhookErrorCode.TEST_EVENTS_LIMITED,
+        )
     delivery = outbox.record_event(
-        app_id=app.pk,
-        event_type=TEST_EVENT_TYPE,
-        data=webhook_test_data(app),
-        now=timezone.now(),
+        app_id=app.pk, event_type=TEST_EVENT_TYPE, data=webhook_test_data(app), now=now
     )
     if delivery is None:  # the endpoint is locked above and takes the test event always
         raise RuntimeError(f"No test delivery was recorded for app {app.pk}.")
@@ -214,7 +226,7 @@ def webhook_delivery_replay(
     *, app_id: int, event_id: str, acting_user: AbstractBaseUser
 ) -> WebhookDelivery:
     """Send a delivered or failed event again, with a new round of retries; same event id."""
-    app = _lock_app(app_id=app_id, acting_user=acting_user)
+    app = lock_member_app(app_id=app_id, acting_user=acting_user)
     _lock_endpoint(app)
     delivery = (
         WebhookDelivery.objects.select_for_update().filter(app=app, event_id=event_id).first()

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -30,11 +31,17 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         return Response(
             error_body(code=exc.code, message=exc.message, fields=exc.fields), status=exc.status
         )
-    # DRF answers Django's own two refusals as its NotFound and PermissionDenied.
+    # DRF answers Django's own two refusals as its NotFound and PermissionDenied; a body over
+    # DATA_UPLOAD_MAX_MEMORY_SIZE is a parse error, as DRF would call a body it cannot read.
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(*exc.args)
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(*exc.args)
+    elif isinstance(exc, RequestDataTooBig):  # else Django's HTML 400 page
+        exc = exceptions.ParseError(
+            f"The request body is larger than the {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes "
+            "the API accepts."
+        )
     response = exception_handler(exc, context)
     if response is None:
         return None

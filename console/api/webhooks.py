@@ -14,13 +14,11 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from apps_registry.models import (
-    PartnerApp,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
     WebhookTopic,
 )
-from apps_registry.selectors import partners as selectors
 from apps_registry.selectors import webhooks as webhook_selectors
 from apps_registry.services import webhooks as webhook_services
 from apps_registry.webhooks.urls import MAX_URL_LENGTH
@@ -28,7 +26,7 @@ from console.api.base import PartnerApi
 from console.api.fields import REQUIRED_TEXT, StrictCharField
 from console.api.schema import ErrorSerializer
 from console.caching import forbid_storing
-from console.not_found import found_or_404
+from console.not_found import found_or_404, member_app_or_404
 from console.urls import converters  # noqa: F401 - registers <id:…> and <event_id:…>
 
 TAGS = ["webhooks"]
@@ -85,6 +83,7 @@ class WebhookInputSerializer(serializers.Serializer):
     topics = serializers.ListField(
         child=serializers.ChoiceField(choices=WebhookTopic.choices),
         min_length=1,
+        max_length=len(WebhookTopic),
         help_text="The event types the receiver gets; the test event is sent whatever they are.",
     )
 
@@ -141,14 +140,20 @@ NOT_SET = OpenApiResponse(
 # --- Views --------------------------------------------------------------------------------------
 
 
-class WebhookApiBase(PartnerApi):
-    def app_of_user(self, app_id: int) -> PartnerApp:
-        return found_or_404(
-            selectors.app_get_for_user(user=self.request.user, app_id=app_id), PartnerApp
-        )
+@sensitive_variables("secret")
+def _with_secret(endpoint: WebhookEndpoint, secret: str, *, status_code: int) -> Response:
+    """The webhook with its new signing secret: this response is the only place it is shown."""
+    return forbid_storing(
+        Response({**WebhookOutputSerializer(endpoint).data, "secret": secret}, status=status_code)
+    )
 
 
-class WebhookApi(WebhookApiBase):
+def _accepted(delivery: WebhookDelivery) -> Response:
+    """A delivery queued for the worker: 202, as it is sent after this response."""
+    return Response(WebhookDeliveryOutputSerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
+
+
+class WebhookApi(PartnerApi):
     @extend_schema(
         operation_id="apps_webhook_retrieve",
         responses=WebhookOutputSerializer,
@@ -156,7 +161,7 @@ class WebhookApi(WebhookApiBase):
         summary="The app's webhook; 404 when it has none",
     )
     def get(self, request, app_id: int):
-        self.app_of_user(app_id)
+        member_app_or_404(user=request.user, app_id=app_id)
         endpoint = found_or_404(
             webhook_selectors.endpoint_for_user(user=request.user, app_id=app_id), WebhookEndpoint
         )
@@ -175,18 +180,15 @@ class WebhookApi(WebhookApiBase):
     )
     @sensitive_variables("result")
     def put(self, request, app_id: int):
-        app = self.app_of_user(app_id)
+        app = member_app_or_404(user=request.user, app_id=app_id)
         serializer = WebhookInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         result = webhook_services.webhook_endpoint_set(
             app_id=app.pk, acting_user=request.user, **serializer.validated_data
         )
-        body = WebhookOutputSerializer(result.endpoint).data
         if not result.created:
-            return Response(body)
-        return forbid_storing(
-            Response({**body, "secret": result.secret}, status=status.HTTP_201_CREATED)
-        )
+            return Response(WebhookOutputSerializer(result.endpoint).data)
+        return _with_secret(result.endpoint, result.secret, status_code=status.HTTP_201_CREATED)
 
     @extend_schema(
         operation_id="apps_webhook_destroy",
@@ -195,12 +197,12 @@ class WebhookApi(WebhookApiBase):
         summary="Remove the app's webhook: no more events are sent; the delivery log stays",
     )
     def delete(self, request, app_id: int):
-        app = self.app_of_user(app_id)
+        app = member_app_or_404(user=request.user, app_id=app_id)
         webhook_services.webhook_endpoint_remove(app_id=app.pk, acting_user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class WebhookRotateSecretApi(WebhookApiBase):
+class WebhookRotateSecretApi(PartnerApi):
     @extend_schema(
         operation_id="apps_webhook_rotate_secret",
         request=None,
@@ -211,32 +213,37 @@ class WebhookRotateSecretApi(WebhookApiBase):
     )
     @sensitive_variables("secret")
     def post(self, request, app_id: int):
-        app = self.app_of_user(app_id)
+        app = member_app_or_404(user=request.user, app_id=app_id)
         endpoint, secret = webhook_services.webhook_secret_rotate(
             app_id=app.pk, acting_user=request.user
         )
-        return forbid_storing(
-            Response({**WebhookOutputSerializer(endpoint).data, "secret": secret})
-        )
+        return _with_secret(endpoint, secret, status_code=status.HTTP_200_OK)
 
 
-class WebhookTestApi(WebhookApiBase):
+class WebhookTestApi(PartnerApi):
     @extend_schema(
         operation_id="apps_webhook_test",
         request=None,
-        responses={202: WebhookDeliveryOutputSerializer, 409: NOT_SET},
+        responses={
+            202: WebhookDeliveryOutputSerializer,
+            409: NOT_SET,
+            429: OpenApiResponse(
+                ErrorSerializer,
+                description=f"The app was sent {webhook_services.TEST_EVENTS_PER_HOUR} test "
+                "events in the last hour (`webhook_test_events_limited`).",
+            ),
+        },
         tags=TAGS,
-        summary="Send a `webhook.test` event to the app's webhook",
+        summary="Send a `webhook.test` event to the app's webhook (at most "
+        f"{webhook_services.TEST_EVENTS_PER_HOUR} an hour)",
     )
     def post(self, request, app_id: int):
-        app = self.app_of_user(app_id)
+        app = member_app_or_404(user=request.user, app_id=app_id)
         delivery = webhook_services.webhook_send_test(app_id=app.pk, acting_user=request.user)
-        return Response(
-            WebhookDeliveryOutputSerializer(delivery).data, status=status.HTTP_202_ACCEPTED
-        )
+        return _accepted(delivery)
 
 
-class WebhookDeliveryListApi(WebhookApiBase):
+class WebhookDeliveryListApi(PartnerApi):
     @extend_schema(
         operation_id="apps_webhook_deliveries_list",
         parameters=[WebhookDeliveryFilterSerializer],
@@ -247,7 +254,7 @@ class WebhookDeliveryListApi(WebhookApiBase):
     def get(self, request, app_id: int):
         filters = WebhookDeliveryFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        app = self.app_of_user(app_id)
+        app = member_app_or_404(user=request.user, app_id=app_id)
         deliveries = webhook_selectors.deliveries_for_user(
             user=request.user,
             app_id=app.pk,
@@ -257,7 +264,7 @@ class WebhookDeliveryListApi(WebhookApiBase):
         return self.paginated_response(deliveries, WebhookDeliveryOutputSerializer)
 
 
-class WebhookDeliveryReplayApi(WebhookApiBase):
+class WebhookDeliveryReplayApi(PartnerApi):
     @extend_schema(
         operation_id="apps_webhook_delivery_replay",
         request=None,
@@ -274,13 +281,11 @@ class WebhookDeliveryReplayApi(WebhookApiBase):
         "round of retries",
     )
     def post(self, request, app_id: int, event_id: str):
-        app = self.app_of_user(app_id)
+        app = member_app_or_404(user=request.user, app_id=app_id)
         delivery = webhook_services.webhook_delivery_replay(
             app_id=app.pk, event_id=event_id, acting_user=request.user
         )
-        return Response(
-            WebhookDeliveryOutputSerializer(delivery).data, status=status.HTTP_202_ACCEPTED
-        )
+        return _accepted(delivery)
 
 
 urlpatterns = [

@@ -14,27 +14,23 @@ from apps_registry.models import Membership, WebhookDelivery, WebhookEndpoint
 from apps_registry.webhooks import secrets
 from tests import factories
 from tests.conftest import sign_in_with_mfa
-from tests.webhook_records import PUBLIC_HOST, fake_dns, make_delivery, make_endpoint
+from tests.webhook_records import (
+    PUBLIC_HOST,
+    endpoint_state,
+    fake_dns,
+    make_delivery,
+    make_endpoint,
+    outbox_deliver,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fake_dns")]
-__all__ = ["fake_dns"]  # a fixture the tests use, imported for pytest to find
+__all__ = ["fake_dns", "outbox_deliver"]  # fixtures, imported for pytest to find
 
 URL = f"https://{PUBLIC_HOST}/receive"
 
 
 def webhook_path(app) -> str:
     return f"/api/v1/apps/{app.pk}/webhook/"
-
-
-def endpoint_state(app) -> dict | None:
-    return WebhookEndpoint.objects.filter(app=app).values().first()
-
-
-@pytest.fixture
-def outbox_deliver(monkeypatch) -> mock.Mock:
-    task = mock.Mock()
-    monkeypatch.setattr("apps_registry.webhooks.outbox.deliver", task)
-    return task
 
 
 def test_put_creates_the_webhook_with_the_secret_in_that_response_only(api, app):
@@ -288,3 +284,45 @@ def test_writes_need_the_csrf_token(member, app):
 
     assert response.status_code == 403
     assert endpoint_state(app) is None
+
+
+def test_thousands_of_topics_are_a_400_with_the_error_body_and_nothing_changes(api, app):
+    response = api.put(
+        webhook_path(app), {"url": URL, "topics": ["app.suspended"] * 5000}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "invalid",
+        "message": "Invalid input.",
+        "fields": {"topics": ["Ensure this field has no more than 6 elements."]},
+    }
+    assert endpoint_state(app) is None
+
+
+def test_a_body_over_the_upload_limit_is_a_400_with_the_error_body(api, app, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = {"url": URL, "topics": ["app.suspended"], "padding": "x" * 5000}
+
+    response = api.put(webhook_path(app), body, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "parse_error",
+        "message": "The request body is larger than the 1000 bytes the API accepts.",
+        "fields": {},
+    }
+    assert endpoint_state(app) is None
+
+
+def test_a_test_event_over_the_hourly_limit_is_a_429_with_the_error_body(api, app, outbox_deliver):
+    make_endpoint(app)
+    for _ in range(10):
+        make_delivery(app, event_type="webhook.test", created_at=timezone.now())
+
+    response = api.post(f"{webhook_path(app)}test/")
+
+    assert response.status_code == 429
+    assert response.json()["code"] == "webhook_test_events_limited"
+    assert response.json()["fields"] == {}
+    assert WebhookDelivery.objects.count() == 10

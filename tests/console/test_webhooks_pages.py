@@ -3,25 +3,43 @@ the test event, the delivery log with replays, the failing banner, and who may d
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
+from html import unescape
 from unittest import mock
 
 import pytest
 from django.utils import timezone
 from django.utils.html import escape
 
-from apps_registry.models import Membership, WebhookDelivery, WebhookEndpoint, WebhookTopic
+from apps_registry.models import (
+    Membership,
+    PartnerAuditEvent,
+    ReviewEvent,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookTopic,
+)
+from apps_registry.services import webhooks as webhook_services
+from apps_registry.webhooks import events as webhook_events
 from apps_registry.webhooks import secrets
 from tests import factories
 from tests.conftest import sign_in_with_mfa
-from tests.webhook_records import PUBLIC_HOST, fake_dns, make_delivery, make_endpoint
+from tests.webhook_records import (
+    PUBLIC_HOST,
+    endpoint_state,
+    fake_dns,
+    make_delivery,
+    make_endpoint,
+    outbox_deliver,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fake_dns")]
-__all__ = ["fake_dns"]  # a fixture the tests use, imported for pytest to find
+__all__ = ["fake_dns", "outbox_deliver"]  # fixtures, imported for pytest to find
 
 URL = f"https://{PUBLIC_HOST}/receive"
-SECRET_SHOWN = re.compile(r'data-testid="webhook-secret">(whsec_[A-Za-z0-9+/=]+)<')
+SECRET_SHOWN = re.compile(r'data-testid="webhook-secret">(whsec_[A-Za-z0-9+/]{32})<')
 
 
 def page(app) -> str:
@@ -30,17 +48,6 @@ def page(app) -> str:
 
 def flash(response) -> list[str]:
     return [str(message) for message in response.context["messages"]]
-
-
-def endpoint_state(app) -> dict | None:
-    return WebhookEndpoint.objects.filter(app=app).values().first()
-
-
-@pytest.fixture
-def outbox_deliver(monkeypatch) -> mock.Mock:
-    task = mock.Mock()
-    monkeypatch.setattr("apps_registry.webhooks.outbox.deliver", task)
-    return task
 
 
 # --- Setting the receiver -------------------------------------------------------------------------
@@ -323,3 +330,81 @@ def test_the_app_page_activity_says_what_changed_in_the_webhook(client, app):
         ("Webhook removed", [f"No more events go to {URL}"]),
         ("Webhook URL or topics set", [f"Events go to {URL}: app.suspended, scope.changed"]),
     ]
+
+
+# --- The example events -------------------------------------------------------------------------
+
+
+def shown_examples(client, app) -> dict[str, dict]:
+    """The example bodies on the page, by event type."""
+    examples = re.findall(
+        r'data-event-type="([a-z_.]+)">.*?<pre class="code-sample"><code>(.*?)</code></pre>',
+        client.get(page(app)).text,
+        re.S,
+    )
+    return {event_type: json.loads(unescape(body)) for event_type, body in examples}
+
+
+def real_data(topic: str) -> dict:
+    """A `data` of `topic` from its builder, called on saved rows as the services call it."""
+    authorization = factories.ShopAuthorizationFactory()
+    now = timezone.now()
+    match topic:
+        case WebhookTopic.AUTHORIZATION_REVOKED:
+            return webhook_events.authorization_revoked(
+                authorization,
+                revoked_scopes=["seller.order.read"],
+                remaining_scopes=[],
+                reason="seller_disconnected_app",
+                revoked_at=now,
+            )
+        case WebhookTopic.AUTHORIZATION_EXPIRING:
+            return webhook_events.authorization_expiring(authorization, scope_keys=[], now=now)
+        case WebhookTopic.AUTHORIZATION_EXPIRED:
+            return webhook_events.authorization_expired(authorization, scope_keys=[])
+        case WebhookTopic.ACCESS_REQUEST_DECIDED:
+            approved = factories.ApprovedAccessRequestFactory()
+            approval = ReviewEvent.objects.create(
+                request=approved,
+                action=ReviewEvent.Action.APPROVE,
+                to_status=approved.status,
+                details={"expires_at": approved.approval_expires_at.isoformat()},
+            )
+            return webhook_events.access_request_decided(approved, approval)
+        case WebhookTopic.APP_SUSPENDED:
+            suspension = PartnerAuditEvent.objects.create(
+                app=authorization.app,
+                partner=authorization.app.partner,
+                action=PartnerAuditEvent.Action.APP_SUSPENDED,
+                details={"from_status": "live", "to_status": "suspended", "reason": "Abuse."},
+            )
+            return webhook_events.app_suspended(suspension)
+        case WebhookTopic.SCOPE_CHANGED:
+            return webhook_events.scope_changed(
+                scope_key="seller.order.read",
+                change="updated",
+                changed_fields=["description"],
+                changed_at=now,
+            )
+
+
+@pytest.mark.parametrize("topic", WebhookTopic.values)
+def test_each_example_has_exactly_the_keys_the_real_event_has(client, app, topic):
+    example = shown_examples(client, app)[topic]
+
+    assert example["type"] == topic
+    assert set(example["data"]) == set(real_data(topic))
+
+
+def test_the_page_shows_one_example_per_topic_and_the_test_event_in_the_real_envelope(
+    client, app, member, outbox_deliver
+):
+    make_endpoint(app)
+    sent = webhook_services.webhook_send_test(app_id=app.pk, acting_user=member.user)
+
+    examples = shown_examples(client, app)
+
+    assert list(examples) == [*WebhookTopic.values, "webhook.test"]
+    for example in examples.values():
+        assert set(example) == set(sent.payload)
+    assert examples["webhook.test"]["data"] == sent.payload["data"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
-from django.http import HttpRequest
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.decorators import method_decorator
@@ -22,6 +21,7 @@ from console.caching import forbid_storing
 from console.forms import AppBrandingForm, AppCreateForm, AppDetailsForm, RedirectUrisForm
 from console.gate_presentation import reason_text
 from console.not_found import found_or_404
+from console.one_time_secrets import OneTimeSecret, pop_one_time_secret, stash_one_time_secret
 from console.second_factor import second_factor_for_secrets, session_assurance
 from console.views.actions import ObjectActionView
 from console.views.partner.base import PartnerMixin
@@ -29,20 +29,9 @@ from console.views.partner.presenters import activity_entry
 from core.errors import DomainError
 from core.forms import show_refusal
 
-ONE_TIME_SECRET_SESSION_KEY = "console:one-time-secret:{app_id}"  # noqa: S105 - a key name
-
 
 def _app_url(app: PartnerApp) -> str:
     return reverse("partner:app-detail", args=[app.pk])
-
-
-def _stash_one_time_secret(request: HttpRequest, app: PartnerApp, raw_secret: str) -> None:
-    """Keep the plaintext secret in the session just until the next render of the app page."""
-    request.session[ONE_TIME_SECRET_SESSION_KEY.format(app_id=app.pk)] = raw_secret
-
-
-def _pop_one_time_secret(request: HttpRequest, app: PartnerApp) -> str | None:
-    return request.session.pop(ONE_TIME_SECRET_SESSION_KEY.format(app_id=app.pk), None)
 
 
 class AppListView(PartnerMixin, View):
@@ -73,7 +62,7 @@ class AppCreateView(PartnerMixin, View):
             )
         except DomainError as error:
             return self._render(form, status=show_refusal(form, error))
-        _stash_one_time_secret(request, app, raw_secret)
+        stash_one_time_secret(request, app, raw_secret, kind=OneTimeSecret.CLIENT)
         messages.success(request, f"{app.name} was created. Copy its client secret now.")
         return redirect(_app_url(app))
 
@@ -88,7 +77,7 @@ class AppDetailView(PartnerMixin, View):
 
     def get(self, request, app_id: int):
         app = found_or_404(selectors.app_get_for_user(user=request.user, app_id=app_id), PartnerApp)
-        one_time_secret = _pop_one_time_secret(request, app)
+        one_time_secret = pop_one_time_secret(request, app, kind=OneTimeSecret.CLIENT)
         response = self._render(app, one_time_secret=one_time_secret)
         return forbid_storing(response) if one_time_secret else response
 
@@ -241,7 +230,7 @@ class AppRotateSecretView(_AppActionView):
         app, raw_secret = app_services.app_rotate_secret(
             app_id=app.pk, acting_user=self.request.user, assurance=session_assurance(self.request)
         )
-        _stash_one_time_secret(self.request, app, raw_secret)
+        stash_one_time_secret(self.request, app, raw_secret, kind=OneTimeSecret.CLIENT)
         return "A new client secret was generated; the old one no longer works."
 
 

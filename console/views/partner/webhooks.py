@@ -3,12 +3,9 @@ event, the delivery log with replays, and the contract a receiver implements."""
 
 from __future__ import annotations
 
-import json
-
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -18,68 +15,23 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_variables
 
 from apps_registry.models import TEST_EVENT_TYPE, PartnerApp, WebhookEndpoint, WebhookTopic
-from apps_registry.selectors import partners as selectors
 from apps_registry.selectors import webhooks as webhook_selectors
 from apps_registry.services import webhooks as webhook_services
 from console.caching import forbid_storing
 from console.forms import WebhookForm
-from console.not_found import found_or_404
+from console.not_found import member_app_or_404
+from console.one_time_secrets import OneTimeSecret, pop_one_time_secret, stash_one_time_secret
 from console.views.actions import ObjectActionView
 from console.views.partner.base import PartnerMixin
+from console.webhook_examples import example_data, example_event
 from core.errors import DomainError
 from core.forms import show_refusal
 
 DELIVERIES_PER_PAGE = 20
-ONE_TIME_WEBHOOK_SECRET_SESSION_KEY = "console:one-time-webhook-secret:{app_id}"  # noqa: S105
-
-# An example `data` of each event type, for the contract on the page. Illustrative: the field
-# names follow the events' partner payloads (ADR 0014).
-EXAMPLE_DATA = {
-    WebhookTopic.AUTHORIZATION_REVOKED: {
-        "seller_id": 4821,
-        "shop_cipher": "GCP_XF90igAAAABh00qsWgtvOiGFNqyubMt3",
-        "shop_name": "Maple Home Goods",
-        "scopes": ["seller.order.read"],
-        "revoked_at": "2026-11-26T09:15:02+00:00",
-    },
-    WebhookTopic.AUTHORIZATION_EXPIRING: {
-        "seller_id": 4821,
-        "shop_cipher": "GCP_XF90igAAAABh00qsWgtvOiGFNqyubMt3",
-        "shop_name": "Maple Home Goods",
-        "expires_at": "2026-12-26T09:15:02+00:00",
-        "days_left": 30,
-    },
-    WebhookTopic.AUTHORIZATION_EXPIRED: {
-        "seller_id": 4821,
-        "shop_cipher": "GCP_XF90igAAAABh00qsWgtvOiGFNqyubMt3",
-        "shop_name": "Maple Home Goods",
-        "expired_at": "2026-12-26T09:15:02+00:00",
-    },
-    WebhookTopic.ACCESS_REQUEST_DECIDED: {
-        "access_request_id": 311,
-        "scope": "seller.customer_service",
-        "decision": "approved",
-        "approval_expires_at": "2027-11-26T00:00:00+00:00",
-    },
-    WebhookTopic.APP_SUSPENDED: {
-        "reason": "Repeated calls outside the scopes sellers granted.",
-        "suspended_at": "2026-11-26T09:15:02+00:00",
-    },
-    WebhookTopic.SCOPE_CHANGED: {
-        "scope": "seller.order.read",
-        "change": "deactivated",
-        "changed_at": "2026-11-26T09:15:02+00:00",
-    },
-}
 
 
 def _webhooks_url(app: PartnerApp) -> str:
     return reverse("partner:app-webhooks", args=[app.pk])
-
-
-def _stash_one_time_secret(request: HttpRequest, app: PartnerApp, secret: str) -> None:
-    """Keep the plaintext secret in the session just until the next render of the page."""
-    request.session[ONE_TIME_WEBHOOK_SECRET_SESSION_KEY.format(app_id=app.pk)] = secret
 
 
 def _delay_text(seconds: int) -> str:
@@ -94,33 +46,18 @@ def _previous_secret_until(endpoint: WebhookEndpoint | None):
     return expires_at if expires_at and expires_at > timezone.now() else None
 
 
-def _example_event(event_type: str, data: dict) -> str:
-    return json.dumps(
-        {
-            "id": "evt_6f1c2a9e0b7d4c55a3e18f2d9b0c7e41",
-            "type": event_type,
-            "created_at": "2026-11-26T09:15:03.512000+00:00",
-            "app_id": "your-app-client-id",
-            "data": data,
-        },
-        indent=2,
-    )
-
-
 @method_decorator(never_cache, name="dispatch")
 class AppWebhooksView(PartnerMixin, View):
     def get(self, request, app_id: int):
-        app = self._app(app_id)
-        secret = request.session.pop(
-            ONE_TIME_WEBHOOK_SECRET_SESSION_KEY.format(app_id=app.pk), None
-        )
+        app = member_app_or_404(user=request.user, app_id=app_id)
+        secret = pop_one_time_secret(request, app, kind=OneTimeSecret.WEBHOOK)
         response = self._render(app, one_time_secret=secret)
         return forbid_storing(response) if secret else response
 
     @method_decorator(sensitive_variables("result"))
     def post(self, request, app_id: int):
         """Create the endpoint (its secret is shown once) or change its URL and topics."""
-        app = self._app(app_id)
+        app = member_app_or_404(user=request.user, app_id=app_id)
         form = WebhookForm(request.POST)
         status = 400
         if form.is_valid():
@@ -132,7 +69,7 @@ class AppWebhooksView(PartnerMixin, View):
                 status = show_refusal(form, error)
             else:
                 if result.secret:
-                    _stash_one_time_secret(request, app, result.secret)
+                    stash_one_time_secret(request, app, result.secret, kind=OneTimeSecret.WEBHOOK)
                     messages.success(
                         request, "Webhook saved. Copy its signing secret now: it is shown once."
                     )
@@ -141,17 +78,13 @@ class AppWebhooksView(PartnerMixin, View):
                 return redirect(_webhooks_url(app))
         return self._render(app, form=form, status=status)
 
-    def _app(self, app_id: int) -> PartnerApp:
-        return found_or_404(
-            selectors.app_get_for_user(user=self.request.user, app_id=app_id), PartnerApp
-        )
-
     def _render(self, app, *, one_time_secret=None, form=None, status=200):
         endpoint = webhook_selectors.endpoint_for_user(user=self.request.user, app_id=app.pk)
         page = Paginator(
             webhook_selectors.deliveries_for_user(user=self.request.user, app_id=app.pk),
             DELIVERIES_PER_PAGE,
         ).get_page(self.request.GET.get("page"))
+        examples = example_data()
         return self.render(
             "console/app_webhooks.html",
             {
@@ -167,10 +100,10 @@ class AppWebhooksView(PartnerMixin, View):
                 "previous_secret_hours": settings.WEBHOOK_PREVIOUS_SECRET_HOURS,
                 "timeout_seconds": settings.WEBHOOK_TIMEOUT_SECONDS,
                 "event_examples": [
-                    (topic.value, topic.label, _example_event(topic.value, EXAMPLE_DATA[topic]))
+                    (topic.value, topic.label, example_event(topic.value, examples[topic]))
                     for topic in WebhookTopic
                 ],
-                "test_event_example": _example_event(
+                "test_event_example": example_event(
                     TEST_EVENT_TYPE, webhook_services.webhook_test_data(app)
                 ),
                 "test_event_type": TEST_EVENT_TYPE,
@@ -189,10 +122,7 @@ class _WebhookActionView(PartnerMixin, ObjectActionView):
     """A button on the webhook page: it changes the webhook and comes back to the page."""
 
     def get_object(self) -> PartnerApp:
-        return found_or_404(
-            selectors.app_get_for_user(user=self.request.user, app_id=self.kwargs["app_id"]),
-            PartnerApp,
-        )
+        return member_app_or_404(user=self.request.user, app_id=self.kwargs["app_id"])
 
     def redirect_url(self, app: PartnerApp) -> str:
         return _webhooks_url(app)
@@ -204,7 +134,7 @@ class WebhookRotateSecretView(_WebhookActionView):
         _, secret = webhook_services.webhook_secret_rotate(
             app_id=app.pk, acting_user=self.request.user
         )
-        _stash_one_time_secret(self.request, app, secret)
+        stash_one_time_secret(self.request, app, secret, kind=OneTimeSecret.WEBHOOK)
         return (
             "A new signing secret was generated. Deliveries are signed with the old one too for "
             f"{settings.WEBHOOK_PREVIOUS_SECRET_HOURS} hours, while you update your receiver."

@@ -3,6 +3,7 @@ nothing changed), rotating and removing, the test event and replaying a delivery
 
 from __future__ import annotations
 
+import re
 import socket
 from datetime import timedelta
 from unittest import mock
@@ -14,6 +15,7 @@ from django.utils import timezone
 from apps_registry.events import audit as audit_events
 from apps_registry.models import (
     Membership,
+    PartnerApp,
     PartnerAuditEvent,
     WebhookDelivery,
     WebhookEndpoint,
@@ -21,19 +23,27 @@ from apps_registry.models import (
 )
 from apps_registry.services import webhooks as webhook_services
 from apps_registry.webhooks import secrets
-from core.errors import InvalidInputError, InvalidTransitionError, NotFoundError
+from core.errors import (
+    InvalidInputError,
+    InvalidTransitionError,
+    NotFoundError,
+    PermissionRefusedError,
+    RateLimitedError,
+)
 from tests import factories
 from tests.webhook_records import (
     NON_PUBLIC_HOSTS,
     PUBLIC_HOST,
     SECRET,
+    endpoint_state,
     fake_dns,
     make_delivery,
     make_endpoint,
+    outbox_deliver,
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fake_dns")]
-__all__ = ["fake_dns"]  # a fixture the tests use, imported for pytest to find
+__all__ = ["fake_dns", "outbox_deliver"]  # fixtures, imported for pytest to find
 
 URL = f"https://{PUBLIC_HOST}/receive"
 
@@ -54,14 +64,6 @@ def user(membership):
 
 
 @pytest.fixture
-def outbox_deliver(monkeypatch) -> mock.Mock:
-    """The delivery task the outbox wakes, as a mock: these tests are about what is queued."""
-    task = mock.Mock()
-    monkeypatch.setattr("apps_registry.webhooks.outbox.deliver", task)
-    return task
-
-
-@pytest.fixture
 def replay_deliver(monkeypatch) -> mock.Mock:
     task = mock.Mock()
     monkeypatch.setattr("apps_registry.services.webhooks.deliver", task)
@@ -73,10 +75,6 @@ def audit_rows(app) -> list[tuple[str, audit_events.EventDetails]]:
         (event.action, audit_events.read_details(event))
         for event in PartnerAuditEvent.objects.filter(app=app).order_by("pk")
     ]
-
-
-def endpoint_state(app) -> dict | None:
-    return WebhookEndpoint.objects.filter(app=app).values().first()
 
 
 def delivery_state(delivery) -> dict:
@@ -97,7 +95,7 @@ def test_setting_a_webhook_creates_it_with_a_secret_returned_once(app, user):
     endpoint = WebhookEndpoint.objects.get(app=app)
     assert result.created is True
     assert result.endpoint == endpoint
-    assert result.secret.startswith("whsec_")
+    assert re.fullmatch(r"whsec_[A-Za-z0-9+/]{32}", result.secret)  # 24 bytes: no "=" padding
     assert len(secrets.signing_key(result.secret)) == 24
     assert secrets.decrypt(endpoint.secret_ciphertext) == result.secret
     assert result.secret not in endpoint.secret_ciphertext
@@ -346,39 +344,54 @@ def test_bad_topics_are_refused_by_name_and_nothing_changes(app, user, topics, m
     assert audit_rows(app) == []
 
 
-def test_another_organisations_app_is_not_found_and_nothing_changes(app):
-    outsider = factories.MembershipFactory(role=Membership.Role.OWNER).user
+SERVICE_CALLS = {
+    "set": lambda app, user: webhook_services.webhook_endpoint_set(
+        app_id=app.pk, acting_user=user, url=URL, topics=[WebhookTopic.APP_SUSPENDED]
+    ),
+    "remove": lambda app, user: webhook_services.webhook_endpoint_remove(
+        app_id=app.pk, acting_user=user
+    ),
+    "rotate": lambda app, user: webhook_services.webhook_secret_rotate(
+        app_id=app.pk, acting_user=user
+    ),
+    "test": lambda app, user: webhook_services.webhook_send_test(app_id=app.pk, acting_user=user),
+    "replay": lambda app, user: webhook_services.webhook_delivery_replay(
+        app_id=app.pk, event_id=WebhookDelivery.objects.get(app=app).event_id, acting_user=user
+    ),
+}
 
-    with pytest.raises(NotFoundError) as refused:
-        webhook_services.webhook_endpoint_set(
-            app_id=app.pk, acting_user=outsider, url=URL, topics=[WebhookTopic.APP_SUSPENDED]
-        )
 
-    assert refused.value.code == "webhook_app_not_found"
-    assert endpoint_state(app) is None
-    assert audit_rows(app) == []
-
-
-@pytest.mark.parametrize(
-    "call",
-    [
-        lambda app, user: webhook_services.webhook_endpoint_remove(app_id=app.pk, acting_user=user),
-        lambda app, user: webhook_services.webhook_secret_rotate(app_id=app.pk, acting_user=user),
-        lambda app, user: webhook_services.webhook_send_test(app_id=app.pk, acting_user=user),
-    ],
-    ids=["remove", "rotate", "test"],
-)
-def test_other_changes_to_another_organisations_webhook_are_not_found(app, call):
+@pytest.mark.parametrize("call", SERVICE_CALLS.values(), ids=SERVICE_CALLS.keys())
+def test_a_user_of_another_organisation_is_refused_and_nothing_changes(app, call):
     make_endpoint(app)
-    before = endpoint_state(app)
+    delivery = make_delivery(app)
+    before = (endpoint_state(app), delivery_state(delivery))
     outsider = factories.MembershipFactory(role=Membership.Role.OWNER).user
 
-    with pytest.raises(NotFoundError):
+    with pytest.raises(PermissionRefusedError) as refused:
         call(app, outsider)
 
-    assert endpoint_state(app) == before
-    assert WebhookDelivery.objects.count() == 0
+    assert refused.value.code == "not_a_member"
+    assert (endpoint_state(app), delivery_state(delivery)) == before
+    assert WebhookDelivery.objects.count() == 1
     assert audit_rows(app) == []
+
+
+@pytest.mark.parametrize("role", [Membership.Role.OWNER, Membership.Role.DEVELOPER])
+@pytest.mark.parametrize("call", SERVICE_CALLS.values(), ids=SERVICE_CALLS.keys())
+def test_a_suspended_apps_members_may_still_configure_its_webhook(
+    app, membership, role, call, replay_deliver
+):
+    """So the partner receives `app.suspended` and can fix its receiver."""
+    app.status = PartnerApp.Status.SUSPENDED
+    app.save(update_fields=["status"])
+    make_endpoint(app)
+    make_delivery(app)
+    user = factories.MembershipFactory(partner=membership.partner, role=role).user
+
+    call(app, user)
+
+    assert PartnerApp.objects.get(pk=app.pk).status == PartnerApp.Status.SUSPENDED
 
 
 # --- Rotating and removing ------------------------------------------------------------------------
@@ -470,6 +483,34 @@ def test_a_test_event_is_queued_whatever_the_topics_and_the_worker_woken_on_comm
             "app_name": app.name,
         },
     }
+
+
+def test_the_eleventh_test_event_within_the_hour_is_refused_and_nothing_is_written(
+    app, user, outbox_deliver, django_capture_on_commit_callbacks
+):
+    make_endpoint(app)
+    now = timezone.now()
+    make_delivery(app, event_type="webhook.test", created_at=now - timedelta(minutes=61))
+    first = make_delivery(app, event_type="webhook.test", created_at=now - timedelta(minutes=50))
+    for _ in range(9):
+        webhook_services.webhook_send_test(app_id=app.pk, acting_user=user)
+    before = list(WebhookDelivery.objects.values())
+
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(RateLimitedError) as refused,
+    ):
+        webhook_services.webhook_send_test(app_id=app.pk, acting_user=user)
+
+    assert refused.value.code == "webhook_test_events_limited"
+    assert refused.value.status == 429
+    again_at = first.created_at + timedelta(hours=1)
+    assert refused.value.message == (
+        f"{app.name} was sent 10 test events in the last hour, the most allowed: send another "
+        f"after {again_at:%H:%M} UTC."
+    )
+    assert list(WebhookDelivery.objects.values()) == before
+    outbox_deliver.enqueue.assert_not_called()
 
 
 # --- Replaying ------------------------------------------------------------------------------------
