@@ -80,7 +80,7 @@ def claim(*, delivery_id: int, now: datetime) -> datetime | None:
         # Claims of one app's deliveries queue on its endpoint's row. Without it, PostgreSQL's
         # READ COMMITTED would let two workers claiming two different deliveries of the app both
         # find no other held; after the lock, the UPDATE's fresh snapshot sees the first claim.
-        list(WebhookEndpoint.objects.select_for_update().filter(app_id=app_id).values("pk"))
+        _lock_endpoint(app_id)
         rows = (
             WebhookDelivery.objects.filter(
                 _unlocked(now), pk=delivery_id, status=Status.PENDING, next_attempt_at__lte=now
@@ -132,7 +132,7 @@ def record_attempt(
 ) -> WebhookDelivery | None:
     """Write the attempt and move the delivery on: delivered, retried later, or failed once the
     retries are used up. None when the claim was lost meanwhile (nothing is written)."""
-    delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery_id)
+    delivery = _lock_delivery(delivery_id)
     if delivery.status != Status.PENDING or delivery.locked_until != claimed_until:
         logger.warning("Webhook delivery %s: claim lost during the attempt", delivery_id)
         return None
@@ -179,7 +179,7 @@ def retry_delay(delivery: WebhookDelivery) -> timedelta | None:
 @transaction.atomic
 def fail_without_endpoint(*, delivery_id: int, claimed_until: datetime, now: datetime) -> None:
     """The app's endpoint was removed after the event: there is nowhere to post it."""
-    delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery_id)
+    delivery = _lock_delivery(delivery_id)
     if delivery.status != Status.PENDING or delivery.locked_until != claimed_until:
         return
     delivery.locked_until = None
@@ -254,6 +254,19 @@ def _schedule(*, delivery_id: int, run_after: datetime) -> None:
         transaction.on_commit(
             lambda: deliver.using(run_after=run_after).enqueue(delivery_id), robust=True
         )
+
+
+def _lock_endpoint(app_id: int) -> None:
+    list(WebhookEndpoint.objects.select_for_update().filter(app_id=app_id).values("pk"))
+
+
+def _lock_delivery(delivery_id: int) -> WebhookDelivery:
+    """Lock the delivery's endpoint, then the delivery: the order of the claim and of the
+    services (replay), so a recorder and a claimer of one app never wait on each other in a
+    circle (PostgreSQL would abort one of them as a deadlock)."""
+    app_id = WebhookDelivery.objects.values_list("app_id", flat=True).get(pk=delivery_id)
+    _lock_endpoint(app_id)
+    return WebhookDelivery.objects.select_for_update().get(pk=delivery_id)
 
 
 def _unlocked(now: datetime) -> Q:

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import datetime, timedelta
 
 import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from apps_registry.models import TEST_EVENT_TYPE, WebhookDelivery
-from apps_registry.webhooks.delivery import attempt_delivery, claim
+from apps_registry.models import TEST_EVENT_TYPE, WebhookAttempt, WebhookDelivery
+from apps_registry.webhooks.delivery import attempt_delivery, claim, record_attempt
 from apps_registry.webhooks.outbox import record_event
+from apps_registry.webhooks.transport import PostResult
 from tests import factories
 from tests.concurrency import THREAD_TIMEOUT_SECONDS, race
 from tests.webhook_receiver import Reply, subscribe
@@ -77,6 +79,51 @@ def test_a_claim_waits_for_another_claim_of_the_same_app(webhook_receiver, loopb
     worker.join(THREAD_TIMEOUT_SECONDS)
     held = WebhookDelivery.objects.filter(locked_until__isnull=False)
     assert list(held.values_list("pk", flat=True)) == [first.pk]
+
+
+@pytest.mark.postgres
+def test_recording_an_attempt_and_a_duplicate_claim_do_not_deadlock(
+    webhook_receiver, loopback_webhooks, monkeypatch
+):
+    """A duplicate task claims the delivery while its worker records the attempt: both lock the
+    endpoint before the delivery, so the claim waits and then finds it delivered."""
+    app = factories.PartnerAppFactory()
+    subscribe(app, url=webhook_receiver.url)
+    delivery = _event(app)
+    claimed_until = claim(delivery_id=delivery.pk, now=timezone.now())
+    recording = threading.Event()
+    create_attempt = WebhookAttempt.objects.create
+
+    def create_attempt_slowly(**fields):
+        recording.set()
+        time.sleep(0.5)  # the duplicate claim starts meanwhile
+        return create_attempt(**fields)
+
+    monkeypatch.setattr(WebhookAttempt.objects, "create", create_attempt_slowly)
+
+    def record() -> WebhookDelivery | None:
+        return record_attempt(
+            delivery_id=delivery.pk,
+            claimed_until=claimed_until,
+            url=webhook_receiver.url,
+            result=PostResult(200, "", "ok", 5),
+            now=timezone.now(),
+        )
+
+    def claim_again() -> datetime | None:
+        assert recording.wait(5)
+        # After the claim lapses, as when a worker is slow to record.
+        return claim(delivery_id=delivery.pk, now=claimed_until + timedelta(seconds=1))
+
+    recorded, claimed_again = race(record, claim_again)
+
+    assert (recorded.status, claimed_again) == (Status.DELIVERED, None)
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempt_count, delivery.locked_until) == (
+        Status.DELIVERED,
+        1,
+        None,
+    )
 
 
 def test_a_slow_receiver_does_not_delay_another_apps_delivery(
