@@ -34,11 +34,13 @@ nginx:
 
 ## Serve the console at http://127.0.0.1:$(PORT) on an embedded SQLite database with demo data,
 ## with the background worker, two webhook workers and the scheduler next to it (Procfile.dev).
+## honcho would read a .env file (a copy of .env.example, say) into those processes only, and they
+## would then use another database than the steps before them: `-e /dev/null` keeps it out.
 run: setup
 	$(DEV_MANAGE) migrate --noinput
 	$(DEV_MANAGE) load_scope_catalog
 	$(DEV_MANAGE) seed_demo
-	DJANGO_DEBUG=1 CONSOLE_PORT=$(PORT) $(BIN)/honcho -f Procfile.dev start -c webhooks=2
+	DJANGO_DEBUG=1 CONSOLE_PORT=$(PORT) $(BIN)/honcho -f Procfile.dev start -e /dev/null -c webhooks=2
 
 ## Every test. With DATABASE_URL set they run on that database; without it, on SQLite.
 test: setup browser nginx

@@ -198,6 +198,6 @@ def notify_partner_of_failing_webhook(*, app_id: int) -> int:
             "app": endpoint.app,
             "last_attempt": last_attempt,
             "console_url": site_url()
-            + reverse("partner:app-detail", kwargs={"app_id": endpoint.app_id}),
+            + reverse("partner:app-webhooks", kwargs={"app_id": endpoint.app_id}),
         },
     )

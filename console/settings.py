@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 from django.utils.csp import CSP
@@ -450,6 +451,16 @@ CRONTASK = {"REDIS_URL": REDIS_URL or None}
 # any decrypts, so a key rotates by putting a new one in front. Without it, a key derived from
 # SECRET_KEY encrypts; keys derived from SECRET_KEY and SECRET_KEY_FALLBACKS always decrypt.
 ENCRYPTION_KEYS = env.list("ENCRYPTION_KEYS", default=[])
+for _key in ENCRYPTION_KEYS:
+    # A mistyped key would otherwise surface as a 500 on the first page that encrypts.
+    try:
+        Fernet(_key)
+    except ValueError:
+        raise ImproperlyConfigured(
+            "Each ENCRYPTION_KEYS entry must be a Fernet key (32 url-safe base64-encoded bytes): "
+            "make one with `python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())'`."
+        ) from None
 # Receivers must be public https addresses. Development may also post to http on loopback (a
 # receiver on the developer's machine); production never does (server-side request forgery).
 WEBHOOK_ALLOW_LOOPBACK = env.bool("WEBHOOK_ALLOW_LOOPBACK", default=DEBUG)

@@ -169,5 +169,6 @@ def test_make_run_serves_on_the_port_it_is_given_and_passes_it_on(arguments, var
     # Then the server and the workers (Procfile.dev), each told the console's port.
     # (Under another make, as in `make test`, make adds its own "Leaving directory" line.)
     assert [line for line in result.stdout.splitlines() if "honcho" in line] == [
-        "DJANGO_DEBUG=1 CONSOLE_PORT=8010 .venv/bin/honcho -f Procfile.dev start -c webhooks=2"
+        "DJANGO_DEBUG=1 CONSOLE_PORT=8010 .venv/bin/honcho -f Procfile.dev start -e /dev/null "
+        "-c webhooks=2"
     ]

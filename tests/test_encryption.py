@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from cryptography.fernet import Fernet
 
 from core.encryption import InvalidToken, decrypt, encrypt
 
+ROOT = Path(__file__).resolve().parent.parent
 OLD_KEY, NEW_KEY = Fernet.generate_key().decode(), Fernet.generate_key().decode()
 
 
@@ -50,3 +56,17 @@ def test_a_rotated_secret_key_decrypts_through_its_fallback(settings):
     settings.SECRET_KEY_FALLBACKS = ["before-" + "x" * 50]
 
     assert decrypt(stored) == "survives"
+
+
+def test_a_malformed_key_stops_the_console_at_start_with_how_to_make_one():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env={**os.environ, "ENCRYPTION_KEYS": "not-a-fernet-key"},
+        capture_output=True,
+        text=True,
+    )
+
+    assert result.returncode == 1
+    assert "Each ENCRYPTION_KEYS entry must be a Fernet key" in result.stderr
+    assert "Fernet.generate_key()" in result.stderr

@@ -123,8 +123,11 @@ def _save_webhook_endpoint(
         details = audit_events.WebhookSet(
             url=url, topics=topics, previous_url=endpoint.url, previous_topics=endpoint.topics
         )
+        if url != endpoint.url:
+            # The warning was about the old receiver; the new one has not failed yet.
+            endpoint.failing_since = None
         endpoint.url, endpoint.topics, endpoint.updated_at = url, topics, now
-        endpoint.save(update_fields=["url", "topics", "updated_at"])
+        endpoint.save(update_fields=["url", "topics", "updated_at", "failing_since"])
     record_partner_event(details=details, actor=acting_user, app=app)
     logger.info("app %s webhook URL set by user %s", app.pk, acting_user.pk)
     return WebhookSetResult(endpoint=endpoint, created=secret is not None, secret=secret)

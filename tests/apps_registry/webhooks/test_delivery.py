@@ -197,7 +197,7 @@ def test_a_used_up_schedule_fails_the_delivery_and_emails_the_partner_once(
     assert message.subject == "Webhooks failing: Acme Sync"
     assert webhook_receiver.url in message.body
     assert "The receiver answered 503 Service Unavailable" in message.body
-    assert reverse("partner:app-detail", kwargs={"app_id": app.pk}) in message.body
+    assert reverse("partner:app-webhooks", kwargs={"app_id": app.pk}) in message.body
 
     # The receiver is fixed: the next delivery clears the warning and mails nobody.
     mail.outbox.clear()

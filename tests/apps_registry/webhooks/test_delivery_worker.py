@@ -144,3 +144,19 @@ def test_a_delivery_held_by_a_crashed_worker_is_retried_once_its_claim_lapses(
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempt_count) == (Status.DELIVERED, 1)
     assert len(webhook_receiver.requests) == 1
+
+
+def test_the_sweep_leaves_a_delivery_due_only_just_now_to_its_wake_up(webhook_receiver):
+    app = factories.PartnerAppFactory()
+    subscribe(app, url=webhook_receiver.url)
+    delivery = _commit_event(app)
+    DBTaskResult.objects.all().delete()  # the wake-up, whichever way it went
+
+    assert enqueue_due_deliveries() == 0
+    assert DBTaskResult.objects.count() == 0
+
+    _overdue(delivery)
+    assert enqueue_due_deliveries() == 1
+    assert list(DBTaskResult.objects.values_list("args_kwargs", flat=True)) == [
+        {"args": [delivery.pk], "kwargs": {}}
+    ]

@@ -155,6 +155,26 @@ def test_setting_it_again_changes_url_and_topics_but_keeps_the_secret(app, user)
     ]
 
 
+def test_a_new_url_clears_the_failing_warning_and_new_topics_alone_keep_it(app, user):
+    failing_since = timezone.now() - timedelta(hours=3)
+    endpoint = make_endpoint(app, failing_since=failing_since)
+
+    webhook_services.webhook_endpoint_set(
+        app_id=app.pk, acting_user=user, url=URL, topics=[WebhookTopic.APP_SUSPENDED]
+    )
+    endpoint.refresh_from_db()
+    assert endpoint.failing_since == failing_since
+
+    webhook_services.webhook_endpoint_set(
+        app_id=app.pk,
+        acting_user=user,
+        url=f"https://{PUBLIC_HOST}/v2",
+        topics=[WebhookTopic.APP_SUSPENDED],
+    )
+    endpoint.refresh_from_db()
+    assert endpoint.failing_since is None
+
+
 NOT_PUBLIC = "The host must resolve only to public internet addresses"
 INVISIBLE = "Remove the spaces, tabs, line breaks and other invisible characters from the URL"
 
