@@ -126,3 +126,4 @@ class WebhookErrorCode(StrEnum):
     DELIVERY_NOT_FOUND = "webhook_delivery_not_found"
     DELIVERY_PENDING = "webhook_delivery_pending"
     TEST_EVENTS_LIMITED = "webhook_test_events_limited"
+    REPLAYS_LIMITED = "webhook_replays_limited"

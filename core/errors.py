@@ -57,3 +57,15 @@ class RateLimitedError(DomainError):
     """The actor did this too often lately; the message says when they may again."""
 
     status = 429
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str,
+        fields: Mapping[str, Sequence[str]] | None = None,
+        retry_after_seconds: int | None = None,
+    ) -> None:
+        super().__init__(message, code=code, fields=fields)
+        # The same wait as the message, for programs: the API sends it as `Retry-After`.
+        self.retry_after_seconds = retry_after_seconds

@@ -238,6 +238,20 @@ class WebhookSecretRotated(EventDetails):
     previous_secret_expires_at: str | None = None  # ISO 8601
 
 
+@dataclasses.dataclass(frozen=True)
+class WebhookReplayed(EventDetails):
+    """A delivered or failed event sent again; the replays of delivered ones are counted against
+    the app's hourly limit."""
+
+    action = Action.WEBHOOK_REPLAYED
+    type_name = "app.webhook_replayed"
+    partner_fields = ("event_id", "event_type", "previous_status")
+
+    event_id: str
+    event_type: str
+    previous_status: str  # "delivered" or "failed"
+
+
 SCHEMA = EventSchema(
     [
         PartnerCreated,
@@ -260,6 +274,7 @@ SCHEMA = EventSchema(
         WebhookSet,
         WebhookRemoved,
         WebhookSecretRotated,
+        WebhookReplayed,
     ]
 )
 

@@ -42,6 +42,7 @@ class PartnerAuditEvent(AppendOnlyModel):
         WEBHOOK_SET = "webhook_set", "Webhook URL or topics set"
         WEBHOOK_REMOVED = "webhook_removed", "Webhook removed"
         WEBHOOK_SECRET_ROTATED = "webhook_secret_rotated", "Webhook signing secret rotated"
+        WEBHOOK_REPLAYED = "webhook_replayed", "Webhook event replayed"
 
     # Platform staff act on these; partners see "the platform", not a staff member's name.
     STAFF_ACTIONS = (

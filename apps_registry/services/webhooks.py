@@ -12,12 +12,14 @@ plaintext, and stored only encrypted (webhooks/secrets.py); audit rows keep its 
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from apps_registry.error_codes import WebhookErrorCode
@@ -26,6 +28,7 @@ from apps_registry.events.audit import record_partner_event
 from apps_registry.models import (
     TEST_EVENT_TYPE,
     PartnerApp,
+    PartnerAuditEvent,
     WebhookDelivery,
     WebhookEndpoint,
     WebhookTopic,
@@ -43,9 +46,10 @@ from core.errors import (
 
 logger = logging.getLogger("apps_registry.webhooks")
 
-# Each test event is a signed POST to a URL the partner chose: a cap keeps the button from being a
-# way to flood any public address.
+# Each test event or replay is a signed POST to a URL the partner chose: a cap keeps the buttons
+# from being a way to flood any public address.
 TEST_EVENTS_PER_HOUR = 10
+REPLAYS_PER_HOUR = 10
 
 
 @dataclass(frozen=True)
@@ -187,6 +191,21 @@ def webhook_secret_rotate(
     return endpoint, secret
 
 
+def _hour_full_until(rows: QuerySet, *, limit: int, now: datetime) -> datetime | None:
+    """When `limit` of `rows` were created in the last hour: the time the oldest of them leaves
+    the hour, and another is allowed. None while there is room."""
+    last_hour = list(
+        rows.filter(created_at__gt=now - timedelta(hours=1))
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)[:limit]
+    )
+    return last_hour[-1] + timedelta(hours=1) if len(last_hour) == limit else None
+
+
+def _seconds_until(moment: datetime, now: datetime) -> int:
+    return math.ceil((moment - now).total_seconds())
+
+
 def webhook_test_data(app: PartnerApp) -> dict[str, str]:
     """The `data` of the test event: something friendly a receiver can log."""
     return {
@@ -202,19 +221,17 @@ def webhook_send_test(*, app_id: int, acting_user: AbstractBaseUser) -> WebhookD
     app = lock_member_app(app_id=app_id, acting_user=acting_user)
     _lock_endpoint(app)
     now = timezone.now()
-    last_hour = list(
-        WebhookDelivery.objects.filter(
-            app=app, event_type=TEST_EVENT_TYPE, created_at__gt=now - timedelta(hours=1)
-        )
-        .order_by("-created_at")
-        .values_list("created_at", flat=True)[:TEST_EVENTS_PER_HOUR]
+    again_at = _hour_full_until(
+        WebhookDelivery.objects.filter(app=app, event_type=TEST_EVENT_TYPE),
+        limit=TEST_EVENTS_PER_HOUR,
+        now=now,
     )
-    if len(last_hour) == TEST_EVENTS_PER_HOUR:
-        again_at = last_hour[-1] + timedelta(hours=1)  # when the oldest of them leaves the hour
+    if again_at is not None:
         raise RateLimitedError(
             f"{app.name} was sent {TEST_EVENTS_PER_HOUR} test events in the last hour, the most "
             f"allowed: send another after {again_at:%H:%M} UTC.",
             code=WebhookErrorCode.TEST_EVENTS_LIMITED,
+            retry_after_seconds=_seconds_until(again_at, now),
         )
     delivery = outbox.record_event(
         app_id=app.pk, event_type=TEST_EVENT_TYPE, data=webhook_test_data(app), now=now
@@ -228,7 +245,10 @@ def webhook_send_test(*, app_id: int, acting_user: AbstractBaseUser) -> WebhookD
 def webhook_delivery_replay(
     *, app_id: int, event_id: str, acting_user: AbstractBaseUser
 ) -> WebhookDelivery:
-    """Send a delivered or failed event again, with a new round of retries; same event id."""
+    """Send a delivered or failed event again with a new round of retries and the same id; audited.
+    Delivered ones: at most REPLAYS_PER_HOUR an hour per app. Failed ones are bounded by the failed
+    deliveries, each back in the retry schedule: unlimited, so a partner can replay all after an
+    outage."""
     app = lock_member_app(app_id=app_id, acting_user=acting_user)
     _lock_endpoint(app)
     delivery = (
@@ -242,8 +262,37 @@ def webhook_delivery_replay(
             "failed.",
             code=WebhookErrorCode.DELIVERY_PENDING,
         )
+    now = timezone.now()
+    if delivery.status == WebhookDelivery.Status.DELIVERED:
+        # Counted from the audit trail, under the app's lock, so concurrent replays see each other.
+        again_at = _hour_full_until(
+            PartnerAuditEvent.objects.filter(
+                app=app,
+                action=PartnerAuditEvent.Action.WEBHOOK_REPLAYED,
+                details__previous_status=WebhookDelivery.Status.DELIVERED,
+            ),
+            limit=REPLAYS_PER_HOUR,
+            now=now,
+        )
+        if again_at is not None:
+            raise RateLimitedError(
+                f"{app.name} had {REPLAYS_PER_HOUR} delivered events replayed in the last hour, "
+                f"the most allowed: replay another after {again_at:%H:%M} UTC. Failed events may "
+                "be replayed at any time.",
+                code=WebhookErrorCode.REPLAYS_LIMITED,
+                retry_after_seconds=_seconds_until(again_at, now),
+            )
+    record_partner_event(
+        details=audit_events.WebhookReplayed(
+            event_id=delivery.event_id,
+            event_type=delivery.event_type,
+            previous_status=delivery.status,
+        ),
+        actor=acting_user,
+        app=app,
+    )
     delivery.status = WebhookDelivery.Status.PENDING
-    delivery.next_attempt_at = timezone.now()
+    delivery.next_attempt_at = now
     delivery.finished_at = None
     delivery.locked_until = None
     # The backoff counts from here, so the replay gets the whole retry schedule again.

@@ -1,9 +1,10 @@
 """The JSON API's one error body: `{"code", "message", "fields"}` for every refusal (ADR 0013).
 
-A service's DomainError answers with its own status and code; DRF's own refusals (validation,
-authentication, permission, not found, method, parsing, media type, throttling) get the same shape
-with DRF's stable `default_code` of their class, keeping the headers DRF sets (`WWW-Authenticate`,
-`Allow`, `Retry-After`). Views therefore never catch domain errors themselves.
+A service's DomainError answers with its own status and code, and a RateLimitedError that knows its
+wait with `Retry-After`; DRF's own refusals (validation, authentication, permission, not found,
+method, parsing, media type, throttling) get the same shape with DRF's stable `default_code` of
+their class, keeping the headers DRF sets (`WWW-Authenticate`, `Allow`, `Retry-After`). Views
+therefore never catch domain errors themselves.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler, set_rollback
 
-from core.errors import DomainError
+from core.errors import DomainError, RateLimitedError
 
 
 def error_body(*, code: str, message: str, fields: Mapping[str, list[str]] | None = None) -> dict:
@@ -28,8 +29,13 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     """REST_FRAMEWORK's EXCEPTION_HANDLER: None (a 500) for anything that is not a refusal."""
     if isinstance(exc, DomainError):
         set_rollback()
+        headers = None
+        if isinstance(exc, RateLimitedError) and exc.retry_after_seconds is not None:
+            headers = {"Retry-After": str(exc.retry_after_seconds)}
         return Response(
-            error_body(code=exc.code, message=exc.message, fields=exc.fields), status=exc.status
+            error_body(code=exc.code, message=exc.message, fields=exc.fields),
+            status=exc.status,
+            headers=headers,
         )
     # DRF answers Django's own two refusals as its NotFound and PermissionDenied; a body over
     # DATA_UPLOAD_MAX_MEMORY_SIZE is a parse error, as DRF would call a body it cannot read.

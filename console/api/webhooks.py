@@ -275,6 +275,12 @@ class WebhookDeliveryReplayApi(PartnerApi):
                 description="The delivery is still pending (`webhook_delivery_pending`), or the "
                 "app has no webhook (`webhook_not_set`).",
             ),
+            429: OpenApiResponse(
+                ErrorSerializer,
+                description=f"The app had {webhook_services.REPLAYS_PER_HOUR} delivered events "
+                "replayed in the last hour (`webhook_replays_limited`); failed events may be "
+                "replayed at any time.",
+            ),
         },
         tags=TAGS,
         summary="Send a delivered or failed event again now, with the same event id and a new "

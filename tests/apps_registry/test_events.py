@@ -218,6 +218,18 @@ AUDIT_EXAMPLES = [
             "previous_secret_expires_at": "2026-11-27T09:00:00+00:00",
         },
     ),
+    (
+        audit_events.WebhookReplayed(
+            event_id="evt_0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+            event_type="authorization.revoked",
+            previous_status="delivered",
+        ),
+        {
+            "event_id": "evt_0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+            "event_type": "authorization.revoked",
+            "previous_status": "delivered",
+        },
+    ),
 ]
 
 SCHEMAS = [

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from apps_registry.models import Membership, WebhookDelivery, WebhookEndpoint
+from apps_registry.models import Membership, PartnerAuditEvent, WebhookDelivery, WebhookEndpoint
 from apps_registry.webhooks import secrets
 from tests import factories
 from tests.conftest import sign_in_with_mfa
@@ -31,6 +31,10 @@ URL = f"https://{PUBLIC_HOST}/receive"
 
 def webhook_path(app) -> str:
     return f"/api/v1/apps/{app.pk}/webhook/"
+
+
+def replay_path(app, delivery) -> str:
+    return f"{webhook_path(app)}deliveries/{delivery.event_id}/replay/"
 
 
 def test_put_creates_the_webhook_with_the_secret_in_that_response_only(api, app):
@@ -315,7 +319,10 @@ def test_a_body_over_the_upload_limit_is_a_400_with_the_error_body(api, app, set
     assert endpoint_state(app) is None
 
 
-def test_a_test_event_over_the_hourly_limit_is_a_429_with_the_error_body(api, app, outbox_deliver):
+def test_a_test_event_over_the_hourly_limit_is_a_429_with_the_error_body(
+    api, app, outbox_deliver, time_machine
+):
+    time_machine.move_to(timezone.now(), tick=False)
     make_endpoint(app)
     for _ in range(10):
         make_delivery(app, event_type="webhook.test", created_at=timezone.now())
@@ -325,4 +332,36 @@ def test_a_test_event_over_the_hourly_limit_is_a_429_with_the_error_body(api, ap
     assert response.status_code == 429
     assert response.json()["code"] == "webhook_test_events_limited"
     assert response.json()["fields"] == {}
+    assert response["Retry-After"] == "3600"
     assert WebhookDelivery.objects.count() == 10
+
+
+def test_the_eleventh_replay_of_a_delivered_event_is_a_429_and_nothing_changes(
+    api, app, monkeypatch, time_machine
+):
+    time_machine.move_to(timezone.now(), tick=False)
+    make_endpoint(app)
+    task = mock.Mock()
+    monkeypatch.setattr("apps_registry.services.webhooks.deliver", task)
+    for _ in range(10):
+        delivered = make_delivery(app, status="delivered", response_status=200)
+        assert api.post(replay_path(app, delivered)).status_code == 202
+    delivered = make_delivery(app, status="delivered", response_status=200)
+    before = WebhookDelivery.objects.filter(pk=delivered.pk).values().get()
+
+    response = api.post(replay_path(app, delivered))
+
+    assert response.status_code == 429
+    again_at = timezone.now() + timedelta(hours=1)
+    assert response.json() == {
+        "code": "webhook_replays_limited",
+        "message": f"{app.name} had 10 delivered events replayed in the last hour, the most "
+        f"allowed: replay another after {again_at:%H:%M} UTC. Failed events may be replayed at "
+        "any time.",
+        "fields": {},
+    }
+    assert response["Retry-After"] == "3600"
+    assert WebhookDelivery.objects.filter(pk=delivered.pk).values().get() == before
+    assert PartnerAuditEvent.objects.filter(app=app, action="webhook_replayed").count() == 10
+    failed = make_delivery(app)
+    assert api.post(replay_path(app, failed)).status_code == 202

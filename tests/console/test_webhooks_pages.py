@@ -320,14 +320,21 @@ def test_the_page_queries_do_not_grow_with_deliveries(
         assert client.get(page(app)).status_code == 200
 
 
-def test_the_app_page_activity_says_what_changed_in_the_webhook(client, app):
+def test_the_app_page_activity_says_what_changed_in_the_webhook(client, app, monkeypatch):
+    monkeypatch.setattr("apps_registry.services.webhooks.deliver", mock.Mock())
     client.post(page(app), {"url": URL, "topics": ["app.suspended", "scope.changed"]})
+    delivery = make_delivery(app, status="delivered", response_status=200)
+    client.post(f"{page(app)}deliveries/{delivery.event_id}/replay/")
     client.post(f"{page(app)}remove/")
 
     activity = client.get(f"/console/apps/{app.pk}/").context["activity"]
 
     assert [(entry["event"].get_action_display(), entry["changes"]) for entry in activity] == [
         ("Webhook removed", [f"No more events go to {URL}"]),
+        (
+            "Webhook event replayed",
+            [f"Sent authorization.revoked event {delivery.event_id} again (previously delivered)"],
+        ),
         ("Webhook URL or topics set", [f"Events go to {URL}: app.suspended, scope.changed"]),
     ]
 

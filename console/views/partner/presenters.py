@@ -55,6 +55,10 @@ def _activity_changes(event: PartnerAuditEvent) -> list[str]:
             return [f"Events go to {url}: {', '.join(topics)}"]
         case audit_events.WebhookRemoved(url=url):
             return [f"No more events go to {url}"]
+        case audit_events.WebhookReplayed(
+            event_id=event_id, event_type=event_type, previous_status=previous_status
+        ):
+            return [f"Sent {event_type} event {event_id} again (previously {previous_status})"]
         case audit_events.ScopesChosen(added=added, removed=removed, changed=changed):
             return (
                 [f"Added {key} ({need})" for key, need in added.items()]

@@ -529,6 +529,7 @@ def test_the_eleventh_test_event_within_the_hour_is_refused_and_nothing_is_writt
         f"{app.name} was sent 10 test events in the last hour, the most allowed: send another "
         f"after {again_at:%H:%M} UTC."
     )
+    assert 9 * 60 <= refused.value.retry_after_seconds <= 10 * 60  # the oldest is 50 minutes old
     assert list(WebhookDelivery.objects.values()) == before
     outbox_deliver.enqueue.assert_not_called()
 
@@ -561,6 +562,98 @@ def test_replaying_sends_it_again_with_a_new_round_of_retries(
     assert delivery.attempt_count == 6
     assert delivery.round_started_at_attempt == 6
     assert delivery.attempts.count() == 6  # the log keeps every earlier attempt
+    assert audit_rows(app) == [
+        (
+            PartnerAuditEvent.Action.WEBHOOK_REPLAYED,
+            audit_events.WebhookReplayed(
+                event_id=delivery.event_id,
+                event_type="authorization.revoked",
+                previous_status=status.value,
+            ),
+        )
+    ]
+    assert PartnerAuditEvent.objects.get(app=app).actor == user
+
+
+def replay(app, user, delivery) -> WebhookDelivery:
+    return webhook_services.webhook_delivery_replay(
+        app_id=app.pk, event_id=delivery.event_id, acting_user=user
+    )
+
+
+def replay_delivered_events(app, user, count: int) -> None:
+    for _ in range(count):
+        replay(app, user, make_delivery(app, status="delivered", response_status=200))
+
+
+def test_the_eleventh_replay_of_a_delivered_event_within_the_hour_is_refused_and_nothing_changes(
+    app, user, replay_deliver, django_capture_on_commit_callbacks, time_machine
+):
+    make_endpoint(app)
+    start = timezone.now()
+    time_machine.move_to(start, tick=False)
+    replay_delivered_events(app, user, 1)  # over an hour before the refusal: no longer counted
+    time_machine.move_to(start + timedelta(minutes=30), tick=False)
+    replay_delivered_events(app, user, 1)
+    time_machine.move_to(start + timedelta(minutes=61), tick=False)
+    replay_delivered_events(app, user, 9)
+    delivery = make_delivery(app, status="delivered", response_status=200)
+    before = (delivery_state(delivery), audit_rows(app))
+
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(RateLimitedError) as refused,
+    ):
+        replay(app, user, delivery)
+
+    assert refused.value.code == "webhook_replays_limited"
+    assert refused.value.status == 429
+    again_at = start + timedelta(minutes=90)  # when the first one counted leaves the hour
+    assert refused.value.message == (
+        f"{app.name} had 10 delivered events replayed in the last hour, the most allowed: "
+        f"replay another after {again_at:%H:%M} UTC. Failed events may be replayed at any time."
+    )
+    assert refused.value.retry_after_seconds == 29 * 60
+    assert (delivery_state(delivery), audit_rows(app)) == before
+    assert len(before[1]) == 11
+    replay_deliver.enqueue.assert_not_called()
+
+
+def test_replays_of_failed_events_are_not_limited(app, user, replay_deliver):
+    make_endpoint(app)
+    replay_delivered_events(app, user, webhook_services.REPLAYS_PER_HOUR)
+    failed = [make_delivery(app, status="failed") for _ in range(12)]
+
+    for delivery in failed:
+        replay(app, user, delivery)
+
+    assert set(
+        WebhookDelivery.objects.filter(pk__in=[d.pk for d in failed]).values_list(
+            "status", flat=True
+        )
+    ) == {"pending"}
+    assert [details.previous_status for _, details in audit_rows(app)] == [
+        *["delivered"] * 10,
+        *["failed"] * 12,
+    ]
+
+
+def test_an_hour_after_the_tenth_replay_of_delivered_events_another_is_allowed(
+    app, user, replay_deliver, time_machine
+):
+    make_endpoint(app)
+    start = timezone.now()
+    time_machine.move_to(start, tick=False)
+    replay_delivered_events(app, user, webhook_services.REPLAYS_PER_HOUR)
+    delivery = make_delivery(app, status="delivered", response_status=200)
+    with pytest.raises(RateLimitedError):
+        replay(app, user, delivery)
+
+    time_machine.move_to(start + timedelta(hours=1, seconds=1), tick=False)
+    replay(app, user, delivery)
+
+    assert delivery_state(delivery)["status"] == "pending"
+    assert len(audit_rows(app)) == 11
 
 
 def test_replaying_a_pending_delivery_is_refused_and_nothing_changes(
