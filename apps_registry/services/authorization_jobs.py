@@ -47,10 +47,16 @@ def authorizations_warn_expiring(*, now: datetime | None = None) -> int:
             expires_at__lte=now + timedelta(days=EXPIRY_WARNING_DAYS),
         )
 
-    def warn(authorization: ShopAuthorization, scope_keys: list[str]) -> dict[str, Any]:
-        authorization.expiry_warned_on = today
-        authorization.save(update_fields=["expiry_warned_on"])
-        return webhook_events.authorization_expiring(authorization, scope_keys=scope_keys, now=now)
+    def warn(batch: list[ShopAuthorization], scope_keys: dict[int, list[str]]) -> list[dict]:
+        for authorization in batch:
+            authorization.expiry_warned_on = today
+        ShopAuthorization.objects.bulk_update(batch, ["expiry_warned_on"])
+        return [
+            webhook_events.authorization_expiring(
+                authorization, scope_keys=scope_keys[authorization.pk], now=now
+            )
+            for authorization in batch
+        ]
 
     return _run_in_batches(due, warn, WebhookTopic.AUTHORIZATION_EXPIRING, now=now)
 
@@ -70,32 +76,44 @@ def authorizations_expire_due(*, now: datetime | None = None) -> int:
             expires_at__gt=now - timedelta(days=EXPIRED_NOTICE_LOOKBACK_DAYS),
         )
 
-    def expire(authorization: ShopAuthorization, scope_keys: list[str]) -> dict[str, Any]:
-        authorization.expired_notified_at = now
-        authorization.save(update_fields=["expired_notified_at"])
-        authorization_events.record_authorization_event(
-            authorization_events.Expired(expires_at=authorization.expires_at.isoformat()),
-            seller=authorization.shop.owner,
-            app=authorization.app,
-            shop=authorization.shop,
-            scope_keys=scope_keys,
-            now=now,
+    def expire(batch: list[ShopAuthorization], scope_keys: dict[int, list[str]]) -> list[dict]:
+        for authorization in batch:
+            authorization.expired_notified_at = now
+        ShopAuthorization.objects.bulk_update(batch, ["expired_notified_at"])
+        authorization_events.record_authorization_events(
+            [
+                authorization_events.build_authorization_event(
+                    authorization_events.Expired(expires_at=authorization.expires_at.isoformat()),
+                    seller=authorization.shop.owner,
+                    app=authorization.app,
+                    shop=authorization.shop,
+                    scope_keys=scope_keys[authorization.pk],
+                    now=now,
+                )
+                for authorization in batch
+            ]
         )
-        return webhook_events.authorization_expired(authorization, scope_keys=scope_keys)
+        return [
+            webhook_events.authorization_expired(
+                authorization, scope_keys=scope_keys[authorization.pk]
+            )
+            for authorization in batch
+        ]
 
     return _run_in_batches(due, expire, WebhookTopic.AUTHORIZATION_EXPIRED, now=now)
 
 
 def _run_in_batches(
     due: Callable[[QuerySet[ShopAuthorization]], QuerySet[ShopAuthorization]],
-    tell: Callable[[ShopAuthorization, list[str]], dict[str, Any]],
+    tell: Callable[[list[ShopAuthorization], dict[int, list[str]]], list[dict[str, Any]]],
     topic: WebhookTopic,
     *,
     now: datetime,
 ) -> int:
     """Until none is `due`: lock a batch, re-check it under the lock (another run may have told
-    it since), `tell` each (which records that it was told and returns the event's data), then
-    write the events per app, all in one transaction per batch."""
+    it since), `tell` the batch (which records, in a few bulk queries, that each was told and
+    returns each event's data, in the batch's order), then write the events per app, all in one
+    transaction per batch."""
     told = 0
     while True:
         with transaction.atomic():
@@ -114,10 +132,8 @@ def _run_in_batches(
             ):
                 scope_keys[authorization_id].append(key)
             data_by_app: dict[int, list[dict[str, Any]]] = defaultdict(list)
-            for authorization in batch:
-                data_by_app[authorization.app_id].append(
-                    tell(authorization, scope_keys[authorization.pk])
-                )
+            for authorization, data in zip(batch, tell(batch, scope_keys), strict=True):
+                data_by_app[authorization.app_id].append(data)
             for app_id, data_items in data_by_app.items():
                 record_events(app_id=app_id, event_type=topic, data_items=data_items, now=now)
             told += len(batch)

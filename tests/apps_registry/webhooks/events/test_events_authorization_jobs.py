@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from apps_registry.models import AuthorizationEvent, ShopAuthorization, WebhookTopic
@@ -184,3 +186,19 @@ def test_the_jobs_work_through_every_batch(app, product_scope, now, monkeypatch)
     assert authorizations_expire_due(now=now) == 5
 
     assert len(sent_data(app, EXPIRING)) == len(sent_data(app, EXPIRED)) == 5
+
+
+@pytest.mark.parametrize("job", [authorizations_warn_expiring, authorizations_expire_due])
+def test_a_batch_costs_the_same_queries_whatever_its_size(app, product_scope, now, job):
+    subscribe(app)
+    ends = now + timedelta(days=3) if job is authorizations_warn_expiring else now
+    counts = []
+    for size in (1, 6):
+        ShopAuthorization.objects.update(revoked_at=now)  # the last round's are no longer due
+        for _ in range(size):
+            _authorization(app, product_scope, ends)
+        with CaptureQueriesContext(connection) as queries:
+            assert job(now=now) == size
+        counts.append(len(queries))
+
+    assert counts[0] == counts[1]
