@@ -22,6 +22,7 @@ from scopes.services.catalog_loading import CatalogLoadReport
 from tests import factories
 from tests.oauth.flow import app_with_scopes
 from tests.scopes.catalog_data import LoadedCatalog
+from tests.webhook_records import fake_dns, outbox_deliver  # noqa: F401 (shared fixtures)
 
 ROOT = Path(__file__).resolve().parent.parent
 # What a run leaves behind (as .gitignore lists it) and the repository's own history: a clone has

@@ -17,14 +17,11 @@ from tests.conftest import sign_in_with_mfa
 from tests.webhook_records import (
     PUBLIC_HOST,
     endpoint_state,
-    fake_dns,
     make_delivery,
     make_endpoint,
-    outbox_deliver,
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fake_dns")]
-__all__ = ["fake_dns", "outbox_deliver"]  # fixtures, imported for pytest to find
 
 URL = f"https://{PUBLIC_HOST}/receive"
 

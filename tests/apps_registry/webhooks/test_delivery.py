@@ -43,10 +43,9 @@ from apps_registry.webhooks.outbox import record_event
 from apps_registry.webhooks.transport import PostResult
 from tests import factories
 from tests.webhook_receiver import Reply, subscribe
-from tests.webhook_records import NON_PUBLIC_HOSTS, PUBLIC_HOST, fake_dns
+from tests.webhook_records import NON_PUBLIC_HOSTS, PUBLIC_HOST
 
 pytestmark = pytest.mark.django_db
-__all__ = ["fake_dns"]  # a fixture some tests use, imported for pytest to find
 
 Status = WebhookDelivery.Status
 DELAYS = [60, 5 * 60, 30 * 60, 2 * 3600, 12 * 3600]
