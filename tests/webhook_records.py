@@ -24,6 +24,8 @@ SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # 24 bytes of base64, as
 # Host names the stand-in DNS answers; any other name does not resolve, an IP literal (in any form
 # the system resolver takes, such as 2130706433) resolves to itself.
 PUBLIC_HOST = "hooks.example.com"
+# The receiver make_endpoint sets, on a host fake_dns resolves to a public address.
+RECEIVER_URL = f"https://{PUBLIC_HOST}/receive"
 # Names whose every answer is not public, or that do not resolve (nowhere.example.com): refused
 # alike when a URL is set and before a delivery.
 NON_PUBLIC_DNS = {
@@ -66,7 +68,7 @@ def make_endpoint(app: PartnerApp, **fields) -> WebhookEndpoint:
     return WebhookEndpoint.objects.create(
         app=app,
         **{
-            "url": f"https://{PUBLIC_HOST}/receive",
+            "url": RECEIVER_URL,
             "topics": [WebhookTopic.AUTHORIZATION_REVOKED],
             "secret_ciphertext": secrets.encrypt(SECRET),
             "secret_hint": secrets.secret_hint(SECRET),

@@ -16,6 +16,7 @@ from tests import factories
 from tests.conftest import sign_in_with_mfa
 from tests.webhook_records import (
     PUBLIC_HOST,
+    RECEIVER_URL,
     endpoint_state,
     make_delivery,
     make_endpoint,
@@ -23,7 +24,7 @@ from tests.webhook_records import (
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fake_dns")]
 
-URL = f"https://{PUBLIC_HOST}/receive"
+URL = RECEIVER_URL
 
 
 def webhook_path(app) -> str:

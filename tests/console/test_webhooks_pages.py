@@ -28,6 +28,7 @@ from tests import factories
 from tests.conftest import sign_in_with_mfa
 from tests.webhook_records import (
     PUBLIC_HOST,
+    RECEIVER_URL,
     endpoint_state,
     make_delivery,
     make_endpoint,
@@ -35,7 +36,7 @@ from tests.webhook_records import (
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fake_dns")]
 
-URL = f"https://{PUBLIC_HOST}/receive"
+URL = RECEIVER_URL
 SECRET_SHOWN = re.compile(r'data-testid="webhook-secret">(whsec_[A-Za-z0-9+/]{32})<')
 
 

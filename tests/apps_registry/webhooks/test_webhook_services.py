@@ -34,6 +34,7 @@ from tests import factories
 from tests.webhook_records import (
     NON_PUBLIC_HOSTS,
     PUBLIC_HOST,
+    RECEIVER_URL,
     SECRET,
     endpoint_state,
     make_delivery,
@@ -42,7 +43,7 @@ from tests.webhook_records import (
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fake_dns")]
 
-URL = f"https://{PUBLIC_HOST}/receive"
+URL = RECEIVER_URL
 
 
 @pytest.fixture
