@@ -192,11 +192,9 @@ class Cluster:
         self.manage("collectstatic", "--noinput")
         if demo:
             # seed_demo publishes a demo password, so it insists on DEBUG; only it gets it.
-            self.manage("seed_demo", DJANGO_DEBUG="1")
+            logger.info(self.manage("seed_demo", DJANGO_DEBUG="1"))
         self.write_nginx_config()
-        started = self.start(
-            [s.name for s in self.services()],
-        )
+        started = self.start([s.name for s in self.services()])
         try:
             self.wait_until_ready()
         except ClusterError:
@@ -237,9 +235,9 @@ class Cluster:
         )
         (self.directory / "nginx").mkdir(exist_ok=True)
         self.nginx_config.write_text(
-            TEMPLATE.read_text() % {"directory": self.directory, "port": self.port,
-                                    "servers": servers}
-        )  # fmt: skip
+            TEMPLATE.read_text()
+            % {"directory": self.directory, "port": self.port, "servers": servers}
+        )
 
     def wait_until_ready(self, *, seconds: float = READY_SECONDS) -> None:
         """Until /readyz answers 200 on each instance (naming itself) and through nginx, and every
@@ -349,10 +347,10 @@ class Cluster:
             self.pid_path(name).unlink(missing_ok=True)
 
     def down(self) -> None:
-        """Stop every process: nginx first, so no request reaches an instance on its way out."""
-        self.stop(
-            [s.name for s in reversed(self.services())],
-        )
+        """Stop every process: nginx first, so no request reaches an instance on its way out,
+        then the others together."""
+        self.stop(["nginx"])
+        self.stop([s.name for s in self.services() if s.name != "nginx"])
 
 
 def maintenance_connection(database_url: str) -> psycopg.Connection:
@@ -421,7 +419,7 @@ def main(arguments: list[str]) -> int:
     for name in ("start", "stop"):
         commands.add_parser(name, help=f"{name} single processes").add_argument("names", nargs="+")
     options = parser.parse_args(arguments)
-    logging.basicConfig(format="%(message)s", level=logging.INFO)
+    logging.basicConfig(format="%(message)s", level=logging.INFO, stream=sys.stdout)
     cluster = Cluster.from_environment()
     try:
         match options.command:
