@@ -4,6 +4,7 @@ would send, so it can talk to nginx or to one instance directly."""
 
 from __future__ import annotations
 
+import copy
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
@@ -57,8 +58,8 @@ class Browser:
         self.session.headers.update(PROXY_HEADERS | {"X-Forwarded-For": address})
 
     def at(self, base_url: str) -> Browser:
-        moved = Browser(base_url)
-        moved.session = self.session
+        moved = copy.copy(self)
+        moved.base_url = base_url
         return moved
 
     def get(self, path: str) -> requests.Response:

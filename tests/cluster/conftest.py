@@ -33,7 +33,7 @@ REDIS_URL = os.environ.get("CLUSTER_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
 PORT = 8150  # nginx; the instances take 8151 and 8152
 # A webhook attempt waits this long for an answer; a worker holds a delivery for it plus the
 # connect timeout and the claim's margin (apps_registry/webhooks/delivery.py).
-WEBHOOK_TIMEOUT_SECONDS = 5
+WEBHOOK_TIMEOUT_SECONDS = 3
 
 
 def database_url(name: str) -> str:
