@@ -32,7 +32,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.request
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -126,14 +125,14 @@ class Cluster:
             for port, instance in enumerate(INSTANCES, start=self.port + 1)
         ]
         nginx = (str(NGINX), "-p", str(self.directory), "-c", str(self.nginx_config))
-        nginx_log = self.directory / "nginx" / "error.log"
         return [
             *web,
             Service("worker", (*manage, "db_worker", "--queue-name", "default", "--no-reload")),
             Service("webhooks", (*manage, "db_worker", "--queue-name", "webhooks", "--no-reload")),
             Service("scheduler", (*manage, "crontask", "--no-heartbeat")),
-            # In the foreground of its own session, like the others: its pid file is ours.
-            Service("nginx", (*nginx, "-e", str(nginx_log), "-g", "daemon off;")),
+            # In the foreground of its own session, like the others: its pid file is ours, and its
+            # errors (from the start, before it reads its configuration) go to its log.
+            Service("nginx", (*nginx, "-e", "stderr", "-g", "daemon off;")),
         ]
 
     def service(self, name: str) -> Service:
@@ -168,7 +167,7 @@ class Cluster:
         """DJANGO_SECRET_KEY, or the key made into the directory on the first `up`: every process
         signs and hashes with the same key, or a session made on one instance is void on the
         other."""
-        if key := os.environ.get("DJANGO_SECRET_KEY") or self.settings.get("DJANGO_SECRET_KEY"):
+        if key := self.settings.get("DJANGO_SECRET_KEY") or os.environ.get("DJANGO_SECRET_KEY"):
             return key
         path = self.directory / "secret_key"
         if not path.exists():
@@ -374,7 +373,7 @@ def readyz(base_url: str) -> str | None:
     try:
         with urllib.request.urlopen(probe, timeout=5) as response:  # noqa: S310 - loopback
             return response.headers.get(INSTANCE_HEADER, "")
-    except (OSError, urllib.error.HTTPError):  # not listening yet, still importing, or 503
+    except OSError:  # not listening yet, still importing, or an error status (503: no database)
         return None
 
 

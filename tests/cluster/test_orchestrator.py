@@ -75,8 +75,7 @@ def test_the_nginx_configuration_balances_both_instances_and_nginx_accepts_it(cl
     assert "server 127.0.0.1:8191;\n        server 127.0.0.1:8192;" in text
     assert "listen 127.0.0.1:8190;" in text
     checked = subprocess.run(  # noqa: S603 - the test's own arguments
-        [NGINX, "-t", "-p", cluster.directory, "-c", cluster.nginx_config,
-         "-e", cluster.directory / "nginx" / "error.log"],
+        [NGINX, "-t", "-p", cluster.directory, "-c", cluster.nginx_config, "-e", "stderr"],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert checked.returncode == 0, checked.stderr
