@@ -11,7 +11,7 @@ PORT ?= 8000
 DEV_MANAGE = DJANGO_DEBUG=1 PORT=$(PORT) $(BIN)/python manage.py
 export UV_LINK_MODE := copy
 
-.PHONY: setup run test test-fast lint format bench browser nginx demo clean
+.PHONY: setup run test test-fast lint format bench browser nginx demo clean cluster-up cluster-down cluster-status
 
 $(BIN)/uv:
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 12), "Python 3.12 is required (see .python-version)"'
@@ -41,6 +41,20 @@ run: setup
 	$(DEV_MANAGE) load_scope_catalog
 	$(DEV_MANAGE) seed_demo
 	DJANGO_DEBUG=1 CONSOLE_PORT=$(PORT) $(BIN)/honcho -f Procfile.dev start -e /dev/null -c webhooks=2
+
+## Several instances as production runs them (docs/operations.md, "Several instances"): two
+## gunicorns behind nginx on http://127.0.0.1:8100, the workers and the scheduler, on the
+## machine's PostgreSQL and Redis; they keep running until `make cluster-down`. `DEMO=1` writes
+## the demo data too. CLUSTER_DATABASE_URL, CLUSTER_REDIS_URL, CLUSTER_PORT move them.
+cluster-up: setup nginx
+	$(BIN)/python deploy/cluster.py up $(if $(DEMO),--demo)
+
+## Stops every process of the cluster, also after a crash (stale pid files go).
+cluster-down:
+	$(BIN)/python deploy/cluster.py down
+
+cluster-status:
+	$(BIN)/python deploy/cluster.py status
 
 ## Every test. With DATABASE_URL set they run on that database; without it, on SQLite.
 test: setup browser nginx

@@ -35,6 +35,7 @@ from pathlib import Path
 
 from bench.http_load.wrk import Measurement, Scenario, check_once, run_wrk
 from bench.ratios import Ratio
+from deploy.environment import PROXY_HEADERS, production_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 DATABASE_URL = os.environ.get(
@@ -47,7 +48,7 @@ WARMUP_SECONDS = float(os.environ.get("BENCH_WARMUP_SECONDS", "2"))
 ROUNDS = 2
 WORKERS = 2
 SYNTHETIC_ENDPOINTS = 20_000
-PROXY = {"X-Forwarded-Proto": "https"}
+PROXY = PROXY_HEADERS
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 # Gate calls: one the token's Public scope unlocks on the authorized shop, one it does not.
 GATE_ALLOWED_CALL = ("GET", "/product/202309/products/123")
@@ -127,15 +128,12 @@ def selected(all_scenarios: list[Scenario]) -> list[Scenario]:
 def server_environment() -> dict[str, str]:
     """Production settings, and nothing from the caller's shell: `make bench` itself runs with
     DJANGO_TESTING, which the server must not inherit."""
-    inherited = {key: os.environ[key] for key in ("PATH", "HOME", "LANG") if key in os.environ}
-    return inherited | {
-        "DJANGO_SETTINGS_MODULE": "bench.settings",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "DATABASE_URL": DATABASE_URL,
-        "REDIS_URL": REDIS_URL,
-        "PYTHONPATH": str(ROOT),
-    }
+    return production_environment(
+        secret_key=secrets.token_urlsafe(50),
+        database_url=DATABASE_URL,
+        redis_url=REDIS_URL,
+        settings_module="bench.settings",
+    )
 
 
 def seed(environment: dict[str, str], log: Path, *arguments: str) -> None:

@@ -14,7 +14,9 @@ DOCUMENTS = sorted([ROOT / "README.md", *(ROOT / "docs").rglob("*.md")])
 # `tests/oauth/test_token.py::test_name`, or a bare `::test_name` meaning "in the file just cited".
 TEST_REFERENCE = re.compile(r"`(tests/[\w/]+\.py)?(?:::(\w+))?`")
 # A Python path in backticks: `apps_registry/services/reviews.py`, `console/views/oauth/`.
-CODE_PATH = re.compile(r"`((?:apps_registry|console|scopes|append_only|core|bench|tests)/[\w/.]*)`")
+CODE_PATH = re.compile(
+    r"`((?:apps_registry|console|scopes|append_only|core|bench|deploy|tests)/[\w/.]*)`"
+)
 
 
 def defined_tests(path) -> set[str]:

@@ -6,7 +6,6 @@ a revocation counts on the very next call."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import threading
 from dataclasses import dataclass
@@ -18,12 +17,12 @@ import pytest
 import requests
 
 from apps_registry.services.authorizations import authorization_revoke_shop
+from deploy.nginx import NGINX, nginx_problem
 from tests import factories
 from tests.conftest import ROOT
 from tests.gateway.conftest import PRODUCT_PATH, SHOPS_PATH, free_port, wait_until_listening
 from tests.oauth.flow import CLIENT_SECRET, issue_tokens
 
-NGINX = Path(os.environ.get("NGINX_PATH", "/usr/sbin/nginx"))
 CONFIG = ROOT / "docs" / "gateway" / "nginx.conf"
 # Everything nginx would otherwise write under /var or /run, kept in the test's directory.
 MAIN_CONFIG = """
@@ -65,13 +64,8 @@ def rendered_config(*, port: int, console: str, api: str) -> str:
 
 def nginx_binary() -> Path:
     """Debian's nginx with the auth_request module; fail, never skip, without it."""
-    if not NGINX.is_file():
-        pytest.fail(f"{NGINX} is missing: run `make nginx` (`make test` installs it).")
-    version = subprocess.run([NGINX, "-V"], capture_output=True, text=True, check=False)  # noqa: S603
-    if "--with-http_auth_request_module" not in version.stderr:
-        pytest.fail(
-            f"{NGINX} has no auth_request module: run `make nginx` (Debian's nginx has it)."
-        )
+    if problem := nginx_problem():
+        pytest.fail(problem)
     return NGINX
 
 
