@@ -187,7 +187,7 @@ def test_deliveries_are_listed_newest_first_with_attempts_and_filters(api, app):
     by_status = api.get(f"{webhook_path(app)}deliveries/?status=failed").json()
     by_type = api.get(f"{webhook_path(app)}deliveries/?type=webhook.test").json()
 
-    assert everything["count"] == 3
+    assert everything["next"] is None
     assert [row["event_id"] for row in everything["results"]] == [
         test_event.event_id,
         delivered.event_id,
