@@ -19,9 +19,12 @@ from dataclasses import dataclass
 from functools import reduce
 from typing import Any
 
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Model, Q, QuerySet
+from django.http import HttpRequest
 
+CURSOR_PARAMETER = "cursor"
 PRIMARY_KEY_NAMES = ("pk", "id")
 FORWARD = "next"
 BACKWARD = "previous"
@@ -152,3 +155,14 @@ def _page(ordering: _Ordering, items: list, *, has_previous: bool, has_next: boo
             else None
         ),
     )
+
+
+def keyset_page_for_request(request: HttpRequest, queryset: QuerySet, *, size: int) -> KeysetPage:
+    """A console page's list at its `?cursor=` (templates/console/_pagination.html links the
+    pages either side). A cursor the page did not hand out shows the first page and says so: the
+    reader followed a broken link, and the list itself is what they came for."""
+    try:
+        return keyset_page(queryset, cursor=request.GET.get(CURSOR_PARAMETER), size=size)
+    except InvalidCursorError as error:
+        messages.warning(request, str(error))
+        return keyset_page(queryset, cursor=None, size=size)

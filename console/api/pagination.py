@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.utils.urls import replace_query_param
 
-from console.keyset import InvalidCursorError, KeysetPage, keyset_page
+from console.keyset import CURSOR_PARAMETER, InvalidCursorError, KeysetPage, keyset_page
 
 MAX_LIMIT = 1000
 # Every database we run on takes a 32-bit OFFSET; a larger one would be a 500, not an empty page.
@@ -70,7 +70,7 @@ class KeysetPagination(BasePagination):
     `{"next", "previous", "results"}`: the next and previous pages' URLs, null at either end. No
     `count`, which would scan the whole list on every page."""
 
-    cursor_query_param = "cursor"
+    cursor_query_param = CURSOR_PARAMETER
     limit_query_param = "limit"
 
     def paginate_queryset(self, queryset, request, view=None):
