@@ -31,7 +31,10 @@ BACKWARD = "previous"
 
 
 class InvalidCursorError(ValueError):
-    """A cursor this list did not hand out (garbled, truncated, or another list's)."""
+    """A cursor that cannot be this list's: garbled, cut short, or shaped for another ordering.
+
+    A well-formed position from another list is not detected; it only names a place in this one,
+    and the queryset stays scoped to its owner."""
 
     def __init__(self) -> None:
         super().__init__(
