@@ -1,20 +1,23 @@
-"""The app's installs, as the partner sees them: the shops that authorize it now, how many sellers
-that is, its latest authorizations and revocations, and its daily token issuance and gateway
-denials over the last 30 days.
+"""The app's installs, as the partner sees them: the shops that authorize it now (a list the page
+shows by keyset pages, newest install first), how many shops and sellers that is, its latest
+authorizations and revocations, and its daily token issuance and gateway denials over the last 30
+days.
 
 Partners see shops, not people: no seller's name or e-mail address is read here (a seller
 consented to the app using their shop, not to being known to the partner). Every read is owner
 scoped (another organisation's app yields nothing; its page is a 404 before these are asked),
 aggregated in the database, and costs the same number of queries however many shops there are.
+Each read is a range of one app's rows by time (authorizations by grant, events by creation,
+refresh tokens by creation), so an index on (app, time) serves it however big the tables grow.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import Count, Max, OuterRef, Prefetch, Subquery, Sum
+from django.db.models import Count, Max, OuterRef, Prefetch, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from oauth2_provider.models import get_refresh_token_model
@@ -45,7 +48,7 @@ class DailyCount:
 
 @dataclass(frozen=True, slots=True)
 class AppInstalls:
-    shops: list[InstalledShop]
+    shop_count: int
     seller_count: int
     recent_events: list[AuthorizationEvent]
     tokens_issued: list[DailyCount]  # one per day, oldest first, days without any included
@@ -77,6 +80,39 @@ def _daily_series(rows: dict[date, int], *, first_day: date, days: int) -> list[
     ]
 
 
+def installed_shops_for_user(*, user: AbstractBaseUser, app_id: int) -> QuerySet[ShopAuthorization]:
+    """The app's live authorizations, newest install first, each with its shop, its scopes (one
+    prefetch query) and `last_used`; `installed_shop` makes a row of each."""
+    if not user.is_authenticated:
+        return ShopAuthorization.objects.none()
+    last_used = (
+        ScopeUsage.objects.filter(app_id=app_id, shop_id=OuterRef("shop_id"))
+        .values("shop_id")
+        .annotate(last=Max("last_used_at"))
+        .values("last")
+    )
+    return (
+        _live_authorizations(user=user, app_id=app_id, now=timezone.now())
+        .select_related("shop")
+        .prefetch_related(Prefetch("scopes", queryset=Scope.objects.only("key").order_by("key")))
+        .annotate(last_used=Subquery(last_used))
+        .order_by("-granted_at", "-pk")
+    )
+
+
+def installed_shop(authorization: ShopAuthorization) -> InstalledShop:
+    """One row of `installed_shops_for_user`, as the page shows it."""
+    return InstalledShop(
+        name=authorization.shop.name,
+        cipher=authorization.shop.cipher,
+        region=authorization.shop.region,
+        installed_at=authorization.granted_at,
+        expires_at=authorization.expires_at,
+        scope_keys=[scope.key for scope in authorization.scopes.all()],
+        last_used_at=authorization.last_used,
+    )
+
+
 def app_installs_for_user(
     *,
     user: AbstractBaseUser,
@@ -84,39 +120,16 @@ def app_installs_for_user(
     days: int = USAGE_DAYS,
     events_limit: int = RECENT_AUTHORIZATION_EVENTS_LIMIT,
 ) -> AppInstalls:
-    """Six queries: shops (with their last use), their scopes, sellers, events, and the two
-    daily series, each over the last `days` UTC days, today included."""
+    """Four queries: the shops and sellers counted, the latest events, and the two daily series,
+    each over the last `days` UTC days, today included."""
     now = timezone.now()
     first_day = now.date() - timedelta(days=days - 1)
     if not user.is_authenticated:
         nothing = _daily_series({}, first_day=first_day, days=days)
-        return AppInstalls([], 0, [], tokens_issued=nothing, calls_denied=nothing)
-    live = _live_authorizations(user=user, app_id=app_id, now=now)
-    last_used = (
-        ScopeUsage.objects.filter(app_id=app_id, shop_id=OuterRef("shop_id"))
-        .values("shop_id")
-        .annotate(last=Max("last_used_at"))
-        .values("last")
+        return AppInstalls(0, 0, [], tokens_issued=nothing, calls_denied=nothing)
+    totals = _live_authorizations(user=user, app_id=app_id, now=now).aggregate(
+        shops=Count("pk"), sellers=Count("shop__owner_id", distinct=True)
     )
-    authorizations = (
-        live.select_related("shop")
-        .prefetch_related(Prefetch("scopes", queryset=Scope.objects.only("key").order_by("key")))
-        .annotate(last_used=Subquery(last_used))
-        .order_by("shop__name", "shop__cipher")
-    )
-    shops = [
-        InstalledShop(
-            name=authorization.shop.name,
-            cipher=authorization.shop.cipher,
-            region=authorization.shop.region,
-            installed_at=authorization.granted_at,
-            expires_at=authorization.expires_at,
-            scope_keys=[scope.key for scope in authorization.scopes.all()],
-            last_used_at=authorization.last_used,
-        )
-        for authorization in authorizations
-    ]
-    seller_count = live.aggregate(sellers=Count("shop__owner_id", distinct=True))["sellers"]
     recent_events = list(
         AuthorizationEvent.objects.filter(app_id=app_id, app__partner__memberships__user_id=user.pk)
         .select_related("shop")
@@ -130,7 +143,8 @@ def app_installs_for_user(
         .objects.filter(
             application_id=app_id,
             application__partner__memberships__user_id=user.pk,
-            created__date__gte=first_day,
+            # A range on the column itself (not on its date), which an index on it serves.
+            created__gte=datetime.combine(first_day, time.min, tzinfo=UTC),
         )
         .annotate(day=TruncDate("created"))
         .values("day")
@@ -148,8 +162,8 @@ def app_installs_for_user(
         .values_list("day", "count")
     )
     return AppInstalls(
-        shops=shops,
-        seller_count=seller_count,
+        shop_count=totals["shops"],
+        seller_count=totals["sellers"],
         recent_events=recent_events,
         tokens_issued=_daily_series(dict(issued), first_day=first_day, days=days),
         calls_denied=_daily_series(dict(denied), first_day=first_day, days=days),

@@ -1,5 +1,5 @@
 """What every partner API view shares: session authentication, owner scoping through the selectors,
-and limit/offset pages. Its own module, so the area modules (partner.py, webhooks.py) import it
+and keyset pages. Its own module, so the area modules (partner.py, webhooks.py) import it
 without importing each other while the URL configuration loads."""
 
 from __future__ import annotations
@@ -8,16 +8,16 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from console.api.pagination import ValidatedLimitOffsetPagination
+from console.api.pagination import KeysetPagination
 
 
 class PartnerApi(APIView):
     permission_classes = [IsAuthenticated]
-    # Also tells the schema that the list operations are paginated (limit, offset, envelope).
-    pagination_class = ValidatedLimitOffsetPagination
+    # Also tells the schema that the list operations are paginated (cursor, limit, envelope).
+    pagination_class = KeysetPagination
 
     def paginated_response(self, queryset, serializer_class) -> Response:
-        """One page of `queryset` (limit/offset) in DRF's paginated envelope."""
+        """One page of `queryset`, ordered by its own `order_by`, with the links to the others."""
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(queryset, self.request, view=self)
         return paginator.get_paginated_response(serializer_class(page, many=True).data)

@@ -1,9 +1,16 @@
-"""Limit/offset pagination that refuses a malformed page instead of silently serving page one."""
+"""The API's pages: keyset pages for the partner lists, which grow without bound (ADR 0022), and
+limit/offset for the small catalog. Both refuse a malformed parameter with a 400 naming it instead
+of silently serving page one."""
 
 from __future__ import annotations
 
 from rest_framework import serializers
-from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.pagination import BasePagination, LimitOffsetPagination
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.utils.urls import replace_query_param
+
+from console.keyset import CURSOR_PARAMETER, InvalidCursorError, KeysetPage, keyset_page
 
 MAX_LIMIT = 1000
 # Every database we run on takes a 32-bit OFFSET; a larger one would be a 500, not an empty page.
@@ -51,3 +58,84 @@ class ValidatedLimitOffsetPagination(LimitOffsetPagination):
         for parameter in parameters:
             parameter["schema"] = {**parameter["schema"], **bounds[parameter["name"]]}
         return parameters
+
+
+class CursorParametersSerializer(serializers.Serializer):
+    limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, required=False)
+    cursor = serializers.CharField(max_length=1000, required=False)
+
+
+class KeysetPagination(BasePagination):
+    """Pages named by an opaque `cursor` (console/keyset.py) in the envelope
+    `{"next", "previous", "results"}`: the next and previous pages' URLs, null at either end. No
+    `count`, which would scan the whole list on every page."""
+
+    cursor_query_param = CURSOR_PARAMETER
+    limit_query_param = "limit"
+
+    def paginate_queryset(self, queryset, request, view=None):
+        parameters = CursorParametersSerializer(
+            data={
+                name: request.query_params[name]
+                for name in (self.limit_query_param, self.cursor_query_param)
+                if name in request.query_params
+            }
+        )
+        parameters.is_valid(raise_exception=True)
+        try:
+            self.page: KeysetPage = keyset_page(
+                queryset,
+                cursor=parameters.validated_data.get(self.cursor_query_param),
+                size=parameters.validated_data.get(self.limit_query_param, api_settings.PAGE_SIZE),
+            )
+        except InvalidCursorError as error:
+            raise serializers.ValidationError({self.cursor_query_param: [str(error)]}) from error
+        self.request = request
+        return self.page.items
+
+    def get_paginated_response(self, data):
+        return Response(
+            {
+                "next": self._link(self.page.next_cursor),
+                "previous": self._link(self.page.previous_cursor),
+                "results": data,
+            }
+        )
+
+    def _link(self, cursor: str | None) -> str | None:
+        if cursor is None:
+            return None
+        return replace_query_param(
+            self.request.build_absolute_uri(), self.cursor_query_param, cursor
+        )
+
+    def get_paginated_response_schema(self, schema):
+        link = {"type": "string", "nullable": True, "format": "uri"}
+        return {
+            "type": "object",
+            "required": ["next", "previous", "results"],
+            "properties": {
+                "next": {**link, "description": "The next page, null on the last one."},
+                "previous": {**link, "description": "The previous page, null on the first one."},
+                "results": schema,
+            },
+        }
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": self.cursor_query_param,
+                "required": False,
+                "in": "query",
+                "description": "Where the page starts: copy it from the `next` or `previous` "
+                "link; absent for the first page.",
+                "schema": {"type": "string", "maxLength": 1000},
+            },
+            {
+                "name": self.limit_query_param,
+                "required": False,
+                "in": "query",
+                "description": "Number of results per page.",
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+            },
+        ]

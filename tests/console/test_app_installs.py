@@ -16,9 +16,16 @@ from django.utils import timezone
 from oauth2_provider.models import get_refresh_token_model
 
 from apps_registry.models import GateDenialCount, ScopeUsage
-from apps_registry.selectors.installs import DailyCount, InstalledShop, app_installs_for_user
+from apps_registry.selectors.installs import (
+    DailyCount,
+    InstalledShop,
+    app_installs_for_user,
+    installed_shop,
+    installed_shops_for_user,
+)
 from apps_registry.services.authorizations import authorization_grant, authorization_revoke_shop
 from console.charts import daily_bar_chart
+from console.views.partner.installs import SHOPS_PER_PAGE
 from tests import factories
 from tests.oauth.flow import app_with_scopes
 
@@ -98,11 +105,12 @@ def test_the_selector_gives_the_live_shops_sellers_events_and_exact_daily_series
     member, live_app, installed
 ):
     installs = app_installs_for_user(user=member.user, app_id=live_app.pk)
+    shops = installed_shops_for_user(user=member.user, app_id=live_app.pk)
 
     northwind, alpine = installed["northwind"], installed["alpine"]
     alpine_authorization = alpine.authorizations.get()
     northwind_authorization = northwind.authorizations.get()
-    assert installs.shops == [
+    assert [installed_shop(authorization) for authorization in shops] == [  # newest first
         InstalledShop(
             name="Alpine Tea",
             cipher=alpine.cipher,
@@ -122,7 +130,7 @@ def test_the_selector_gives_the_live_shops_sellers_events_and_exact_daily_series
             last_used_at=installed["used_at"],
         ),
     ]
-    assert installs.seller_count == 2
+    assert (installs.shop_count, installs.seller_count) == (2, 2)
     assert [(event.action, event.shop.name) for event in installs.recent_events] == [
         ("revoke_shop", "Harbour Books"),
         ("grant", "Alpine Tea"),
@@ -133,22 +141,32 @@ def test_the_selector_gives_the_live_shops_sellers_events_and_exact_daily_series
     assert installs.calls_denied == series({1: 6})
 
 
-def test_the_selector_reads_in_a_constant_number_of_queries(
-    member, live_app, installed, django_assert_num_queries
+@pytest.mark.parametrize("more_shops", [0, 60])
+def test_the_page_reads_in_a_constant_number_of_queries_and_pages_the_shops(
+    client, live_app, installed, more_shops, django_assert_num_queries
 ):
-    with django_assert_num_queries(6):
-        app_installs_for_user(user=member.user, app_id=live_app.pk)
-
-    more_shops = [factories.ShopFactory(owner=factories.UserFactory()) for _ in range(5)]
-    for shop in more_shops:
+    for _ in range(more_shops):
+        shop = factories.ShopFactory(owner=factories.UserFactory())
         authorization_grant(
             seller=shop.owner, app=live_app, shops=[shop], scope_keys=[PRODUCT], duration_days=30
         )
         issue_refresh_token(live_app, shop.owner, days_ago=7)
+    url = reverse("partner:app-installs", args=[live_app.pk])
 
-    with django_assert_num_queries(6):
-        installs = app_installs_for_user(user=member.user, app_id=live_app.pk)
-    assert len(installs.shops) == 7
+    # The session, the user, their membership, the app, the header's roles; the shops' page and
+    # their scopes, the two totals in one, the events and the two daily series.
+    with django_assert_num_queries(11):
+        first = client.get(url).text
+    older = re.search(r'href="\?cursor=([^"]+)" rel="next"', first)
+
+    assert first.count("<tr data-shop=") == min(2 + more_shops, SHOPS_PER_PAGE)
+    assert f'data-testid="shop-count">{2 + more_shops}<' in first
+    assert bool(older) == (more_shops > 0)
+    if older:
+        with django_assert_num_queries(11):
+            second = client.get(url, {"cursor": older.group(1)}).text
+        assert second.count("<tr data-shop=") == 2 + more_shops - SHOPS_PER_PAGE
+        assert installed["northwind"].cipher in second  # the oldest install, on the last page
 
 
 def test_another_organisations_app_is_a_404_and_its_installs_are_empty(client, installed, live_app):
@@ -159,7 +177,8 @@ def test_another_organisations_app_is_a_404_and_its_installs_are_empty(client, i
 
     assert response.status_code == 404
     installs = app_installs_for_user(user=outsider, app_id=live_app.pk)
-    assert (installs.shops, installs.seller_count, installs.recent_events) == ([], 0, [])
+    assert not installed_shops_for_user(user=outsider, app_id=live_app.pk).exists()
+    assert (installs.shop_count, installs.seller_count, installs.recent_events) == (0, 0, [])
     assert installs.tokens_issued == series({})
     assert installs.calls_denied == series({})
 

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import json
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 from django.contrib.auth.hashers import check_password
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from apps_registry.models import AccessRequest, PartnerApp, ReviewEvent
+from console.keyset import InvalidCursorError
 from tests import factories
 from tests.conftest import sign_in_with_mfa
 
@@ -24,6 +30,8 @@ NEW_APP = {
     "privacy_policy_url": "https://app.example.com/privacy",
     "redirect_uris": ["https://app.example.com/callback"],
 }
+INVALID_CURSOR = str(InvalidCursorError())
+MIDNIGHT = "2026-01-01T00:00:00+00:00"
 REVIEWER_EMAIL = "alice.reviewer@platform.example"
 
 
@@ -174,15 +182,23 @@ def test_create_app_accepts_a_form_body_no_more(csrf_api):
     assert not PartnerApp.objects.exists()
 
 
+def _cursor(*parts) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(parts)).encode()).decode()
+
+
 @pytest.mark.parametrize(
     ("query", "errors"),
     [
-        ({"offset": "null"}, {"offset": ["A valid integer is required."]}),
-        ({"offset": "-1"}, {"offset": ["Ensure this value is greater than or equal to 0."]}),
+        ({"cursor": "not a cursor"}, {"cursor": [INVALID_CURSOR]}),
+        ({"cursor": _cursor("next", [MIDNIGHT])}, {"cursor": [INVALID_CURSOR]}),
+        ({"cursor": _cursor("sideways", [MIDNIGHT, 1])}, {"cursor": [INVALID_CURSOR]}),
+        ({"cursor": _cursor("next", ["yesterday", 1])}, {"cursor": [INVALID_CURSOR]}),
+        ({"cursor": _cursor("next", [MIDNIGHT, 2**63])}, {"cursor": [INVALID_CURSOR]}),
+        ({"cursor": _cursor("next", [None, 1])}, {"cursor": [INVALID_CURSOR]}),
         ({"limit": "0"}, {"limit": ["Ensure this value is greater than or equal to 1."]}),
         ({"limit": "1001"}, {"limit": ["Ensure this value is less than or equal to 1000."]}),
     ],
-)
+)  # fmt: skip
 @pytest.mark.parametrize("path", ["/api/v1/apps/", "/api/v1/requests/"])
 def test_lists_refuse_a_malformed_page_with_400(api, path, query, errors):
     response = api.get(path, query)
@@ -191,22 +207,41 @@ def test_lists_refuse_a_malformed_page_with_400(api, path, query, errors):
     assert response.json() == {"code": "invalid", "message": "Invalid input.", "fields": errors}
 
 
-def test_lists_page_with_limit_and_offset(api, member):
-    apps = [factories.PartnerAppFactory(partner=member.partner) for _ in range(3)]
+def test_lists_page_by_cursor_both_ways_without_repeating_or_skipping_ties(api, member):
+    created = timezone.now()
+    apps = [factories.PartnerAppFactory(partner=member.partner) for _ in range(5)]
+    # Two pairs share their creation time: only the id tells them apart.
+    PartnerApp.objects.filter(pk__in=[apps[0].pk, apps[1].pk]).update(created=created)
+    PartnerApp.objects.filter(pk__in=[apps[2].pk, apps[3].pk]).update(created=created)
+    newest_first = [app.pk for app in reversed(apps)]
 
-    page = api.get("/api/v1/apps/", {"limit": "1", "offset": "1"}).json()
+    first = api.get("/api/v1/apps/", {"limit": "2"}).json()
+    second = api.get(first["next"]).json()
+    last = api.get(second["next"]).json()
+    back = api.get(last["previous"]).json()
 
-    assert page["count"] == 3
-    assert [app["id"] for app in page["results"]] == [apps[1].pk]
+    assert [[app["id"] for app in page["results"]] for page in (first, second, last)] == [
+        newest_first[:2],
+        newest_first[2:4],
+        newest_first[4:],
+    ]
+    assert first["previous"] is None
+    assert last["next"] is None
+    assert [app["id"] for app in back["results"]] == newest_first[2:4]
+    assert api.get(back["previous"]).json()["previous"] is None
+    assert "count" not in first
+    next_url = urlsplit(first["next"])
+    assert next_url.path == "/api/v1/apps/"
+    assert sorted(parse_qs(next_url.query)) == ["cursor", "limit"]  # the page size is kept
 
 
 @pytest.mark.parametrize("count", [1, 8])
-def test_partner_api_lists_do_not_grow_with_data(api, member, count, django_assert_max_num_queries):
+def test_partner_api_lists_do_not_grow_with_data(api, member, count, django_assert_num_queries):
     factories.add_partner_apps_and_members(member, count)
 
-    with django_assert_max_num_queries(6):
+    with django_assert_num_queries(5):
         assert api.get("/api/v1/apps/").status_code == 200
-    with django_assert_max_num_queries(5):
+    with django_assert_num_queries(3):  # the session, the user, the page of applications
         assert api.get("/api/v1/requests/").status_code == 200
 
 

@@ -22,7 +22,11 @@ from apps_registry.models import (
     ShopAuthorization,
 )
 from apps_registry.selectors.access_requests import answers_under_review
-from apps_registry.selectors.installs import app_installs_for_user
+from apps_registry.selectors.installs import (
+    app_installs_for_user,
+    installed_shop,
+    installed_shops_for_user,
+)
 from apps_registry.services.authorizations import shop_create
 from console.management.commands.seed_demo import (
     REVIEW_QUESTION,
@@ -161,10 +165,11 @@ def test_seed_demo_installs_the_app_on_the_second_sellers_shop(catalog, settings
     assert (shop.name, shop.region) == ("Birch & Co", "GB")
     partner = get_user_model().objects.get(email="partner@demo.test")
     installs = app_installs_for_user(user=partner, app_id=app.pk)
-    assert [(s.name, s.cipher, s.region, s.scope_keys) for s in installs.shops] == [
+    shops = map(installed_shop, installed_shops_for_user(user=partner, app_id=app.pk))
+    assert [(s.name, s.cipher, s.region, s.scope_keys) for s in shops] == [
         ("Birch & Co", shop.cipher, "GB", ["seller.product.basic", "seller.product.write"])
     ]
-    assert installs.seller_count == 1
+    assert (installs.shop_count, installs.seller_count) == (1, 1)
     assert [(event.action, event.shop, event.scope_keys) for event in installs.recent_events] == [
         (AuthorizationEvent.Action.REVOKE_SCOPE, None, ["seller.order.info"]),  # every shop
         (

@@ -571,3 +571,25 @@ def test_custom_scope_is_marked_sensitive(client, app, seller, shop, custom_scop
 
     assert html.count("Sensitive data") == 1
     assert "Read and answer your buyers&#x27; messages." in html
+
+
+@pytest.mark.parametrize("shop_count", [1, 12])
+def test_the_consent_page_reads_a_constant_number_of_queries_however_many_shops(
+    client, app, seller, product_scope, order_scope, shop_count, django_assert_num_queries
+):
+    """Each shop already authorizes the app (the page says so per shop) and other apps too."""
+    for index in range(shop_count):
+        shop = factories.ShopFactory(owner=seller)
+        factories.ShopAuthorizationFactory(app=app, shop=shop, scopes=[product_scope])
+        factories.ShopAuthorizationFactory(shop=shop, scopes=[product_scope, order_scope])
+        factories.EndpointFactory(scopes=[product_scope if index % 2 else order_scope])
+    client.force_login(seller)
+    url = Flow.start(app).authorize_url()
+
+    # Among them DOT's validation reads the app and the scopes it may ask for twice (once to
+    # validate the request, once more for the page); none is per shop, scope or endpoint.
+    with django_assert_num_queries(16):
+        response = client.get(url)
+
+    assert response.status_code == 200
+    assert response.content.decode().count('name="shops"') == shop_count

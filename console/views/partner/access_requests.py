@@ -4,7 +4,6 @@ application's status and timeline with the resubmit form, and withdrawing it."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +16,7 @@ from apps_registry.models import AccessRequest, PartnerApp
 from apps_registry.selectors import partners as selectors
 from apps_registry.services import access_requests as access_request_services
 from console.forms import AccessRequestForm, AttachmentsForm
+from console.keyset import keyset_page_for_request
 from console.not_found import found_or_404
 from console.views.actions import ObjectActionView
 from console.views.partner.base import PartnerMixin
@@ -38,13 +38,16 @@ class ApplicationListView(PartnerMixin, View):
     status, age and the partner's next step."""
 
     def get(self, request):
-        page = Paginator(
-            selectors.applications_for_user(user=request.user), APPLICATIONS_PER_PAGE
-        ).get_page(request.GET.get("page"))
+        page = keyset_page_for_request(
+            request, selectors.applications_for_user(user=request.user), size=APPLICATIONS_PER_PAGE
+        )
         now = timezone.now()
         return self.render(
             "console/access_request_list.html",
-            {"page": page, "applications": [application_row(item, now=now) for item in page]},
+            {
+                "page": page,
+                "applications": [application_row(item, now=now) for item in page.items],
+            },
         )
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +18,7 @@ from apps_registry.selectors import webhooks as webhook_selectors
 from apps_registry.services import webhooks as webhook_services
 from console.caching import forbid_storing
 from console.forms import WebhookForm
+from console.keyset import keyset_page_for_request
 from console.not_found import member_app_or_404
 from console.one_time_secrets import OneTimeSecret, pop_one_time_secret, stash_one_time_secret
 from console.views.actions import ObjectActionView
@@ -80,10 +80,11 @@ class AppWebhooksView(PartnerMixin, View):
 
     def _render(self, app, *, one_time_secret=None, form=None, status=200):
         endpoint = webhook_selectors.endpoint_for_user(user=self.request.user, app_id=app.pk)
-        page = Paginator(
+        page = keyset_page_for_request(
+            self.request,
             webhook_selectors.deliveries_for_user(user=self.request.user, app_id=app.pk),
-            DELIVERIES_PER_PAGE,
-        ).get_page(self.request.GET.get("page"))
+            size=DELIVERIES_PER_PAGE,
+        )
         examples = example_data()
         return self.render(
             "console/app_webhooks.html",
