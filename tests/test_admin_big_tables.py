@@ -1,5 +1,6 @@
-"""The big tables' admin lists count at most what they show (core/admin_big_tables.py, ADR 0021):
-exact up to the cap, "N+" past it, and PostgreSQL's estimate for a whole table past it."""
+"""The big tables' admin lists (core/admin_big_tables.py, ADR 0021) count at most what they show:
+exact up to the cap, "N+" past it, and PostgreSQL's estimate for a whole table past it; and they
+search names from their start, ids exactly, related tables through subqueries."""
 
 from __future__ import annotations
 
@@ -95,3 +96,40 @@ def test_the_list_says_how_many_past_the_cap_and_counts_nothing_else(
     assert "3+ results" in page
     assert "Select all 3+ partners" in page
     assert "total" not in page
+
+
+def test_a_search_matches_the_whole_term_from_the_start_of_names_and_ids_exactly(
+    mfa_admin_client,
+):
+    northwind = factories.PartnerAppFactory(
+        name="Helpdesk", partner=factories.PartnerFactory(name="Northwind Software")
+    )
+    other = factories.PartnerAppFactory(
+        name="Software Northwind", partner=factories.PartnerFactory(name="Contoso")
+    )
+    url = reverse("admin:apps_registry_partnerapp_changelist")
+
+    def found(term: str) -> set[str]:
+        page = mfa_admin_client.get(url, {"q": term}).context["cl"]
+        return {app.name for app in page.result_list}
+
+    assert found("northwind soft") == {northwind.name}  # the partner's name, from its start
+    assert found("Software") == {other.name}  # the app's name; not the middle of another's
+    assert found(northwind.client_id) == {northwind.name}
+    assert found(northwind.client_id.lower()) == set()  # an id is matched exactly
+    assert found("Northwind Contoso") == set()  # the term is one phrase, not two words
+
+
+def test_a_search_reads_a_related_table_through_a_subquery_not_a_join(
+    mfa_admin_client, django_assert_num_queries
+):
+    factories.PartnerAppFactory(partner=factories.PartnerFactory(name="Northwind"))
+    url = reverse("admin:apps_registry_partnerapp_changelist")
+    mfa_admin_client.get(url)
+
+    with django_assert_num_queries(5) as queries:
+        mfa_admin_client.get(url, {"q": "Northwind"})
+
+    count = next(q["sql"] for q in queries.captured_queries if "COUNT(*)" in q["sql"])
+    assert "JOIN" not in count
+    assert '"partner_id" IN (SELECT' in count

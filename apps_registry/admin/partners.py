@@ -23,7 +23,7 @@ class PartnerAuditEventAdmin(BigTableAdminMixin, ReadOnlyAdmin):
         "partner__name__istartswith",
         "app__name__istartswith",
         "app__client_id__exact",
-        "=actor__email",
+        "actor__email__iexact",
     )
     ordering = ("-created_at", "-pk")
 

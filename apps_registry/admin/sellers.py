@@ -14,7 +14,7 @@ class ShopAdmin(BigTableAdminMixin, ReadOnlyAdmin):
     list_display = ("name", "region", "owner", "cipher", "created_at")
     list_select_related = ("owner",)
     # A region is searched for by its code: a filter would read every shop for its regions.
-    search_fields = ("name__istartswith", "cipher__exact", "=region", "=owner__email")
+    search_fields = ("name__istartswith", "cipher__exact", "region__iexact", "owner__email__iexact")
     ordering = ("name", "pk")
 
 
