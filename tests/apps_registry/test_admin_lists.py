@@ -8,14 +8,20 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
+from allauth.account.models import EmailAddress
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.tasks import TaskResultStatus
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+from oauth2_provider.models import Grant, IDToken
 
 from apps_registry.models import AccessRequest, AccessRequestAttachment, Membership
 from apps_registry.services import app_status, reviews
 from tests import factories
 from tests.apps_registry.review_helpers import (
     ask_about_data_protection_and_resubmit,
+    make_access_token,
     make_first_approved,
     make_member,
     make_request,
@@ -227,6 +233,27 @@ def add_person(staff) -> None:
     factories.UserFactory(first_name="Sam")
 
 
+def add_credentials(staff) -> None:
+    """A seller's tokens (access, refresh, ID), a grant, a verified email address, an
+    authenticator app, and a task result."""
+    seller = factories.UserFactory()
+    app = factories.PartnerAppFactory(name="Helpdesk")
+    make_access_token(app=app, user=seller, scope="read", raw=f"token-{seller.pk}")
+    expires = timezone.now() + timedelta(minutes=5)
+    Grant.objects.create(
+        user=seller, application=app, code=f"code-{seller.pk}", expires=expires, redirect_uri="/"
+    )
+    IDToken.objects.create(user=seller, application=app, expires=expires)
+    EmailAddress.objects.create(user=seller, email=seller.email, verified=True, primary=True)
+    TOTP.activate(seller, generate_totp_secret())
+    DBTaskResult.objects.create(
+        status=TaskResultStatus.SUCCESSFUL,
+        task_path="apps_registry.mail.send_email",
+        args_kwargs={"args": [], "kwargs": {}},
+        backend_name="default",
+    )
+
+
 # The session, the user and their second factor; the capped count; the page's rows; and for
 # people, the groups their filter offers.
 STAFF_LISTS = [
@@ -251,6 +278,15 @@ STAFF_LISTS = [
     ("auth_user", {"is_staff__exact": "0"}, add_person, 6),
     ("auth_user", {"is_active__exact": "1"}, add_person, 6),
     ("auth_user", {"q": "Sam"}, add_person, 6),
+    ("oauth2_provider_accesstoken", {}, add_credentials, 5),
+    ("oauth2_provider_accesstoken", {"q": "Helpdesk"}, add_credentials, 5),
+    ("oauth2_provider_refreshtoken", {}, add_credentials, 5),
+    ("oauth2_provider_idtoken", {}, add_credentials, 5),
+    ("oauth2_provider_grant", {}, add_credentials, 5),
+    ("account_emailaddress", {}, add_credentials, 5),
+    ("account_emailaddress", {"verified__exact": "1"}, add_credentials, 5),
+    ("mfa_authenticator", {}, add_credentials, 5),
+    ("django_tasks_database_dbtaskresult", {}, add_credentials, 5),
 ]
 
 
