@@ -33,9 +33,9 @@ class PersonAdmin(BigTableAdminMixin, UserAdmin):
 
 def _list_as_a_big_table(model, **options) -> None:
     """Register `model`'s library admin again as a big table's list (ADR 0021), with `options`
-    over the library's: what its rows show fetched with them, no filter that reads or lists a
-    big table, search fields that name their lookup."""
-    library_admin = type(admin.site._registry[model])
+    over the library's: an order an index serves, no filter that reads or lists a big table,
+    search fields that name their lookup."""
+    library_admin = type(admin.site.get_model_admin(model))
     admin.site.unregister(model)
     admin.site.register(
         model, type(library_admin.__name__, (BigTableAdminMixin, library_admin), options)
@@ -44,7 +44,6 @@ def _list_as_a_big_table(model, **options) -> None:
 
 # A credential is found by its app's client ID or name, or its user's email, never by its value.
 _CREDENTIAL_LIST = {
-    "list_select_related": ("application", "user"),
     "list_filter": (),
     "search_fields": (
         "application__client_id__exact",
@@ -60,7 +59,7 @@ for _credential in (
     oauth2_models.get_grant_model(),
 ):
     _list_as_a_big_table(_credential, **_CREDENTIAL_LIST)
-_list_as_a_big_table(EmailAddress, list_select_related=("user",), ordering=("-pk",))
-_list_as_a_big_table(Authenticator, list_select_related=("user",), ordering=("-pk",))
+_list_as_a_big_table(EmailAddress, ordering=("-pk",))
+_list_as_a_big_table(Authenticator, ordering=("-pk",))
 # Its priorities and queues as filters would read every result for their values.
 _list_as_a_big_table(DBTaskResult, list_filter=("status",))
