@@ -95,5 +95,5 @@ def _matching(model, path: str, term: str) -> Q:
     if not (field.many_to_one or field.one_to_one) or "__" not in rest:
         return Q(**{path: term})
     related = field.related_model
-    matching_rows = related._default_manager.filter(_matching(related, rest, term)).values("pk")
+    matching_rows = related._base_manager.filter(_matching(related, rest, term)).values("pk")
     return Q(**{f"{name}__in": matching_rows})

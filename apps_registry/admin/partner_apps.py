@@ -57,6 +57,7 @@ class PartnerAppAdmin(BigTableAdminMixin, ActionPageMixin, ReadOnlyAdmin):
     list_select_related = ("partner",)
     list_filter = ("status", "category", "partner__is_verified")
     search_fields = ("name__istartswith", "client_id__exact", "partner__name__istartswith")
+    search_help_text = "The start of the app's or its partner's name, or its client ID."
     ordering = ("name", "pk")
     inlines = (AppScopeInline, AppAccessRequestInline, AppAuditEventInline)
     fieldsets = (

@@ -25,6 +25,7 @@ class PartnerAuditEventAdmin(BigTableAdminMixin, ReadOnlyAdmin):
         "app__client_id__exact",
         "actor__email__iexact",
     )
+    search_help_text = "The start of a partner's or app's name, a client ID, or who acted (email)."
     ordering = ("-created_at", "-pk")
 
 
@@ -57,6 +58,7 @@ class PartnerAdmin(BigTableAdminMixin, ReadOnlyAdmin):
     list_display = ("name", "is_verified", "member_count", "created_at")
     list_filter = ("is_verified",)
     search_fields = ("name__istartswith",)
+    search_help_text = "The start of the partner's name."
     ordering = ("name", "pk")
     inlines = (MembershipInline, PartnerAuditEventInline)
     actions = ("verify", "unverify")

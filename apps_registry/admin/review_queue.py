@@ -109,6 +109,7 @@ class AccessRequestAdmin(BigTableAdminMixin, AttachmentsAdminMixin, ActionPageMi
         "app__client_id__exact",
         "scope__key__istartswith",
     )
+    search_help_text = "The start of an app's or partner's name or a scope key, or a client ID."
     ordering = ("submitted_at", "pk")
     actions = ("assign_to_me", "approve_selected")
     fieldsets = (
@@ -408,4 +409,5 @@ class ReviewEventAdmin(BigTableAdminMixin, ReadOnlyAdmin):
     # A date filter rather than a date hierarchy, whose years are a scan of the history.
     list_filter = ("action", ("created_at", admin.DateFieldListFilter))
     search_fields = ("request__app__name__istartswith", "request__app__client_id__exact")
+    search_help_text = "The start of an app's name, or its client ID."
     ordering = ("-created_at", "-pk")

@@ -15,6 +15,9 @@ class ShopAdmin(BigTableAdminMixin, ReadOnlyAdmin):
     list_select_related = ("owner",)
     # A region is searched for by its code: a filter would read every shop for its regions.
     search_fields = ("name__istartswith", "cipher__exact", "region__iexact", "owner__email__iexact")
+    search_help_text = (
+        "The start of the shop's name, its cipher, its region (GB) or its owner's email."
+    )
     ordering = ("name", "pk")
 
 
@@ -29,6 +32,7 @@ class ShopAuthorizationAdmin(BigTableAdminMixin, ReadOnlyAdmin):
         "app__name__istartswith",
         "app__client_id__exact",
     )
+    search_help_text = "The start of a shop's or app's name, a shop cipher or a client ID."
     ordering = ("-granted_at", "-pk")
     fields = (
         "app",
