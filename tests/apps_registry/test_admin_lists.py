@@ -32,10 +32,13 @@ from tests.conftest import sign_in_with_mfa
 pytestmark = pytest.mark.django_db
 
 Status = AccessRequest.Status
+# The queue and the review history: the session, the reviewer, their second factor, their
+# permissions (the user's and the group's), the capped count and the page's rows; the queue also
+# lists the Custom scopes and their groups for its filters.
 QUEUE_QUERIES = 9
+HISTORY_QUERIES = 7
 # What the date filter's "Any date" to "This year" links pass, from one start.
 SINCE_2000 = "2000-01-01 00:00:00+00:00"
-HISTORY_QUERIES = 7
 
 
 def changelist(model: str) -> str:
