@@ -15,6 +15,7 @@ from apps_registry.admin.action_pages import ActionPageMixin
 from apps_registry.admin.partners import AppAuditEventInline
 from apps_registry.models import AccessRequest, AppScope, PartnerApp
 from apps_registry.services import app_status
+from core.admin_big_tables import BigTableAdminMixin
 
 
 class AppScopeInline(ReadOnlyInline):
@@ -47,7 +48,7 @@ if admin.site.is_registered(PartnerApp):
 
 
 @admin.register(PartnerApp)
-class PartnerAppAdmin(ActionPageMixin, ReadOnlyAdmin):
+class PartnerAppAdmin(BigTableAdminMixin, ActionPageMixin, ReadOnlyAdmin):
     """Credentials are shown but never editable here; the client secret is never shown at all."""
 
     change_form_template = "admin/apps_registry/partnerapp/change_form.html"
@@ -55,7 +56,9 @@ class PartnerAppAdmin(ActionPageMixin, ReadOnlyAdmin):
     list_display = ("name", "partner", "status", "client_id", "created")
     list_select_related = ("partner",)
     list_filter = ("status", "category", "partner__is_verified")
-    search_fields = ("name", "=client_id", "partner__name")
+    search_fields = ("name__istartswith", "client_id__exact", "partner__name__istartswith")
+    search_help_text = "The start of the app's or its partner's name, or its client ID."
+    ordering = ("name", "pk")
     inlines = (AppScopeInline, AppAccessRequestInline, AppAuditEventInline)
     fieldsets = (
         (

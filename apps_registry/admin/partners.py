@@ -3,21 +3,30 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.db.models import Count
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 
 from append_only.admin import ReadOnlyAdmin, ReadOnlyInline
 from apps_registry.models import Membership, Partner, PartnerAuditEvent
 from apps_registry.services import app_status
+from core.admin_big_tables import BigTableAdminMixin
 from core.errors import DomainError
 
 
 @admin.register(PartnerAuditEvent)
-class PartnerAuditEventAdmin(ReadOnlyAdmin):
+class PartnerAuditEventAdmin(BigTableAdminMixin, ReadOnlyAdmin):
     list_display = ("created_at", "partner", "app", "action", "actor")
     list_select_related = ("partner", "app", "actor")
-    list_filter = ("action",)
-    search_fields = ("partner__name", "app__name", "=app__client_id", "actor__email")
-    date_hierarchy = "created_at"
+    # A date filter rather than a date hierarchy, whose years are a scan of the history.
+    list_filter = ("action", ("created_at", admin.DateFieldListFilter))
+    search_fields = (
+        "partner__name__istartswith",
+        "app__name__istartswith",
+        "app__client_id__exact",
+        "actor__email__iexact",
+    )
+    search_help_text = "The start of a partner's or app's name, a client ID, or who acted (email)."
+    ordering = ("-created_at", "-pk")
 
 
 class PartnerAuditEventInline(ReadOnlyInline):
@@ -45,15 +54,25 @@ class MembershipInline(ReadOnlyInline):
 
 
 @admin.register(Partner)
-class PartnerAdmin(ReadOnlyAdmin):
+class PartnerAdmin(BigTableAdminMixin, ReadOnlyAdmin):
     list_display = ("name", "is_verified", "member_count", "created_at")
     list_filter = ("is_verified",)
-    search_fields = ("name",)
+    search_fields = ("name__istartswith",)
+    search_help_text = "The start of the partner's name."
+    ordering = ("name", "pk")
     inlines = (MembershipInline, PartnerAuditEventInline)
     actions = ("verify", "unverify")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(member_count=Count("memberships"))
+        # Counted per partner shown, rather than grouping every membership before the page.
+        members = (
+            Membership.objects.filter(partner=OuterRef("pk"))
+            .order_by()
+            .values("partner")
+            .annotate(total=Count("pk"))
+            .values("total")
+        )
+        return super().get_queryset(request).annotate(member_count=Coalesce(Subquery(members), 0))
 
     @admin.display(description="Members", ordering="member_count")
     def member_count(self, obj):

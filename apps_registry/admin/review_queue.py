@@ -23,7 +23,9 @@ from apps_registry.events import review as review_events
 from apps_registry.models import AccessRequest, AppScope, ReviewEvent
 from apps_registry.selectors import access_requests as queue
 from apps_registry.services import review_rules, reviews
+from core.admin_big_tables import BigTableAdminMixin
 from core.errors import DomainError
+from scopes.models import Scope
 
 Status = AccessRequest.Status
 # The queue's badges and warnings and the decision pages' layout (templates link it too).
@@ -51,15 +53,26 @@ class ReviewAgeFilter(admin.SimpleListFilter):
         return waiting.filter(submitted_at__gte=cutoff)
 
 
+class CustomScopeFilter(admin.RelatedFieldListFilter):
+    """The Custom scopes, which are what applications are for, read from the catalog: choices
+    read from the applications themselves would scan them all on every page."""
+
+    def field_choices(self, field, request, model_admin):
+        return field.get_choices(
+            include_blank=False, ordering=("key",), limit_choices_to={"kind": Scope.Kind.CUSTOM}
+        )
+
+
 class ScopeGroupFilter(admin.SimpleListFilter):
     title = "scope group"
     parameter_name = "scope_group"
 
     def lookups(self, request, model_admin):
         groups = (
-            AccessRequest.objects.values_list("scope__group", flat=True)
+            Scope.objects.filter(kind=Scope.Kind.CUSTOM)
+            .values_list("group", flat=True)
             .distinct()
-            .order_by("scope__group")
+            .order_by("group")
         )
         return [(group, group) for group in groups]
 
@@ -68,7 +81,7 @@ class ScopeGroupFilter(admin.SimpleListFilter):
 
 
 @admin.register(AccessRequest)
-class AccessRequestAdmin(AttachmentsAdminMixin, ActionPageMixin, ReadOnlyAdmin):
+class AccessRequestAdmin(BigTableAdminMixin, AttachmentsAdminMixin, ActionPageMixin, ReadOnlyAdmin):
     change_form_template = "admin/apps_registry/accessrequest/change_form.html"
     decision_template = "admin/apps_registry/accessrequest/decision.html"
     list_display = (
@@ -86,12 +99,18 @@ class AccessRequestAdmin(AttachmentsAdminMixin, ActionPageMixin, ReadOnlyAdmin):
     list_filter = (
         "status",
         ReviewAgeFilter,
-        ("scope", admin.RelatedOnlyFieldListFilter),
+        ("scope", CustomScopeFilter),
         ScopeGroupFilter,
-        ("app__partner", admin.RelatedOnlyFieldListFilter),
     )
-    search_fields = ("app__name", "app__partner__name", "=app__client_id", "scope__key")
-    ordering = ("submitted_at",)
+    # A partner is found by name here: a filter would list every partner.
+    search_fields = (
+        "app__name__istartswith",
+        "app__partner__name__istartswith",
+        "app__client_id__exact",
+        "scope__key__istartswith",
+    )
+    search_help_text = "The start of an app's or partner's name or a scope key, or a client ID."
+    ordering = ("submitted_at", "pk")
     actions = ("assign_to_me", "approve_selected")
     fieldsets = (
         (
@@ -384,9 +403,11 @@ def _timeline_entry(event: ReviewEvent) -> dict:
 
 
 @admin.register(ReviewEvent)
-class ReviewEventAdmin(ReadOnlyAdmin):
+class ReviewEventAdmin(BigTableAdminMixin, ReadOnlyAdmin):
     list_display = ("created_at", "request", "action", "actor", "from_status", "to_status")
     list_select_related = ("request__app", "request__scope", "actor")
-    list_filter = ("action",)
-    search_fields = ("request__app__name", "comment")
-    date_hierarchy = "created_at"
+    # A date filter rather than a date hierarchy, whose years are a scan of the history.
+    list_filter = ("action", ("created_at", admin.DateFieldListFilter))
+    search_fields = ("request__app__name__istartswith", "request__app__client_id__exact")
+    search_help_text = "The start of an app's name, or its client ID."
+    ordering = ("-created_at", "-pk")

@@ -1,0 +1,135 @@
+"""The big tables' admin lists (core/admin_big_tables.py, ADR 0021) count at most what they show:
+exact up to the cap, "N+" past it, and PostgreSQL's estimate for a whole table past it; and they
+search names from their start, ids exactly, related tables through subqueries."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from apps_registry.models import Partner
+from core import admin_big_tables
+from core.admin_big_tables import CappedCountPaginator
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+CAP = 3
+
+
+@pytest.fixture(autouse=True)
+def small_cap(monkeypatch):
+    monkeypatch.setattr(admin_big_tables, "COUNT_CAP", CAP)
+
+
+def add_partners(count: int, **kwargs) -> None:
+    for _ in range(count):
+        factories.PartnerFactory(**kwargs)
+
+
+def paginator(queryset) -> CappedCountPaginator:
+    return CappedCountPaginator(queryset, per_page=2)
+
+
+def test_up_to_the_cap_the_count_is_exact():
+    add_partners(CAP)
+
+    pages = paginator(Partner.objects.order_by("name", "pk"))
+
+    assert (pages.count, pages.count_label, pages.num_pages) == (CAP, "3", 2)
+
+
+def test_a_filtered_list_past_the_cap_counts_one_row_past_it_and_says_so():
+    add_partners(CAP + 2, is_verified=True)
+    add_partners(CAP + 2, is_verified=False)
+
+    pages = paginator(Partner.objects.filter(is_verified=True).order_by("name", "pk"))
+
+    assert (pages.count, pages.count_label, pages.num_pages) == (CAP + 1, "3+", 2)
+
+
+def test_a_filter_that_leaves_few_rows_counts_them_exactly():
+    add_partners(CAP + 2, is_verified=False)
+    add_partners(2, is_verified=True)
+
+    pages = paginator(Partner.objects.filter(is_verified=True))
+
+    assert (pages.count, pages.count_label) == (2, "2")
+
+
+def test_a_whole_table_without_an_estimate_says_one_row_past_the_cap():
+    # SQLite has no estimate, and PostgreSQL none for a table never analyzed.
+    add_partners(CAP + 5)
+
+    pages = paginator(Partner.objects.all())
+
+    assert (pages.count, pages.count_label) == (CAP + 1, "3+")
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_whole_table_past_the_cap_says_its_estimate():
+    add_partners(CAP + 5)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {Partner._meta.db_table}")
+
+    whole = paginator(Partner.objects.order_by("name", "pk"))
+    filtered = paginator(Partner.objects.filter(name__startswith="Partner"))
+
+    assert (whole.count, whole.count_label, whole.num_pages) == (CAP + 5, "about 8", 4)
+    assert (filtered.count, filtered.count_label) == (CAP + 1, "3+")
+
+
+def test_the_list_says_how_many_past_the_cap_and_counts_nothing_else(
+    mfa_admin_client, django_assert_num_queries
+):
+    client = mfa_admin_client
+    add_partners(CAP + 2)
+    url = reverse("admin:apps_registry_partner_changelist")
+    client.get(url)
+
+    # The session, the user and their second factor; the capped count; the page's rows.
+    with django_assert_num_queries(5):
+        page = client.get(url, {"q": "Partner"}).content.decode()
+
+    assert "3+ partners" in page
+    assert "3+ results" in page
+    assert "Select all 3+ partners" in page
+    assert "total" not in page
+
+
+def test_a_search_matches_the_whole_term_from_the_start_of_names_and_ids_exactly(
+    mfa_admin_client,
+):
+    northwind = factories.PartnerAppFactory(
+        name="Helpdesk", partner=factories.PartnerFactory(name="Northwind Software")
+    )
+    other = factories.PartnerAppFactory(
+        name="Software Northwind", partner=factories.PartnerFactory(name="Contoso")
+    )
+    url = reverse("admin:apps_registry_partnerapp_changelist")
+
+    def found(term: str) -> set[str]:
+        page = mfa_admin_client.get(url, {"q": term}).context["cl"]
+        return {app.name for app in page.result_list}
+
+    assert found("northwind soft") == {northwind.name}  # the partner's name, from its start
+    assert found("Software") == {other.name}  # the app's name; not the middle of another's
+    assert found(northwind.client_id) == {northwind.name}
+    assert found(northwind.client_id.lower()) == set()  # an id is matched exactly
+    assert found("Northwind Contoso") == set()  # the term is one phrase, not two words
+
+
+def test_a_search_reads_a_related_table_through_a_subquery_not_a_join(
+    mfa_admin_client, django_assert_num_queries
+):
+    factories.PartnerAppFactory(partner=factories.PartnerFactory(name="Northwind"))
+    url = reverse("admin:apps_registry_partnerapp_changelist")
+    mfa_admin_client.get(url)
+
+    with django_assert_num_queries(5) as queries:
+        mfa_admin_client.get(url, {"q": "Northwind"})
+
+    count = next(q["sql"] for q in queries.captured_queries if "COUNT(*)" in q["sql"])
+    assert "JOIN" not in count
+    assert '"partner_id" IN (SELECT' in count
