@@ -10,10 +10,10 @@ a retried run, a manual run next to the scheduled one) does nothing twice.
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Any
 
 from crontask import cron
 from django.tasks import task
-from oauth2_provider.models import clear_expired
 
 from apps_registry.services import access_request_jobs, authorization_jobs, housekeeping_jobs
 from apps_registry.webhooks import delivery
@@ -57,10 +57,11 @@ def send_review_reminders() -> dict[str, int]:
 
 @cron("0 3 * * *")
 @task
-def clear_expired_oauth_tokens() -> None:
-    """Delete expired access tokens, expired or long-revoked refresh tokens and used grants (in
-    CLEAR_EXPIRED_TOKENS_BATCH_SIZE batches, OAUTH2_PROVIDER in console/settings.py)."""
-    clear_expired()
+def clear_expired_oauth_tokens() -> dict[str, Any]:
+    """Delete what django-oauth-toolkit's `clear_expired` would (expired access and ID tokens,
+    idle or long-revoked refresh tokens, expired grants), in CLEAR_EXPIRED_TOKENS_BATCH_SIZE
+    batches walked by id, each its own short transaction (ADR 0023)."""
+    return asdict(housekeeping_jobs.expired_tokens_purge())
 
 
 @cron("20 3 * * *")

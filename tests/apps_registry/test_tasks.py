@@ -7,11 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from crontask import scheduler
-from django.db import connection
 from django.tasks import TaskResultStatus
-from django.test.utils import CaptureQueriesContext
 from django_tasks_db.models import DBTaskResult
-from oauth2_provider.models import AccessToken, RefreshToken, set_token_value
 
 from apps_registry import tasks
 from apps_registry.models import AccessRequest, WebhookAttempt, WebhookDelivery
@@ -130,44 +127,6 @@ def test_a_failed_reminder_fails_the_task_after_sending_the_others(clock, monkey
 
 
 # --- Clean-up -----------------------------------------------------------------------------------
-
-
-def access_token(*, expires, app, user) -> AccessToken:
-    token = AccessToken(user=user, application=app, scope="", expires=expires)
-    set_token_value(token, f"token-{AccessToken.objects.count()}")
-    token.save()
-    return token
-
-
-def test_token_clean_up_deletes_only_expired_tokens_in_batches(clock, settings):
-    settings.OAUTH2_PROVIDER = {
-        **settings.OAUTH2_PROVIDER,
-        "CLEAR_EXPIRED_TOKENS_BATCH_SIZE": 2,
-        "CLEAR_EXPIRED_TOKENS_BATCH_INTERVAL": 0,
-    }
-    app, user = factories.PartnerAppFactory(), factories.UserFactory()
-    for _ in range(5):
-        access_token(expires=NOW - timedelta(minutes=1), app=app, user=user)
-    live = access_token(expires=NOW + timedelta(hours=1), app=app, user=user)
-    # Expired, but its refresh token may still renew it: both stay.
-    refreshable = access_token(expires=NOW - timedelta(days=1), app=app, user=user)
-    refresh = RefreshToken(user=user, application=app, access_token=refreshable)
-    set_token_value(refresh, "refresh")
-    refresh.save()
-
-    with CaptureQueriesContext(connection) as queries:
-        first = tasks.clear_expired_oauth_tokens.enqueue()
-    second = tasks.clear_expired_oauth_tokens.enqueue()
-
-    assert (first.status, second.status) == (TaskResultStatus.SUCCESSFUL,) * 2
-    assert set(AccessToken.objects.values_list("pk", flat=True)) == {live.pk, refreshable.pk}
-    assert list(RefreshToken.objects.values_list("pk", flat=True)) == [refresh.pk]
-    deletes = [
-        query["sql"]
-        for query in queries.captured_queries
-        if query["sql"].startswith('DELETE FROM "oauth2_provider_accesstoken"')
-    ]
-    assert len(deletes) == 3  # 5 expired tokens, 2 a batch
 
 
 def task_result(*, status, finished_at) -> DBTaskResult:
