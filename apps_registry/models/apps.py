@@ -73,6 +73,10 @@ class PartnerApp(AbstractApplication):
 
     class Meta(AbstractApplication.Meta):
         swappable = "OAUTH2_PROVIDER_APPLICATION_MODEL"
+        indexes = [
+            models.Index(fields=["name", "id"], name="partnerapp_by_name"),
+            models.Index(fields=["partner", "created", "id"], name="partnerapp_by_partner"),
+        ]
         constraints = [
             # The icon's file and the hash its URL names are set and cleared together, so a
             # page never links to an icon that has no file, nor keeps a file it cannot name.

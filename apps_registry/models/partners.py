@@ -19,6 +19,7 @@ class Partner(models.Model):
 
     class Meta:
         ordering = ["name"]
+        indexes = [models.Index(fields=["name", "id"], name="partner_by_name")]
 
     def __str__(self) -> str:
         return self.name

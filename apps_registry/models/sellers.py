@@ -34,6 +34,7 @@ class Shop(models.Model):
 
     class Meta:
         ordering = ["name"]
+        indexes = [models.Index(fields=["name", "id"], name="shop_by_name")]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.region})"
@@ -66,6 +67,21 @@ class ShopAuthorization(models.Model):
 
     class Meta:
         ordering = ["-granted_at"]
+        indexes = [
+            models.Index(fields=["granted_at", "id"], name="shopauthorization_by_granted"),
+            # An app's installs page, newest first.
+            models.Index(
+                fields=["app", "granted_at", "id"],
+                name="shopauthorization_live_by_app",
+                condition=Q(revoked_at__isnull=True),
+            ),
+            # The hourly expiry warnings and expiries walk live authorizations by their end.
+            models.Index(
+                fields=["expires_at", "id"],
+                name="shopauthorization_live_by_end",
+                condition=Q(revoked_at__isnull=True),
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["app", "shop"],
@@ -109,6 +125,9 @@ class AuthorizationEvent(AppendOnlyModel):
 
     class Meta:
         ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(fields=["app", "created_at", "id"], name="authorizationevent_by_app")
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_action_display()}: {self.app} by {self.seller}"

@@ -112,6 +112,17 @@ class WebhookDelivery(models.Model):
                 condition=Q(status="pending"),
             ),
             models.Index(fields=["app", "-created_at", "-id"], name="webhook_delivery_by_app"),
+            # The sweep: each app's earliest due delivery, and the apps whose receiver is busy.
+            models.Index(
+                fields=["app", "next_attempt_at", "id"],
+                name="webhook_delivery_due_by_app",
+                condition=Q(status="pending"),
+            ),
+            models.Index(
+                fields=["locked_until"],
+                name="webhook_delivery_leased",
+                condition=Q(locked_until__isnull=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

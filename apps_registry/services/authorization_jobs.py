@@ -120,7 +120,8 @@ def _run_in_batches(
             batch = list(
                 due(ShopAuthorization.objects.select_for_update(of=("self",), skip_locked=True))
                 .select_related("shop__owner", "app")
-                .order_by("pk")[:BATCH_SIZE]
+                # The order of the index on live authorizations' ends, so a batch is a range of it.
+                .order_by("expires_at", "pk")[:BATCH_SIZE]
             )
             if not batch:
                 return told
