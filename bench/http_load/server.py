@@ -17,7 +17,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -42,21 +42,22 @@ def server_environment(
     }
 
 
-def run_module(environment: dict[str, str], log: Path, module: str, *arguments: str) -> None:
+def run_module(environment: dict[str, str], log: Path | None, module: str, *arguments: str) -> None:
     """`python -m module arguments` in the server's environment (data written under its settings,
-    keys and cache), its output appended to the log, which a failure shows."""
-    with log.open("a") as output:
+    keys and cache), its output appended to the log, which a failure shows; with no log, its
+    output is the caller's."""
+    with log.open("a") if log else nullcontext() as output:
         completed = subprocess.run(  # noqa: S603 - fixed arguments
             [sys.executable, "-m", module, *arguments],
             cwd=ROOT,
             env=environment,
             stdout=output,
-            stderr=subprocess.STDOUT,
+            stderr=subprocess.STDOUT if log else None,
             check=False,
         )
     if completed.returncode != 0:
-        command = " ".join([module, *arguments])
-        raise RuntimeError(f"{command} failed:\n{log.read_text()[-5000:]}")
+        shown = f":\n{log.read_text()[-5000:]}" if log else ""
+        raise RuntimeError(f"{' '.join([module, *arguments])} failed{shown}")
 
 
 def free_port() -> int:
