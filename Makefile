@@ -61,6 +61,7 @@ format: setup
 
 ## Benchmarks print ratios measured in one run; `make bench BENCH=http` runs only bench/bench_http.py.
 ## The HTTP benchmark needs PostgreSQL, Redis and wrk (ADR 0016); it starts its own gunicorn.
+## BENCH=pages times the pages at 1x and 100x data; the first run writes the 100x database (minutes).
 bench: setup
 	DJANGO_TESTING=1 $(BIN)/python bench/run.py $(BENCH)
 
