@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.http_load import server
-from bench.http_load.server import PROXY
+from bench.http_load.server import PROXY, ROOT  # noqa: F401 - ROOT: bench/scale_data/launch.py's
 from bench.http_load.wrk import Measurement, Scenario, check_once, run_wrk
 from bench.ratios import Ratio
 
@@ -115,6 +115,11 @@ def selected(all_scenarios: list[Scenario]) -> list[Scenario]:
     if not wanted:
         return all_scenarios
     return [s for s in all_scenarios if any(s.name.startswith(prefix) for prefix in wanted)]
+
+
+def server_environment() -> dict[str, str]:
+    """This benchmark's server: production settings on its own database and cache."""
+    return server.server_environment(database_url=DATABASE_URL, redis_url=REDIS_URL)
 
 
 def seed(environment: dict[str, str], log: Path, *arguments: str) -> None:
@@ -241,7 +246,7 @@ def warn_if_busy() -> None:
 
 def run() -> list[Ratio]:
     warn_if_busy()
-    environment = server.server_environment(database_url=DATABASE_URL, redis_url=REDIS_URL)
+    environment = server_environment()
     with tempfile.TemporaryDirectory(prefix="bench-http-") as directory:
         log = Path(directory) / "server.log"
         fixture_path = Path(directory) / "fixture.json"
