@@ -51,6 +51,7 @@ ROUNDS = int(os.environ.get("BENCH_PAGE_ROUNDS", "20"))
 WARMUP_REQUESTS = 3
 TARGET = 1.5
 WORKERS = 1
+SERVER_LOG_TAIL = 4000  # characters of each server's log shown when a page answered wrong
 QUEUE_PATH = "/admin/apps_registry/accessrequest/"
 # A filter offering more choices than this lists rows (one per partner, say): its pages are
 # measured at the fixture's own row, not at every row.
@@ -161,7 +162,8 @@ def filter_choices(queue: Response) -> list[FilterChoice]:
 def queue_filter_pages(sides: list[Side]) -> tuple[list[list[Page]], list[str]]:
     """A queue page per filter choice that every side offers (matched by filter and label), each
     side at its own query; a filter with more than MAX_FILTER_CHOICES choices (one per row) only
-    at the fixture's partner or app. Returns each side's pages, and the choices some side lacks."""
+    at the fixture's partner or app. Returns each side's pages, and per filter how many of its
+    choices only one side offers (the partners of the larger data, say)."""
     offered = [
         {
             (choice.title, choice.label): choice
@@ -183,8 +185,10 @@ def queue_filter_pages(sides: list[Side]) -> tuple[list[list[Page]], list[str]]:
             side_pages.append(
                 Page(name, REVIEWER, QUEUE_PATH + choice.query, 'id="changelist-filter"')
             )
-    lacking = {key for choice_of in offered for key in choice_of} - set(common)
-    return pages, [f"{title}: {label}" for title, label in sorted(lacking)]
+    lacking = Counter(
+        title for choice_of in offered for title, label in choice_of if (title, label) not in common
+    )
+    return pages, [f"{title} ({count:,})" for title, count in sorted(lacking.items())]
 
 
 @dataclass
@@ -320,9 +324,13 @@ def run() -> list[Ratio]:
         for side, pages in zip(sides, filter_pages, strict=True):
             side.pages |= {page.name: page for page in pages}
         if unmatched:
-            print(f"pages: queue filter choices not offered at both sizes: {'; '.join(unmatched)}")
+            print(f"pages: queue filter choices offered at one size only: {', '.join(unmatched)}")
         names = selected(list(sides[0].pages))
         wrong = measure(sides, names)
+        if wrong:  # a 500's traceback is only in the server's log
+            for factor in FACTORS:
+                log = (directory / f"server-{factor}x.log").read_text(errors="replace")
+                print(f"pages: the end of the {factor}x server's log:\n{log[-SERVER_LOG_TAIL:]}")
         if os.environ.get("BENCH_EXPLAIN") == "1":
             explain(prepared[FACTORS[-1]][0], sides[-1], names, directory)
     return report(sides, names, wrong)
