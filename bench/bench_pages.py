@@ -14,6 +14,7 @@ of each side counts, so a burst of other work on the machine moves both alike.
 
 Prints a table (page, median ms at 1x and at 100x, ratio), then the ratios, each at most 1.5.
 Environment: BENCH_PAGE_ROUNDS; BENCH_PAGES (comma-separated page-name prefixes, default all);
+BENCH_SCALE_DATABASE, the databases' name with {factor} in it (default bench_scale_{factor}x);
 BENCH_EXPLAIN=1 also prints, per page, EXPLAIN (ANALYZE, BUFFERS) of its slowest queries on the
 100x database (bench/explain_pages.py).
 """
@@ -40,8 +41,12 @@ from bench.http_load.browser import Browser, Response
 from bench.ratios import Ratio
 
 FACTORS = (1, 100)
+# The databases' names (the generator refuses one that does not start with "bench"): another
+# pattern keeps a run apart from whoever else writes the shared ones.
+DATABASE_NAME = os.environ.get("BENCH_SCALE_DATABASE", "bench_scale_{factor}x")
 DATABASE_URLS = {
-    factor: f"postgres://postgres@127.0.0.1:5432/bench_scale_{factor}x" for factor in FACTORS
+    factor: f"postgres://postgres@127.0.0.1:5432/{DATABASE_NAME.format(factor=factor)}"
+    for factor in FACTORS
 }
 REDIS_URLS = {1: "redis://127.0.0.1:6379/12", 100: "redis://127.0.0.1:6379/13"}
 # The data is kept between runs (--reuse) and webhook secrets in it are encrypted under keys
