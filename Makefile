@@ -11,7 +11,7 @@ PORT ?= 8000
 DEV_MANAGE = DJANGO_DEBUG=1 PORT=$(PORT) $(BIN)/python manage.py
 export UV_LINK_MODE := copy
 
-.PHONY: setup run test test-fast lint format bench browser nginx demo clean cluster-up cluster-down cluster-status
+.PHONY: setup run test test-fast lint format bench bench-data browser nginx demo clean cluster-up cluster-down cluster-status
 
 $(BIN)/uv:
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 12), "Python 3.12 is required (see .python-version)"'
@@ -75,8 +75,16 @@ format: setup
 
 ## Benchmarks print ratios measured in one run; `make bench BENCH=http` runs only bench/bench_http.py.
 ## The HTTP benchmark needs PostgreSQL, Redis and wrk (ADR 0016); it starts its own gunicorn.
+## BENCH=pages times the pages at 1x and 100x data; the first run writes the 100x database (minutes).
 bench: setup
 	DJANGO_TESTING=1 $(BIN)/python bench/run.py $(BENCH)
+
+## The pages benchmark's data at scale factor FACTOR (100 is the issue's full size: 1,000,000
+## authorizations, 5,000,000 tokens) in database bench_scale_<FACTOR>x on BENCH_DATABASE_URL's
+## server, with its fixture in var/bench-data/; REUSE=1 keeps a database generated alike.
+FACTOR ?= 1
+bench-data: setup
+	$(BIN)/python -m bench.scale_data.launch --factor $(FACTOR) $(if $(REUSE),--reuse)
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache test-results

@@ -21,23 +21,16 @@ from __future__ import annotations
 import base64
 import json
 import os
-import secrets
-import socket
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.http_load import server
+from bench.http_load.server import PROXY
 from bench.http_load.wrk import Measurement, Scenario, check_once, run_wrk
 from bench.ratios import Ratio
-from deploy.environment import PROXY_HEADERS, production_environment
 
-ROOT = Path(__file__).resolve().parent.parent
 DATABASE_URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_console"
 )
@@ -48,7 +41,6 @@ WARMUP_SECONDS = float(os.environ.get("BENCH_WARMUP_SECONDS", "2"))
 ROUNDS = 2
 WORKERS = 2
 SYNTHETIC_ENDPOINTS = 20_000
-PROXY = PROXY_HEADERS
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 # Gate calls: one the token's Public scope unlocks on the authorized shop, one it does not.
 GATE_ALLOWED_CALL = ("GET", "/product/202309/products/123")
@@ -126,68 +118,12 @@ def selected(all_scenarios: list[Scenario]) -> list[Scenario]:
 
 
 def server_environment() -> dict[str, str]:
-    """Production settings, and nothing from the caller's shell: `make bench` itself runs with
-    DJANGO_TESTING, which the server must not inherit."""
-    return production_environment(
-        secret_key=secrets.token_urlsafe(50),
-        database_url=DATABASE_URL,
-        redis_url=REDIS_URL,
-        settings_module="bench.settings",
-    )
+    """This benchmark's server: production settings on its own database and cache."""
+    return server.server_environment(database_url=DATABASE_URL, redis_url=REDIS_URL)
 
 
 def seed(environment: dict[str, str], log: Path, *arguments: str) -> None:
-    with log.open("a") as output:
-        completed = subprocess.run(  # noqa: S603 - fixed arguments
-            [sys.executable, "-m", "bench.http_load", *arguments],
-            cwd=ROOT,
-            env=environment,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            check=False,
-        )
-    if completed.returncode != 0:
-        raise RuntimeError(f"seeding ({' '.join(arguments)}) failed:\n{log.read_text()[-5000:]}")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextmanager
-def running_server(environment: dict[str, str], log: Path) -> Iterator[str]:
-    """gunicorn serving bench/settings.py; yields its base URL once it answers, and stops it on
-    the way out, whatever happened."""
-    port = free_port()
-    with log.open("a") as output:
-        server = subprocess.Popen(  # noqa: S603 - fixed arguments
-            [sys.executable, "-m", "gunicorn", "console.wsgi", f"--workers={WORKERS}",
-             "--worker-class=sync", f"--bind=127.0.0.1:{port}"],
-            cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_ready(server, base_url, log)
-        yield base_url
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-
-
-def wait_until_ready(server: subprocess.Popen, base_url: str, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and server.poll() is None:
-        try:
-            probe = urllib.request.Request(f"{base_url}/healthz", headers=PROXY)  # noqa: S310
-            with urllib.request.urlopen(probe, timeout=5) as response:  # noqa: S310
-                # Proof that production's HTTPS settings are on: development sends no HSTS.
-                assert "Strict-Transport-Security" in response.headers, response.headers
-                return
-        except OSError:  # not listening yet, or its workers are still importing Django
-            time.sleep(0.2)
-    raise RuntimeError(f"gunicorn did not answer /healthz:\n{log.read_text()[-5000:]}")
+    server.run_module(environment, log, "bench.http_load", *arguments)
 
 
 def checked(base_url: str, scenario: Scenario) -> bool:
@@ -250,7 +186,7 @@ def measure_all(
     stock = [s for s in chosen if not s.after_catalog_growth]
     grown = [s for s in chosen if s.after_catalog_growth]
     results: dict[str, Measurement | None] = {}
-    with running_server(environment, log) as base_url:
+    with server.running_server(environment, log, workers=WORKERS) as base_url:
         warm_up(base_url, stock, results)
         for _ in range(ROUNDS):
             measure_round(base_url, stock, results)

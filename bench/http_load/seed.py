@@ -30,15 +30,16 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.hashers import make_password
 from django.core.cache import cache
 from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
-from psycopg import connect, sql
+from psycopg import Connection, connect, sql
 
-from apps_registry.models import PartnerApp, Shop
+from apps_registry.models import AccessRequest, Partner, PartnerApp, Shop
 from apps_registry.services.access_requests import access_request_submit
 from apps_registry.services.apps import app_create, app_publish, app_set_requested_scopes
 from apps_registry.services.authorizations import authorization_grant, shop_create
@@ -60,37 +61,64 @@ REFRESH_TOKENS = 40  # every refresh rotates: each wrk run takes a fresh one per
 TOKEN_LIFETIME = timedelta(hours=4)
 SYNTHETIC_MODULE = "bench-synthetic"  # marks the endpoints grow-catalog adds
 PASSWORD = "bench-password-not-secret"  # noqa: S105 - throwaway accounts in a throwaway database
+OWNER_EMAIL = "owner@bench.test"
+REVIEWER_EMAIL = "reviewer@bench.test"
+SELLER_EMAIL = "seller@bench.test"
+APP_NAME = "Bench App"
+REDIRECT_URI = "https://bench.example/callback"
 
 
 def _checksum(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def recreate_database() -> None:
+def maintenance_connection() -> Connection:
+    """A connection to the server's `postgres` database, from where the benchmark's own database
+    can be dropped, created or looked for."""
     database = settings.DATABASES["default"]
-    name = database["NAME"]
-    if not name.startswith("bench"):
-        raise SystemExit(f"refusing to drop database {name!r}: its name must start with 'bench'")
-    with connect(
+    return connect(
         dbname="postgres",
         host=database["HOST"],
         port=database["PORT"] or None,
         user=database["USER"],
         password=database["PASSWORD"] or None,
         autocommit=True,
-    ) as maintenance:
+    )
+
+
+def recreate_database() -> None:
+    name = settings.DATABASES["default"]["NAME"]
+    if not name.startswith("bench"):
+        raise SystemExit(f"refusing to drop database {name!r}: its name must start with 'bench'")
+    with maintenance_connection() as maintenance:
         quoted = sql.Identifier(name)
         maintenance.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(quoted))
         maintenance.execute(sql.SQL("CREATE DATABASE {}").format(quoted))
 
 
+def fresh_database() -> None:
+    """A new, migrated database with the scope catalog, static files collected (production
+    serves them through whitenoise's manifest) and an empty cache."""
+    recreate_database()
+    cache.clear()
+    call_command("migrate", interactive=False, verbosity=0)
+    call_command("load_scope_catalog", stdout=StringIO())
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+
 @dataclass(frozen=True)
 class World:
     """The rows the scenarios name: the partner app, the seller's shop it is authorized for, and
-    the gateway client, with the raw client secrets."""
+    the gateway client, with the raw client secrets; the partner's approved Custom-scope
+    application and the reviewer who decided it, with the reviewer's TOTP secret."""
 
+    partner: Partner
+    owner: AbstractBaseUser
     app: PartnerApp
     app_secret: str
+    application: AccessRequest
+    reviewer: AbstractBaseUser
+    reviewer_totp_secret: str
     shop: Shop
     gateway: PartnerApp
     gateway_secret: str
@@ -98,13 +126,13 @@ class World:
 
 def seed_world() -> World:
     partner, owner, _ = partner_create_with_owner(
-        name="Bench Partner", owner_email="owner@bench.test", password=PASSWORD
+        name="Bench Partner", owner_email=OWNER_EMAIL, password=PASSWORD
     )
     app, app_secret = app_create(
         partner=partner,
         acting_user=owner,
-        name="Bench App",
-        redirect_uris=["https://bench.example/callback"],
+        name=APP_NAME,
+        redirect_uris=[REDIRECT_URI],
         privacy_policy_url="https://bench.example/privacy",
         assurance=Assurance.SERVER_OPERATOR,
     )
@@ -121,14 +149,14 @@ def seed_world() -> World:
         },
         acting_user=owner,
     )
-    reviewer, _ = reviewer_create(email="reviewer@bench.test", password=PASSWORD)
+    reviewer, reviewer_totp_secret = reviewer_create(email=REVIEWER_EMAIL, password=PASSWORD)
     access_request_assign(request_id=application.pk, reviewer=reviewer)
     access_request_approve(request_id=application.pk, reviewer=reviewer)
     app_set_requested_scopes(
         app=app, selections={PUBLIC_SCOPE: True, CUSTOM_SCOPE: True}, acting_user=owner
     )
     shop, _ = shop_create(
-        owner_email="seller@bench.test", name="Bench Shop", region="GB", password=PASSWORD
+        owner_email=SELLER_EMAIL, name="Bench Shop", region="GB", password=PASSWORD
     )
     authorization_grant(
         seller=shop.owner,
@@ -150,7 +178,16 @@ def seed_world() -> World:
         status=PartnerApp.Status.LIVE,
     )
     return World(
-        app=app, app_secret=app_secret, shop=shop, gateway=gateway, gateway_secret=gateway_secret
+        partner=partner,
+        owner=owner,
+        app=app,
+        app_secret=app_secret,
+        application=application,
+        reviewer=reviewer,
+        reviewer_totp_secret=reviewer_totp_secret,
+        shop=shop,
+        gateway=gateway,
+        gateway_secret=gateway_secret,
     )
 
 
@@ -213,11 +250,7 @@ def seed_tokens(world: World) -> tuple[str, list[str]]:
 
 
 def prepare(fixture_path: Path) -> None:
-    recreate_database()
-    cache.clear()
-    call_command("migrate", interactive=False, verbosity=0)
-    call_command("load_scope_catalog", stdout=StringIO())
-    call_command("collectstatic", interactive=False, verbosity=0)
+    fresh_database()
     world = seed_world()
     presented, refresh_tokens = seed_tokens(world)
     fixture = {
