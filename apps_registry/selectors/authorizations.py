@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import BooleanField, ExpressionWrapper, Prefetch, QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Prefetch, QuerySet
 from django.utils import timezone
 
 from apps_registry.events import authorization as authorization_events
@@ -21,6 +22,12 @@ from apps_registry.selectors.availability import available_scopes_condition
 from scopes.models import Scope
 
 
+def _live_consents(*, seller: AbstractBaseUser) -> QuerySet[ShopAuthorization]:
+    return ShopAuthorization.objects.filter(
+        shop__owner=seller, revoked_at__isnull=True, expires_at__gt=timezone.now()
+    )
+
+
 def shops_for_seller(*, seller: AbstractBaseUser) -> QuerySet[Shop]:
     return Shop.objects.filter(owner=seller).order_by("name", "pk")
 
@@ -29,13 +36,7 @@ def shops_with_connected_apps(
     *, seller: AbstractBaseUser
 ) -> list[tuple[Shop, list[ShopAuthorization]]]:
     """The seller's shops, each with its live consents (their apps loaded), in two queries."""
-    live = (
-        ShopAuthorization.objects.filter(
-            shop__owner=seller, revoked_at__isnull=True, expires_at__gt=timezone.now()
-        )
-        .select_related("app")
-        .order_by("app__name", "app__pk")
-    )
+    live = _live_consents(seller=seller).select_related("app").order_by("app__name", "app__pk")
     by_shop: dict[int, list[ShopAuthorization]] = {}
     for authorization in live:
         by_shop.setdefault(authorization.shop_id, []).append(authorization)
@@ -115,20 +116,27 @@ class ConnectedApp:
         return max(used, default=None)
 
 
+def connected_app_rows(*, seller: AbstractBaseUser) -> QuerySet[PartnerApp]:
+    """The apps holding a live consent on one of the seller's shops, by name: the Connected apps
+    page's list, which it pages (a seller may have connected hundreds of apps) before loading
+    each page's consents with `connected_apps_for_seller`."""
+    return PartnerApp.objects.filter(
+        Exists(_live_consents(seller=seller).filter(app=OuterRef("pk")))
+    ).order_by("name", "pk")
+
+
 def connected_apps_for_seller(
-    *, seller: AbstractBaseUser, app_id: int | None = None
+    *, seller: AbstractBaseUser, app_ids: Collection[int]
 ) -> list[ConnectedApp]:
-    """Apps holding a live consent on one of the seller's shops (only `app_id` when given)."""
+    """These apps, each with its live consents on the seller's shops, by app name; an app
+    holding none on them is left out."""
     authorizations = (
-        ShopAuthorization.objects.filter(
-            shop__owner=seller, revoked_at__isnull=True, expires_at__gt=timezone.now()
-        )
+        _live_consents(seller=seller)
+        .filter(app_id__in=app_ids)
         .select_related("shop", "app__partner")
         .prefetch_related(Prefetch("scopes", queryset=Scope.objects.order_by("position", "key")))
         .order_by("app__name", "app__pk", "shop__name", "shop__pk")
     )
-    if app_id is not None:
-        authorizations = authorizations.filter(app_id=app_id)
     connected: dict[int, ConnectedApp] = {}
     for authorization in authorizations:
         entry = connected.setdefault(authorization.app_id, ConnectedApp(app=authorization.app))
@@ -143,7 +151,7 @@ def connected_apps_for_seller(
 
 def connected_app_for_seller(*, seller: AbstractBaseUser, app_id: int) -> ConnectedApp | None:
     """One connected app of this seller; another seller's (or an unknown) app is None."""
-    found = connected_apps_for_seller(seller=seller, app_id=app_id)
+    found = connected_apps_for_seller(seller=seller, app_ids=[app_id])
     return found[0] if found else None
 
 

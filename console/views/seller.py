@@ -15,6 +15,7 @@ from apps_registry.models import ShopAuthorization
 from apps_registry.selectors.authorizations import (
     ConnectedApp,
     connected_app_for_seller,
+    connected_app_rows,
     connected_apps_for_seller,
     recent_platform_revocations,
     shops_for_seller,
@@ -25,6 +26,7 @@ from apps_registry.services.authorizations import (
     authorization_revoke_scope,
     authorization_revoke_shop,
 )
+from console.keyset import keyset_page_for_request
 from console.views.actions import ObjectActionView
 from scopes.models import Scope
 
@@ -32,6 +34,8 @@ from scopes.models import Scope
 APPS_PAGE = "apps"
 SHOPS_PAGE = "shops"
 RETURN_PAGES = {APPS_PAGE: "seller-apps", SHOPS_PAGE: "seller-shops"}
+# Each connected app is a card with a row per shop: a page of them reads at a glance.
+APPS_PER_PAGE = 20
 
 
 class SellerHomeView(LoginRequiredMixin, TemplateView):
@@ -40,7 +44,7 @@ class SellerHomeView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         return super().get_context_data(
             shop_count=shops_for_seller(seller=self.request.user).count(),
-            connected_apps=connected_apps_for_seller(seller=self.request.user),
+            connected_app_count=connected_app_rows(seller=self.request.user).count(),
             **kwargs,
         )
 
@@ -59,8 +63,15 @@ class ConnectedAppListView(LoginRequiredMixin, TemplateView):
     template_name = "seller/apps.html"
 
     def get_context_data(self, **kwargs):
+        seller = self.request.user
+        page = keyset_page_for_request(
+            self.request, connected_app_rows(seller=seller), size=APPS_PER_PAGE
+        )
         return super().get_context_data(
-            connected_apps=connected_apps_for_seller(seller=self.request.user),
+            page=page,
+            connected_apps=connected_apps_for_seller(
+                seller=seller, app_ids=[app.pk for app in page.items]
+            ),
             platform_revocations=recent_platform_revocations(seller=self.request.user),
             return_to=APPS_PAGE,
             **kwargs,

@@ -347,11 +347,50 @@ def test_connected_apps_page_runs_a_constant_number_of_queries(
     _connect(seller, app_count=app_count, shops_per_app=shops_per_app, scopes=scopes)
 
     # None of them per app, shop or scope: 200 apps of a seller cost what one does.
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         response = client.get("/seller/apps/")
 
     assert response.status_code == 200
     assert len(response.context["connected_apps"]) == app_count
+
+
+def test_connected_apps_page_by_name_twenty_at_a_time(
+    client, seller, product_scope, order_scope, django_assert_num_queries
+):
+    client.force_login(seller)
+    _connect(seller, app_count=21, shops_per_app=2, scopes=[product_scope, order_scope])
+    by_name = list(
+        ShopAuthorization.objects.filter(shop__owner=seller)
+        .order_by("app__name", "app__pk")
+        .values_list("app__name", flat=True)
+        .distinct()
+    )
+
+    first = client.get("/seller/apps/")
+    names = [connected.app.name for connected in first.context["connected_apps"]]
+    assert names == by_name[:20]
+    assert all(len(connected.authorizations) == 2 for connected in first.context["connected_apps"])
+    assert first.context["page"].previous_cursor is None
+    with django_assert_num_queries(8):
+        second = client.get("/seller/apps/", {"cursor": first.context["page"].next_cursor})
+    assert [connected.app.name for connected in second.context["connected_apps"]] == by_name[20:]
+    assert second.context["page"].next_cursor is None
+    assert 'rel="prev">Previous</a>' in second.content.decode()
+    home = client.get("/seller/")
+    assert "21 apps can access your shops." in home.content.decode()
+
+
+def test_connected_apps_page_given_a_broken_link_shows_the_first_page_and_says_so(
+    client, seller, product_scope, order_scope
+):
+    client.force_login(seller)
+    _connect(seller, app_count=1, shops_per_app=1, scopes=[product_scope, order_scope])
+
+    response = client.get("/seller/apps/", {"cursor": "not-a-cursor"})
+
+    assert response.status_code == 200
+    assert len(response.context["connected_apps"]) == 1
+    assert "This page link is not valid" in response.content.decode()
 
 
 def test_shops_page_lists_each_shops_live_apps_in_a_constant_number_of_queries(
