@@ -5,6 +5,10 @@ tokens or 1,000,000 authorizations, that is the gate and the consent page stalli
 build. PostgreSQL builds an index CONCURRENTLY without blocking writes (outside a transaction, so
 a migration using these sets `atomic = False`); SQLite, the development database, has no such
 thing and needs none.
+
+A concurrent build that fails or is cancelled leaves an INVALID index of its name behind, which
+PostgreSQL maintains on every write but never reads; these operations drop such a leftover
+before they build, so running the migration again repairs it.
 """
 
 from __future__ import annotations
@@ -17,11 +21,26 @@ def _is_postgresql(schema_editor) -> bool:
     return schema_editor.connection.vendor == "postgresql"
 
 
+def _drop_invalid_leftover(schema_editor, name: str) -> None:
+    """Drop the index `name` if an earlier concurrent build left it INVALID."""
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM pg_index JOIN pg_class ON pg_class.oid = pg_index.indexrelid"
+            " WHERE pg_class.relname = %s AND NOT pg_index.indisvalid",
+            [name],
+        )
+        invalid = cursor.fetchone() is not None
+    if invalid:
+        schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {schema_editor.quote_name(name)}")
+
+
 class AddIndexWithoutBlockingWrites(AddIndexConcurrently):
-    """`AddIndexConcurrently` on PostgreSQL, `AddIndex` elsewhere."""
+    """`AddIndexConcurrently` on PostgreSQL (after dropping an invalid leftover of the same
+    name), `AddIndex` elsewhere."""
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
         if _is_postgresql(schema_editor):
+            _drop_invalid_leftover(schema_editor, self.index.name)
             super().database_forwards(app_label, schema_editor, from_state, to_state)
         else:
             AddIndex.database_forwards(self, app_label, schema_editor, from_state, to_state)
@@ -33,31 +52,49 @@ class AddIndexWithoutBlockingWrites(AddIndexConcurrently):
             AddIndex.database_backwards(self, app_label, schema_editor, from_state, to_state)
 
 
-def create_index_without_blocking_writes(*, table: str, name: str, columns: list[str]) -> RunSQL:
-    """An index on a table another app owns (django-oauth-toolkit's tokens), which no model of
-    ours can declare: built CONCURRENTLY on PostgreSQL, plainly elsewhere."""
-    column_list = ", ".join(f'"{column}"' for column in columns)
-    return _VendorRunSQL(
-        postgresql=f'CREATE INDEX CONCURRENTLY IF NOT EXISTS "{name}" ON "{table}" ({column_list})',
-        other=f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table}" ({column_list})',
-        reverse=f'DROP INDEX IF EXISTS "{name}"',
-    )
+class CreateIndexWithoutBlockingWrites(RunSQL):
+    """An index no model of ours can declare: on a table another app owns (django-oauth-toolkit's
+    tokens, Django's users), or on an expression only PostgreSQL has (`text_pattern_ops`).
+    Built CONCURRENTLY on PostgreSQL; on SQLite built plainly from `columns`, or not at all when
+    the index is PostgreSQL's alone (`postgresql_only`)."""
 
-
-class _VendorRunSQL(RunSQL):
-    def __init__(self, *, postgresql: str, other: str, reverse: str) -> None:
-        super().__init__(sql=other, reverse_sql=reverse)
-        self.postgresql_sql = postgresql
+    def __init__(
+        self, *, table: str, name: str, columns: list[str], postgresql_only: bool = False
+    ) -> None:
+        self.table = table
+        self.name = name
+        self.columns = columns
+        self.postgresql_only = postgresql_only
+        column_list = ", ".join(columns)
+        super().__init__(
+            sql=RunSQL.noop
+            if postgresql_only
+            else f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table}" ({column_list})',
+            reverse_sql=RunSQL.noop if postgresql_only else f'DROP INDEX IF EXISTS "{name}"',
+        )
+        self._postgresql_forwards = (
+            f'CREATE INDEX CONCURRENTLY IF NOT EXISTS "{name}" ON "{table}" ({column_list})'
+        )
+        self._postgresql_backwards = f'DROP INDEX CONCURRENTLY IF EXISTS "{name}"'
 
     def deconstruct(self):
-        return (
-            f"{create_index_without_blocking_writes.__module__}._VendorRunSQL",
-            [],
-            {"postgresql": self.postgresql_sql, "other": self.sql, "reverse": self.reverse_sql},
-        )
+        keywords = {"table": self.table, "name": self.name, "columns": self.columns}
+        if self.postgresql_only:
+            keywords["postgresql_only"] = True
+        return (f"{__name__}.{type(self).__qualname__}", [], keywords)
+
+    def describe(self) -> str:
+        return f"Create index {self.name} on {self.table} without blocking writes"
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
         if _is_postgresql(schema_editor):
-            schema_editor.execute(self.postgresql_sql)
+            _drop_invalid_leftover(schema_editor, self.name)
+            schema_editor.execute(self._postgresql_forwards)
         else:
             super().database_forwards(app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if _is_postgresql(schema_editor):
+            schema_editor.execute(self._postgresql_backwards)
+        else:
+            super().database_backwards(app_label, schema_editor, from_state, to_state)

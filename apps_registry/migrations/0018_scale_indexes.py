@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import migrations, models
 
-from core.migration_operations import AddIndexWithoutBlockingWrites, create_index_without_blocking_writes
+from core.migration_operations import AddIndexWithoutBlockingWrites, CreateIndexWithoutBlockingWrites
 
 
 class Migration(migrations.Migration):
@@ -84,9 +84,9 @@ class Migration(migrations.Migration):
             index=models.Index(condition=models.Q(('locked_until__isnull', False)), fields=['locked_until'], name='webhook_delivery_leased'),
         ),
         # The installs page's 30 days of tokens issued: one app's refresh tokens by creation time.
-    create_index_without_blocking_writes(
-        table='oauth2_provider_refreshtoken',
-        name='refreshtoken_by_app_created',
-        columns=['application_id', 'created'],
-    ),
-]
+        CreateIndexWithoutBlockingWrites(
+            table='oauth2_provider_refreshtoken',
+            name='refreshtoken_by_app_created',
+            columns=['"application_id"', '"created"'],
+        ),
+    ]
