@@ -1,6 +1,6 @@
 """The API's pages: keyset pages for the partner lists, which grow without bound (ADR 0022), and
 limit/offset for the small catalog. Both refuse a malformed parameter with a 400 naming it instead
-of silently serving page one."""
+of silently serving page one, and the keyset lists refuse an `offset` for the same reason."""
 
 from __future__ import annotations
 
@@ -74,8 +74,20 @@ class KeysetPagination(BasePagination):
 
     cursor_query_param = CURSOR_PARAMETER
     limit_query_param = "limit"
+    # Refused, not ignored: a client of the limit/offset lists these were would be served the
+    # first page at every offset and loop on it forever.
+    offset_query_param = "offset"
 
     def paginate_queryset(self, queryset, request, view=None):
+        if self.offset_query_param in request.query_params:
+            raise serializers.ValidationError(
+                {
+                    self.offset_query_param: [
+                        f"This list pages by `{self.cursor_query_param}`: follow the `next` link "
+                        "of each page until it is null."
+                    ]
+                }
+            )
         parameters = _page_parameters(CursorParametersSerializer, request)
         try:
             self.page: KeysetPage = keyset_page(

@@ -32,6 +32,9 @@ NEW_APP = {
     "redirect_uris": ["https://app.example.com/callback"],
 }
 INVALID_CURSOR = str(InvalidCursorError())
+OFFSET_REFUSED = (
+    "This list pages by `cursor`: follow the `next` link of each page until it is null."
+)
 MIDNIGHT = "2026-01-01T00:00:00+00:00"
 REVIEWER_EMAIL = "alice.reviewer@platform.example"
 
@@ -204,6 +207,8 @@ def _cursor(*parts) -> str:
         ({"cursor": _cursor("next", [MIDNIGHT, math.inf])}, {"cursor": [INVALID_CURSOR]}),
         ({"cursor": _cursor("next", [MIDNIGHT, math.nan])}, {"cursor": [INVALID_CURSOR]}),
         ({"limit": "0"}, {"limit": ["Ensure this value is greater than or equal to 1."]}),
+        ({"offset": "20"}, {"offset": [OFFSET_REFUSED]}),
+        ({"offset": "0", "limit": "5"}, {"offset": [OFFSET_REFUSED]}),
         ({"limit": "1001"}, {"limit": ["Ensure this value is less than or equal to 1000."]}),
     ],
 )  # fmt: skip
