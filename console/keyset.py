@@ -14,6 +14,7 @@ import base64
 import binascii
 import datetime
 import json
+import math
 import operator
 from dataclasses import dataclass
 from functools import reduce
@@ -111,7 +112,9 @@ class _Ordering:
     def decode(self, cursor: str) -> tuple[str, list]:
         try:
             raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-            direction, position = json.loads(raw)
+            direction, position = json.loads(
+                raw, parse_float=_finite_number, parse_constant=_finite_number
+            )
             if direction not in (FORWARD, BACKWARD) or len(position) != len(self.columns):
                 raise InvalidCursorError
             # clean(), not to_python(): an id past the column's range is refused here, not by
@@ -125,6 +128,16 @@ class _Ordering:
         if any(value is None for value in values):
             raise InvalidCursorError
         return direction, values
+
+
+def _finite_number(text: str) -> float:
+    """A cursor's number as JSON spells it, refused unless finite: `Infinity`, or `1e400` which
+    parses to infinity, would reach an integer column's int() as an OverflowError (a 500), and no
+    cursor handed out holds one of them or `NaN`."""
+    number = float(text)
+    if not math.isfinite(number):
+        raise InvalidCursorError
+    return number
 
 
 def keyset_page(queryset: QuerySet, *, cursor: str | None, size: int) -> KeysetPage:

@@ -82,22 +82,22 @@ def _daily_series(rows: dict[date, int], *, first_day: date, days: int) -> list[
 
 def installed_shops_for_user(*, user: AbstractBaseUser, app_id: int) -> QuerySet[ShopAuthorization]:
     """The app's live authorizations, newest install first, each with its shop, its scopes (one
-    prefetch query) and `last_used`; `installed_shop` makes a row of each."""
-    if not user.is_authenticated:
-        return ShopAuthorization.objects.none()
+    prefetch query) and `last_used`; `installed_shop` makes a row of each. None, in that order,
+    for an anonymous user."""
     last_used = (
         ScopeUsage.objects.filter(app_id=app_id, shop_id=OuterRef("shop_id"))
         .values("shop_id")
         .annotate(last=Max("last_used_at"))
         .values("last")
     )
-    return (
+    shops = (
         _live_authorizations(user=user, app_id=app_id, now=timezone.now())
         .select_related("shop")
         .prefetch_related(Prefetch("scopes", queryset=Scope.objects.only("key").order_by("key")))
         .annotate(last_used=Subquery(last_used))
         .order_by("-granted_at", "-pk")
     )
+    return shops if user.is_authenticated else shops.none()
 
 
 def installed_shop(authorization: ShopAuthorization) -> InstalledShop:

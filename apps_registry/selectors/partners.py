@@ -98,14 +98,14 @@ def invitation_get_by_token(*, raw_token: str) -> Invitation | None:
 
 
 def apps_for_user(*, user: AbstractBaseUser) -> QuerySet[PartnerApp]:
-    """The apps of the user's organisation, newest first."""
-    if not user.is_authenticated:
-        return PartnerApp.objects.none()
-    return (
+    """The apps of the user's organisation, newest first; none, in that order, for an anonymous
+    user."""
+    apps = (
         PartnerApp.objects.filter(partner__memberships__user_id=user.pk)
         .select_related("partner")
         .order_by("-created", "-pk")
     )
+    return apps if user.is_authenticated else apps.none()
 
 
 def app_get_for_user(*, user: AbstractBaseUser, app_id: int) -> PartnerApp | None:
@@ -177,14 +177,13 @@ def requested_scopes_for_app(*, app: PartnerApp) -> QuerySet[AppScope]:
 
 def access_requests_for_user(*, user: AbstractBaseUser) -> QuerySet[AccessRequest]:
     """Every Custom-scope application of the user's organisation, newest first (a stable order,
-    so pages never repeat or skip a row)."""
-    if not user.is_authenticated:
-        return AccessRequest.objects.none()
-    return (
+    so pages never repeat or skip a row; none, in that order, for an anonymous user)."""
+    access_requests = (
         AccessRequest.objects.filter(app__partner__memberships__user_id=user.pk)
         .select_related("app", "scope")
         .order_by("-submitted_at", "-pk")
     )
+    return access_requests if user.is_authenticated else access_requests.none()
 
 
 def applications_for_user(*, user: AbstractBaseUser) -> QuerySet[AccessRequest]:

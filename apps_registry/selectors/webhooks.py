@@ -24,9 +24,7 @@ def deliveries_for_user(
     *, user: AbstractBaseUser, app_id: int, status: str = "", event_type: str = ""
 ) -> QuerySet[WebhookDelivery]:
     """The app's delivery log, newest first, each with its attempts in order; `status` and
-    `event_type` narrow it when given."""
-    if not user.is_authenticated:
-        return WebhookDelivery.objects.none()
+    `event_type` narrow it when given. None, in that order, for an anonymous user."""
     deliveries = WebhookDelivery.objects.filter(
         app_id=app_id, app__partner__memberships__user_id=user.pk
     )
@@ -34,6 +32,7 @@ def deliveries_for_user(
         deliveries = deliveries.filter(status=status)
     if event_type:
         deliveries = deliveries.filter(event_type=event_type)
-    return deliveries.prefetch_related(
+    deliveries = deliveries.prefetch_related(
         Prefetch("attempts", queryset=WebhookAttempt.objects.order_by("number"))
     ).order_by("-created_at", "-id")
+    return deliveries if user.is_authenticated else deliveries.none()

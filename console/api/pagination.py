@@ -1,11 +1,12 @@
 """The API's pages: keyset pages for the partner lists, which grow without bound (ADR 0022), and
 limit/offset for the small catalog. Both refuse a malformed parameter with a 400 naming it instead
-of silently serving page one."""
+of silently serving page one, and the keyset lists refuse an `offset` for the same reason."""
 
 from __future__ import annotations
 
 from rest_framework import serializers
 from rest_framework.pagination import BasePagination, LimitOffsetPagination
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.utils.urls import replace_query_param
@@ -15,6 +16,15 @@ from console.keyset import CURSOR_PARAMETER, InvalidCursorError, KeysetPage, key
 MAX_LIMIT = 1000
 # Every database we run on takes a 32-bit OFFSET; a larger one would be a 500, not an empty page.
 MAX_OFFSET = 2**31 - 1
+
+
+def _page_parameters(serializer_class: type[serializers.Serializer], request: Request) -> dict:
+    """The query's page parameters that `serializer_class` declares, validated: a malformed one
+    raises the 400 naming it. The query's other parameters (a list's filters) are not its to
+    judge."""
+    parameters = serializer_class(data=request.query_params)
+    parameters.is_valid(raise_exception=True)
+    return parameters.validated_data
 
 
 class PageParametersSerializer(serializers.Serializer):
@@ -32,15 +42,7 @@ class ValidatedLimitOffsetPagination(LimitOffsetPagination):
     max_limit = MAX_LIMIT
 
     def paginate_queryset(self, queryset, request, view=None):
-        parameters = PageParametersSerializer(
-            data={
-                name: request.query_params[name]
-                for name in (self.limit_query_param, self.offset_query_param)
-                if name in request.query_params
-            }
-        )
-        parameters.is_valid(raise_exception=True)
-        self.validated = parameters.validated_data
+        self.validated = _page_parameters(PageParametersSerializer, request)
         return super().paginate_queryset(queryset, request, view)
 
     def get_limit(self, request):
@@ -72,21 +74,26 @@ class KeysetPagination(BasePagination):
 
     cursor_query_param = CURSOR_PARAMETER
     limit_query_param = "limit"
+    # Refused, not ignored: a client of the limit/offset lists these were would be served the
+    # first page at every offset and loop on it forever.
+    offset_query_param = "offset"
 
     def paginate_queryset(self, queryset, request, view=None):
-        parameters = CursorParametersSerializer(
-            data={
-                name: request.query_params[name]
-                for name in (self.limit_query_param, self.cursor_query_param)
-                if name in request.query_params
-            }
-        )
-        parameters.is_valid(raise_exception=True)
+        if self.offset_query_param in request.query_params:
+            raise serializers.ValidationError(
+                {
+                    self.offset_query_param: [
+                        f"This list pages by `{self.cursor_query_param}`: follow the `next` link "
+                        "of each page until it is null."
+                    ]
+                }
+            )
+        parameters = _page_parameters(CursorParametersSerializer, request)
         try:
             self.page: KeysetPage = keyset_page(
                 queryset,
-                cursor=parameters.validated_data.get(self.cursor_query_param),
-                size=parameters.validated_data.get(self.limit_query_param, api_settings.PAGE_SIZE),
+                cursor=parameters.get(self.cursor_query_param),
+                size=parameters.get(self.limit_query_param, api_settings.PAGE_SIZE),
             )
         except InvalidCursorError as error:
             raise serializers.ValidationError({self.cursor_query_param: [str(error)]}) from error

@@ -4,9 +4,13 @@ common walk through a list)."""
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 
 from apps_registry.models import PartnerApp
-from console.keyset import InvalidCursorError, keyset_page
+from apps_registry.selectors import installs as install_selectors
+from apps_registry.selectors import partners as partner_selectors
+from apps_registry.selectors import webhooks as webhook_selectors
+from console.keyset import InvalidCursorError, KeysetPage, keyset_page
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -45,3 +49,22 @@ def test_a_cursor_of_another_list_is_refused():
 
     with pytest.raises(InvalidCursorError):
         keyset_page(PartnerApp.objects.order_by("name", "client_id", "pk"), cursor=cursor, size=1)
+
+
+@pytest.mark.parametrize(
+    "rows_for",
+    [
+        lambda user, app: partner_selectors.apps_for_user(user=user),
+        lambda user, app: partner_selectors.applications_for_user(user=user),
+        lambda user, app: install_selectors.installed_shops_for_user(user=user, app_id=app.pk),
+        lambda user, app: webhook_selectors.deliveries_for_user(user=user, app_id=app.pk),
+    ],
+    ids=["apps", "applications", "installed shops", "deliveries"],
+)
+def test_the_keyset_lists_of_an_anonymous_user_are_an_empty_page(rows_for):
+    # An organisation without members: an anonymous user's missing id must not reach its rows.
+    access_request = factories.AccessRequestFactory()
+
+    page = keyset_page(rows_for(AnonymousUser(), access_request.app), cursor=None, size=2)
+
+    assert page == KeysetPage(items=[], previous_cursor=None, next_cursor=None)

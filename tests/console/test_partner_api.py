@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -31,6 +32,9 @@ NEW_APP = {
     "redirect_uris": ["https://app.example.com/callback"],
 }
 INVALID_CURSOR = str(InvalidCursorError())
+OFFSET_REFUSED = (
+    "This list pages by `cursor`: follow the `next` link of each page until it is null."
+)
 MIDNIGHT = "2026-01-01T00:00:00+00:00"
 REVIEWER_EMAIL = "alice.reviewer@platform.example"
 
@@ -182,8 +186,12 @@ def test_create_app_accepts_a_form_body_no_more(csrf_api):
     assert not PartnerApp.objects.exists()
 
 
+def _encoded(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode()
+
+
 def _cursor(*parts) -> str:
-    return base64.urlsafe_b64encode(json.dumps(list(parts)).encode()).decode()
+    return _encoded(json.dumps(list(parts)))
 
 
 @pytest.mark.parametrize(
@@ -195,7 +203,12 @@ def _cursor(*parts) -> str:
         ({"cursor": _cursor("next", ["yesterday", 1])}, {"cursor": [INVALID_CURSOR]}),
         ({"cursor": _cursor("next", [MIDNIGHT, 2**63])}, {"cursor": [INVALID_CURSOR]}),
         ({"cursor": _cursor("next", [None, 1])}, {"cursor": [INVALID_CURSOR]}),
+        ({"cursor": _encoded(f'["next",["{MIDNIGHT}",1e400]]')}, {"cursor": [INVALID_CURSOR]}),
+        ({"cursor": _cursor("next", [MIDNIGHT, math.inf])}, {"cursor": [INVALID_CURSOR]}),
+        ({"cursor": _cursor("next", [MIDNIGHT, math.nan])}, {"cursor": [INVALID_CURSOR]}),
         ({"limit": "0"}, {"limit": ["Ensure this value is greater than or equal to 1."]}),
+        ({"offset": "20"}, {"offset": [OFFSET_REFUSED]}),
+        ({"offset": "0", "limit": "5"}, {"offset": [OFFSET_REFUSED]}),
         ({"limit": "1001"}, {"limit": ["Ensure this value is less than or equal to 1000."]}),
     ],
 )  # fmt: skip

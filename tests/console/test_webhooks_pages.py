@@ -3,6 +3,7 @@ the test event, the delivery log with replays, the failing banner, and who may d
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from datetime import timedelta
@@ -226,11 +227,22 @@ def test_the_log_is_paginated_by_cursor(client, app):
     assert 'rel="prev"' in second
 
 
-def test_a_broken_page_link_shows_the_first_page_and_says_so(client, app):
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        pytest.param("garbled", id="garbled"),
+        # 1e400 parses to infinity, which no integer column takes.
+        pytest.param(
+            base64.urlsafe_b64encode(b'["next",["2026-01-01T00:00:00+00:00",1e400]]').decode(),
+            id="an id of 1e400",
+        ),
+    ],
+)
+def test_a_broken_page_link_shows_the_first_page_and_says_so(client, app, cursor):
     make_endpoint(app)
     delivery = make_delivery(app)
 
-    response = client.get(page(app), {"cursor": "garbled"})
+    response = client.get(page(app), {"cursor": cursor})
 
     assert response.status_code == 200
     assert f'data-event-id="{delivery.event_id}"' in response.text
