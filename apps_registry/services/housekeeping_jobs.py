@@ -152,7 +152,9 @@ def _delete_in_batches(
     condition is checked only inside it, so every statement touches at most `batch_size` rows,
     however the rows are spread and whatever the planner estimates (a LIMIT over the condition
     made it sort every expired access token for each batch). Rows written after the run began are
-    left for the next. Related rows go with each row as Django's delete() takes them."""
+    left for the next. Related rows go with each row as Django's delete() takes them. After a
+    window that deleted rows the purge pauses `pause` seconds; a window of live rows goes on to
+    the next at once."""
     purge = purge or Purge()
     purge.deleted.setdefault(kind, 0)
     table = rows.model.objects.order_by("pk").values_list("pk", flat=True)
@@ -171,6 +173,6 @@ def _delete_in_batches(
         purge.batches += 1
         purge.longest_batch_ms = max(purge.longest_batch_ms, (time.perf_counter() - started) * 1e3)
         after = upper
-        if pause:
+        if pause and deleted.get(label):
             time.sleep(pause)
     return purge

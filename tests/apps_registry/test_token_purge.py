@@ -20,6 +20,7 @@ from oauth2_provider.models import AccessToken, Grant, IDToken, RefreshToken, cl
 from oauth2_provider.models import set_token_value as set_value
 
 from apps_registry import tasks
+from apps_registry.services import housekeeping_jobs
 from apps_registry.services.housekeeping_jobs import expired_tokens_purge
 from tests import factories
 from tests.concurrency import race
@@ -146,6 +147,19 @@ def test_each_window_of_the_batch_size_is_one_transaction_with_at_most_one_delet
             )
     access_token_deletes = [batch for batch in deleted_per_transaction if batch]
     assert access_token_deletes == [[2], [2], [1], [1]]
+
+
+def test_the_purge_pauses_only_after_a_window_that_deleted_rows(clock, owner_and_app, monkeypatch):
+    for expires in (1, 1, -1, 1, 1):  # windows of two: live, one expired, live
+        access_token(owner_and_app, expires=NOW + timedelta(hours=expires))
+    pauses = []
+    monkeypatch.setattr(housekeeping_jobs.time, "sleep", pauses.append)
+
+    purge = expired_tokens_purge(batch_size=2, pause_seconds=0.25)
+
+    assert purge.batches == 3
+    assert purge.total == 1
+    assert pauses == [0.25]
 
 
 def test_a_second_run_deletes_nothing_and_the_task_reports_what_it_did(clock, owner_and_app):
