@@ -36,6 +36,7 @@ import urllib.request
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 if __package__ in (None, ""):  # run as a script: the project's packages are beside deploy/
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -203,8 +204,9 @@ class Cluster:
         logger.info("ready: %s (instances %s)", self.url, instances)
 
     def create_database_if_missing(self) -> None:
-        name = dj_database_url.parse(self.database_url)["NAME"]
-        with maintenance_connection(self.database_url) as maintenance:
+        database = dj_database_url.parse(self.database_url)
+        name = database["NAME"]
+        with maintenance_connection(database) as maintenance:
             exists = maintenance.execute(
                 "SELECT 1 FROM pg_database WHERE datname = %s", [name]
             ).fetchone()
@@ -352,10 +354,10 @@ class Cluster:
         self.stop([s.name for s in self.services() if s.name != "nginx"])
 
 
-def maintenance_connection(database_url: str) -> psycopg.Connection:
-    """A connection to the `postgres` database of the server `database_url` names, for what
-    cannot run inside the database itself (creating or dropping it)."""
-    database = dj_database_url.parse(database_url)
+def maintenance_connection(database: Mapping[str, Any]) -> psycopg.Connection:
+    """A connection to the `postgres` database of the server `database` (a Django DATABASES
+    entry, as `dj_database_url.parse` makes from a URL) names, for what cannot run inside the
+    database itself (creating, dropping or looking for it)."""
     return psycopg.connect(
         dbname="postgres",
         host=database["HOST"],

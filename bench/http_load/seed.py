@@ -37,7 +37,7 @@ from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
-from psycopg import Connection, connect, sql
+from psycopg import sql
 
 from apps_registry.models import AccessRequest, Partner, PartnerApp, Shop
 from apps_registry.services.access_requests import access_request_submit
@@ -48,6 +48,7 @@ from apps_registry.services.reviewers import reviewer_create
 from apps_registry.services.reviews import access_request_approve, access_request_assign
 from apps_registry.services.secret_access import Assurance
 from bench.bench_matching import synthetic_rows, template_shape
+from deploy.cluster import maintenance_connection
 from scopes.catalog_version import catalog_version_bump
 from scopes.models import Endpoint, Scope
 
@@ -72,25 +73,11 @@ def _checksum(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def maintenance_connection() -> Connection:
-    """A connection to the server's `postgres` database, from where the benchmark's own database
-    can be dropped, created or looked for."""
-    database = settings.DATABASES["default"]
-    return connect(
-        dbname="postgres",
-        host=database["HOST"],
-        port=database["PORT"] or None,
-        user=database["USER"],
-        password=database["PASSWORD"] or None,
-        autocommit=True,
-    )
-
-
 def recreate_database() -> None:
     name = settings.DATABASES["default"]["NAME"]
     if not name.startswith("bench"):
         raise SystemExit(f"refusing to drop database {name!r}: its name must start with 'bench'")
-    with maintenance_connection() as maintenance:
+    with maintenance_connection(settings.DATABASES["default"]) as maintenance:
         quoted = sql.Identifier(name)
         maintenance.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(quoted))
         maintenance.execute(sql.SQL("CREATE DATABASE {}").format(quoted))

@@ -45,11 +45,11 @@ from bench.http_load.seed import (
     SELLER_EMAIL,
     World,
     fresh_database,
-    maintenance_connection,
     seed_world,
 )
 from bench.scale_data import bulk
 from bench.scale_data.sizes import Sizes
+from deploy.cluster import maintenance_connection
 
 # Bump when the data written changes, so `--reuse` regenerates.
 GENERATOR_VERSION = 1
@@ -85,7 +85,7 @@ def marker(factor: float) -> str:
 
 def stored_marker() -> str | None:
     """The database's label, or None when it does not exist or has none."""
-    with maintenance_connection() as maintenance:
+    with maintenance_connection(settings.DATABASES["default"]) as maintenance:
         row = maintenance.execute(
             "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
             [settings.DATABASES["default"]["NAME"]],

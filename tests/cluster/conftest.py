@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import dj_database_url
 import pytest
 import redis
 from psycopg import sql
@@ -45,7 +46,7 @@ def fresh_database(template: Cluster) -> None:
     """DATABASE, re-created as a copy of TEMPLATE once the template is migrated."""
     template.create_database_if_missing()
     template.manage("migrate", "--noinput")
-    with maintenance_connection(template.database_url) as maintenance:
+    with maintenance_connection(dj_database_url.parse(template.database_url)) as maintenance:
         database, copied = sql.Identifier(DATABASE), sql.Identifier(TEMPLATE)
         maintenance.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(database))
         maintenance.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(database, copied))

@@ -1,5 +1,6 @@
 """deploy/cluster.py's bookkeeping, without a cluster: what `down` does with pid files a crash
-left behind, and whether the nginx configuration it writes is one nginx accepts."""
+left behind, whether the nginx configuration it writes is one nginx accepts, and the maintenance
+connection the benchmarks share with it."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ import logging
 import subprocess
 import sys
 
+import dj_database_url
 import pytest
+from django.conf import settings
 
-from deploy.cluster import Cluster, is_running, start_ticks
+from deploy.cluster import Cluster, is_running, maintenance_connection, start_ticks
 from deploy.nginx import NGINX, nginx_problem
 
 
@@ -79,3 +82,15 @@ def test_the_nginx_configuration_balances_both_instances_and_nginx_accepts_it(cl
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert checked.returncode == 0, checked.stderr
+
+
+@pytest.mark.postgres
+def test_the_maintenance_connection_reaches_the_postgres_database_of_a_url_or_a_settings_entry():
+    """The cluster passes a parsed URL, the benchmarks their settings' DATABASES entry."""
+    entry = settings.DATABASES["default"]
+    url = f"postgres://{entry['USER']}@{entry['HOST']}:{entry['PORT']}/{entry['NAME']}"
+
+    for database in (dj_database_url.parse(url), entry):
+        with maintenance_connection(database) as maintenance:
+            assert maintenance.execute("SELECT current_database()").fetchone() == ("postgres",)
+            assert maintenance.autocommit
