@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connections, transaction
-from django.db.models import CASCADE, DO_NOTHING, SET_NULL, ForeignObjectRel, QuerySet
+from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from oauth2_provider.models import (
@@ -152,12 +152,14 @@ def _delete_in_batches(
     condition is checked only inside it, so every statement touches at most `batch_size` rows,
     however the rows are spread and whatever the planner estimates (a LIMIT over the condition
     made it sort every expired access token for each batch). Rows written after the run began are
-    left for the next. After a window that deleted rows the purge pauses `pause` seconds; a window
-    of live rows goes on to the next at once."""
+    left for the next. Related rows go with each row as Django's delete() takes them. After a
+    window that deleted rows the purge pauses `pause` seconds; a window of live rows goes on to
+    the next at once."""
     purge = purge or Purge()
     purge.deleted.setdefault(kind, 0)
     table = rows.model.objects.order_by("pk").values_list("pk", flat=True)
     last = table.last()
+    label = rows.model._meta.label
     after = None
     while last is not None and (after is None or after < last):
         started = time.perf_counter()
@@ -166,58 +168,11 @@ def _delete_in_batches(
         upper = bound[0] if bound else last
         with transaction.atomic():
             in_window = rows.filter(pk__lte=upper)
-            deleted = _delete_matching(
-                in_window if after is None else in_window.filter(pk__gt=after)
-            )
-        purge.deleted[kind] += deleted
+            _, deleted = (in_window if after is None else in_window.filter(pk__gt=after)).delete()
+        purge.deleted[kind] += deleted.get(label, 0)
         purge.batches += 1
         purge.longest_batch_ms = max(purge.longest_batch_ms, (time.perf_counter() - started) * 1e3)
         after = upper
-        if pause and deleted:
+        if pause and deleted.get(label):
             time.sleep(pause)
     return purge
-
-
-def _delete_matching(rows: QuerySet) -> int:
-    """Delete `rows` in one DELETE whose WHERE is their condition, so a row that stopped matching
-    before that statement began (an access token refreshed, a refresh token linked) stays:
-    QuerySet.delete() selects the rows first and deletes them by id in a later statement, without
-    a lock. Then what each relation's on_delete asks of the rows referring to the deleted ones
-    (foreign keys are checked at commit). Returns how many rows were deleted."""
-    model = rows.model
-    connection = connections[rows.db]
-    quote = connection.ops.quote_name
-    pk = quote(model._meta.pk.column)
-    matching, params = rows.order_by().values("pk").query.get_compiler(rows.db).as_sql()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            # Quoted names and a compiled queryset; the values stay parameters.
-            f"DELETE FROM {quote(model._meta.db_table)} WHERE {pk} IN ({matching}) "  # noqa: S608
-            f"RETURNING {pk}",
-            params,
-        )
-        deleted = [pk_value for (pk_value,) in cursor.fetchall()]
-    if deleted:
-        # Other models' foreign keys to this one (what Django's Collector follows).
-        for relation in model._meta.get_fields(include_hidden=True):
-            pointing_here = relation.auto_created and not relation.concrete
-            if pointing_here and (relation.one_to_many or relation.one_to_one):
-                _apply_on_delete(relation, deleted, using=rows.db)
-    return len(deleted)
-
-
-def _apply_on_delete(relation: ForeignObjectRel, deleted: list, *, using: str) -> None:
-    field = relation.field
-    referring = relation.related_model._base_manager.using(using).filter(
-        **{f"{field.name}__in": deleted}
-    )
-    on_delete = field.remote_field.on_delete
-    if on_delete is CASCADE:
-        referring.delete()
-    elif on_delete is SET_NULL:
-        referring.update(**{field.name: None})
-    elif on_delete is not DO_NOTHING:
-        raise ImproperlyConfigured(
-            f"{field.model._meta.label}.{field.name}: the purge applies CASCADE, SET_NULL and "
-            f"DO_NOTHING only, not {on_delete.__name__}"
-        )
