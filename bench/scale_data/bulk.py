@@ -22,6 +22,7 @@ from django.db import connection
 from oauth2_provider.settings import oauth2_settings
 
 from apps_registry.models import PartnerApp, WebhookTopic
+from bench.scale_data.sizes import Sizes
 
 DAYS_SPREAD = 730
 # The console's access token lifetime; an unexpired token has ten minutes left at least.
@@ -33,8 +34,9 @@ REFRESH_TOKEN_EVERY = 5
 # Of the bulk authorizations (the bench seller's excepted), every 13th is revoked and every 17th
 # (not revoked) has expired.
 REVOKED_EVERY = 13
-SKEW = 5
 EXPIRED_EVERY = 17
+# How strongly the spread authorizations favour the first apps (see AUTHORIZATIONS).
+SKEW = 5
 
 # What the bench app's endpoint subscribes to, and so the types of its deliveries.
 WEBHOOK_TOPICS = [
@@ -434,7 +436,7 @@ WHERE index.indrelid = %s::regclass AND NOT EXISTS (
 
 # Unique and foreign-key constraints; the primary key stays (other tables' keys point at it).
 DROPPABLE_CONSTRAINTS = """
-SELECT conname, pg_get_constraintdef(oid)
+SELECT quote_ident(conname), pg_get_constraintdef(oid)
 FROM pg_constraint
 WHERE conrelid = %s::regclass AND contype IN ('u', 'f')
 """
@@ -462,7 +464,7 @@ def _scope_ids(cursor, kind: str) -> list[int]:
     return [row[0] for row in cursor.fetchall()]
 
 
-def parameters(cursor, *, sizes, world: dict[str, int | str], password_hash: str) -> dict:
+def parameters(cursor, *, sizes: Sizes, world: dict[str, int | str], password_hash: str) -> dict:
     """What the statements read: the sizes, the world's ids, and where each table's new ids
     start."""
     user_base = _largest_id(cursor, "auth_user")
@@ -519,7 +521,11 @@ def drop_indexes(cursor) -> dict[str, list[str]]:
 
 
 def generate(
-    *, sizes, world: dict[str, int | str], password_hash: str, report: Callable[[Timed], None]
+    *,
+    sizes: Sizes,
+    world: dict[str, int | str],
+    password_hash: str,
+    report: Callable[[Timed], None],
 ) -> None:
     """Run every step in one session (the temporary tables and function live in it), each step
     committed on its own, with the big tables' indexes made again after them; then move the
