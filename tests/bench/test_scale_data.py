@@ -2,9 +2,15 @@
 constraints and shapes the pages benchmark relies on."""
 
 import hashlib
+import time
+from datetime import timedelta
 from io import StringIO
 
 import pytest
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
+from django.contrib.auth import get_user_model
+from django.contrib.sessions.models import Session
 from django.core.management import call_command
 from django.db import connection
 from django.db.models import Count
@@ -14,12 +20,13 @@ from oauth2_provider.models import AccessToken, RefreshToken
 from apps_registry.models import (
     AccessRequest,
     AuthorizationEvent,
+    PartnerApp,
     ReviewEvent,
     ShopAuthorization,
     WebhookDelivery,
 )
 from bench.http_load.seed import APP_NAME, SELLER_EMAIL
-from bench.scale_data.generate import marker, populate, row_counts
+from bench.scale_data.generate import fixture, marker, populate, refresh_expiring, row_counts
 from bench.scale_data.sizes import Sizes
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
@@ -150,3 +157,35 @@ def test_tokens_are_stored_as_dot_stores_them(scale_data):
                WHERE a.app_id = t.application_id AND a.granted_by_id = t.user_id
                  AND a.revoked_at IS NULL AND a.expires_at > now())"""
     )
+
+
+def test_the_fixture_names_the_world(scale_data):
+    written = fixture(FACTOR)
+    app = PartnerApp.objects.get(pk=written["app_id"])
+    assert (app.name, app.partner_id, app.client_id) == (
+        APP_NAME,
+        written["partner_id"],
+        written["client_id"],
+    )
+    assert written["consent_scope"] == "seller.order.ext_ref.read seller.product.basic"
+    application = AccessRequest.objects.get(pk=written["access_request_id"])
+    assert (application.app_id, application.events.count()) == (app.pk, 3)
+    reviewer = get_user_model().objects.get(email=written["reviewer_email"])
+    code = format_hotp_value(hotp_value(written["reviewer_totp_secret"], int(time.time()) // 30))
+    assert TOTP(Authenticator.objects.get(user=reviewer)).validate_code(code)
+    assert written["counts"] == row_counts()
+
+
+def test_reuse_refreshes_what_expires_and_drops_the_sessions(scale_data, client):
+    world_authorization = ShopAuthorization.objects.get(
+        app__name=APP_NAME, shop__owner__email=SELLER_EMAIL
+    )
+    ShopAuthorization.objects.filter(pk=world_authorization.pk).update(
+        expires_at=timezone.now() - timedelta(days=1)
+    )
+    client.force_login(world_authorization.granted_by)
+    assert Session.objects.count() == 1
+    refresh_expiring()
+    world_authorization.refresh_from_db()
+    assert world_authorization.expires_at > timezone.now() + timedelta(days=364)
+    assert not Session.objects.exists()
