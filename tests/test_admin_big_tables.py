@@ -5,6 +5,7 @@ search names from their start, ids exactly, related tables through subqueries.""
 from __future__ import annotations
 
 import pytest
+from django.core.paginator import EmptyPage
 from django.db import connection
 from django.urls import reverse
 
@@ -76,8 +77,35 @@ def test_on_postgresql_a_whole_table_past_the_cap_says_its_estimate():
     whole = paginator(Partner.objects.order_by("name", "pk"))
     filtered = paginator(Partner.objects.filter(name__startswith="Partner"))
 
-    assert (whole.count, whole.count_label, whole.num_pages) == (CAP + 5, "about 8", 4)
+    assert (whole.count, whole.count_label, whole.num_pages) == (CAP + 1, "about 8", 2)
     assert (filtered.count, filtered.count_label) == (CAP + 1, "3+")
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_stale_estimate_changes_the_label_and_no_page():
+    add_partners(CAP + 5)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {Partner._meta.db_table}")
+    Partner.objects.filter(pk__in=Partner.objects.order_by("pk").values("pk")[:3]).delete()
+
+    pages = paginator(Partner.objects.order_by("name", "pk"))
+
+    # Five partners are left; the estimate still says the eight of the last ANALYZE.
+    assert (pages.count, pages.count_label, pages.num_pages) == (CAP + 1, "about 8", 2)
+    assert len(pages.page(pages.num_pages)) == 2
+
+
+def test_past_the_cap_pages_stop_at_the_cap_whatever_the_estimate(monkeypatch):
+    # An estimate far above the table, as a stale one from before a purge would be.
+    monkeypatch.setattr(admin_big_tables, "_unfiltered_table_estimate", lambda queryset: 10**6)
+    add_partners(CAP + 5)
+
+    pages = paginator(Partner.objects.order_by("name", "pk"))
+
+    assert (pages.count, pages.count_label, pages.num_pages) == (CAP + 1, "about 1,000,000", 2)
+    assert list(pages.page_range) == [1, 2]
+    with pytest.raises(EmptyPage):
+        pages.page(3)
 
 
 def test_the_list_says_how_many_past_the_cap_and_counts_nothing_else(
