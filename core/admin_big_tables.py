@@ -14,6 +14,7 @@ from __future__ import annotations
 from functools import cached_property
 
 from django.contrib import admin
+from django.contrib.admin.views.main import ChangeList
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import Q
@@ -59,15 +60,36 @@ def _unfiltered_table_estimate(queryset) -> int | None:
     return int(row[0]) if row and row[0] >= 0 else None
 
 
+class IndexSortedChangeList(ChangeList):
+    """A changelist that sorts only by the columns its `sortable_by` names: Django leaves the
+    others' headers without a link, but would still sort by any column a `?o=` names."""
+
+    def get_ordering_field(self, field_name):
+        if field_name not in self.sortable_by:
+            return None
+        return super().get_ordering_field(field_name)
+
+
 class BigTableAdminMixin:
-    """For a ModelAdmin over a big table: the capped paginator, no full count, no facets. Order
-    it by indexed columns with the primary key last, so its first page is an index scan, and
-    name each search field's lookup: `istartswith` for names and `exact` (or `iexact`) for
-    identifiers, which an index can serve, never `icontains`."""
+    """For a ModelAdmin over a big table: the capped paginator, no full count, no facets, and
+    sorting only by the columns an index serves. Order it by indexed columns with the primary
+    key last, so its first page is an index scan, and name each search field's lookup:
+    `istartswith` for names and `exact` (or `iexact`) for identifiers, which an index can serve,
+    never `icontains`."""
 
     paginator = CappedCountPaginator
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
+
+    def get_changelist(self, request, **kwargs):
+        return IndexSortedChangeList
+
+    def get_sortable_by(self, request):
+        """The columns shown that lead the list's ordering, whose index the ordering uses, or
+        that are the primary key: sorting by any other reads and sorts the whole table."""
+        leading_column = self.get_ordering(request)[0].removeprefix("-")
+        indexed = {leading_column, "pk", self.opts.pk.name}
+        return [name for name in self.get_list_display(request) if name in indexed]
 
     def get_search_results(self, request, queryset, search_term):
         """Rows where any search field matches the whole term, a field of a related table through
