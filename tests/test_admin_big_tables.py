@@ -8,7 +8,6 @@ from __future__ import annotations
 import pytest
 from django.contrib import admin
 from django.contrib.admin.templatetags.admin_list import result_headers
-from django.contrib.auth.models import User
 from django.core.paginator import EmptyPage
 from django.db import connection
 from django.urls import reverse
@@ -220,6 +219,18 @@ def test_every_big_list_sorts_only_by_columns_an_index_leads(rf):
     assert len(big_lists) == 15  # ours, the people and the libraries' registered again
     # The task results keep django-tasks-db's order, by enqueue time, which no index serves.
     assert {column for column in sortable if not leads_an_index(*column)} == {
-        (DBTaskResult, "enqueued_at"),
-        (User, "email"),
+        (DBTaskResult, "enqueued_at")
     }
+
+
+def test_the_people_list_shows_the_newest_first_and_sorts_by_no_column(
+    mfa_admin_client, admin_user
+):
+    older = factories.UserFactory(email="aaron@example.com")
+    newer = factories.UserFactory(email="zoe@example.com")
+    url = reverse("admin:auth_user_changelist")
+
+    cl = mfa_admin_client.get(url, {"o": "1"}).context["cl"]  # by e-mail, were it sortable
+
+    assert [person.pk for person in cl.result_list] == [newer.pk, older.pk, admin_user.pk]
+    assert [header["sortable"] for header in result_headers(cl)] == [False] * 6
