@@ -23,12 +23,13 @@ admin.site.unregister(User)
 
 @admin.register(User)
 class PersonAdmin(BigTableAdminMixin, UserAdmin):
-    """Django's user admin, listing people by e-mail and name: the username is filled in for
-    Django and never used to sign in (apps_registry/people.py)."""
+    """Django's user admin, showing people by e-mail and name: the username is filled in for
+    Django and never used to sign in (apps_registry/people.py). Newest first, as no index of
+    Django's user table holds their e-mail or names to sort by."""
 
     list_display = ("email", "first_name", "last_name", "is_staff", "is_active")
     search_fields = ("email__istartswith", "first_name__istartswith", "last_name__istartswith")
-    ordering = ("email", "pk")
+    ordering = ("-pk",)
 
 
 def _list_as_a_big_table(model, **options) -> None:

@@ -3,9 +3,10 @@ from their start.
 
 Django's changelist counts its filtered rows for the paginator, then every row of the table for
 "N total", then each filter choice's rows for the facets: at a million rows each is a scan. Here
-the paginator counts at most COUNT_CAP + 1 rows, which an index can serve however big the table;
-past the cap an unfiltered list says PostgreSQL's own estimate of the table's size, and a
-filtered one (or another database) says "10,000+". The full count and the facets are off.
+the paginator counts at most COUNT_CAP + 1 rows, which an index can serve however big the table,
+and offers pages up to there; past the cap an unfiltered list says PostgreSQL's own estimate of
+the table's size, and a filtered one (or another database) says "10,000+". The full count and the
+facets are off.
 A search matches the whole term as one phrase, each table through a subquery of its own."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from functools import cached_property
 
 from django.contrib import admin
+from django.contrib.admin.views.main import ChangeList
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import Q
@@ -21,29 +23,24 @@ COUNT_CAP = 10_000
 
 
 class CappedCountPaginator(Paginator):
-    """A paginator whose count is exact up to COUNT_CAP and, past it, COUNT_CAP + 1 or the
-    table's estimate; `count_label` says which, e.g. "1,234", "10,000+" or "about 1,000,000"."""
-
-    is_exact = True
+    """A paginator that counts at most COUNT_CAP + 1 rows, and so offers pages only up to the
+    cap; `count_label` says how many there are, e.g. "1,234", "10,000+" or, past the cap, the
+    table's estimate "about 1,000,000", which no page follows: its last pages would be an OFFSET
+    of a million rows, and a stale estimate would offer pages that do not exist."""
 
     @cached_property
     def count(self) -> int:
         # Without its ordering the count stops at the cap's row instead of sorting every match,
         # and without the list's annotations it computes none of them.
-        counted = self.object_list.order_by().values("pk")[: COUNT_CAP + 1].count()
-        if counted <= COUNT_CAP:
-            return counted
-        self.is_exact = False
-        estimate = _unfiltered_table_estimate(self.object_list)
-        return estimate if estimate is not None and estimate > counted else counted
+        return self.object_list.order_by().values("pk")[: COUNT_CAP + 1].count()
 
     @cached_property
     def count_label(self) -> str:
-        count = self.count  # decides is_exact
-        if self.is_exact:
-            return f"{count:,}"
-        if count > COUNT_CAP + 1:
-            return f"about {count:,}"
+        if self.count <= COUNT_CAP:
+            return f"{self.count:,}"
+        estimate = _unfiltered_table_estimate(self.object_list)
+        if estimate is not None and estimate > self.count:
+            return f"about {estimate:,}"
         return f"{COUNT_CAP:,}+"
 
 
@@ -63,15 +60,36 @@ def _unfiltered_table_estimate(queryset) -> int | None:
     return int(row[0]) if row and row[0] >= 0 else None
 
 
+class IndexSortedChangeList(ChangeList):
+    """A changelist that sorts only by the columns its `sortable_by` names: Django leaves the
+    others' headers without a link, but would still sort by any column a `?o=` names."""
+
+    def get_ordering_field(self, field_name):
+        if field_name not in self.sortable_by:
+            return None
+        return super().get_ordering_field(field_name)
+
+
 class BigTableAdminMixin:
-    """For a ModelAdmin over a big table: the capped paginator, no full count, no facets. Order
-    it by indexed columns with the primary key last, so its first page is an index scan, and
-    name each search field's lookup: `istartswith` for names and `exact` (or `iexact`) for
-    identifiers, which an index can serve, never `icontains`."""
+    """For a ModelAdmin over a big table: the capped paginator, no full count, no facets, and
+    sorting only by the columns an index serves. Order it by indexed columns with the primary
+    key last, so its first page is an index scan, and name each search field's lookup:
+    `istartswith` for names and `exact` (or `iexact`) for identifiers, which an index can serve,
+    never `icontains`."""
 
     paginator = CappedCountPaginator
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
+
+    def get_changelist(self, request, **kwargs):
+        return IndexSortedChangeList
+
+    def get_sortable_by(self, request):
+        """The columns shown that lead the list's ordering, whose index the ordering uses, or
+        that are the primary key: sorting by any other reads and sorts the whole table."""
+        leading_column = self.get_ordering(request)[0].removeprefix("-")
+        indexed = {leading_column, "pk", self.opts.pk.name}
+        return [name for name in self.get_list_display(request) if name in indexed]
 
     def get_search_results(self, request, queryset, search_term):
         """Rows where any search field matches the whole term, a field of a related table through

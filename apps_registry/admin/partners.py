@@ -74,7 +74,7 @@ class PartnerAdmin(BigTableAdminMixin, ReadOnlyAdmin):
         )
         return super().get_queryset(request).annotate(member_count=Coalesce(Subquery(members), 0))
 
-    @admin.display(description="Members", ordering="member_count")
+    @admin.display(description="Members")
     def member_count(self, obj):
         return obj.member_count
 

@@ -138,23 +138,23 @@ class AccessRequestAdmin(BigTableAdminMixin, AttachmentsAdminMixin, ActionPageMi
     class Media:
         css = {"all": (REVIEW_ADMIN_STYLESHEET,)}
 
-    @admin.display(description="App", ordering="app__name")
+    @admin.display(description="App")
     def app_name(self, obj):
         return obj.app.name
 
-    @admin.display(description="Partner", ordering="app__partner__name")
+    @admin.display(description="Partner")
     def partner_name(self, obj):
         return obj.app.partner.name if obj.app.partner else "—"
 
-    @admin.display(description="Scope", ordering="scope__key")
+    @admin.display(description="Scope")
     def scope_key(self, obj):
         return obj.scope.key
 
-    @admin.display(description="Status", ordering="status")
+    @admin.display(description="Status")
     def status_with_approvals(self, obj):
         return queue_annotations.status_with_approval_progress(obj)
 
-    @admin.display(description="Assigned to", ordering="assigned_to")
+    @admin.display(description="Assigned to")
     def assigned_reviewer(self, obj):
         return queue_annotations.breakable_name(obj.assigned_to) if obj.assigned_to else None
 
