@@ -162,7 +162,7 @@ class AccessRequest(models.Model):
         ordering = ["-submitted_at"]
         permissions = [(REVIEW_CODENAME, "Can review Custom-scope applications")]
         # The review queue's orderings and filters, an organisation's applications, and the
-        # daily expiry of approvals, each a range of one index (issue 12's plans, ADR 0025).
+        # daily expiry of approvals, each a range of one index (ADR 0025 has their plans).
         indexes = [
             models.Index(fields=["submitted_at", "id"], name="accessrequest_queue_order"),
             models.Index(fields=["status", "submitted_at", "id"], name="accessrequest_by_status"),
