@@ -14,6 +14,7 @@ from django.db.models import Max, Sum
 from django.utils import timezone
 
 from apps_registry.models import GateDenialCount, ShopAuthorization
+from apps_registry.selectors._membership import is_member_of_app
 
 RECENT_DENIAL_DAYS = 7
 # A datalist of every shop of a widely installed app would weigh more than the page; the partner
@@ -38,7 +39,7 @@ def recent_denials_for_user(
     first_day = timezone.now().date() - timedelta(days=days - 1)
     rows = (
         GateDenialCount.objects.filter(
-            app_id=app_id, app__partner__memberships__user_id=user.pk, day__gte=first_day
+            is_member_of_app(user=user, app_id=app_id), app_id=app_id, day__gte=first_day
         )
         .values("reason")
         .annotate(count=Sum("count"), last_denied_at=Max("last_denied_at"))
@@ -64,7 +65,7 @@ def authorized_shops_for_user(
     now = timezone.now()
     rows = (
         ShopAuthorization.objects.filter(
-            app_id=app_id, app__partner__memberships__user_id=user.pk, revoked_at__isnull=True
+            is_member_of_app(user=user, app_id=app_id), app_id=app_id, revoked_at__isnull=True
         )
         .order_by("shop__name", "shop__cipher")
         .values_list("shop__cipher", "shop__name", "expires_at")[:limit]

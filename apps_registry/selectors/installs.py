@@ -23,6 +23,7 @@ from django.utils import timezone
 from oauth2_provider.models import get_refresh_token_model
 
 from apps_registry.models import AuthorizationEvent, GateDenialCount, ScopeUsage, ShopAuthorization
+from apps_registry.selectors._membership import is_member_of_app
 from scopes.models import Scope
 
 USAGE_DAYS = 30
@@ -65,8 +66,8 @@ class AppInstalls:
 
 def _live_authorizations(*, user: AbstractBaseUser, app_id: int, now: datetime):
     return ShopAuthorization.objects.filter(
+        is_member_of_app(user=user, app_id=app_id),
         app_id=app_id,
-        app__partner__memberships__user_id=user.pk,
         revoked_at__isnull=True,
         expires_at__gt=now,
     )
@@ -131,7 +132,7 @@ def app_installs_for_user(
         shops=Count("pk"), sellers=Count("shop__owner_id", distinct=True)
     )
     recent_events = list(
-        AuthorizationEvent.objects.filter(app_id=app_id, app__partner__memberships__user_id=user.pk)
+        AuthorizationEvent.objects.filter(is_member_of_app(user=user, app_id=app_id), app_id=app_id)
         .select_related("shop")
         .order_by("-created_at", "-pk")[:events_limit]
     )
@@ -141,8 +142,8 @@ def app_installs_for_user(
     issued = (
         get_refresh_token_model()
         .objects.filter(
+            is_member_of_app(user=user, app_id=app_id),
             application_id=app_id,
-            application__partner__memberships__user_id=user.pk,
             # A range on the column itself (not on its date), which an index on it serves.
             created__gte=datetime.combine(first_day, time.min, tzinfo=UTC),
         )
@@ -154,7 +155,7 @@ def app_installs_for_user(
     )
     denied = (
         GateDenialCount.objects.filter(
-            app_id=app_id, app__partner__memberships__user_id=user.pk, day__gte=first_day
+            is_member_of_app(user=user, app_id=app_id), app_id=app_id, day__gte=first_day
         )
         .values("day")
         .annotate(count=Sum("count"))

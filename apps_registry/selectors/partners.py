@@ -40,6 +40,7 @@ from apps_registry.models import (
     PartnerAuditEvent,
     ReviewEvent,
 )
+from apps_registry.selectors._membership import is_member_of_app
 from apps_registry.selectors.access_requests import WAITING_ON_REVIEWER_STATUSES
 from scopes.models import Scope
 from scopes.selectors import scope_text_filter
@@ -126,7 +127,7 @@ def app_activity_for_user(
     if not user.is_authenticated:
         return []
     return list(
-        PartnerAuditEvent.objects.filter(app_id=app_id, app__partner__memberships__user_id=user.pk)
+        PartnerAuditEvent.objects.filter(is_member_of_app(user=user, app_id=app_id), app_id=app_id)
         .select_related("actor")
         .order_by("-created_at", "-pk")[:limit]
     )
@@ -154,7 +155,7 @@ def client_auth_failures_for_user(
     since = timezone.now() - CLIENT_AUTH_FAILURE_PERIOD
     # Counted by the hour: an hour with a failure since `since` counts whole.
     rows = ClientAuthFailure.objects.filter(
-        app_id=app_id, app__partner__memberships__user_id=user.pk, last_seen_at__gt=since
+        is_member_of_app(user=user, app_id=app_id), app_id=app_id, last_seen_at__gt=since
     )
     by_address = list(
         rows.values("address")

@@ -9,6 +9,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import Prefetch, QuerySet
 
 from apps_registry.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from apps_registry.selectors._membership import is_member_of_app
 
 
 def endpoint_for_user(*, user: AbstractBaseUser, app_id: int) -> WebhookEndpoint | None:
@@ -16,7 +17,7 @@ def endpoint_for_user(*, user: AbstractBaseUser, app_id: int) -> WebhookEndpoint
     if not user.is_authenticated:
         return None
     return WebhookEndpoint.objects.filter(
-        app_id=app_id, app__partner__memberships__user_id=user.pk
+        is_member_of_app(user=user, app_id=app_id), app_id=app_id
     ).first()
 
 
@@ -26,7 +27,7 @@ def deliveries_for_user(
     """The app's delivery log, newest first, each with its attempts in order; `status` and
     `event_type` narrow it when given. None, in that order, for an anonymous user."""
     deliveries = WebhookDelivery.objects.filter(
-        app_id=app_id, app__partner__memberships__user_id=user.pk
+        is_member_of_app(user=user, app_id=app_id), app_id=app_id
     )
     if status:
         deliveries = deliveries.filter(status=status)
