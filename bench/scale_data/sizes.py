@@ -14,6 +14,10 @@ from dataclasses import dataclass
 # A shop connects this many apps at most among the bulk ones (fewer when there are fewer apps),
 # which fixes how many shops hold the bulk authorizations.
 APPS_PER_SHOP = 5
+# The bench partner's apps and the bench seller's connected apps are at least this many at every
+# factor: more than any measured page shows (25 applications, 20 connected apps), so a page at 1x
+# is as full as at 100x and the benchmark compares data, not how full a page is.
+FULL_PAGE = 26
 
 
 def _scaled(per_factor: float, factor: float) -> int:
@@ -43,11 +47,11 @@ class Sizes:
             factor=factor,
             partners=_scaled(100, factor),
             apps=apps,
-            bench_partner_apps=min(apps, math.ceil(factor)),
+            bench_partner_apps=min(apps, max(FULL_PAGE, math.ceil(factor))),
             access_requests=_scaled(1_000, factor),
             authorizations=authorizations,
             measured_installs=max(1, authorizations // 100),
-            seller_apps=min(apps + 1, _scaled(2, factor)),
+            seller_apps=min(apps + 1, max(FULL_PAGE, _scaled(2, factor))),
             access_tokens=_scaled(50_000, factor),
             webhook_deliveries=_scaled(1_000, factor),
         )
