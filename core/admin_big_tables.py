@@ -5,7 +5,7 @@ Django's changelist counts its filtered rows for the paginator, then every row o
 "N total", then each filter choice's rows for the facets: at a million rows each is a scan. Here
 the paginator counts at most COUNT_CAP + 1 rows, which an index can serve however big the table,
 and offers pages up to there; past the cap an unfiltered list says PostgreSQL's own estimate of
-the table's size, and a filtered one (or another database) says "10,000+". The full count and the
+the table's size, and a filtered one (or another database) says "1,000+". The full count and the
 facets are off.
 A search matches the whole term as one phrase, each table through a subquery of its own."""
 
@@ -19,12 +19,12 @@ from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import Q
 
-COUNT_CAP = 10_000
+COUNT_CAP = 1_000
 
 
 class CappedCountPaginator(Paginator):
     """A paginator that counts at most COUNT_CAP + 1 rows, and so offers pages only up to the
-    cap; `count_label` says how many there are, e.g. "1,234", "10,000+" or, past the cap, the
+    cap; `count_label` says how many there are, e.g. "234", "1,000+" or, past the cap, the
     table's estimate "about 1,000,000", which no page follows: its last pages would be an OFFSET
     of a million rows, and a stale estimate would offer pages that do not exist."""
 
