@@ -84,6 +84,9 @@ class ScopeGroupFilter(admin.SimpleListFilter):
 class AccessRequestAdmin(BigTableAdminMixin, AttachmentsAdminMixin, ActionPageMixin, ReadOnlyAdmin):
     change_form_template = "admin/apps_registry/accessrequest/change_form.html"
     decision_template = "admin/apps_registry/accessrequest/decision.html"
+    # Half Django's default: a page a reviewer scans at a glance, rendered in half the time
+    # (each row carries its approvals and time left); the filters and the search narrow the rest.
+    list_per_page = 50
     list_display = (
         "id",
         "app_name",
