@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import migrations, models
 
-from core.migration_operations import AddIndexWithoutBlockingWrites, CreateIndexWithoutBlockingWrites
+from core.migration_operations import AddIndexWithoutBlockingWrites
 
 
 class Migration(migrations.Migration):
@@ -15,7 +15,6 @@ class Migration(migrations.Migration):
         ('apps_registry', '0017_webhook_audit_actions'),
         ('scopes', '0003_catalog_file_proposals'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
-        ('oauth2_provider', '0022_refreshtoken_token_family_index'),
     ]
 
     operations = [
@@ -30,10 +29,6 @@ class Migration(migrations.Migration):
         AddIndexWithoutBlockingWrites(
             model_name='accessrequest',
             index=models.Index(fields=['scope', 'submitted_at', 'id'], name='accessrequest_by_scope'),
-        ),
-        AddIndexWithoutBlockingWrites(
-            model_name='accessrequest',
-            index=models.Index(fields=['app', 'submitted_at', 'id'], name='accessrequest_by_app'),
         ),
         AddIndexWithoutBlockingWrites(
             model_name='accessrequest',
@@ -54,10 +49,6 @@ class Migration(migrations.Migration):
         AddIndexWithoutBlockingWrites(
             model_name='partnerapp',
             index=models.Index(fields=['partner', 'created', 'id'], name='partnerapp_by_partner'),
-        ),
-        AddIndexWithoutBlockingWrites(
-            model_name='partnerauditevent',
-            index=models.Index(fields=['app', 'created_at', 'id'], name='partnerauditevent_by_app'),
         ),
         AddIndexWithoutBlockingWrites(
             model_name='shop',
@@ -82,11 +73,5 @@ class Migration(migrations.Migration):
         AddIndexWithoutBlockingWrites(
             model_name='webhookdelivery',
             index=models.Index(condition=models.Q(('locked_until__isnull', False)), fields=['locked_until'], name='webhook_delivery_leased'),
-        ),
-        # The installs page's 30 days of tokens issued: one app's refresh tokens by creation time.
-        CreateIndexWithoutBlockingWrites(
-            table='oauth2_provider_refreshtoken',
-            name='refreshtoken_by_app_created',
-            columns=['"application_id"', '"created"'],
         ),
     ]

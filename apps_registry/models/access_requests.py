@@ -161,13 +161,12 @@ class AccessRequest(models.Model):
     class Meta:
         ordering = ["-submitted_at"]
         permissions = [(REVIEW_CODENAME, "Can review Custom-scope applications")]
-        # The review queue's orderings and filters, an organisation's applications, and the
-        # daily expiry of approvals, each a range of one index (ADR 0025 has their plans).
+        # The review queue's orderings and filters and the daily expiry of approvals, each a
+        # range of one index (ADR 0025 has their plans).
         indexes = [
             models.Index(fields=["submitted_at", "id"], name="accessrequest_queue_order"),
             models.Index(fields=["status", "submitted_at", "id"], name="accessrequest_by_status"),
             models.Index(fields=["scope", "submitted_at", "id"], name="accessrequest_by_scope"),
-            models.Index(fields=["app", "submitted_at", "id"], name="accessrequest_by_app"),
             models.Index(
                 fields=["approval_expires_at"],
                 name="accessrequest_approval_ends",

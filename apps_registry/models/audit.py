@@ -81,9 +81,6 @@ class PartnerAuditEvent(AppendOnlyModel):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        indexes = [
-            models.Index(fields=["app", "created_at", "id"], name="partnerauditevent_by_app")
-        ]
 
     def __str__(self) -> str:
         subject = self.app or self.partner or "platform"

@@ -144,7 +144,7 @@ def app_installs_for_user(
         .objects.filter(
             is_member_of_app(user=user, app_id=app_id),
             application_id=app_id,
-            # A range on the column itself (not on its date), which an index on it serves.
+            # A range on the column itself, not on its date: filtered as the app's rows are read.
             created__gte=datetime.combine(first_day, time.min, tzinfo=UTC),
         )
         .annotate(day=TruncDate("created"))
