@@ -263,6 +263,7 @@ def authorization_revoke_scope(
         ShopAuthorization.objects.select_for_update(of=("self",))
         .filter(app=app, shop__owner=seller, revoked_at__isnull=True, scopes__key=scope_key)
         .select_related("shop")
+        .order_by("pk")  # as authorization_revoke_app: one lock order, the events in it
     )
     if not authorizations:
         raise InvalidTransitionError(
@@ -294,6 +295,9 @@ def authorization_revoke_app(*, seller: AbstractBaseUser, app: PartnerApp) -> No
         .filter(app=app, shop__owner=seller, revoked_at__isnull=True)
         .select_related("shop")
         .prefetch_related("scopes")
+        # Locked and told in one order: the shops' events in the order they were authorized,
+        # whatever index the planner reads (granted_at ties within one consent).
+        .order_by("pk")
     )
     if not authorizations:
         raise InvalidTransitionError(
