@@ -158,6 +158,14 @@ class Cluster:
             PORT=str(self.port),
             # nginx is the one proxy in front: the client address comes from its X-Forwarded-For.
             ALLAUTH_TRUSTED_PROXY_COUNT="1",
+            # nginx listens on plain http here (no certificate on this machine) yet tells the
+            # console the request came over https, as a TLS-terminating proxy would; a browser's
+            # form then carries the Origin http://127.0.0.1:8100, which Django's CSRF check
+            # refuses unless trusted. Each instance's own address too, for the tests that post
+            # to one instance directly.
+            DJANGO_CSRF_TRUSTED_ORIGINS=",".join(
+                [self.url, *(self.instance_url(instance) for instance in INSTANCES)]
+            ),
             # Uploads go where every instance finds them: on one machine, one directory.
             DJANGO_MEDIA_ROOT=str(self.directory / "uploads"),
             **self.settings,

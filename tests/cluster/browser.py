@@ -68,12 +68,13 @@ class Browser:
         )
 
     def post(self, path: str, data) -> requests.Response:
-        # Django checks the Referer of an https POST against the host it was sent to.
-        referer = urlsplit(self.base_url)._replace(scheme="https").geturl() + path
+        # What Chromium sends with a form's POST: the page's own origin, plain http here, which
+        # the console behind the proxy sees as an https request (deploy/cluster.py trusts it).
+        origin = urlsplit(self.base_url)._replace(path="").geturl()
         return self.session.post(
             self.base_url + path,
             data=data,
-            headers={"Referer": referer, **self._cookie()},
+            headers={"Origin": origin, "Referer": self.base_url + path, **self._cookie()},
             allow_redirects=False,
             timeout=10,
         )
