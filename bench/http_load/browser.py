@@ -13,11 +13,11 @@ import base64
 import hashlib
 import hmac
 import http.client
-import re
 import struct
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from http.cookies import SimpleCookie
 from urllib.parse import urlencode, urlsplit
 
@@ -25,7 +25,6 @@ from bench.http_load.server import PROXY
 
 LOGIN_PATH = "/accounts/login/"
 MFA_PATH = "/accounts/2fa/authenticate/"
-CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 # allauth's TOTP (MFA_TOTP_PERIOD and MFA_TOTP_DIGITS at their defaults): RFC 6238 with SHA-1.
 TOTP_PERIOD = 30
 TOTP_DIGITS = 6
@@ -67,6 +66,44 @@ class SignInError(RuntimeError):
     pass
 
 
+class NoSuchFormError(LookupError):
+    pass
+
+
+class FormFields(HTMLParser):
+    """The fields the first POST form holding `marker` (a field name) submits as rendered: text
+    and hidden inputs, ticked checkboxes and radios."""
+
+    def __init__(self, marker: str) -> None:
+        super().__init__()
+        self.marker = marker
+        self.forms: list[list[tuple[str, str]]] = []
+        self._current: list[tuple[str, str]] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if tag == "form" and (attributes.get("method") or "").lower() == "post":
+            self._current = []
+        elif tag == "input" and self._current is not None and attributes.get("name"):
+            kind = attributes.get("type", "text")
+            if kind in ("checkbox", "radio") and "checked" not in attributes:
+                return
+            if kind not in ("submit", "button"):
+                self._current.append((attributes["name"], attributes.get("value") or ""))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form" and self._current is not None:
+            self.forms.append(self._current)
+            self._current = None
+
+    def fields(self, html: str) -> list[tuple[str, str]]:
+        self.feed(html)
+        for form in self.forms:
+            if any(name == self.marker for name, _ in form):
+                return form
+        raise NoSuchFormError(f"no POST form with a {self.marker!r} field in:\n{html[:3000]}")
+
+
 class Browser:
     """One person's session on one server. Each request opens its own connection, as gunicorn's
     sync workers close every connection after the response anyway."""
@@ -79,36 +116,44 @@ class Browser:
         self.cookies: dict[str, str] = {}
 
     def get(self, path: str) -> Response:
-        return self._send("GET", path)
+        return self.send("GET", path)
 
-    def post_form(self, path: str, fields: dict[str, str]) -> Response:
-        """Submit the form the page at `path` shows (its CSRF token included) back to it."""
+    def submit(
+        self, path: str, *, marker: str = "csrfmiddlewaretoken", **changes: str | list[str]
+    ) -> Response:
+        """GET the page at `path` and POST back the form holding a `marker` field, as rendered
+        (its CSRF token, hidden fields, ticked boxes), with `changes` replacing the value of each
+        field they name (a list for a field sent several times)."""
         page = self.get(path)
-        token = CSRF_FIELD.search(page.body)
-        if page.status != 200 or token is None:
-            raise SignInError(f"no form with a CSRF token at {path}:\n{page.summary()}")
-        body = urlencode({"csrfmiddlewaretoken": token.group(1), **fields})
+        if page.status != 200:
+            raise NoSuchFormError(f"no page at {path}:\n{page.summary()}")
+        fields = [(n, v) for n, v in FormFields(marker).fields(page.body) if n not in changes]
+        for name, value in changes.items():
+            fields += [(name, item) for item in (value if isinstance(value, list) else [value])]
+        return self.post(path, fields)
+
+    def post(self, path: str, fields: list[tuple[str, str]]) -> Response:
         headers = {
             "Content-Type": "application/x-www-form-urlencoded",
             "Origin": self.origin,
             "Referer": self.origin + path,
         }
-        return self._send("POST", path, body=body, headers=headers)
+        return self.send("POST", path, body=urlencode(fields), headers=headers)
 
     def sign_in(self, email: str, password: str, totp_secret: str | None = None) -> None:
         """allauth's login form, then its two-factor step when the account has TOTP set up."""
-        answer = self.post_form(LOGIN_PATH, {"login": email, "password": password})
+        answer = self.submit(LOGIN_PATH, marker="login", login=email, password=password)
         if answer.status == 302 and urlsplit(answer.location).path == MFA_PATH:
             if totp_secret is None:
                 raise SignInError(f"{email} is asked for a TOTP code, and has no secret")
             for code in totp_codes(totp_secret):
-                answer = self.post_form(MFA_PATH, {"code": code})
+                answer = self.submit(MFA_PATH, marker="code", code=code)
                 if answer.status == 302:
                     break
         if answer.status != 302 or urlsplit(answer.location).path in (LOGIN_PATH, MFA_PATH):
             raise SignInError(f"{email} could not sign in:\n{answer.summary()}")
 
-    def _send(
+    def send(
         self, method: str, path: str, *, body: str | None = None, headers: dict | None = None
     ) -> Response:
         connection = http.client.HTTPConnection(self.host, self.port, timeout=TIMEOUT_SECONDS)

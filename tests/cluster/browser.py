@@ -5,46 +5,12 @@ would send, so it can talk to nginx or to one instance directly."""
 from __future__ import annotations
 
 import copy
-from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 import requests
 
+from bench.http_load.browser import FormFields
 from deploy.environment import PROXY_HEADERS
-
-
-class FormFields(HTMLParser):
-    """The fields the first POST form holding `marker` (a field name) submits as rendered: text
-    and hidden inputs, ticked checkboxes and radios."""
-
-    def __init__(self, marker: str) -> None:
-        super().__init__()
-        self.marker = marker
-        self.forms: list[list[tuple[str, str]]] = []
-        self._current: list[tuple[str, str]] | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attributes = dict(attrs)
-        if tag == "form" and (attributes.get("method") or "").lower() == "post":
-            self._current = []
-        elif tag == "input" and self._current is not None and attributes.get("name"):
-            kind = attributes.get("type", "text")
-            if kind in ("checkbox", "radio") and "checked" not in attributes:
-                return
-            if kind not in ("submit", "button"):
-                self._current.append((attributes["name"], attributes.get("value") or ""))
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "form" and self._current is not None:
-            self.forms.append(self._current)
-            self._current = None
-
-    def fields(self, html: str) -> list[tuple[str, str]]:
-        self.feed(html)
-        for form in self.forms:
-            if any(name == self.marker for name, _ in form):
-                return form
-        raise AssertionError(f"no POST form with a {self.marker!r} field in:\n{html[:3000]}")
 
 
 class Browser:
