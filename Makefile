@@ -11,7 +11,7 @@ PORT ?= 8000
 DEV_MANAGE = DJANGO_DEBUG=1 PORT=$(PORT) $(BIN)/python manage.py
 export UV_LINK_MODE := copy
 
-.PHONY: setup run test test-fast lint format bench bench-data browser nginx demo clean cluster-up cluster-down cluster-status
+.PHONY: setup run test test-fast lint format bench bench-data soak browser nginx demo clean cluster-up cluster-down cluster-status
 
 $(BIN)/uv:
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 12), "Python 3.12 is required (see .python-version)"'
@@ -85,6 +85,13 @@ bench: setup
 FACTOR ?= 1
 bench-data: setup
 	$(BIN)/python -m bench.scale_data.launch --factor $(FACTOR) $(if $(REUSE),--reuse)
+
+## The soak (bench/soak/run.py): MINUTES of mixed load (gate checks, refreshes, consents, partner
+## pages, review decisions, webhooks) against two instances behind nginx on the machine's
+## PostgreSQL and Redis, then the consistency checks. It prints requests by type, errors, p50/p99.
+MINUTES ?= 10
+soak: setup nginx
+	$(BIN)/python bench/soak/run.py --minutes $(MINUTES)
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache test-results
