@@ -18,18 +18,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import dj_database_url
 import pytest
 import redis
-from psycopg import sql
 
-from deploy.cluster import Cluster, ClusterError, maintenance_connection
+from deploy.cluster import Cluster, ClusterError
 from deploy.nginx import nginx_problem
 from tests.conftest import ROOT
 from tests.webhook_receiver import WebhookReceiver
 
 DATABASE = "cluster_test"
-TEMPLATE = f"{DATABASE}_template"
 REDIS_URL = os.environ.get("CLUSTER_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
 PORT = 8150  # nginx; the instances take 8151 and 8152
 # A webhook attempt waits this long for an answer; a worker holds a delivery for it plus the
@@ -40,16 +37,6 @@ WEBHOOK_TIMEOUT_SECONDS = 3
 def database_url(name: str) -> str:
     """The database `name` on the PostgreSQL server the tests' DATABASE_URL names."""
     return urlsplit(os.environ["DATABASE_URL"])._replace(path=f"/{name}").geturl()
-
-
-def fresh_database(template: Cluster) -> None:
-    """DATABASE, re-created as a copy of TEMPLATE once the template is migrated."""
-    template.create_database_if_missing()
-    template.manage("migrate", "--noinput")
-    with maintenance_connection(dj_database_url.parse(template.database_url)) as maintenance:
-        database, copied = sql.Identifier(DATABASE), sql.Identifier(TEMPLATE)
-        maintenance.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(database))
-        maintenance.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(database, copied))
 
 
 @pytest.fixture(scope="session")
@@ -64,10 +51,9 @@ def cluster(tmp_path_factory) -> Iterator[Cluster]:
         "WEBHOOK_CONNECT_TIMEOUT_SECONDS": "1",
         "WEBHOOK_TIMEOUT_SECONDS": str(WEBHOOK_TIMEOUT_SECONDS),
     }
-    template = Cluster(directory, database_url(TEMPLATE), REDIS_URL, PORT, settings)
     cluster = Cluster(directory, database_url(DATABASE), REDIS_URL, PORT, settings)
     try:
-        fresh_database(template)
+        cluster.recreate_database_from_template()
         redis.Redis.from_url(REDIS_URL).flushdb()
         cluster.up()
     except ClusterError as error:  # up has stopped what it started
