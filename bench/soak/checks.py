@@ -4,7 +4,8 @@ soak's database (fresh for each run, so every row is the run's): run in the clus
 ISO 8601), it prints each check's outcome and exits 1 if any found a problem.
 
 - Every decision the console confirmed to a reviewer has exactly one review event, and no
-  decision event exists that no reviewer was told of.
+  decision event exists that no reviewer was told of; so for each shop a seller disconnected or
+  scope a seller withdrew.
 - No live token carries a scope its seller no longer grants on a live authorization, nor a Custom
   scope whose approval ended.
 - Every webhook delivery was delivered and reached the receiver exactly once, the receiver got
@@ -42,12 +43,12 @@ from apps_registry.models import (  # noqa: E402
 from apps_registry.webhooks.events import DECISION_ACTIONS  # noqa: E402
 from scopes.models import Scope  # noqa: E402
 
+# What tells an app authorization.revoked (an expiry has a topic of its own).
 REVOCATIONS = (
     AuthorizationEvent.Action.REVOKE_SHOP,
     AuthorizationEvent.Action.REVOKE_SCOPE,
     AuthorizationEvent.Action.REVOKE_APP,
     AuthorizationEvent.Action.PLATFORM_REVOKE,
-    AuthorizationEvent.Action.EXPIRE,
 )
 SHOWN_PROBLEMS = 10
 
@@ -82,6 +83,30 @@ def decisions_have_one_event(confirmed: Iterable[tuple[int, str]], since: dateti
                 f"recorded {recorded[(request, action)]}×"
             )
     check.looked_at = f"{told.total()} confirmed decisions"
+    return check
+
+
+def revocations_have_one_event(confirmed: Iterable[tuple[str, int, int]], since: datetime) -> Check:
+    """`confirmed`: (action, app id, shop id) for each shop disconnected or scope withdrawn that
+    the console confirmed to a seller after `since`."""
+    check = Check("every revocation has exactly one event")
+    told = Counter((app, shop, action) for action, app, shop in confirmed)
+    recorded = Counter()
+    revocations = AuthorizationEvent.objects.filter(
+        action__in=[AuthorizationEvent.Action.REVOKE_SHOP, AuthorizationEvent.Action.REVOKE_SCOPE],
+        created_at__gte=since,
+    )
+    for action, app, shop, details in revocations.values_list(
+        "action", "app_id", "shop_id", "details"
+    ):
+        for shop_id in [shop] if shop else details.get("shops", []):
+            recorded[(app, shop_id, action)] += 1
+    for key in sorted(told.keys() | recorded.keys()):
+        if told[key] != recorded[key]:
+            app, shop, action = key
+            times = f"confirmed {told[key]}×, recorded {recorded[key]}×"
+            check.problems.append(f"app {app}, shop {shop}: {action} {times}")
+    check.looked_at = f"{told.total()} confirmed revocations"
     return check
 
 
@@ -124,7 +149,9 @@ def tokens_carry_only_granted_scopes() -> Check:
 def deliveries_arrive_once(received: Counter[str]) -> Check:
     """`received`: how often the receiver got each webhook id."""
     check = Check("no delivery lost or sent twice")
-    deliveries = list(WebhookDelivery.objects.values_list("event_id", "status", "event_type"))
+    deliveries = list(
+        WebhookDelivery.objects.order_by("pk").values_list("event_id", "status", "event_type")
+    )
     known = set()
     for event_id, status, event_type in deliveries:
         known.add(event_id)
@@ -140,17 +167,22 @@ def deliveries_arrive_once(received: Counter[str]) -> Check:
 
 
 def missing_deliveries() -> list[str]:
-    """Each decision and each revocation of an app subscribed to its topic, without its one
-    delivery (a delivery names the decision by application and time, a revocation by shop and
-    time, as the partner sees them)."""
-    subscribed = {
-        topic: set(
+    """Each decision and each revocation made while its app was subscribed to its topic, without
+    its one delivery (a delivery names the decision by application and time, a revocation by shop
+    and time, as the partner sees them)."""
+    subscribed_since = {
+        topic: dict(
             WebhookEndpoint.objects.filter(topics__contains=[topic]).values_list(
-                "app_id", flat=True
+                "app_id", "created_at"
             )
         )
         for topic in (WebhookTopic.ACCESS_REQUEST_DECIDED, WebhookTopic.AUTHORIZATION_REVOKED)
     }
+
+    def subscribed(topic: str, app_id: int, at: datetime) -> bool:
+        since = subscribed_since[topic].get(app_id)
+        return since is not None and since <= at
+
     sent = Counter()
     for event_type, payload in WebhookDelivery.objects.values_list("event_type", "payload"):
         data = payload["data"]
@@ -159,18 +191,19 @@ def missing_deliveries() -> list[str]:
         elif event_type == WebhookTopic.AUTHORIZATION_REVOKED:
             sent[(event_type, data["shop_id"], data["revoked_at"])] += 1
     expected = Counter()
-    decisions = ReviewEvent.objects.filter(
-        action__in=DECISION_ACTIONS,
-        request__app_id__in=subscribed[WebhookTopic.ACCESS_REQUEST_DECIDED],
+    decided = ReviewEvent.objects.filter(action__in=DECISION_ACTIONS).values_list(
+        "request__app_id", "request_id", "created_at"
     )
-    for request, created_at in decisions.values_list("request_id", "created_at"):
-        expected[(WebhookTopic.ACCESS_REQUEST_DECIDED, request, created_at.isoformat())] += 1
-    revocations = AuthorizationEvent.objects.filter(
-        action__in=REVOCATIONS, app_id__in=subscribed[WebhookTopic.AUTHORIZATION_REVOKED]
-    ).exclude(action=AuthorizationEvent.Action.EXPIRE)
-    for shop, details, created_at in revocations.values_list("shop_id", "details", "created_at"):
-        for shop_id in [shop] if shop else details.get("shops", []):
-            expected[(WebhookTopic.AUTHORIZATION_REVOKED, shop_id, created_at.isoformat())] += 1
+    for app_id, request, at in decided:
+        if subscribed(WebhookTopic.ACCESS_REQUEST_DECIDED, app_id, at):
+            expected[(WebhookTopic.ACCESS_REQUEST_DECIDED, request, at.isoformat())] += 1
+    revoked = AuthorizationEvent.objects.filter(action__in=REVOCATIONS).values_list(
+        "app_id", "shop_id", "details", "created_at"
+    )
+    for app_id, shop, details, at in revoked:
+        if subscribed(WebhookTopic.AUTHORIZATION_REVOKED, app_id, at):
+            for shop_id in [shop] if shop else details.get("shops", []):
+                expected[(WebhookTopic.AUTHORIZATION_REVOKED, shop_id, at.isoformat())] += 1
     return [
         f"{kind} of {subject} at {at}: {sent[(kind, subject, at)]} deliveries, expected {times}"
         for (kind, subject, at), times in sorted(expected.items(), key=str)
@@ -187,7 +220,7 @@ def authorizations_have_events() -> Check:
         for shop_id in [shop] if shop else details.get("shops", []):
             kind = "grant" if action == AuthorizationEvent.Action.GRANT else "end"
             events[(kind, app, shop_id, created_at)] += 1
-    authorizations = ShopAuthorization.objects.values_list(
+    authorizations = ShopAuthorization.objects.order_by("pk").values_list(
         "pk", "app_id", "shop_id", "granted_at", "revoked_at"
     )
     count = 0
@@ -202,9 +235,11 @@ def authorizations_have_events() -> Check:
 
 
 def run_checks(journal: list[dict], received: Counter[str], since: datetime) -> list[Check]:
-    confirmed = [(e["request"], e["action"]) for e in journal if e["kind"] == "decision"]
+    decisions = [(e["request"], e["action"]) for e in journal if e["kind"] == "decision"]
+    revocations = [(e["action"], e["app"], e["shop"]) for e in journal if e["kind"] == "revocation"]
     return [
-        decisions_have_one_event(confirmed, since),
+        decisions_have_one_event(decisions, since),
+        revocations_have_one_event(revocations, since),
         tokens_carry_only_granted_scopes(),
         deliveries_arrive_once(received),
         authorizations_have_events(),

@@ -307,7 +307,7 @@ class ChurnSeller(SoakUser):
                 lambda: self.browser.submit(f"/seller/apps/{app_id}/scopes/{scope}/revoke/"),
                 redirects_to("/seller/"),
             )
-            journal(kind="scope_withdrawn", app=app_id, shop=shop_id, scope=scope)
+            journal(kind="revocation", action="revoke_scope", app=app_id, shop=shop_id)
             self.gate_check("gate check", token, WORLD["public_call"], cipher, allowed=True)
             self.gate_check("gate check", token, WORLD["custom_call"], cipher, allowed=False)
         else:
@@ -316,7 +316,7 @@ class ChurnSeller(SoakUser):
                 lambda: self.browser.submit(f"/seller/apps/{app_id}/shops/{shop_id}/revoke/"),
                 redirects_to("/seller/"),
             )
-            journal(kind="shop_disconnected", app=app_id, shop=shop_id)
+            journal(kind="revocation", action="revoke_shop", app=app_id, shop=shop_id)
             self.gate_check("gate check", token, WORLD["public_call"], cipher, allowed=False)
 
 

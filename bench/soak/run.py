@@ -7,10 +7,11 @@ It prints the requests by type with their errors, p50 and p99, the webhook deliv
 time from event to arrival, and each check's outcome. It exits 1 when any request failed, a
 webhook was still pending after DRAIN_SECONDS, or a check found a problem.
 
-The cluster runs on its own database (SOAK_DATABASE_URL, re-created for every run, so the checks
-read only this run's rows), Redis database (SOAK_REDIS_URL, emptied) and ports (SOAK_PORT, 8200;
-the instances take the next two), with its files in SOAK_DIR (var/soak/); it is stopped at the
-end. The webhook receiver runs in this process and counts what arrives by webhook id.
+The cluster runs on its own database (SOAK_DATABASE_URL, re-created for every run from a migrated
+template beside it, so the checks read only this run's rows), Redis database (SOAK_REDIS_URL,
+emptied) and ports (SOAK_PORT, 8200; the instances take the next two), with its files in SOAK_DIR
+(var/soak/); it is stopped at the end. The webhook receiver runs in this process and counts what
+arrives by webhook id.
 """
 
 from __future__ import annotations
@@ -32,12 +33,10 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: the project's packages are beside bench/
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
 
-import dj_database_url
 import psycopg
 import redis
-from psycopg import sql
 
-from deploy.cluster import Cluster, ClusterError, maintenance_connection
+from deploy.cluster import Cluster, ClusterError
 from deploy.environment import ROOT
 
 logger = logging.getLogger(__name__)
@@ -107,14 +106,6 @@ def soak_cluster() -> Cluster:
     )
 
 
-def fresh_database(cluster: Cluster) -> None:
-    database = dj_database_url.parse(cluster.database_url)
-    with maintenance_connection(database) as maintenance:
-        name = sql.Identifier(database["NAME"])
-        maintenance.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-    redis.Redis.from_url(cluster.redis_url).flushdb()
-
-
 def run_module(cluster: Cluster, module: str, *arguments: str) -> subprocess.CompletedProcess:
     """`python -m module arguments` in the cluster's environment (its database, signing key and
     production settings), its output captured."""
@@ -166,46 +157,68 @@ def request_table(summary: dict, receiver: CountingReceiver) -> str:
     return "\n".join(lines)
 
 
+class Files:
+    """What a run leaves in DIRECTORY: the world the load read, what the users were told, the
+    statistics, locust's log and what the receiver counted."""
+
+    world = DIRECTORY / "world.json"
+    journal = DIRECTORY / "journal.jsonl"
+    summary = DIRECTORY / "summary.json"
+    locust_log = DIRECTORY / "locust.log"
+    received = DIRECTORY / "received.json"
+
+
+def load(cluster: Cluster, minutes: float) -> None:
+    """locust's headless run of the mixed workload, its log to Files.locust_log."""
+    environment = {
+        **os.environ, "PYTHONPATH": str(ROOT), "SOAK_WORLD": str(Files.world),
+        "SOAK_JOURNAL": str(Files.journal), "SOAK_SUMMARY": str(Files.summary),
+    }  # fmt: skip
+    with Files.locust_log.open("w") as log:
+        subprocess.run(  # noqa: S603 - fixed arguments
+            [
+                sys.executable, "-m", "locust", "--locustfile", "bench/soak/locustfile.py",
+                "--headless", "--only-summary", "--host", cluster.url,
+                "--users", str(USERS), "--spawn-rate", str(SPAWN_RATE),
+                "--run-time", f"{round(minutes * 60)}s", "--stop-timeout", "30",
+            ],
+            cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT, check=False,
+        )  # fmt: skip
+
+
 def soak(minutes: float) -> int:
     cluster = soak_cluster()
     DIRECTORY.mkdir(parents=True, exist_ok=True)
-    world, journal = DIRECTORY / "world.json", DIRECTORY / "journal.jsonl"
-    summary_path, locust_log = DIRECTORY / "summary.json", DIRECTORY / "locust.log"
-    journal.write_text("")
-    summary_path.unlink(missing_ok=True)
+    Files.journal.write_text("")
+    Files.summary.unlink(missing_ok=True)
     receiver = CountingReceiver()
-    fresh_database(cluster)
+    cluster.recreate_database_from_template()
+    redis.Redis.from_url(cluster.redis_url).flushdb()
+    phase = time.monotonic()
+
+    def done(what: str) -> None:
+        nonlocal phase
+        logger.info("%s in %.0f s", what, time.monotonic() - phase)
+        phase = time.monotonic()
+
     try:
         cluster.up()
-        logger.info("writing the soak's world")
-        written = run_module(cluster, "bench.soak.world", receiver.url, str(world))
+        done("cluster ready")
+        written = run_module(
+            cluster, "bench.soak.world", receiver.url, str(Files.world), str(minutes)
+        )
         if written.returncode:
             raise ClusterError(f"bench.soak.world failed:\n{written.stderr[-5000:]}")
+        done("world written")
         since = datetime.now(UTC)
-        logger.info("load: %s users for %s min against %s", USERS, minutes, cluster.url)
-        with locust_log.open("w") as log:
-            subprocess.run(  # noqa: S603 - fixed arguments
-                [
-                    sys.executable, "-m", "locust", "--locustfile", "bench/soak/locustfile.py",
-                    "--headless", "--only-summary", "--host", cluster.url,
-                    "--users", str(USERS), "--spawn-rate", str(SPAWN_RATE),
-                    "--run-time", f"{round(minutes * 60)}s", "--stop-timeout", "30",
-                ],
-                cwd=ROOT,
-                env={**os.environ, "PYTHONPATH": str(ROOT), "SOAK_WORLD": str(world),
-                     "SOAK_JOURNAL": str(journal), "SOAK_SUMMARY": str(summary_path)},
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                check=False,
-            )  # fmt: skip
+        logger.info("load: %s users for %g min against %s", USERS, minutes, cluster.url)
+        load(cluster, minutes)
+        done("load over")
         still_pending = drain(cluster, DRAIN_SECONDS)
-        (DIRECTORY / "received.json").write_text(json.dumps(receiver.received))
+        done("webhooks drained")
+        Files.received.write_text(json.dumps(receiver.received))
         checked = run_module(
-            cluster,
-            "bench.soak.checks",
-            str(journal),
-            str(DIRECTORY / "received.json"),
-            since.isoformat(),
+            cluster, "bench.soak.checks", str(Files.journal), str(Files.received), since.isoformat()
         )
     except ClusterError as error:
         logger.error("soak: %s", error)
@@ -213,11 +226,11 @@ def soak(minutes: float) -> int:
     finally:
         cluster.down()
         receiver.stop()
-    if not summary_path.exists():
-        print(f"locust stopped without its summary; the end of {locust_log}:")
-        print(locust_log.read_text()[-5000:])
+    if not Files.summary.exists():
+        print(f"locust stopped without its summary; the end of {Files.locust_log}:")
+        print(Files.locust_log.read_text()[-5000:])
         return 1
-    summary = json.loads(summary_path.read_text())
+    summary = json.loads(Files.summary.read_text())
     errors = summary["requests"][-1]["errors"]
     print(f"Soak: {minutes:g} min, {USERS} users, through nginx at {cluster.url} (2 instances)")
     print(request_table(summary, receiver))

@@ -1,6 +1,7 @@
 """The soak's people, apps and pending work, written through the console's services in the soak
 cluster's own environment (its database, signing key and production settings), as an operator, the
-partners and the reviewers would make them: `python -m bench.soak.world RECEIVER_URL OUT.json`.
+partners and the reviewers would make them: `python -m bench.soak.world RECEIVER_URL OUT.json
+MINUTES`.
 
 - REVIEWERS reviewers with TOTP;
 - PARTNERS partners, each with one live "hooked" app holding a Public and an approved Custom scope,
@@ -9,9 +10,9 @@ partners and the reviewers would make them: `python -m bench.soak.world RECEIVER
   the start (their consent is never withdrawn, so every check must be allowed);
 - CHURN_SELLERS sellers with a shop each, who authorize and disconnect the first hooked app again
   and again;
-- PENDING_APPLICATIONS applications for Custom scopes, from APPLICANT_APPS apps, for the reviewers'
-  decisions; and REVOCABLE_APPROVALS approved ones whose apps hold seller consent and tokens for
-  their Custom scope, for the reviewers to revoke.
+- applications for Custom scopes, enough for the reviewers' decisions over MINUTES of load; and
+  approved ones whose apps hold seller consent and tokens for their Custom scope, for the
+  reviewers to revoke.
 
 The JSON gives the load script every id, e-mail, secret and path it needs.
 """
@@ -19,6 +20,7 @@ The JSON gives the load script every id, e-mail, secret and path it needs.
 from __future__ import annotations
 
 import json
+import math
 import secrets
 import sys
 from pathlib import Path
@@ -66,9 +68,11 @@ REVIEWERS = 2
 PARTNERS = 3
 STEADY_SELLERS = 24
 CHURN_SELLERS = 6
-APPLICANT_APPS = 200
-PENDING_APPLICATIONS = APPLICANT_APPS * len(APPLIED_SCOPES)
-REVOCABLE_APPROVALS = 30
+# Two reviewers decide about one application a second each (assign, then decide): the queue holds
+# twice that for each minute of load, six applications (one per scope) an app.
+APPLICANT_APPS_PER_MINUTE = 20
+# A reviewer revokes an approval every tenth task: some six a minute between the two.
+REVOCABLE_APPROVALS_PER_MINUTE = 6
 ANSWERS = {
     "data_usage": "We match platform orders to our ERP's order numbers.",
     "justification": "Only this scope exposes the external order references.",
@@ -132,7 +136,7 @@ def described(shops: list[Shop]) -> list[dict]:
     return [{"email": s.owner.email, "shop_id": s.pk, "shop_cipher": s.cipher} for s in shops]
 
 
-def write_world(receiver_url: str) -> dict:
+def write_world(receiver_url: str, minutes: float) -> dict:
     run = secrets.token_hex(3)
     reviewers = []
     for number in range(REVIEWERS):
@@ -153,7 +157,7 @@ def write_world(receiver_url: str) -> dict:
         hooked_apps.append({"id": app.pk, "client_id": app.client_id, "client_secret": secret})
 
     pending = []
-    for number in range(APPLICANT_APPS):
+    for number in range(math.ceil(minutes * APPLICANT_APPS_PER_MINUTE)):
         partner, owner = partners[number % PARTNERS]
         app, _ = live_app(partner, owner, f"Soak Applicant {number}", receiver_url)
         pending += [
@@ -165,7 +169,8 @@ def write_world(receiver_url: str) -> dict:
 
     # Seller consent and a live token for the Custom scope each: what a revocation must cut.
     revocable = []
-    for number, shop in enumerate(shops("consenting", REVOCABLE_APPROVALS, run)):
+    revocable_count = math.ceil(minutes * REVOCABLE_APPROVALS_PER_MINUTE)
+    for number, shop in enumerate(shops("consenting", revocable_count, run)):
         partner, owner = partners[number % PARTNERS]
         app, _, application = hooked_app(
             partner, owner, deciding, f"Soak Revocable {number}", receiver_url
@@ -203,5 +208,6 @@ def write_world(receiver_url: str) -> dict:
 
 
 if __name__ == "__main__":
-    receiver_url, output = sys.argv[1:]
-    Path(output).write_text(json.dumps(write_world(receiver_url)), encoding="utf-8")
+    receiver_url, output, minutes = sys.argv[1:]
+    world = write_world(receiver_url, float(minutes))
+    Path(output).write_text(json.dumps(world), encoding="utf-8")
