@@ -91,6 +91,8 @@ MIDDLEWARE = [
     "console.middleware.GateShortcutMiddleware",
     "console.middleware.RejectMalformedQueryMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside the session's middleware: the WAL position it records follows the session's save.
+    "core.replica_pages.ReadYourWritesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
