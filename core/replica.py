@@ -86,15 +86,12 @@ def stamped_version() -> str:
 
 def versions_lsn(versions: Iterable[str]) -> int | None:
     """The newest WAL position among versions made by `stamped_version`; None when one carries
-    none (made before the replica was configured): then nothing says which replica is recent
-    enough, so only the primary is."""
-    newest = 0
-    for version in versions:
-        lsn, separator, _ = version.rpartition(":")
-        if not separator:
-            return None
-        newest = max(newest, lsn_number(lsn))
-    return newest
+    none (made before the replica was configured, or not by us): then nothing says which replica
+    is recent enough, so only the primary is."""
+    try:
+        return max((lsn_number(version.rpartition(":")[0]) for version in versions), default=0)
+    except ValueError:  # a bare uuid has no "LSN:" in front
+        return None
 
 
 # --- Reading -----------------------------------------------------------------------------------
