@@ -11,7 +11,7 @@ PORT ?= 8000
 DEV_MANAGE = DJANGO_DEBUG=1 PORT=$(PORT) $(BIN)/python manage.py
 export UV_LINK_MODE := copy
 
-.PHONY: setup run test test-fast lint format bench bench-data soak browser nginx demo clean cluster-up cluster-down cluster-status
+.PHONY: setup run test test-fast lint format bench bench-data soak browser nginx demo clean cluster-up cluster-down cluster-status replica-up replica-down
 
 $(BIN)/uv:
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 12), "Python 3.12 is required (see .python-version)"'
@@ -55,6 +55,16 @@ cluster-down:
 
 cluster-status:
 	$(BIN)/python deploy/cluster.py status
+
+## A streaming read replica of the machine's PostgreSQL on port 5433 (docs/operations.md, "Read
+## replica"): a copy of the whole cluster, started as user postgres, until `make replica-down`
+## stops it and deletes the copy. It adds the replication line to the primary's pg_hba.conf when
+## missing. REPLICA_PORT, REPLICA_DIR, REPLICA_PRIMARY_URL move it.
+replica-up: setup
+	$(BIN)/python deploy/replica.py up
+
+replica-down:
+	$(BIN)/python deploy/replica.py down
 
 ## Every test. With DATABASE_URL set they run on that database; without it, on SQLite.
 test: setup browser nginx

@@ -91,6 +91,8 @@ MIDDLEWARE = [
     "console.middleware.GateShortcutMiddleware",
     "console.middleware.RejectMalformedQueryMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside the session's middleware: the WAL position it records follows the session's save.
+    "core.replica_pages.ReadYourWritesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -151,6 +153,28 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
         }
     )
+# Optional: a streaming replica of the PostgreSQL primary (docs/operations.md, "Read replica"; ADR
+# 0026). Only the reads core/replica.py allows go there, and only once the replica has replayed
+# what the reader must see; unset, every query goes to "default".
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+if DATABASE_REPLICA_URL:
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL needs DATABASE_URL on PostgreSQL.")
+    DATABASES["replica"] = env.db_url_config(DATABASE_REPLICA_URL) | {
+        key: DATABASES["default"][key] for key in ("CONN_MAX_AGE", "CONN_HEALTH_CHECKS")
+    }
+    # A replica that does not answer is skipped for the primary: better soon than after the
+    # operating system's TCP timeout.
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
+    # Django's test mirror: no test database is made for "replica", which names the primary's.
+    # Tests point it at the primary itself, where a test's uncommitted rows are: core/replica.py
+    # then reads "default" only, without a query; tests/replica/ start a real replica instead.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    if TESTING:
+        DATABASES["replica"] |= {
+            key: DATABASES["default"][key] for key in ("HOST", "PORT", "USER", "PASSWORD")
+        }
+    DATABASE_ROUTERS = ["core.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")

@@ -17,8 +17,10 @@ crash left behind. `start NAME…` and `stop NAME…` do the same for single pro
 
 Environment: CLUSTER_DATABASE_URL (postgres://postgres@127.0.0.1:5432/cluster_console),
 CLUSTER_REDIS_URL (redis://127.0.0.1:6379/9), CLUSTER_PORT (8100: nginx; the instances take the
-next ports), CLUSTER_DIR (var/cluster). The signing key is made once into the directory
-(`secret_key`), so sessions and client secrets outlive a restart; DJANGO_SECRET_KEY overrides it.
+next ports), CLUSTER_DIR (var/cluster), CLUSTER_REPLICA_URL (unset: no read replica; else the
+cluster's database on a replica, which every process gets as DATABASE_REPLICA_URL). The signing
+key is made once into the directory (`secret_key`), so sessions and client secrets outlive a
+restart; DJANGO_SECRET_KEY overrides it.
 """
 
 from __future__ import annotations
@@ -103,6 +105,10 @@ class Cluster:
             ),
             redis_url=os.environ.get("CLUSTER_REDIS_URL", "redis://127.0.0.1:6379/9"),
             port=int(os.environ.get("CLUSTER_PORT", "8100")),
+            # A read replica of the cluster's database (deploy/replica.py), for every process.
+            settings={"DATABASE_REPLICA_URL": replica}
+            if (replica := os.environ.get("CLUSTER_REPLICA_URL"))
+            else {},
         )
 
     # --- What runs ------------------------------------------------------------------------------

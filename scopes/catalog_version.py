@@ -4,16 +4,18 @@ Hot paths (endpoint matching, the scopes DOT reads for every token) must not que
 every call, yet a catalog manager's edit must show on the next one. So each such value is built
 from the database once per process and labelled with the catalog version it was built at; the
 version is an opaque token in Django's cache (Redis in production, shared by every worker), and
-every catalog write bumps it after commit. Reading a value costs one cache read (ADR 0004).
+every catalog write bumps it after commit. Reading a value costs one cache read (ADR 0004). With a
+read replica the version carries the primary's WAL position (core/replica.py, ADR 0026).
 """
 
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Callable
 
 from django.core.cache import cache
+
+from core.replica import stamped_version
 
 CATALOG_VERSION_CACHE_KEY = "scopes:catalog-version"
 # The version must outlive any TTL-based eviction: a missing version only forces a rebuild.
@@ -24,14 +26,14 @@ def catalog_version() -> str:
     """The shared catalog version; a missing one (cache flushed) is replaced by a fresh one."""
     version = cache.get(CATALOG_VERSION_CACHE_KEY)
     if version is None:
-        cache.add(CATALOG_VERSION_CACHE_KEY, uuid.uuid4().hex, timeout=CATALOG_VERSION_TIMEOUT)
+        cache.add(CATALOG_VERSION_CACHE_KEY, stamped_version(), timeout=CATALOG_VERSION_TIMEOUT)
         version = cache.get(CATALOG_VERSION_CACHE_KEY)
     return version
 
 
 def catalog_version_bump() -> None:
     """Invalidate every process's catalog values; callers run this after their write committed."""
-    cache.set(CATALOG_VERSION_CACHE_KEY, uuid.uuid4().hex, timeout=CATALOG_VERSION_TIMEOUT)
+    cache.set(CATALOG_VERSION_CACHE_KEY, stamped_version(), timeout=CATALOG_VERSION_TIMEOUT)
 
 
 class CatalogVersionedValue[T]:

@@ -25,6 +25,7 @@ from apps_registry.selectors import access_requests as queue
 from apps_registry.services import review_rules, reviews
 from core.admin_big_tables import BigTableAdminMixin
 from core.errors import DomainError
+from core.replica_pages import replica_reads
 from scopes.models import Scope
 
 Status = AccessRequest.Status
@@ -167,6 +168,13 @@ class AccessRequestAdmin(BigTableAdminMixin, AttachmentsAdminMixin, ActionPageMi
 
     def has_review_permission(self, request):
         return review_rules.is_reviewer(request.user)
+
+    def changelist_view(self, request, extra_context=None):
+        # The queue is the heaviest page reviewers read: a read replica may serve it (ADR 0026).
+        # Its bulk actions post here too; those stay on the primary.
+        if request.method == "GET":
+            return replica_reads(super().changelist_view)(request, extra_context)
+        return super().changelist_view(request, extra_context)
 
     # --- detail page ---
 

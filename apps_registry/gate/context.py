@@ -11,6 +11,7 @@ from datetime import datetime
 
 from apps_registry.gate.versions import context_version_keys, read_versions
 from apps_registry.models import AccessRequest, PartnerApp, ShopAuthorization
+from core.replica import read_from_replica, versions_lsn
 from scopes.models import Scope
 
 # Contexts kept per process (least recently used first out): enough for every app and seller a
@@ -193,13 +194,18 @@ def access_context(
     *, app_id: int, seller_id: int | None, versions: tuple[str, ...] | None = None
 ) -> AccessContext | None:
     """The app's context for the seller, from this process's cache while `versions` (read with
-    `context_version_keys` before calling, or here) are current; rebuilt otherwise."""
+    `context_version_keys` before calling, or here) are current; rebuilt otherwise, from a read
+    replica when one has replayed past every version's WAL position."""
     if versions is None:
         versions = read_versions(context_version_keys(app_id, seller_id))
     key = (app_id, seller_id)
     context = _contexts.get(key, versions)
     if context is None:
-        context = build_access_context(app_id=app_id, seller_id=seller_id)
+        # From the replica only if it shows every change whose version was just read (ADR 0026).
+        context = read_from_replica(
+            lambda: build_access_context(app_id=app_id, seller_id=seller_id),
+            caught_up_to=versions_lsn(versions),
+        )
         if context is not None:
             _contexts.put(key, versions, context)
     return context

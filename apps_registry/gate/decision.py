@@ -377,7 +377,9 @@ _token_lookup = PreparedLookup(
 def _token_row(token: str):
     """(app id, seller id, scopes, expiry, seller active?, app status) of a stored token, or
     None: one indexed query, so a revoked or narrowed token, a deactivated seller and a suspended
-    app are all seen on the very next call."""
+    app are all seen on the very next call. Always on the primary, even with a read replica: a
+    revoked token's row is deleted with no version to say how far a replica must have replayed,
+    and a token issued a moment ago may not be there yet (ADR 0026)."""
     if len(token) > MAX_TOKEN_LENGTH:
         return None
     return _token_lookup.fetchone(token_checksum(token))

@@ -5,15 +5,19 @@ built tagged with the versions it read *before* reading the database; a change b
 after its transaction commits, so the next check on any worker or instance sees a different
 version and rebuilds. Nothing is left to expire: an evicted version reads as a new one, which
 also forces a rebuild (ADR 0015).
+
+With a read replica, a version also carries the primary's WAL position when it was made
+(core.replica.stamped_version, "LSN:random"): a rebuild may read the replica only once it has
+replayed past the newest position among the versions read, so it never keeps rows older than a
+change whose version it saw (ADR 0026).
 """
 
 from __future__ import annotations
 
-import uuid
-
 from django.core.cache import cache
 from django.db import transaction
 
+from core.replica import stamped_version
 from scopes.catalog_version import CATALOG_VERSION_CACHE_KEY
 
 # Versions must outlive TTL-based eviction; losing one only costs a rebuild.
@@ -38,12 +42,13 @@ def context_version_keys(app_id: int, seller_id: int | None) -> list[str]:
 
 
 def read_versions(keys: list[str]) -> tuple[str, ...]:
-    """The current value of each key, in one round trip; a missing one is created."""
+    """The current value of each key, in one round trip; a missing one is created (stamped with
+    the WAL position now: any change it stands for lost its version before that)."""
     found = cache.get_many(keys)
     missing = [key for key in keys if key not in found]
     if missing:
         for key in missing:
-            cache.add(key, uuid.uuid4().hex, timeout=VERSION_TIMEOUT)
+            cache.add(key, stamped_version(), timeout=VERSION_TIMEOUT)
         found.update(cache.get_many(missing))
     return tuple(found[key] for key in keys)
 
@@ -61,4 +66,4 @@ def consent_changed(app_id: int, seller_id: int) -> None:
 def _bump_after_commit(key: str) -> None:
     # After commit, never before: a check that rebuilt from the old rows in between would tag
     # them with the new version and keep them.
-    transaction.on_commit(lambda: cache.set(key, uuid.uuid4().hex, timeout=VERSION_TIMEOUT))
+    transaction.on_commit(lambda: cache.set(key, stamped_version(), timeout=VERSION_TIMEOUT))

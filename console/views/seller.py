@@ -8,6 +8,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.text import get_text_list
 from django.views.generic import TemplateView
 
@@ -28,6 +29,7 @@ from apps_registry.services.authorizations import (
 )
 from console.keyset import keyset_page_for_request
 from console.views.actions import ObjectActionView
+from core.replica_pages import replica_reads
 from scopes.models import Scope
 
 # The pages a disconnect button may be on; its confirmation and its result go back there.
@@ -59,6 +61,7 @@ class ShopListView(LoginRequiredMixin, TemplateView):
         return super().get_context_data(shops=shops, return_to=SHOPS_PAGE, **kwargs)
 
 
+@method_decorator(replica_reads, name="get")
 class ConnectedAppListView(LoginRequiredMixin, TemplateView):
     template_name = "seller/apps.html"
 

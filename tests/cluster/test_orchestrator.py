@@ -94,3 +94,20 @@ def test_the_maintenance_connection_reaches_the_postgres_database_of_a_url_or_a_
         with maintenance_connection(database) as maintenance:
             assert maintenance.execute("SELECT current_database()").fetchone() == ("postgres",)
             assert maintenance.autocommit
+
+
+def test_a_replica_reaches_every_process_only_when_given(monkeypatch, tmp_path):
+    replica = "postgres://postgres@127.0.0.1:5433/cluster_console"
+    monkeypatch.setenv("CLUSTER_DIR", str(tmp_path))
+    monkeypatch.delenv("CLUSTER_REPLICA_URL", raising=False)
+    without = Cluster.from_environment()
+    monkeypatch.setenv("CLUSTER_REPLICA_URL", replica)
+    with_replica = Cluster.from_environment()
+
+    assert [
+        "DATABASE_REPLICA_URL" in without.environment(service) for service in without.services()
+    ] == [False] * len(without.services())
+    assert {
+        with_replica.environment(service)["DATABASE_REPLICA_URL"]
+        for service in with_replica.services()
+    } == {replica}

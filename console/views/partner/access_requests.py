@@ -27,12 +27,14 @@ from console.views.partner.presenters import (
 )
 from core.errors import DomainError
 from core.forms import show_refusal
+from core.replica_pages import replica_reads
 from scopes.models import Scope
 
 APPLICATIONS_PER_PAGE = 25
 
 
 @method_decorator(never_cache, name="dispatch")
+@method_decorator(replica_reads, name="get")
 class ApplicationListView(PartnerMixin, View):
     """The organisation's applications across its apps, newest submission first, each with its
     status, age and the partner's next step."""

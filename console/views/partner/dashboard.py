@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.shortcuts import redirect, render
+from django.utils.decorators import method_decorator
 from django.views import View
 
 from apps_registry.selectors import partners as selectors
@@ -12,8 +13,10 @@ from apps_registry.services import partners as partner_services
 from console.forms import OnboardingForm
 from core.errors import DomainError
 from core.forms import show_refusal
+from core.replica_pages import replica_reads
 
 
+@method_decorator(replica_reads, name="get")
 class DashboardView(LoginRequiredMixin, View):
     """The organisation's overview; onboarding (create the organisation) when there is none."""
 
