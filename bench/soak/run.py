@@ -11,7 +11,8 @@ The cluster runs on its own database (SOAK_DATABASE_URL, re-created for every ru
 template beside it, so the checks read only this run's rows), Redis database (SOAK_REDIS_URL,
 emptied) and ports (SOAK_PORT, 8200; the instances take the next two), with its files in SOAK_DIR
 (var/soak/); it is stopped at the end. The webhook receiver runs in this process and counts what
-arrives by webhook id.
+arrives by webhook id. SOAK_REPLICA_URL (the soak's database on a read replica, e.g.
+postgres://postgres@127.0.0.1:5433/soak_console after `make replica-up`) turns on replica reads.
 """
 
 from __future__ import annotations
@@ -102,6 +103,12 @@ def soak_cluster() -> Cluster:
             "WEBHOOK_ALLOW_LOOPBACK": "1",
             "WEBHOOK_CONNECT_TIMEOUT_SECONDS": "1",
             "WEBHOOK_TIMEOUT_SECONDS": str(WEBHOOK_TIMEOUT_SECONDS),
+            # The soak's database on a read replica (make replica-up), for every process.
+            **(
+                {"DATABASE_REPLICA_URL": replica}
+                if (replica := os.environ.get("SOAK_REPLICA_URL"))
+                else {}
+            ),
         },
     )
 
