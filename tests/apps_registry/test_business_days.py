@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -53,3 +53,19 @@ def test_counting_forward_and_back_agree():
         assert business_days_between(start, later) == 3
         if start.weekday() < 5:
             assert add_business_days(later, -3) == start
+
+
+def weekdays_after(start: date, end: date) -> int:
+    """The definition, day by day."""
+    days = (end - start).days
+    return sum((start + timedelta(days=n)).weekday() < 5 for n in range(1, days + 1))
+
+
+def test_business_days_between_agrees_with_counting_day_by_day_over_any_span():
+    for start in (MONDAY + timedelta(days=n) for n in range(7)):
+        for length in [*range(-3, 30), 365, 3 * 365 + 11]:
+            end = start + timedelta(days=length)
+            assert business_days_between(start, end) == max(0, weekdays_after(start, end)), (
+                start,
+                end,
+            )
