@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from io import StringIO
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -111,19 +112,27 @@ class World:
     gateway_secret: str
 
 
+def published_app(partner, owner, *, name: str, redirect_uri: str) -> tuple[PartnerApp, str]:
+    """A live app of the partner's, made and published by its owner as on the console, for a
+    server that may be shown its client secret; returns the app and that secret."""
+    origin = urlsplit(redirect_uri)._replace(path="").geturl()
+    app, secret = app_create(
+        partner=partner,
+        acting_user=owner,
+        name=name,
+        redirect_uris=[redirect_uri],
+        privacy_policy_url=f"{origin}/privacy",
+        assurance=Assurance.SERVER_OPERATOR,
+    )
+    app_publish(app_id=app.pk, acting_user=owner)
+    return app, secret
+
+
 def seed_world() -> World:
     partner, owner, _ = partner_create_with_owner(
         name="Bench Partner", owner_email=OWNER_EMAIL, password=PASSWORD
     )
-    app, app_secret = app_create(
-        partner=partner,
-        acting_user=owner,
-        name=APP_NAME,
-        redirect_uris=[REDIRECT_URI],
-        privacy_policy_url="https://bench.example/privacy",
-        assurance=Assurance.SERVER_OPERATOR,
-    )
-    app_publish(app_id=app.pk, acting_user=owner)
+    app, app_secret = published_app(partner, owner, name=APP_NAME, redirect_uri=REDIRECT_URI)
     application = access_request_submit(
         app=app,
         scope=Scope.objects.get(key=CUSTOM_SCOPE),

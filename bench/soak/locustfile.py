@@ -296,28 +296,26 @@ class ChurnSeller(SoakUser):
 
     @task
     def authorize_then_withdraw(self) -> None:
+        """Authorize, see the Custom scope's call allowed; then, turn about, withdraw that scope
+        (its call refused, the Public one still allowed) or disconnect the shop (both refused)."""
         token = self.authorize(self.app, self.seller["shop_id"])["access_token"]
         cipher = self.seller["shop_cipher"]
         self.gate_check("gate check", token, WORLD["custom_call"], cipher, allowed=True)
         app_id, shop_id = self.app["id"], self.seller["shop_id"]
         if next(self.cycles) % 2:
             scope = WORLD["scope"].split()[1]
-            self.timed(
-                "seller withdraws a scope",
-                lambda: self.browser.submit(f"/seller/apps/{app_id}/scopes/{scope}/revoke/"),
-                redirects_to("/seller/"),
-            )
-            journal(kind="revocation", action="revoke_scope", app=app_id, shop=shop_id)
-            self.gate_check("gate check", token, WORLD["public_call"], cipher, allowed=True)
-            self.gate_check("gate check", token, WORLD["custom_call"], cipher, allowed=False)
+            name, path, action = "seller withdraws a scope", f"scopes/{scope}", "revoke_scope"
         else:
-            self.timed(
-                "seller disconnects a shop",
-                lambda: self.browser.submit(f"/seller/apps/{app_id}/shops/{shop_id}/revoke/"),
-                redirects_to("/seller/"),
-            )
-            journal(kind="revocation", action="revoke_shop", app=app_id, shop=shop_id)
-            self.gate_check("gate check", token, WORLD["public_call"], cipher, allowed=False)
+            name, path, action = "seller disconnects a shop", f"shops/{shop_id}", "revoke_shop"
+        self.timed(
+            name,
+            lambda: self.browser.submit(f"/seller/apps/{app_id}/{path}/revoke/"),
+            redirects_to("/seller/"),
+        )
+        journal(kind="revocation", action=action, app=app_id, shop=shop_id)
+        public_allowed = action == "revoke_scope"
+        self.gate_check("gate check", token, WORLD["public_call"], cipher, allowed=public_allowed)
+        self.gate_check("gate check", token, WORLD["custom_call"], cipher, allowed=False)
 
 
 class PartnerBrowser(SoakUser):

@@ -31,11 +31,7 @@ django.setup()
 
 from apps_registry.models import PartnerApp, Shop, WebhookTopic  # noqa: E402
 from apps_registry.services.access_requests import access_request_submit  # noqa: E402
-from apps_registry.services.apps import (  # noqa: E402
-    app_create,
-    app_publish,
-    app_set_requested_scopes,
-)
+from apps_registry.services.apps import app_set_requested_scopes  # noqa: E402
 from apps_registry.services.authorizations import authorization_grant, shop_create  # noqa: E402
 from apps_registry.services.partners import partner_create_with_owner  # noqa: E402
 from apps_registry.services.reviewers import reviewer_create  # noqa: E402
@@ -43,9 +39,8 @@ from apps_registry.services.reviews import (  # noqa: E402
     access_request_approve,
     access_request_assign,
 )
-from apps_registry.services.secret_access import Assurance  # noqa: E402
 from apps_registry.services.webhooks import webhook_endpoint_set  # noqa: E402
-from bench.http_load.seed import access_token  # noqa: E402
+from bench.http_load.seed import access_token, published_app  # noqa: E402
 from scopes.models import Scope  # noqa: E402
 
 PASSWORD = "soak-password-not-secret"  # noqa: S105 - throwaway accounts in a throwaway database
@@ -85,15 +80,7 @@ ANSWERS = {
 def live_app(partner, owner, name: str, receiver_url: str) -> tuple[PartnerApp, str]:
     """A live app asking for the Public scope only (a Custom one is chosen once approved), whose
     webhooks for every topic go to the receiver."""
-    app, secret = app_create(
-        partner=partner,
-        acting_user=owner,
-        name=name,
-        redirect_uris=[REDIRECT_URI],
-        privacy_policy_url="https://soak.example/privacy",
-        assurance=Assurance.SERVER_OPERATOR,
-    )
-    app_publish(app_id=app.pk, acting_user=owner)
+    app, secret = published_app(partner, owner, name=name, redirect_uri=REDIRECT_URI)
     app_set_requested_scopes(app=app, selections={PUBLIC_SCOPE: True}, acting_user=owner)
     webhook_endpoint_set(
         app_id=app.pk, acting_user=owner, url=receiver_url, topics=list(WebhookTopic.values)

@@ -20,10 +20,10 @@ import django
 django.setup()
 
 from apps_registry.models import WebhookTopic  # noqa: E402 - after django.setup()
-from apps_registry.services.apps import app_create, app_publish, app_set_requested_scopes  # noqa: E402
+from apps_registry.services.apps import app_set_requested_scopes  # noqa: E402
 from apps_registry.services.authorizations import authorization_grant, shop_create  # noqa: E402
 from apps_registry.services.partners import partner_create_with_owner  # noqa: E402
-from apps_registry.services.secret_access import Assurance  # noqa: E402
+from bench.http_load.seed import published_app  # noqa: E402
 from tests.oauth.flow import REDIRECT_URI  # noqa: E402
 from tests.webhook_receiver import subscribe  # noqa: E402
 
@@ -34,15 +34,7 @@ PRODUCT_CALL = "/product/202309/products/42"
 
 
 def live_app(partner, owner, name: str) -> tuple:
-    app, secret = app_create(
-        partner=partner,
-        acting_user=owner,
-        name=name,
-        redirect_uris=[REDIRECT_URI],
-        privacy_policy_url="https://app.example.com/privacy",
-        assurance=Assurance.SERVER_OPERATOR,
-    )
-    app_publish(app_id=app.pk, acting_user=owner)
+    app, secret = published_app(partner, owner, name=name, redirect_uri=REDIRECT_URI)
     app_set_requested_scopes(app=app, selections={PUBLIC_SCOPE: True}, acting_user=owner)
     return app, secret
 
