@@ -172,6 +172,14 @@ class AccessRequest(models.Model):
                 name="accessrequest_approval_ends",
                 condition=Q(status="approved"),
             ),
+            # The queue's review-age filters: the applications waiting on reviewers (the
+            # selectors' WAITING_ON_REVIEWER_STATUSES) oldest first. The queue's own order
+            # would walk past every decided application older than the first waiting one.
+            models.Index(
+                fields=["submitted_at", "id"],
+                name="accessrequest_waiting_by_age",
+                condition=Q(status__in=["submitted", "in_review"]),
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
