@@ -128,8 +128,11 @@ def app_installs_for_user(
     if not user.is_authenticated:
         nothing = _daily_series({}, first_day=first_day, days=days)
         return AppInstalls(0, 0, [], tokens_issued=nothing, calls_denied=nothing)
+    # The seller who granted an authorization is its shop's owner (authorization_grant lets only
+    # owners authorize, and shops keep their owner): counting them needs no join to the shops,
+    # which PostgreSQL would read in full to match an app's thousands of installs.
     totals = _live_authorizations(user=user, app_id=app_id, now=now).aggregate(
-        shops=Count("pk"), sellers=Count("shop__owner_id", distinct=True)
+        shops=Count("pk"), sellers=Count("granted_by_id", distinct=True)
     )
     recent_events = list(
         AuthorizationEvent.objects.filter(is_member_of_app(user=user, app_id=app_id), app_id=app_id)
