@@ -41,6 +41,8 @@ ADMIN_REQUESTS = "/admin/apps_registry/accessrequest"
 # allauth asks again for the second factor before a sensitive decision once the last sign-in is
 # ACCOUNT_REAUTHENTICATION_TIMEOUT (300 s) old: a reviewer re-authenticates a little before.
 REAUTHENTICATE_AFTER_SECONDS = 240
+# What a reviewer decides, drawn at random: half the applications approved, the rest rejected or
+# sent back, as the decision pages name them (apps_registry/admin/decision_pages.py).
 DECISIONS = ("approve", "approve", "reject", "request-changes")
 
 
