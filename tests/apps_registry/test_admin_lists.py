@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from allauth.account.models import EmailAddress
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.db.models import Q
 from django.tasks import TaskResultStatus
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +18,7 @@ from django_tasks_db.models import DBTaskResult
 from oauth2_provider.models import Grant, IDToken
 
 from apps_registry.models import AccessRequest, AccessRequestAttachment, Membership
+from apps_registry.selectors.access_requests import WAITING_ON_REVIEWER_STATUSES
 from apps_registry.services import app_status, reviews
 from tests import factories
 from tests.apps_registry.review_helpers import (
@@ -325,3 +327,12 @@ def test_the_partners_list_counts_each_partners_members(client, superuser):
     members = {row.pk: row.member_count for row in page.result_list}
     assert members[partner.pk] == Membership.objects.filter(partner=partner).count() == 2
     assert members[alone.pk] == 0
+
+
+def test_the_review_age_index_covers_exactly_the_applications_waiting_on_reviewers():
+    """The queue's age filters read the partial index only while its condition is the filter's:
+    a status added to WAITING_ON_REVIEWER_STATUSES alone would send them back to a long scan."""
+    (index,) = [i for i in AccessRequest._meta.indexes if i.name == "accessrequest_waiting_by_age"]
+
+    assert index.condition == Q(status__in=list(WAITING_ON_REVIEWER_STATUSES))
+    assert index.fields == ["submitted_at", "id"]

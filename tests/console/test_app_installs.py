@@ -141,6 +141,18 @@ def test_the_selector_gives_the_live_shops_sellers_events_and_exact_daily_series
     assert installs.calls_denied == series({1: 6})
 
 
+def test_a_seller_with_several_live_shops_counts_as_one_seller(member, live_app, installed):
+    first_seller = installed["northwind"].owner
+    quay = factories.ShopFactory(owner=first_seller, name="Quay Crafts", region="GB")
+    authorization_grant(
+        seller=first_seller, app=live_app, shops=[quay], scope_keys=[PRODUCT], duration_days=90
+    )
+
+    installs = app_installs_for_user(user=member.user, app_id=live_app.pk)
+
+    assert (installs.shop_count, installs.seller_count) == (3, 2)
+
+
 @pytest.mark.parametrize("more_shops", [0, 60])
 def test_the_page_reads_in_a_constant_number_of_queries_and_pages_the_shops(
     client, live_app, installed, more_shops, django_assert_num_queries
