@@ -1,10 +1,11 @@
 """Pages that may read from the read replica, and how a browser still sees its own writes there
 (ADR 0026; core/replica.py does the routing).
 
-The rule: after any unsafe request (POST, PUT, PATCH, DELETE) `ReadYourWritesMiddleware` puts
-the primary's WAL position in the browser's WRITTEN_AT_COOKIE. A page wrapped in `replica_reads`
-reads the replica only if the replica has replayed up to that position; a browser without the
-cookie has written nothing a replica could miss, so any replica will do. A replica that is behind,
+The rule: after any unsafe request (POST, PUT, PATCH, DELETE) that brings or makes a session,
+`ReadYourWritesMiddleware` puts the primary's WAL position in the browser's WRITTEN_AT_COOKIE. A
+page wrapped in `replica_reads` reads the replica only if the replica has replayed up to that
+position; a browser without the cookie has written nothing a replica could miss, so any replica
+will do. A replica that is behind,
 down or failing costs a read on the primary, never an error. No clock is involved: the position
 says exactly which writes a replica shows.
 """
@@ -24,7 +25,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 
 class ReadYourWritesMiddleware:
-    """Records where the primary's WAL was after an unsafe request; only with a replica
+    """Records where the primary's WAL was after a browser's unsafe request; only with a replica
     configured. Any unsafe request may have written (a refused form can still record an attempt),
     so every one records it: one small query. It stands before SessionMiddleware in MIDDLEWARE,
     so the position is taken after the session's own save."""
@@ -34,7 +35,11 @@ class ReadYourWritesMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if request.method not in SAFE_METHODS and (lsn := primary_wal_lsn()):
+        if (
+            request.method not in SAFE_METHODS
+            and _is_browser(request, response)
+            and (lsn := primary_wal_lsn())
+        ):
             response.set_cookie(
                 WRITTEN_AT_COOKIE,
                 lsn,
@@ -43,6 +48,14 @@ class ReadYourWritesMiddleware:
                 samesite="Lax",
             )
         return response
+
+
+def _is_browser(request: HttpRequest, response: HttpResponse) -> bool:
+    """Whether a session comes or goes with the request: only a browser reads the pages that
+    may use the replica. A program (an app's server refreshing tokens, an API client) writes
+    often and never reads them, so it costs no query and gets no cookie."""
+    name = settings.SESSION_COOKIE_NAME
+    return name in request.COOKIES or name in response.cookies
 
 
 def replica_reads(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from apps_registry.gate.context import forget_cached_contexts
@@ -114,6 +115,16 @@ def test_a_browser_sees_its_own_write_while_the_replica_is_behind(
 
     assert page.context["connected_apps"] == []
     assert "apps_registry_shopauthorization" in sent(on_replica)
+
+
+def test_a_program_without_a_session_gets_no_written_at_cookie(replica, app):
+    """An app's server posting to the token endpoint reads no page: no position, no cookie."""
+    answer = Client().post(
+        "/oauth/token/", {"grant_type": "refresh_token", "refresh_token": "unknown"}, secure=True
+    )
+
+    assert answer.status_code == 401
+    assert WRITTEN_AT_COOKIE not in answer.cookies
 
 
 def test_a_browser_that_wrote_nothing_reads_the_replica(replica, client, app, seller, shop):
